@@ -1,0 +1,160 @@
+//! The byte-level contract a storage engine implements: [`CacheBackend`].
+
+use std::fmt;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+
+use crate::error::Result;
+
+/// When a stored entry stops being readable, already resolved by the façade.
+///
+/// The façade turns `Timeout::Default`, `Never` and `Seconds` into one of these; a zero or negative
+/// timeout never reaches a backend (the façade deletes instead, as Django's results require), so a
+/// backend only ever sees "never" or a strictly positive duration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expiry {
+    /// The entry lives until it is deleted or evicted.
+    Never,
+    /// The entry expires this long after the write. Always greater than zero.
+    After(Duration),
+}
+
+/// What a backend can and cannot do; the façade and the conformance suite read it, never the name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Capabilities {
+    /// Keys that break memcached's rules are refused (`CacheError::InvalidKey`) instead of warned about.
+    pub strict_keys: bool,
+    /// The longest key accepted, in characters (Django counts code points).
+    pub max_key_length: usize,
+    /// The largest value accepted, in bytes, if there is a limit.
+    pub max_value_bytes: Option<usize>,
+    /// Whether the backend stores anything at all (false for the dummy backend).
+    pub stores_values: bool,
+    /// Whether `incr` of a value that has reached zero floors at zero (memcached) instead of going negative.
+    pub decr_floors_at_zero: bool,
+}
+
+impl Capabilities {
+    /// The capabilities of an ordinary in-process or Redis-like store: lenient keys, no value limit.
+    pub const fn lenient() -> Self {
+        Capabilities {
+            strict_keys: false,
+            max_key_length: crate::key::MAX_KEY_LENGTH,
+            max_value_bytes: None,
+            stores_values: true,
+            decr_floors_at_zero: false,
+        }
+    }
+
+    /// Builder: keys must obey memcached's rules.
+    pub const fn with_strict_keys(mut self) -> Self {
+        self.strict_keys = true;
+        self
+    }
+
+    /// Builder: values larger than `bytes` are refused.
+    pub const fn with_max_value_bytes(mut self, bytes: usize) -> Self {
+        self.max_value_bytes = Some(bytes);
+        self
+    }
+
+    /// Builder: nothing is stored (Django's DummyCache).
+    pub const fn storing_nothing(mut self) -> Self {
+        self.stores_values = false;
+        self
+    }
+
+    /// Builder: decrements stop at zero.
+    pub const fn with_decr_floor_at_zero(mut self) -> Self {
+        self.decr_floors_at_zero = true;
+        self
+    }
+}
+
+impl Default for Capabilities {
+    fn default() -> Self {
+        Capabilities::lenient()
+    }
+}
+
+/// A storage engine, addressed with keys the façade has already made and validated.
+///
+/// Implement the required methods; override the batch methods when the engine has a native form
+/// (MGET, multi-get, pipelines). The conformance suite in `cache_core::testkit` checks an
+/// implementation against Django's semantics.
+#[async_trait]
+pub trait CacheBackend: Send + Sync + fmt::Debug + 'static {
+    /// What this backend can do.
+    fn capabilities(&self) -> Capabilities;
+
+    /// The stored bytes, or `None` when the key is missing or expired.
+    async fn get(&self, key: &str) -> Result<Option<Bytes>>;
+
+    /// Stores `value`, replacing any previous value and its expiry.
+    async fn set(&self, key: &str, value: Bytes, expiry: Expiry) -> Result<()>;
+
+    /// Stores `value` only if the key is missing or expired; returns whether it stored.
+    async fn add(&self, key: &str, value: Bytes, expiry: Expiry) -> Result<bool>;
+
+    /// Gives an existing entry a new expiry; returns whether the key existed.
+    async fn touch(&self, key: &str, expiry: Expiry) -> Result<bool>;
+
+    /// Removes the key; returns whether a live (unexpired) entry was removed.
+    async fn delete(&self, key: &str) -> Result<bool>;
+
+    /// Atomically adds `delta` to a stored decimal integer, keeping its expiry, and returns the new value.
+    ///
+    /// Errors: `KeyNotFound` when the key is missing, `NotAnInteger` when the stored bytes are not a
+    /// decimal integer, `Overflow` when the result leaves the `i64` range.
+    async fn incr(&self, key: &str, delta: i64) -> Result<i64>;
+
+    /// One result per key, in order. Default: one `get` per key.
+    async fn get_many(&self, keys: &[&str]) -> Result<Vec<Option<Bytes>>> {
+        let mut found = Vec::with_capacity(keys.len());
+        for key in keys {
+            found.push(self.get(key).await?);
+        }
+        Ok(found)
+    }
+
+    /// Stores every item; returns the keys that could not be stored. Default: one `set` per item.
+    async fn set_many(&self, items: &[(&str, Bytes)], expiry: Expiry) -> Result<Vec<String>> {
+        for (key, value) in items {
+            self.set(key, value.clone(), expiry).await?;
+        }
+        Ok(Vec::new())
+    }
+
+    /// Removes every key. Default: one `delete` per key.
+    async fn delete_many(&self, keys: &[&str]) -> Result<()> {
+        for key in keys {
+            self.delete(key).await?;
+        }
+        Ok(())
+    }
+
+    /// Whether a live entry exists. Default: a `get`.
+    async fn has_key(&self, key: &str) -> Result<bool> {
+        Ok(self.get(key).await?.is_some())
+    }
+
+    /// Removes every entry this backend owns.
+    async fn clear(&self) -> Result<()>;
+
+    /// Releases connections; the backend may be used again afterwards.
+    async fn close(&self) -> Result<()> {
+        Ok(())
+    }
+
+    /// Answers a `get` without waiting, when the backend is in process.
+    ///
+    /// An in-memory backend returns `Some(result)`; the façade then skips building a future for
+    /// the hottest path of all. Networked backends keep the default `None`.
+    fn get_now(&self, key: &str) -> Option<Result<Option<Bytes>>> {
+        let _ = key;
+        None
+    }
+}

@@ -1,0 +1,377 @@
+//! [`Cache`]: the handle users call, with Django's methods and semantics.
+
+use std::cell::RefCell;
+use std::fmt;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::backend::{CacheBackend, Capabilities};
+use crate::call::Call;
+use crate::codec::Codec;
+use crate::error::{CacheError, Result};
+use crate::key::{KeyFunction, key_problems};
+use crate::metrics::{Counters, Event, Metrics};
+use crate::operations::*;
+use crate::single_flight::SingleFlight;
+use crate::timeout::{Lifetime, Timeout};
+
+/// How an alias makes keys, resolves timeouts and encodes values: Django's `KEY_PREFIX`,
+/// `VERSION`, `KEY_FUNCTION` and `TIMEOUT`, plus the codec.
+#[derive(Debug, Clone)]
+pub struct CacheOptions {
+    /// Prepended to every key (`KEY_PREFIX`).
+    pub key_prefix: String,
+    /// The default version (`VERSION`).
+    pub version: i64,
+    /// The alias' default timeout (`TIMEOUT`); `Timeout::Default` here means Django's 300 seconds.
+    pub timeout: Timeout,
+    /// How keys are made (`KEY_FUNCTION`).
+    pub key_function: KeyFunction,
+    /// How typed values are encoded.
+    pub codec: Codec,
+}
+
+impl Default for CacheOptions {
+    fn default() -> Self {
+        CacheOptions {
+            key_prefix: String::new(),
+            version: 1,
+            timeout: Timeout::Seconds(DEFAULT_TIMEOUT_SECONDS),
+            key_function: KeyFunction::default_format(),
+            codec: Codec::Json,
+        }
+    }
+}
+
+/// Django's default `TIMEOUT`.
+pub const DEFAULT_TIMEOUT_SECONDS: f64 = 300.0;
+
+/// A configured cache alias. Cheap to clone; clones share the backend, counters and flights.
+#[derive(Clone)]
+pub struct Cache {
+    pub(crate) inner: Arc<CacheInner>,
+}
+
+pub(crate) struct CacheInner {
+    pub(crate) alias: String,
+    pub(crate) backend: Arc<dyn CacheBackend>,
+    pub(crate) capabilities: Capabilities,
+    pub(crate) options: CacheOptions,
+    pub(crate) default_lifetime: Lifetime,
+    pub(crate) counters: Counters,
+    pub(crate) flights: Arc<SingleFlight>,
+}
+
+impl Cache {
+    /// A cache alias over `backend`. Applications usually get theirs from `Caches::get`.
+    pub fn new(alias: impl Into<String>, backend: Arc<dyn CacheBackend>, options: CacheOptions) -> Cache {
+        let default_lifetime = Lifetime::resolve(options.timeout, Lifetime::from_seconds(DEFAULT_TIMEOUT_SECONDS));
+        Cache {
+            inner: Arc::new(CacheInner {
+                alias: alias.into(),
+                capabilities: backend.capabilities(),
+                backend,
+                options,
+                default_lifetime,
+                counters: Counters::default(),
+                flights: Arc::default(),
+            }),
+        }
+    }
+
+    /// The alias name.
+    pub fn alias(&self) -> &str {
+        &self.inner.alias
+    }
+
+    /// The backend behind this alias.
+    pub fn backend(&self) -> &Arc<dyn CacheBackend> {
+        &self.inner.backend
+    }
+
+    /// The alias' settings.
+    pub fn options(&self) -> &CacheOptions {
+        &self.inner.options
+    }
+
+    /// The counters so far.
+    pub fn metrics(&self) -> Metrics {
+        self.inner.counters.read()
+    }
+
+    /// The key stored for `key` at `version` (the alias version when `None`): Django's `make_key`.
+    pub fn make_key(&self, key: &str, version: Option<i64>) -> String {
+        let options = &self.inner.options;
+        options
+            .key_function
+            .make(key, &options.key_prefix, version.unwrap_or(options.version))
+    }
+
+    /// The value stored at `key`, decoded, or `None` on a miss. A stored `None`/`null` is a hit:
+    /// ask for `Option<T>` to tell it apart.
+    pub fn get<'a, T: DeserializeOwned + Send + 'static>(&'a self, key: &'a str) -> Call<'a, Get<'a, Typed<T>>> {
+        Call::new(self, Get::new(key))
+    }
+
+    /// The stored bytes at `key`, without the codec (HTML, JS, CSS).
+    pub fn get_raw<'a>(&'a self, key: &'a str) -> Call<'a, Get<'a, Raw>> {
+        Call::new(self, Get::new(key))
+    }
+
+    /// Stores `value` under `key`. A zero or negative timeout deletes any old value instead.
+    pub fn set<'a, T: Serialize + ?Sized>(&'a self, key: &'a str, value: &T) -> Call<'a, Set<'a>> {
+        Call::new(self, Set { key, value: self.encode(key, value) })
+    }
+
+    /// Stores raw bytes under `key`, without the codec.
+    pub fn set_raw<'a>(&'a self, key: &'a str, value: impl Into<Bytes>) -> Call<'a, Set<'a>> {
+        Call::new(self, Set { key, value: Ok(value.into()) })
+    }
+
+    /// Stores `value` only if `key` is missing or expired; yields whether it stored. With a zero
+    /// or negative timeout it yields true for a missing key and stores nothing (Django's result).
+    pub fn add<'a, T: Serialize + ?Sized>(&'a self, key: &'a str, value: &T) -> Call<'a, Add<'a>> {
+        Call::new(self, Add { key, value: self.encode(key, value) })
+    }
+
+    /// `add` for raw bytes.
+    pub fn add_raw<'a>(&'a self, key: &'a str, value: impl Into<Bytes>) -> Call<'a, Add<'a>> {
+        Call::new(self, Add { key, value: Ok(value.into()) })
+    }
+
+    /// Gives an existing key a new timeout; yields whether it existed. Zero or negative removes it.
+    pub fn touch<'a>(&'a self, key: &'a str) -> Call<'a, Touch<'a>> {
+        Call::new(self, Touch { key })
+    }
+
+    /// Removes `key`; yields whether a live entry was removed.
+    pub fn delete<'a>(&'a self, key: &'a str) -> Call<'a, Delete<'a>> {
+        Call::new(self, Delete { key })
+    }
+
+    /// Whether a live entry exists at `key`.
+    pub fn has_key<'a>(&'a self, key: &'a str) -> Call<'a, HasKey<'a>> {
+        Call::new(self, HasKey { key })
+    }
+
+    /// The found keys and their decoded values; missing keys are left out.
+    pub fn get_many<'a, K: AsRef<str> + Sync, T: DeserializeOwned + Send + 'static>(
+        &'a self,
+        keys: &'a [K],
+    ) -> Call<'a, GetMany<'a, K, Typed<T>>> {
+        Call::new(self, GetMany::new(keys))
+    }
+
+    /// `get_many` without the codec.
+    pub fn get_many_raw<'a, K: AsRef<str> + Sync>(&'a self, keys: &'a [K]) -> Call<'a, GetMany<'a, K, Raw>> {
+        Call::new(self, GetMany::new(keys))
+    }
+
+    /// Stores every pair; yields the keys that could not be stored (over the backend's value size
+    /// limit, or refused by a server), as given.
+    pub fn set_many<K: AsRef<str>, V: Serialize>(&self, items: impl IntoIterator<Item = (K, V)>) -> Call<'_, SetMany> {
+        let encoded = items
+            .into_iter()
+            .map(|(key, value)| {
+                let key = key.as_ref();
+                self.encode(key, &value).map(|bytes| (key.to_owned(), bytes))
+            })
+            .collect();
+        Call::new(self, SetMany { items: encoded })
+    }
+
+    /// `set_many` for raw bytes.
+    pub fn set_many_raw<K: AsRef<str>, V: Into<Bytes>>(&self, items: impl IntoIterator<Item = (K, V)>) -> Call<'_, SetMany> {
+        let items = items
+            .into_iter()
+            .map(|(key, value)| (key.as_ref().to_owned(), value.into()))
+            .collect();
+        Call::new(self, SetMany { items: Ok(items) })
+    }
+
+    /// Removes every key.
+    pub fn delete_many<'a, K: AsRef<str> + Sync>(&'a self, keys: &'a [K]) -> Call<'a, DeleteMany<'a, K>> {
+        Call::new(self, DeleteMany { keys })
+    }
+
+    /// Adds `delta` to the integer at `key`, atomically where the backend can, keeping its timeout.
+    ///
+    /// Errors: `KeyNotFound` when missing, `NotAnInteger` when the value is not an integer (floats
+    /// and booleans included), `Overflow` past the `i64` range.
+    pub fn incr<'a>(&'a self, key: &'a str, delta: i64) -> Call<'a, Incr<'a>> {
+        Call::new(self, Incr { key, delta: Ok(delta) })
+    }
+
+    /// `incr` by `-delta`.
+    pub fn decr<'a>(&'a self, key: &'a str, delta: i64) -> Call<'a, Incr<'a>> {
+        let negated = delta.checked_neg().ok_or(delta);
+        Call::new(self, Incr { key, delta: negated })
+    }
+
+    /// Moves the value at `key` from its version to `version + delta` and yields the new version.
+    /// The moved value gets the alias' default timeout (as in Django); a delta of zero changes nothing.
+    pub fn incr_version<'a>(&'a self, key: &'a str, delta: i64) -> Call<'a, IncrVersion<'a>> {
+        Call::new(self, IncrVersion { key, delta })
+    }
+
+    /// `incr_version` by `-delta`.
+    pub fn decr_version<'a>(&'a self, key: &'a str, delta: i64) -> Call<'a, IncrVersion<'a>> {
+        Call::new(self, IncrVersion { key, delta: delta.wrapping_neg() })
+    }
+
+    /// The value at `key`; on a miss, `produce` runs (only then), its value is `add`-ed and the
+    /// stored value returned. Concurrent misses of the same key in this process run `produce` once.
+    pub fn get_or_set<'a, T, F, Fut>(&'a self, key: &'a str, produce: F) -> Call<'a, GetOrSet<'a, T, F>>
+    where
+        T: Serialize + DeserializeOwned + Send + 'static,
+        F: FnOnce() -> Fut + Send + 'a,
+        Fut: Future<Output = T> + Send + 'a,
+    {
+        Call::new(self, GetOrSet::new(key, produce))
+    }
+
+    /// `get_or_set` with a fallible producer; its error is returned as is and nothing is stored.
+    pub fn get_or_try_set<'a, T, E, F, Fut>(&'a self, key: &'a str, produce: F) -> Call<'a, GetOrTrySet<'a, T, E, F>>
+    where
+        T: Serialize + DeserializeOwned + Send + 'static,
+        E: From<CacheError> + Send + 'a,
+        F: FnOnce() -> Fut + Send + 'a,
+        Fut: Future<Output = std::result::Result<T, E>> + Send + 'a,
+    {
+        Call::new(self, GetOrTrySet::new(key, produce))
+    }
+
+    /// Removes every entry of this alias' backend.
+    pub async fn clear(&self) -> Result<()> {
+        let result = self.inner.backend.clear().await;
+        self.observe(result)
+    }
+
+    /// Releases the backend's connections; the cache can still be used afterwards.
+    pub async fn close(&self) -> Result<()> {
+        let result = self.inner.backend.close().await;
+        self.observe(result)
+    }
+
+    // ---- shared steps of every operation -------------------------------------------------
+
+    /// Makes and validates the key: Django's `make_and_validate_key`.
+    pub(crate) fn prepare_key(&self, key: &str, version: Option<i64>) -> Result<String> {
+        let made = self.make_key(key, version);
+        self.validate(&made)?;
+        Ok(made)
+    }
+
+    /// Runs `with` on the made, validated key without allocating it, for the hot path.
+    #[inline]
+    pub(crate) fn with_prepared_key<R>(&self, key: &str, version: Option<i64>, with: impl FnOnce(&str) -> R) -> Result<R> {
+        thread_local! {
+            static KEY_BUFFER: RefCell<String> = const { RefCell::new(String::new()) };
+        }
+        let options = &self.inner.options;
+        let version = version.unwrap_or(options.version);
+        KEY_BUFFER.with(|buffer| match buffer.try_borrow_mut() {
+            Ok(mut made) => {
+                made.clear();
+                options.key_function.make_into(&mut made, key, &options.key_prefix, version);
+                self.validate(&made)?;
+                Ok(with(&made))
+            }
+            // A key function that itself calls the cache on this thread: fall back to allocating.
+            Err(_) => {
+                let made = self.prepare_key(key, Some(version))?;
+                Ok(with(&made))
+            }
+        })
+    }
+
+    /// Django warns about keys memcached would refuse; a strict backend refuses them here, before I/O.
+    #[inline]
+    fn validate(&self, made: &str) -> Result<()> {
+        let capabilities = &self.inner.capabilities;
+        for problem in key_problems(made, capabilities.max_key_length) {
+            if capabilities.strict_keys {
+                self.inner.counters.count(Event::Error, 1);
+                return Err(CacheError::InvalidKey(problem));
+            }
+            tracing::warn!(alias = %self.inner.alias, "{problem}");
+        }
+        Ok(())
+    }
+
+    pub(crate) fn encode<T: Serialize + ?Sized>(&self, key: &str, value: &T) -> Result<Bytes> {
+        self.inner.options.codec.encode(value).map_err(|source| CacheError::Codec {
+            alias: self.inner.alias.clone(),
+            key: key.to_owned(),
+            action: "encode",
+            source,
+        })
+    }
+
+    pub(crate) fn decode<T: DeserializeOwned>(&self, key: &str, bytes: &[u8]) -> Result<T> {
+        self.inner.options.codec.decode(bytes).map_err(|source| {
+            self.inner.counters.count(Event::Error, 1);
+            CacheError::Codec {
+                alias: self.inner.alias.clone(),
+                key: key.to_owned(),
+                action: "decode",
+                source,
+            }
+        })
+    }
+
+    /// Refuses a value over the backend's size limit before it is sent, so the old value stays.
+    pub(crate) fn check_size(&self, key: &str, value: &Bytes) -> Result<()> {
+        match self.inner.capabilities.max_value_bytes {
+            Some(limit) if value.len() > limit => Err(CacheError::ValueTooLarge {
+                alias: self.inner.alias.clone(),
+                key: key.to_owned(),
+                size: value.len(),
+                limit,
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    /// The lifetime a write gets.
+    #[inline]
+    pub(crate) fn lifetime(&self, timeout: Timeout) -> Lifetime {
+        Lifetime::resolve(timeout, self.inner.default_lifetime)
+    }
+
+    #[inline]
+    pub(crate) fn count(&self, event: Event, n: u64) {
+        self.inner.counters.count(event, n);
+    }
+
+    /// Counts a backend error and names the alias in it.
+    #[inline]
+    pub(crate) fn observe<T>(&self, result: Result<T>) -> Result<T> {
+        result.map_err(|error| {
+            self.inner.counters.count(Event::Error, 1);
+            error.in_alias(&self.inner.alias)
+        })
+    }
+
+    pub(crate) fn flights(&self) -> &Arc<SingleFlight> {
+        &self.inner.flights
+    }
+
+    pub(crate) fn backend_ref(&self) -> &dyn CacheBackend {
+        &*self.inner.backend
+    }
+}
+
+impl fmt::Debug for Cache {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Cache")
+            .field("alias", &self.inner.alias)
+            .field("backend", &self.inner.backend)
+            .field("key_prefix", &self.inner.options.key_prefix)
+            .field("version", &self.inner.options.version)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,73 @@
+//! The builder every façade method returns: Django's keyword arguments as optional steps.
+//!
+//! `cache.set("k", &v).timeout(Timeout::secs(60)).version(2).await?` — each step is optional, and
+//! the call runs when awaited.
+
+use std::future::{Future, IntoFuture};
+
+use crate::cache::Cache;
+use crate::timeout::Timeout;
+
+/// The per-call arguments Django spells `timeout=` and `version=`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CallOptions {
+    /// `version=`; `None` means the alias' version.
+    pub version: Option<i64>,
+    /// `timeout=`; only writes read it.
+    pub timeout: Timeout,
+}
+
+/// A façade call waiting to be awaited; see the module docs.
+#[must_use = "a cache call does nothing until it is awaited"]
+pub struct Call<'a, Op> {
+    cache: &'a Cache,
+    op: Op,
+    options: CallOptions,
+}
+
+/// One façade operation: what it needs and how it runs. Implemented by the types behind
+/// [`Cache`]'s methods; users call those methods rather than this trait.
+pub trait Operation<'a>: Sized {
+    /// What awaiting the call yields: a `Result`.
+    type Output;
+    /// The future that runs it.
+    type Future: Future<Output = Self::Output> + Send + 'a;
+    /// Starts the operation.
+    fn start(self, cache: &'a Cache, options: CallOptions) -> Self::Future;
+}
+
+/// Marks the operations that write, so only they offer `.timeout(…)`.
+pub trait Writes {}
+
+impl<'a, Op> Call<'a, Op> {
+    pub(crate) fn new(cache: &'a Cache, op: Op) -> Self {
+        Call {
+            cache,
+            op,
+            options: CallOptions::default(),
+        }
+    }
+
+    /// Uses this version instead of the alias' `version` (Django's `version=`).
+    pub fn version(mut self, version: i64) -> Self {
+        self.options.version = Some(version);
+        self
+    }
+}
+
+impl<Op: Writes> Call<'_, Op> {
+    /// Uses this timeout instead of the alias' `timeout` (Django's `timeout=`).
+    pub fn timeout(mut self, timeout: impl Into<Timeout>) -> Self {
+        self.options.timeout = timeout.into();
+        self
+    }
+}
+
+impl<'a, Op: Operation<'a>> IntoFuture for Call<'a, Op> {
+    type Output = Op::Output;
+    type IntoFuture = Op::Future;
+
+    fn into_future(self) -> Self::IntoFuture {
+        self.op.start(self.cache, self.options)
+    }
+}

@@ -1,0 +1,34 @@
+#![doc = include_str!("../README.md")]
+
+mod backend;
+mod cache;
+mod call;
+mod clock;
+mod codec;
+mod config;
+mod dummy;
+mod error;
+pub mod key;
+mod metrics;
+mod operations;
+mod registry;
+mod single_flight;
+mod timeout;
+
+#[cfg(feature = "testkit")]
+pub mod testkit;
+
+pub use backend::{CacheBackend, Capabilities, Expiry};
+pub use bytes::Bytes;
+pub use cache::{Cache, CacheOptions, DEFAULT_TIMEOUT_SECONDS};
+pub use call::{Call, CallOptions, Operation, Writes};
+pub use operations::{Add, Delete, DeleteMany, Get, GetMany, GetOrSet, GetOrTrySet, HasKey, Incr, IncrVersion, Raw, Set, SetMany, Touch, Typed, ValueKind};
+pub use clock::Clock;
+pub use codec::Codec;
+pub use error::{BoxError, CacheError, KeyProblem, KeyRule, Result};
+pub use key::KeyFunction;
+pub use metrics::Metrics;
+pub use timeout::Timeout;
+
+/// Re-exported so backend crates implement [`CacheBackend`] with the same macro version.
+pub use async_trait::async_trait;

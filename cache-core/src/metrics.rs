@@ -1,0 +1,107 @@
+//! Per-alias counters: hits, misses, sets, deletes, errors.
+
+use std::cell::Cell;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+
+/// How many independent counter stripes an alias keeps. Threads pick one each, so two threads
+/// counting hits on one alias don't fight over a cache line on every `get`.
+const STRIPES: usize = 8;
+
+/// A point-in-time reading of an alias' counters.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Metrics {
+    /// Reads that found a value (`get`, `get_many` per key, `has_key` true, `get_or_set` hits).
+    pub hits: u64,
+    /// Reads that found nothing.
+    pub misses: u64,
+    /// Writes (`set`, `add` that stored, `set_many` per key, `incr`/`decr`, `touch`).
+    pub sets: u64,
+    /// Deletions that removed something (`delete`, and per key of `delete_many` as requested).
+    pub deletes: u64,
+    /// Calls that returned an error from the backend or codec.
+    pub errors: u64,
+}
+
+#[derive(Default)]
+#[repr(align(64))]
+struct Stripe {
+    hits: AtomicU64,
+    misses: AtomicU64,
+    sets: AtomicU64,
+    deletes: AtomicU64,
+    errors: AtomicU64,
+}
+
+/// The live counters of one alias.
+#[derive(Default)]
+pub(crate) struct Counters {
+    stripes: [Stripe; STRIPES],
+}
+
+/// Which counter to bump.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Event {
+    Hit,
+    Miss,
+    Set,
+    Delete,
+    Error,
+}
+
+fn stripe_of_this_thread() -> usize {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    thread_local! {
+        static STRIPE: Cell<usize> = Cell::new(NEXT.fetch_add(1, Ordering::Relaxed) % STRIPES);
+    }
+    STRIPE.with(Cell::get)
+}
+
+impl Counters {
+    #[inline]
+    pub(crate) fn count(&self, event: Event, n: u64) {
+        let stripe = &self.stripes[stripe_of_this_thread()];
+        let counter = match event {
+            Event::Hit => &stripe.hits,
+            Event::Miss => &stripe.misses,
+            Event::Set => &stripe.sets,
+            Event::Delete => &stripe.deletes,
+            Event::Error => &stripe.errors,
+        };
+        counter.fetch_add(n, Ordering::Relaxed);
+    }
+
+    pub(crate) fn read(&self) -> Metrics {
+        let sum = |pick: fn(&Stripe) -> &AtomicU64| self.stripes.iter().map(|s| pick(s).load(Ordering::Relaxed)).sum();
+        Metrics {
+            hits: sum(|s| &s.hits),
+            misses: sum(|s| &s.misses),
+            sets: sum(|s| &s.sets),
+            deletes: sum(|s| &s.deletes),
+            errors: sum(|s| &s.errors),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_from_many_threads_add_up() {
+        let counters = Counters::default();
+        std::thread::scope(|scope| {
+            for _ in 0..4 {
+                scope.spawn(|| {
+                    for _ in 0..1000 {
+                        counters.count(Event::Hit, 1);
+                    }
+                    counters.count(Event::Error, 2);
+                });
+            }
+        });
+        let read = counters.read();
+        assert_eq!(read.hits, 4000);
+        assert_eq!(read.errors, 8);
+        assert_eq!(read.misses, 0);
+    }
+}

@@ -1,0 +1,549 @@
+//! What each façade method does when awaited: Django's semantics on top of a [`CacheBackend`].
+//!
+//! Every operation makes and validates its keys first (Django's `make_and_validate_key`), so a
+//! strict backend never sees a bad key, and resolves `Timeout` into a lifetime: a lifetime that
+//! has already ended never reaches the backend; the write becomes the delete Django's results call for.
+
+use std::collections::HashMap;
+use std::future::{Future, Ready, ready};
+use std::marker::PhantomData;
+
+use bytes::Bytes;
+use futures::future::{BoxFuture, Either};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::cache::Cache;
+use crate::call::{CallOptions, Operation, Writes};
+use crate::error::{CacheError, Result};
+use crate::metrics::Event;
+use crate::single_flight::Role;
+use crate::timeout::Lifetime;
+
+/// How a read hands back stored bytes: decoded by the codec ([`Typed`]) or as they are ([`Raw`]).
+pub trait ValueKind: Send + 'static {
+    /// What a hit yields.
+    type Value: Send + 'static;
+    /// Turns stored bytes into the value.
+    fn from_stored(cache: &Cache, key: &str, bytes: Bytes) -> Result<Self::Value>;
+}
+
+/// Values decoded with the alias' codec into `T`.
+pub struct Typed<T>(PhantomData<fn() -> T>);
+
+/// Stored bytes, untouched.
+pub struct Raw;
+
+impl<T: DeserializeOwned + Send + 'static> ValueKind for Typed<T> {
+    type Value = T;
+    fn from_stored(cache: &Cache, key: &str, bytes: Bytes) -> Result<T> {
+        cache.decode(key, &bytes)
+    }
+}
+
+impl ValueKind for Raw {
+    type Value = Bytes;
+    fn from_stored(_: &Cache, _: &str, bytes: Bytes) -> Result<Bytes> {
+        Ok(bytes)
+    }
+}
+
+// ---- get -------------------------------------------------------------------------------------
+
+/// [`Cache::get`] and [`Cache::get_raw`].
+pub struct Get<'a, V> {
+    key: &'a str,
+    kind: PhantomData<V>,
+}
+
+impl<'a, V> Get<'a, V> {
+    pub(crate) fn new(key: &'a str) -> Self {
+        Get { key, kind: PhantomData }
+    }
+}
+
+/// How a `get` went when first polled.
+enum FirstTry {
+    Answered(Result<Option<Bytes>>),
+    MustWait(String),
+}
+
+impl<'a, V: ValueKind> Operation<'a> for Get<'a, V> {
+    type Output = Result<Option<V::Value>>;
+    type Future = Either<Ready<Result<Option<V::Value>>>, BoxFuture<'a, Result<Option<V::Value>>>>;
+
+    fn start(self, cache: &'a Cache, options: CallOptions) -> Self::Future {
+        let key = self.key;
+        // An in-process backend answers at once: no future, no allocated key.
+        let first = cache.with_prepared_key(key, options.version, |made| match cache.backend_ref().get_now(made) {
+            Some(answer) => FirstTry::Answered(answer),
+            None => FirstTry::MustWait(made.to_owned()),
+        });
+        match first {
+            Err(invalid_key) => Either::Left(ready(Err(invalid_key))),
+            Ok(FirstTry::Answered(answer)) => Either::Left(ready(finish_get::<V>(cache, key, answer))),
+            Ok(FirstTry::MustWait(made)) => Either::Right(Box::pin(async move {
+                let answer = cache.backend_ref().get(&made).await;
+                finish_get::<V>(cache, key, answer)
+            })),
+        }
+    }
+}
+
+#[inline]
+fn finish_get<V: ValueKind>(cache: &Cache, key: &str, answer: Result<Option<Bytes>>) -> Result<Option<V::Value>> {
+    match cache.observe(answer)? {
+        Some(bytes) => {
+            cache.count(Event::Hit, 1);
+            V::from_stored(cache, key, bytes).map(Some)
+        }
+        None => {
+            cache.count(Event::Miss, 1);
+            Ok(None)
+        }
+    }
+}
+
+// ---- set / add / touch -----------------------------------------------------------------------
+
+/// [`Cache::set`] and [`Cache::set_raw`].
+pub struct Set<'a> {
+    pub(crate) key: &'a str,
+    pub(crate) value: Result<Bytes>,
+}
+
+impl Writes for Set<'_> {}
+
+impl<'a> Operation<'a> for Set<'a> {
+    type Output = Result<()>;
+    type Future = BoxFuture<'a, Result<()>>;
+
+    fn start(self, cache: &'a Cache, options: CallOptions) -> Self::Future {
+        Box::pin(async move {
+            let value = self.value?;
+            let made = cache.prepare_key(self.key, options.version)?;
+            match cache.lifetime(options.timeout) {
+                // Django: a set that expires at once deletes the old value too.
+                Lifetime::ExpiredAtOnce => cache.observe(cache.backend_ref().delete(&made).await).map(drop),
+                Lifetime::Store(expiry) => {
+                    cache.check_size(self.key, &value)?;
+                    cache.observe(cache.backend_ref().set(&made, value, expiry).await)?;
+                    cache.count(Event::Set, 1);
+                    Ok(())
+                }
+            }
+        })
+    }
+}
+
+/// [`Cache::add`] and [`Cache::add_raw`].
+pub struct Add<'a> {
+    pub(crate) key: &'a str,
+    pub(crate) value: Result<Bytes>,
+}
+
+impl Writes for Add<'_> {}
+
+impl<'a> Operation<'a> for Add<'a> {
+    type Output = Result<bool>;
+    type Future = BoxFuture<'a, Result<bool>>;
+
+    fn start(self, cache: &'a Cache, options: CallOptions) -> Self::Future {
+        Box::pin(async move {
+            let value = self.value?;
+            let made = cache.prepare_key(self.key, options.version)?;
+            match cache.lifetime(options.timeout) {
+                // Django: true when the key was free, though nothing readable is stored.
+                Lifetime::ExpiredAtOnce => Ok(!cache.observe(cache.backend_ref().has_key(&made).await)?),
+                Lifetime::Store(expiry) => {
+                    cache.check_size(self.key, &value)?;
+                    let stored = cache.observe(cache.backend_ref().add(&made, value, expiry).await)?;
+                    if stored {
+                        cache.count(Event::Set, 1);
+                    }
+                    Ok(stored)
+                }
+            }
+        })
+    }
+}
+
+/// [`Cache::touch`].
+pub struct Touch<'a> {
+    pub(crate) key: &'a str,
+}
+
+impl Writes for Touch<'_> {}
+
+impl<'a> Operation<'a> for Touch<'a> {
+    type Output = Result<bool>;
+    type Future = BoxFuture<'a, Result<bool>>;
+
+    fn start(self, cache: &'a Cache, options: CallOptions) -> Self::Future {
+        Box::pin(async move {
+            let made = cache.prepare_key(self.key, options.version)?;
+            let backend = cache.backend_ref();
+            cache.observe(match cache.lifetime(options.timeout) {
+                // Django: true when the key existed, and it is gone afterwards.
+                Lifetime::ExpiredAtOnce => backend.delete(&made).await,
+                Lifetime::Store(expiry) => backend.touch(&made, expiry).await,
+            })
+        })
+    }
+}
+
+// ---- delete / has_key ------------------------------------------------------------------------
+
+/// [`Cache::delete`].
+pub struct Delete<'a> {
+    pub(crate) key: &'a str,
+}
+
+impl<'a> Operation<'a> for Delete<'a> {
+    type Output = Result<bool>;
+    type Future = BoxFuture<'a, Result<bool>>;
+
+    fn start(self, cache: &'a Cache, options: CallOptions) -> Self::Future {
+        Box::pin(async move {
+            let made = cache.prepare_key(self.key, options.version)?;
+            let deleted = cache.observe(cache.backend_ref().delete(&made).await)?;
+            if deleted {
+                cache.count(Event::Delete, 1);
+            }
+            Ok(deleted)
+        })
+    }
+}
+
+/// [`Cache::has_key`].
+pub struct HasKey<'a> {
+    pub(crate) key: &'a str,
+}
+
+impl<'a> Operation<'a> for HasKey<'a> {
+    type Output = Result<bool>;
+    type Future = BoxFuture<'a, Result<bool>>;
+
+    fn start(self, cache: &'a Cache, options: CallOptions) -> Self::Future {
+        Box::pin(async move {
+            let made = cache.prepare_key(self.key, options.version)?;
+            cache.observe(cache.backend_ref().has_key(&made).await)
+        })
+    }
+}
+
+// ---- batches ---------------------------------------------------------------------------------
+
+/// [`Cache::get_many`] and [`Cache::get_many_raw`].
+pub struct GetMany<'a, K, V> {
+    keys: &'a [K],
+    kind: PhantomData<V>,
+}
+
+impl<'a, K, V> GetMany<'a, K, V> {
+    pub(crate) fn new(keys: &'a [K]) -> Self {
+        GetMany { keys, kind: PhantomData }
+    }
+}
+
+impl<'a, K: AsRef<str> + Sync, V: ValueKind> Operation<'a> for GetMany<'a, K, V> {
+    type Output = Result<HashMap<String, V::Value>>;
+    type Future = BoxFuture<'a, Self::Output>;
+
+    fn start(self, cache: &'a Cache, options: CallOptions) -> Self::Future {
+        Box::pin(async move {
+            let made = prepare_keys(cache, self.keys, options)?;
+            if made.is_empty() {
+                return Ok(HashMap::new());
+            }
+            let made_refs: Vec<&str> = made.iter().map(String::as_str).collect();
+            let found = cache.observe(cache.backend_ref().get_many(&made_refs).await)?;
+            let mut values = HashMap::with_capacity(found.len());
+            let mut hits = 0;
+            for (key, value) in self.keys.iter().zip(found) {
+                if let Some(bytes) = value {
+                    hits += 1;
+                    let key = key.as_ref();
+                    values.insert(key.to_owned(), V::from_stored(cache, key, bytes)?);
+                }
+            }
+            cache.count(Event::Hit, hits);
+            cache.count(Event::Miss, made.len() as u64 - hits);
+            Ok(values)
+        })
+    }
+}
+
+/// [`Cache::set_many`] and [`Cache::set_many_raw`].
+pub struct SetMany {
+    pub(crate) items: Result<Vec<(String, Bytes)>>,
+}
+
+impl Writes for SetMany {}
+
+impl<'a> Operation<'a> for SetMany {
+    type Output = Result<Vec<String>>;
+    type Future = BoxFuture<'a, Result<Vec<String>>>;
+
+    fn start(self, cache: &'a Cache, options: CallOptions) -> Self::Future {
+        Box::pin(async move {
+            let items = self.items?;
+            let made = prepare_keys(cache, &items.iter().map(|(key, _)| key.as_str()).collect::<Vec<_>>(), options)?;
+            if made.is_empty() {
+                return Ok(Vec::new());
+            }
+            let backend = cache.backend_ref();
+            let expiry = match cache.lifetime(options.timeout) {
+                Lifetime::ExpiredAtOnce => {
+                    let made_refs: Vec<&str> = made.iter().map(String::as_str).collect();
+                    cache.observe(backend.delete_many(&made_refs).await)?;
+                    return Ok(Vec::new());
+                }
+                Lifetime::Store(expiry) => expiry,
+            };
+            // Oversized values fail here, before I/O, so whatever was stored before stays.
+            let mut failed = Vec::new();
+            let mut to_store = Vec::with_capacity(items.len());
+            let mut original_of = HashMap::with_capacity(items.len());
+            for ((key, value), made_key) in items.iter().zip(&made) {
+                if cache.check_size(key, value).is_err() {
+                    failed.push(key.clone());
+                } else {
+                    original_of.insert(made_key.as_str(), key.as_str());
+                    to_store.push((made_key.as_str(), value.clone()));
+                }
+            }
+            if !to_store.is_empty() {
+                let refused = cache.observe(backend.set_many(&to_store, expiry).await)?;
+                cache.count(Event::Set, (to_store.len() - refused.len()) as u64);
+                failed.extend(refused.iter().map(|made_key| {
+                    original_of.get(made_key.as_str()).map_or_else(|| made_key.clone(), |key| (*key).to_owned())
+                }));
+            }
+            Ok(failed)
+        })
+    }
+}
+
+/// [`Cache::delete_many`].
+pub struct DeleteMany<'a, K> {
+    pub(crate) keys: &'a [K],
+}
+
+impl<'a, K: AsRef<str> + Sync> Operation<'a> for DeleteMany<'a, K> {
+    type Output = Result<()>;
+    type Future = BoxFuture<'a, Result<()>>;
+
+    fn start(self, cache: &'a Cache, options: CallOptions) -> Self::Future {
+        Box::pin(async move {
+            let made = prepare_keys(cache, self.keys, options)?;
+            if made.is_empty() {
+                return Ok(());
+            }
+            let made_refs: Vec<&str> = made.iter().map(String::as_str).collect();
+            cache.observe(cache.backend_ref().delete_many(&made_refs).await)?;
+            cache.count(Event::Delete, made.len() as u64);
+            Ok(())
+        })
+    }
+}
+
+/// Makes and validates every key before any I/O, so one bad key stops the whole batch on a strict backend.
+fn prepare_keys<K: AsRef<str>>(cache: &Cache, keys: &[K], options: CallOptions) -> Result<Vec<String>> {
+    keys.iter().map(|key| cache.prepare_key(key.as_ref(), options.version)).collect()
+}
+
+// ---- incr / incr_version ---------------------------------------------------------------------
+
+/// [`Cache::incr`] and [`Cache::decr`].
+pub struct Incr<'a> {
+    pub(crate) key: &'a str,
+    /// `Err(delta)` when `decr` could not negate it.
+    pub(crate) delta: std::result::Result<i64, i64>,
+}
+
+impl<'a> Operation<'a> for Incr<'a> {
+    type Output = Result<i64>;
+    type Future = BoxFuture<'a, Result<i64>>;
+
+    fn start(self, cache: &'a Cache, options: CallOptions) -> Self::Future {
+        Box::pin(async move {
+            let made = cache.prepare_key(self.key, options.version)?;
+            let delta = self.delta.map_err(|delta| CacheError::Overflow {
+                alias: cache.alias().to_owned(),
+                key: self.key.to_owned(),
+                delta,
+            })?;
+            let result = cache.backend_ref().incr(&made, delta).await;
+            let value = cache.observe(result.map_err(|error| error.for_key(self.key)))?;
+            cache.count(Event::Set, 1);
+            Ok(value)
+        })
+    }
+}
+
+/// [`Cache::incr_version`] and [`Cache::decr_version`].
+pub struct IncrVersion<'a> {
+    pub(crate) key: &'a str,
+    pub(crate) delta: i64,
+}
+
+impl<'a> Operation<'a> for IncrVersion<'a> {
+    type Output = Result<i64>;
+    type Future = BoxFuture<'a, Result<i64>>;
+
+    fn start(self, cache: &'a Cache, options: CallOptions) -> Self::Future {
+        Box::pin(async move {
+            let version = options.version.unwrap_or(cache.options().version);
+            let not_found = || CacheError::KeyNotFound { key: self.key.to_owned() };
+            let old_key = cache.prepare_key(self.key, Some(version))?;
+            let backend = cache.backend_ref();
+            let value = cache.observe(backend.get(&old_key).await)?.ok_or_else(not_found)?;
+            // Deliberate difference: Django sets then deletes the same key when delta is 0, losing it.
+            if self.delta == 0 {
+                return Ok(version);
+            }
+            let new_version = version.checked_add(self.delta).ok_or_else(|| {
+                CacheError::config(Some(cache.alias()), "version", format!("version {version} + {} overflows i64", self.delta))
+            })?;
+            let new_key = cache.prepare_key(self.key, Some(new_version))?;
+            // Django re-sets with the alias' default timeout, not the value's remaining one.
+            match cache.lifetime(crate::Timeout::Default) {
+                Lifetime::Store(expiry) => cache.observe(backend.set(&new_key, value, expiry).await)?,
+                Lifetime::ExpiredAtOnce => drop(cache.observe(backend.delete(&new_key).await)?),
+            }
+            cache.observe(backend.delete(&old_key).await)?;
+            Ok(new_version)
+        })
+    }
+}
+
+// ---- get_or_set ------------------------------------------------------------------------------
+
+/// [`Cache::get_or_try_set`].
+pub struct GetOrTrySet<'a, T, E, F> {
+    key: &'a str,
+    produce: F,
+    types: PhantomData<fn() -> (T, E)>,
+}
+
+impl<'a, T, E, F> GetOrTrySet<'a, T, E, F> {
+    pub(crate) fn new(key: &'a str, produce: F) -> Self {
+        GetOrTrySet {
+            key,
+            produce,
+            types: PhantomData,
+        }
+    }
+}
+
+impl<T, E, F> Writes for GetOrTrySet<'_, T, E, F> {}
+
+impl<'a, T, E, F, Fut> Operation<'a> for GetOrTrySet<'a, T, E, F>
+where
+    T: Serialize + DeserializeOwned + Send + 'static,
+    E: From<CacheError> + Send + 'a,
+    F: FnOnce() -> Fut + Send + 'a,
+    Fut: Future<Output = std::result::Result<T, E>> + Send + 'a,
+{
+    type Output = std::result::Result<T, E>;
+    type Future = BoxFuture<'a, Self::Output>;
+
+    fn start(self, cache: &'a Cache, options: CallOptions) -> Self::Future {
+        Box::pin(get_or_try_set_inner(cache, self.key, self.produce, options))
+    }
+}
+
+/// The shared body of `get_or_set` and `get_or_try_set`.
+pub(crate) async fn get_or_try_set_inner<T, E, F, Fut>(
+    cache: &Cache,
+    key: &str,
+    produce: F,
+    options: CallOptions,
+) -> std::result::Result<T, E>
+where
+    T: Serialize + DeserializeOwned,
+    E: From<CacheError>,
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = std::result::Result<T, E>>,
+{
+    let made = cache.prepare_key(key, options.version)?;
+    let backend = cache.backend_ref();
+    let leader = loop {
+        if let Some(bytes) = cache.observe(backend.get(&made).await)? {
+            cache.count(Event::Hit, 1);
+            return Ok(cache.decode(key, &bytes)?);
+        }
+        cache.count(Event::Miss, 1);
+        match cache.flights().join(&made) {
+            Role::Leader(leader) => break leader,
+            Role::Follower(follower) => match follower.outcome().await {
+                Some(bytes) => return Ok(cache.decode(key, &bytes)?),
+                // The leader failed or was cancelled: look again, and lead if nobody else does.
+                None => continue,
+            },
+        }
+    };
+    let value = produce().await?;
+    let bytes = cache.encode(key, &value)?;
+    let Lifetime::Store(expiry) = cache.lifetime(options.timeout) else {
+        // Django: `add` with a zero timeout stores nothing, and the re-read returns the default.
+        leader.publish(bytes);
+        return Ok(value);
+    };
+    cache.check_size(key, &bytes)?;
+    if cache.observe(backend.add(&made, bytes.clone(), expiry).await)? {
+        cache.count(Event::Set, 1);
+    }
+    // Django re-reads after `add`: a value stored by a concurrent writer wins over ours.
+    match cache.observe(backend.get(&made).await)? {
+        Some(stored) if stored != bytes => {
+            let winner = cache.decode(key, &stored)?;
+            leader.publish(stored);
+            Ok(winner)
+        }
+        _ => {
+            leader.publish(bytes);
+            Ok(value)
+        }
+    }
+}
+
+/// [`Cache::get_or_set`].
+pub struct GetOrSet<'a, T, F> {
+    key: &'a str,
+    produce: F,
+    types: PhantomData<fn() -> T>,
+}
+
+impl<'a, T, F> GetOrSet<'a, T, F> {
+    pub(crate) fn new(key: &'a str, produce: F) -> Self {
+        GetOrSet {
+            key,
+            produce,
+            types: PhantomData,
+        }
+    }
+}
+
+impl<T, F> Writes for GetOrSet<'_, T, F> {}
+
+impl<'a, T, F, Fut> Operation<'a> for GetOrSet<'a, T, F>
+where
+    T: Serialize + DeserializeOwned + Send + 'static,
+    F: FnOnce() -> Fut + Send + 'a,
+    Fut: Future<Output = T> + Send + 'a,
+{
+    type Output = Result<T>;
+    type Future = BoxFuture<'a, Result<T>>;
+
+    fn start(self, cache: &'a Cache, options: CallOptions) -> Self::Future {
+        let produce = self.produce;
+        Box::pin(get_or_try_set_inner(
+            cache,
+            self.key,
+            move || async move { Ok::<T, CacheError>(produce().await) },
+            options,
+        ))
+    }
+}
