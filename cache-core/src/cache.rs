@@ -123,23 +123,47 @@ impl Cache {
 
     /// Stores `value` under `key`. A zero or negative timeout deletes any old value instead.
     pub fn set<'a, T: Serialize + ?Sized>(&'a self, key: &'a str, value: &T) -> Call<'a, Set<'a>> {
-        Call::new(self, Set { key, value: self.encode(key, value) })
+        Call::new(
+            self,
+            Set {
+                key,
+                value: self.encode(key, value),
+            },
+        )
     }
 
     /// Stores raw bytes under `key`, without the codec.
     pub fn set_raw<'a>(&'a self, key: &'a str, value: impl Into<Bytes>) -> Call<'a, Set<'a>> {
-        Call::new(self, Set { key, value: Ok(value.into()) })
+        Call::new(
+            self,
+            Set {
+                key,
+                value: Ok(value.into()),
+            },
+        )
     }
 
     /// Stores `value` only if `key` is missing or expired; yields whether it stored. With a zero
     /// or negative timeout it yields true for a missing key and stores nothing (Django's result).
     pub fn add<'a, T: Serialize + ?Sized>(&'a self, key: &'a str, value: &T) -> Call<'a, Add<'a>> {
-        Call::new(self, Add { key, value: self.encode(key, value) })
+        Call::new(
+            self,
+            Add {
+                key,
+                value: self.encode(key, value),
+            },
+        )
     }
 
     /// `add` for raw bytes.
     pub fn add_raw<'a>(&'a self, key: &'a str, value: impl Into<Bytes>) -> Call<'a, Add<'a>> {
-        Call::new(self, Add { key, value: Ok(value.into()) })
+        Call::new(
+            self,
+            Add {
+                key,
+                value: Ok(value.into()),
+            },
+        )
     }
 
     /// Gives an existing key a new timeout; yields whether it existed. Zero or negative removes it.
@@ -184,7 +208,10 @@ impl Cache {
     }
 
     /// `set_many` for raw bytes.
-    pub fn set_many_raw<K: AsRef<str>, V: Into<Bytes>>(&self, items: impl IntoIterator<Item = (K, V)>) -> Call<'_, SetMany> {
+    pub fn set_many_raw<K: AsRef<str>, V: Into<Bytes>>(
+        &self,
+        items: impl IntoIterator<Item = (K, V)>,
+    ) -> Call<'_, SetMany> {
         let items = items
             .into_iter()
             .map(|(key, value)| (key.as_ref().to_owned(), value.into()))
@@ -219,7 +246,13 @@ impl Cache {
 
     /// `incr_version` by `-delta`.
     pub fn decr_version<'a>(&'a self, key: &'a str, delta: i64) -> Call<'a, IncrVersion<'a>> {
-        Call::new(self, IncrVersion { key, delta: delta.wrapping_neg() })
+        Call::new(
+            self,
+            IncrVersion {
+                key,
+                delta: delta.wrapping_neg(),
+            },
+        )
     }
 
     /// The value at `key`; on a miss, `produce` runs (only then), its value is `add`-ed and the
@@ -267,7 +300,12 @@ impl Cache {
 
     /// Runs `with` on the made, validated key without allocating it, for the hot path.
     #[inline]
-    pub(crate) fn with_prepared_key<R>(&self, key: &str, version: Option<i64>, with: impl FnOnce(&str) -> R) -> Result<R> {
+    pub(crate) fn with_prepared_key<R>(
+        &self,
+        key: &str,
+        version: Option<i64>,
+        with: impl FnOnce(&str) -> R,
+    ) -> Result<R> {
         thread_local! {
             static KEY_BUFFER: RefCell<String> = const { RefCell::new(String::new()) };
         }
@@ -276,7 +314,9 @@ impl Cache {
         KEY_BUFFER.with(|buffer| match buffer.try_borrow_mut() {
             Ok(mut made) => {
                 made.clear();
-                options.key_function.make_into(&mut made, key, &options.key_prefix, version);
+                options
+                    .key_function
+                    .make_into(&mut made, key, &options.key_prefix, version);
                 self.validate(&made)?;
                 Ok(with(&made))
             }
@@ -303,12 +343,16 @@ impl Cache {
     }
 
     pub(crate) fn encode<T: Serialize + ?Sized>(&self, key: &str, value: &T) -> Result<Bytes> {
-        self.inner.options.codec.encode(value).map_err(|source| CacheError::Codec {
-            alias: self.inner.alias.clone(),
-            key: key.to_owned(),
-            action: "encode",
-            source,
-        })
+        self.inner
+            .options
+            .codec
+            .encode(value)
+            .map_err(|source| CacheError::Codec {
+                alias: self.inner.alias.clone(),
+                key: key.to_owned(),
+                action: "encode",
+                source,
+            })
     }
 
     pub(crate) fn decode<T: DeserializeOwned>(&self, key: &str, bytes: &[u8]) -> Result<T> {

@@ -63,7 +63,11 @@ impl Clock {
 
 impl fmt::Debug for Clock {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(if self.is_manual() { "Clock::manual" } else { "Clock::system" })
+        f.write_str(if self.is_manual() {
+            "Clock::manual"
+        } else {
+            "Clock::system"
+        })
     }
 }
 

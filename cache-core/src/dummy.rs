@@ -1,1 +1,73 @@
-//! (being written)
+//! Django's DummyCache: implements the interface and stores nothing.
+//!
+//! Useful in development, or to switch caching off for one alias without touching code.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use serde::Deserialize;
+
+use crate::backend::{CacheBackend, Capabilities, Expiry};
+use crate::error::{CacheError, Result};
+use crate::registry::BackendRegistration;
+
+/// A backend that forgets everything at once: every read misses, `add` succeeds, `incr` fails.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct DummyBackend;
+
+/// The dummy backend takes no options.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NoOptions {}
+
+/// The registry entry: `dummy` and `django.core.cache.backends.dummy.DummyCache`.
+pub fn registration() -> BackendRegistration {
+    BackendRegistration::new(&["dummy", "django.core.cache.backends.dummy.DummyCache"], |config| {
+        config.options.parse::<NoOptions>(config.alias)?;
+        Ok(Arc::new(DummyBackend))
+    })
+}
+
+#[async_trait]
+impl CacheBackend for DummyBackend {
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::lenient().storing_nothing()
+    }
+
+    async fn get(&self, _key: &str) -> Result<Option<Bytes>> {
+        Ok(None)
+    }
+
+    async fn set(&self, _key: &str, _value: Bytes, _expiry: Expiry) -> Result<()> {
+        Ok(())
+    }
+
+    async fn add(&self, _key: &str, _value: Bytes, _expiry: Expiry) -> Result<bool> {
+        Ok(true)
+    }
+
+    async fn touch(&self, _key: &str, _expiry: Expiry) -> Result<bool> {
+        Ok(false)
+    }
+
+    async fn delete(&self, _key: &str) -> Result<bool> {
+        Ok(false)
+    }
+
+    async fn incr(&self, key: &str, _delta: i64) -> Result<i64> {
+        Err(CacheError::KeyNotFound { key: key.to_owned() })
+    }
+
+    async fn has_key(&self, _key: &str) -> Result<bool> {
+        Ok(false)
+    }
+
+    async fn clear(&self) -> Result<()> {
+        Ok(())
+    }
+
+    fn get_now(&self, _key: &str) -> Option<Result<Option<Bytes>>> {
+        Some(Ok(None))
+    }
+}

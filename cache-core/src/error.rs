@@ -82,9 +82,7 @@ pub enum CacheError {
     },
 
     /// A value is larger than the backend accepts.
-    #[error(
-        "cache alias `{alias}`: the value for '{key}' is {size} bytes, over the backend's limit of {limit} bytes"
-    )]
+    #[error("cache alias `{alias}`: the value for '{key}' is {size} bytes, over the backend's limit of {limit} bytes")]
     ValueTooLarge {
         /// The alias.
         alias: String,

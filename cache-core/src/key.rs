@@ -92,7 +92,11 @@ pub fn key_problems(made_key: &str, max_length: usize) -> impl Iterator<Item = K
 
 /// Python's `repr()` of a `str`, so key messages match Django's to the character.
 pub fn python_repr(text: &str) -> String {
-    let quote = if text.contains('\'') && !text.contains('"') { '"' } else { '\'' };
+    let quote = if text.contains('\'') && !text.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
     let mut out = String::with_capacity(text.len() + 2);
     out.push(quote);
     for c in text.chars() {
@@ -153,7 +157,9 @@ mod tests {
 
     #[test]
     fn custom_key_function_is_used_and_named() {
-        let f = KeyFunction::custom("custom", |key, prefix, version| format!("CUSTOM-{prefix}-{version}-{key}"));
+        let f = KeyFunction::custom("custom", |key, prefix, version| {
+            format!("CUSTOM-{prefix}-{version}-{key}")
+        });
         assert_eq!(f.make("answer", "", 1), "CUSTOM--1-answer");
         assert_eq!(f.name(), "custom");
     }

@@ -12,6 +12,10 @@ pub mod key;
 mod metrics;
 mod operations;
 mod registry;
+
+pub use config::{AliasConfig, CachesConfig, Location, Options};
+pub use dummy::DummyBackend;
+pub use registry::{AliasHealth, BackendConfig, BackendFactory, BackendRegistration, Backends, Caches};
 mod single_flight;
 mod timeout;
 
@@ -22,12 +26,15 @@ pub use backend::{CacheBackend, Capabilities, Expiry};
 pub use bytes::Bytes;
 pub use cache::{Cache, CacheOptions, DEFAULT_TIMEOUT_SECONDS};
 pub use call::{Call, CallOptions, Operation, Writes};
-pub use operations::{Add, Delete, DeleteMany, Get, GetMany, GetOrSet, GetOrTrySet, HasKey, Incr, IncrVersion, Raw, Set, SetMany, Touch, Typed, ValueKind};
 pub use clock::Clock;
 pub use codec::Codec;
 pub use error::{BoxError, CacheError, KeyProblem, KeyRule, Result};
 pub use key::KeyFunction;
 pub use metrics::Metrics;
+pub use operations::{
+    Add, Delete, DeleteMany, Get, GetMany, GetOrSet, GetOrTrySet, HasKey, Incr, IncrVersion, Raw, Set, SetMany, Touch,
+    Typed, ValueKind,
+};
 pub use timeout::Timeout;
 
 /// Re-exported so backend crates implement [`CacheBackend`] with the same macro version.

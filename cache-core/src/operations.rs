@@ -242,7 +242,10 @@ pub struct GetMany<'a, K, V> {
 
 impl<'a, K, V> GetMany<'a, K, V> {
     pub(crate) fn new(keys: &'a [K]) -> Self {
-        GetMany { keys, kind: PhantomData }
+        GetMany {
+            keys,
+            kind: PhantomData,
+        }
     }
 }
 
@@ -288,7 +291,11 @@ impl<'a> Operation<'a> for SetMany {
     fn start(self, cache: &'a Cache, options: CallOptions) -> Self::Future {
         Box::pin(async move {
             let items = self.items?;
-            let made = prepare_keys(cache, &items.iter().map(|(key, _)| key.as_str()).collect::<Vec<_>>(), options)?;
+            let made = prepare_keys(
+                cache,
+                &items.iter().map(|(key, _)| key.as_str()).collect::<Vec<_>>(),
+                options,
+            )?;
             if made.is_empty() {
                 return Ok(Vec::new());
             }
@@ -317,7 +324,9 @@ impl<'a> Operation<'a> for SetMany {
                 let refused = cache.observe(backend.set_many(&to_store, expiry).await)?;
                 cache.count(Event::Set, (to_store.len() - refused.len()) as u64);
                 failed.extend(refused.iter().map(|made_key| {
-                    original_of.get(made_key.as_str()).map_or_else(|| made_key.clone(), |key| (*key).to_owned())
+                    original_of
+                        .get(made_key.as_str())
+                        .map_or_else(|| made_key.clone(), |key| (*key).to_owned())
                 }));
             }
             Ok(failed)
@@ -350,7 +359,9 @@ impl<'a, K: AsRef<str> + Sync> Operation<'a> for DeleteMany<'a, K> {
 
 /// Makes and validates every key before any I/O, so one bad key stops the whole batch on a strict backend.
 fn prepare_keys<K: AsRef<str>>(cache: &Cache, keys: &[K], options: CallOptions) -> Result<Vec<String>> {
-    keys.iter().map(|key| cache.prepare_key(key.as_ref(), options.version)).collect()
+    keys.iter()
+        .map(|key| cache.prepare_key(key.as_ref(), options.version))
+        .collect()
 }
 
 // ---- incr / incr_version ---------------------------------------------------------------------
@@ -395,7 +406,9 @@ impl<'a> Operation<'a> for IncrVersion<'a> {
     fn start(self, cache: &'a Cache, options: CallOptions) -> Self::Future {
         Box::pin(async move {
             let version = options.version.unwrap_or(cache.options().version);
-            let not_found = || CacheError::KeyNotFound { key: self.key.to_owned() };
+            let not_found = || CacheError::KeyNotFound {
+                key: self.key.to_owned(),
+            };
             let old_key = cache.prepare_key(self.key, Some(version))?;
             let backend = cache.backend_ref();
             let value = cache.observe(backend.get(&old_key).await)?.ok_or_else(not_found)?;
@@ -404,7 +417,11 @@ impl<'a> Operation<'a> for IncrVersion<'a> {
                 return Ok(version);
             }
             let new_version = version.checked_add(self.delta).ok_or_else(|| {
-                CacheError::config(Some(cache.alias()), "version", format!("version {version} + {} overflows i64", self.delta))
+                CacheError::config(
+                    Some(cache.alias()),
+                    "version",
+                    format!("version {version} + {} overflows i64", self.delta),
+                )
             })?;
             let new_key = cache.prepare_key(self.key, Some(new_version))?;
             // Django re-sets with the alias' default timeout, not the value's remaining one.

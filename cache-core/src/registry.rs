@@ -1,1 +1,231 @@
-//! (being written)
+//! Backends register by name; [`Caches`] builds every configured alias from them.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::sync::Arc;
+
+use crate::backend::CacheBackend;
+use crate::cache::Cache;
+use crate::config::{AliasConfig, CachesConfig, Location, Options};
+use crate::error::{CacheError, Result};
+use crate::key::KeyFunction;
+
+/// What a backend factory is given to build one alias' backend.
+#[derive(Debug)]
+pub struct BackendConfig<'a> {
+    /// The alias being built, for error messages.
+    pub alias: &'a str,
+    /// The alias' `location`, as written.
+    pub location: &'a Location,
+    /// The alias' `options`; the factory parses them with [`Options::parse`], which rejects unknown keys.
+    pub options: &'a Options,
+}
+
+/// Builds a backend from its configuration.
+pub type BackendFactory = Arc<dyn Fn(&BackendConfig<'_>) -> Result<Arc<dyn CacheBackend>> + Send + Sync>;
+
+/// A backend crate's entry in the registry: the names it answers to and its factory.
+#[derive(Clone)]
+pub struct BackendRegistration {
+    names: Vec<String>,
+    factory: BackendFactory,
+}
+
+impl BackendRegistration {
+    /// A backend known by `names` (a short name and Django's dotted path, usually).
+    pub fn new(
+        names: &[&str],
+        factory: impl Fn(&BackendConfig<'_>) -> Result<Arc<dyn CacheBackend>> + Send + Sync + 'static,
+    ) -> Self {
+        BackendRegistration {
+            names: names.iter().map(|name| (*name).to_owned()).collect(),
+            factory: Arc::new(factory),
+        }
+    }
+
+    /// The names it answers to.
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+}
+
+impl fmt::Debug for BackendRegistration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BackendRegistration")
+            .field("names", &self.names)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The backends and key functions an application makes available to its configuration.
+///
+/// `Backends::new()` knows `dummy`; add each backend crate you depend on with [`Backends::register`].
+#[derive(Clone)]
+pub struct Backends {
+    factories: BTreeMap<String, BackendFactory>,
+    key_functions: HashMap<String, KeyFunction>,
+}
+
+impl fmt::Debug for Backends {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Backends")
+            .field("backends", &self.factories.keys().collect::<Vec<_>>())
+            .field("key_functions", &self.key_functions.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+impl Default for Backends {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Backends {
+    /// A registry holding the built-in `dummy` backend.
+    pub fn new() -> Self {
+        let mut backends = Backends {
+            factories: BTreeMap::new(),
+            key_functions: HashMap::new(),
+        };
+        backends.register(crate::dummy::registration());
+        backends
+    }
+
+    /// Adds a backend under each of its names (a later registration of a name replaces the earlier one).
+    pub fn register(&mut self, registration: BackendRegistration) -> &mut Self {
+        for name in registration.names {
+            self.factories.insert(name, Arc::clone(&registration.factory));
+        }
+        self
+    }
+
+    /// Adds a custom key function that aliases select with `key_function = "<name>"`.
+    pub fn key_function(&mut self, function: KeyFunction) -> &mut Self {
+        self.key_functions.insert(function.name().to_owned(), function);
+        self
+    }
+
+    /// Every registered backend name, sorted.
+    pub fn names(&self) -> Vec<String> {
+        self.factories.keys().cloned().collect()
+    }
+
+    pub(crate) fn factory(&self, alias: &str, backend: &str) -> Result<&BackendFactory> {
+        self.factories.get(backend).ok_or_else(|| CacheError::UnknownBackend {
+            alias: alias.to_owned(),
+            backend: backend.to_owned(),
+            known: self.names(),
+        })
+    }
+
+    pub(crate) fn find_key_function(&self, alias: &str, name: &str) -> Result<KeyFunction> {
+        if name == "default" {
+            return Ok(KeyFunction::default_format());
+        }
+        self.key_functions.get(name).cloned().ok_or_else(|| {
+            let mut known: Vec<&str> = self.key_functions.keys().map(String::as_str).collect();
+            known.push("default");
+            known.sort_unstable();
+            CacheError::config(
+                Some(alias),
+                "key_function",
+                format!(
+                    "no key function named `{name}` is registered (known: {}); register it with `Backends::key_function`",
+                    known.join(", ")
+                ),
+            )
+        })
+    }
+}
+
+/// Every configured alias, built: Django's `caches`.
+#[derive(Clone, Debug)]
+pub struct Caches {
+    aliases: BTreeMap<String, Cache>,
+}
+
+/// The health of one alias, from [`Caches::check`].
+#[derive(Debug)]
+pub struct AliasHealth {
+    /// The alias.
+    pub alias: String,
+    /// `Ok` when a round trip to its backend worked.
+    pub status: Result<()>,
+}
+
+impl Caches {
+    /// Builds every alias of `config` with the registered backends. Every alias is validated here;
+    /// servers may be connected lazily. The `default` alias is required, as in Django.
+    pub fn build(config: &CachesConfig, backends: &Backends) -> Result<Caches> {
+        if !config.aliases.contains_key("default") {
+            return Err(CacheError::config(
+                None,
+                "caches.default",
+                "you must define a 'default' cache in the `caches` section",
+            ));
+        }
+        let mut aliases = BTreeMap::new();
+        for (alias, entry) in &config.aliases {
+            aliases.insert(alias.clone(), build_alias(alias, entry, backends)?);
+        }
+        Ok(Caches { aliases })
+    }
+
+    /// The cache for `alias`.
+    pub fn get(&self, alias: &str) -> Result<Cache> {
+        self.aliases
+            .get(alias)
+            .cloned()
+            .ok_or_else(|| CacheError::UnknownAlias {
+                alias: alias.to_owned(),
+                known: self.aliases.keys().cloned().collect(),
+            })
+    }
+
+    /// The `default` alias.
+    pub fn default_cache(&self) -> Cache {
+        // `build` refuses a configuration without `default`.
+        self.aliases["default"].clone()
+    }
+
+    /// Every alias, by name.
+    pub fn all(&self) -> impl Iterator<Item = &Cache> {
+        self.aliases.values()
+    }
+
+    /// Probes every alias with one `has_key` round trip.
+    pub async fn check(&self) -> Vec<AliasHealth> {
+        let mut report = Vec::with_capacity(self.aliases.len());
+        for (alias, cache) in &self.aliases {
+            let status = cache.has_key("__cache_health_check__").await.map(drop);
+            report.push(AliasHealth {
+                alias: alias.clone(),
+                status,
+            });
+        }
+        report
+    }
+
+    /// Closes every alias' connections.
+    pub async fn close_all(&self) -> Result<()> {
+        for cache in self.aliases.values() {
+            cache.close().await?;
+        }
+        Ok(())
+    }
+}
+
+fn build_alias(alias: &str, entry: &AliasConfig, backends: &Backends) -> Result<Cache> {
+    let factory = backends.factory(alias, &entry.backend)?;
+    let backend = factory(&BackendConfig {
+        alias,
+        location: &entry.location,
+        options: &entry.options,
+    })?;
+    let mut options = entry.cache_options();
+    if let Some(name) = &entry.key_function {
+        options.key_function = backends.find_key_function(alias, name)?;
+    }
+    Ok(Cache::new(alias, backend, options))
+}

@@ -69,7 +69,10 @@ impl Leader {
 impl Drop for Leader {
     fn drop(&mut self) {
         let mut in_flight = self.flights.in_flight.lock();
-        if in_flight.get(&self.key).is_some_and(|r| r.same_channel(&self.sender.subscribe())) {
+        if in_flight
+            .get(&self.key)
+            .is_some_and(|r| r.same_channel(&self.sender.subscribe()))
+        {
             in_flight.remove(&self.key);
         }
     }
@@ -92,8 +95,12 @@ mod tests {
     #[tokio::test]
     async fn followers_get_the_leaders_value_and_the_flight_is_forgotten() {
         let flights = Arc::new(SingleFlight::default());
-        let Role::Leader(leader) = flights.join("k") else { panic!("first caller must lead") };
-        let Role::Follower(follower) = flights.join("k") else { panic!("second caller must follow") };
+        let Role::Leader(leader) = flights.join("k") else {
+            panic!("first caller must lead")
+        };
+        let Role::Follower(follower) = flights.join("k") else {
+            panic!("second caller must follow")
+        };
         let waiting = tokio::spawn(follower.outcome());
         leader.publish(Bytes::from_static(b"v"));
         assert_eq!(waiting.await.unwrap(), Some(Bytes::from_static(b"v")));
@@ -103,10 +110,17 @@ mod tests {
     #[tokio::test]
     async fn a_leader_that_gives_up_releases_its_followers() {
         let flights = Arc::new(SingleFlight::default());
-        let Role::Leader(leader) = flights.join("k") else { panic!() };
-        let Role::Follower(follower) = flights.join("k") else { panic!() };
+        let Role::Leader(leader) = flights.join("k") else {
+            panic!()
+        };
+        let Role::Follower(follower) = flights.join("k") else {
+            panic!()
+        };
         drop(leader);
         assert_eq!(follower.outcome().await, None);
-        assert!(matches!(flights.join("k"), Role::Leader(_)), "the next caller leads again");
+        assert!(
+            matches!(flights.join("k"), Role::Leader(_)),
+            "the next caller leads again"
+        );
     }
 }
