@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# The project's one test entry point (the README's test command; CI runs it through .ci/run).
+# Installs the real servers the tests start, then runs format, lint, every test and the bench build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-2}"
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+
+# Packages the tests need, by the binary that proves each is there.
+declare -A needed=(
+  [redis-server]=redis-server
+  [redis-cli]=redis-tools
+  [memcached]=memcached
+)
+missing=()
+for binary in "${!needed[@]}"; do
+  command -v "$binary" >/dev/null 2>&1 || missing+=("${needed[$binary]}")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "==> installing ${missing[*]} (apt)"
+  sudo_cmd=""
+  [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo_cmd apt-get update -qq
+  $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # The tests start their own servers on free loopback ports; stop the ones the packages started.
+  $sudo_cmd service redis-server stop >/dev/null 2>&1 || true
+  $sudo_cmd service memcached stop >/dev/null 2>&1 || true
+fi
+
+echo "==> cargo fmt --check"
+cargo fmt --all -- --check
+
+echo "==> cargo clippy"
+cargo clippy --workspace --all-targets --all-features -- -D warnings
+
+echo "==> cargo test"
+cargo test --workspace --all-features
+
+echo "==> cargo bench --no-run"
+cargo bench --workspace --no-run
+
+echo "==> all checks passed"
