@@ -1,18 +1,119 @@
 //! The `CACHES` setting: aliases read from TOML, YAML or JSON, with environment overrides.
 //!
-//! LOADING IS BEING WRITTEN: see `CachesConfig::load` / `CachesConfig::from_str`.
+//! # The file
+//!
+//! [`CachesConfig::load`] picks the format by the file's extension: `.toml`, `.yaml`/`.yml` or
+//! `.json` (any letter case). The file is parsed with the `config` crate. Its top-level `caches`
+//! table holds one entry per alias, Django's `CACHES` dict:
+//!
+//! ```toml
+//! [caches.default]
+//! backend = "locmem"              # a registered name, or Django's "django.core.cache.backends.locmem.LocMemCache"
+//! location = "unique-snowflake"
+//! timeout = 300                   # seconds; "never" (or null in YAML/JSON) = never expire
+//! key_prefix = ""
+//! version = 1
+//! options = { max_entries = 300, cull_frequency = 3 }
+//!
+//! [caches.component-media]
+//! backend = "redis"
+//! location = ["redis://127.0.0.1:6379/1", "redis://127.0.0.1:6380/1"]
+//! timeout = "never"
+//!
+//! [components]                    # not ours: read it with `CachesConfig::section`
+//! cache = "component-media"
+//! ```
+//!
+//! Every other top-level section belongs to the application (or to `components`); it is kept
+//! untouched and read with [`CachesConfig::section`]. The section name `caches` is matched
+//! case-insensitively, so a file holding Django's `CACHES` dict under `"CACHES"` loads too.
+//!
+//! # Per-alias keys
+//!
+//! | key | type | when absent | notes |
+//! |---|---|---|---|
+//! | `backend` | string | **required** | a name given to `Backends::register` |
+//! | `location` | string or list of strings | [`Location::Unset`] | meaning is the backend's |
+//! | `timeout` | number of seconds, `"never"` or null | 300 | fractions kept; zero or negative expires at once |
+//! | `key_prefix` | string | `""` | |
+//! | `version` | integer | 1 | |
+//! | `key_function` | string | the default `prefix:version:key` | a name given to `Backends::key_function` |
+//! | `codec` | string | `"json"` | one of [`Codec::NAMES`] |
+//! | `options` | table | empty | handed to the backend, which rejects what it doesn't know |
+//!
+//! - Keys are case-insensitive: every key of an entry and of its `options` is lower-cased, so
+//!   Django's `BACKEND`, `LOCATION`, `TIMEOUT`, `KEY_PREFIX`, `VERSION`, `KEY_FUNCTION`, `OPTIONS`
+//!   and `OPTIONS = { MAX_ENTRIES = … }` load as they are. Two spellings of one key in the same
+//!   entry (`timeout` and `TIMEOUT`) are an error naming both; Django silently prefers the
+//!   lower-case one, which hides a typo.
+//! - An unknown key in an entry is an error naming the alias and the key (Django ignores it).
+//!   Unknown `options` are rejected by the backend when `Caches::build` runs, through
+//!   [`Options::parse`], again naming the alias and the option.
+//! - A null value (YAML `~`, JSON `null`) is the same as leaving the key out, except for
+//!   `timeout`, where null means "never expire" (Django's `None`). TOML has no null; write
+//!   `timeout = "never"`.
+//! - Alias names are kept exactly as written. The `default` alias is required by `Caches::build`,
+//!   as in Django.
+//!
+//! # Deliberate differences from Django's coercion
+//!
+//! - `timeout` keeps fractions: `1.9` is 1.9 seconds (Django's `int()` makes it 1). A string holding
+//!   a JSON number such as `"60"` or `"0.5"` is accepted, as is `"never"` in any letter case, but
+//!   anything else — `"abc"`, `"1.5x"`, `" 60"`, `"nan"`, `true`, a list — is an error. Django
+//!   silently falls back to 300 seconds there, which turns a typo into a five-minute cache.
+//! - `TIMEOUT` and `timeout` in one entry are an error, not "lower-case wins"; the same goes for
+//!   options (Django's legacy top-level `max_entries`/`cull_frequency` are unknown keys: write them
+//!   in `options`).
+//! - `version` must be an integer. Django stores a string `VERSION` as given and then fails in
+//!   `incr_version` (`"v" + 1`); we refuse it when loading.
+//! - A missing `backend` is an error saying what to write (Django raises a bare `KeyError`).
+//!
+//! # Environment overrides
+//!
+//! After the file is read, variables of the form
+//!
+//! - `CACHES__<ALIAS>__<FIELD>` (for example `CACHES__DEFAULT__TIMEOUT=60`) and
+//! - `CACHES__<ALIAS>__OPTIONS__<NAME>` (for example `CACHES__DEFAULT__OPTIONS__MAX_ENTRIES=1000`)
+//!
+//! replace single values. [`CachesConfig::load`] and [`CachesConfig::from_str`] read the process
+//! environment; [`CachesConfig::load_with_env`] and [`CachesConfig::from_str_with_env`] take the
+//! variables as an argument (give an empty list for none).
+//!
+//! - Variable names are matched case-insensitively (`caches__default__timeout` works too).
+//!   Variables not starting with `CACHES__` are ignored; one that does but has another shape
+//!   (`CACHES__DEFAULT`, an empty segment, a fifth segment) is an error.
+//! - The alias segment is matched against the aliases of the file ignoring case, with `-` and `_`
+//!   treated alike, because `-` can't appear in a shell variable name: `CACHES__COMPONENT_MEDIA__TIMEOUT`
+//!   overrides the alias `component-media`. When it matches two aliases (`a-b` and `a_b`) that is
+//!   an error. When it matches none, a new alias is created under the lower-cased segment
+//!   (`CACHES__SESSIONS__BACKEND=locmem` adds `sessions`); it then needs a `backend` like any other.
+//!   An alias whose name contains `__` can't be addressed.
+//! - `FIELD` is one of the per-alias keys above; `CACHES__<ALIAS>__OPTIONS` replaces the whole
+//!   options table and takes a JSON object.
+//! - Values are parsed as JSON when they are valid JSON (`60`, `0.5`, `null`, `true`, `["a","b"]`,
+//!   `{"max_entries":5}`) and taken as the string otherwise (`never`, `redis://host:6379/0`).
+//!   The fields that only take a string (`backend`, `key_prefix`, `key_function`, `codec`) use the
+//!   value exactly as written, so `CACHES__DEFAULT__KEY_PREFIX=123` is the prefix `"123"`;
+//!   `location` is a list when the value is a JSON list and the string as written otherwise.
+//! - The same value set by two variables (`CACHES__DEFAULT__TIMEOUT` and `caches__default__timeout`)
+//!   is an error naming both. An error in a value that came from a variable names the variable.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
 use serde::de::DeserializeOwned;
 
-use crate::cache::CacheOptions;
+use crate::cache::{CacheOptions, DEFAULT_TIMEOUT_SECONDS};
 use crate::codec::Codec;
 use crate::error::{CacheError, Result};
 use crate::timeout::Timeout;
 
+mod env;
+mod load;
+mod options;
+
 /// Every alias of the `[caches]` section, validated.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct CachesConfig {
     /// The aliases by name.
     pub aliases: BTreeMap<String, AliasConfig>,
@@ -20,8 +121,151 @@ pub struct CachesConfig {
     pub(crate) other_sections: serde_json::Map<String, serde_json::Value>,
 }
 
+impl CachesConfig {
+    /// Reads a configuration file, choosing the format by its extension (see [`ConfigFormat::from_path`]),
+    /// then applies the `CACHES__…` variables of the process environment.
+    ///
+    /// An unknown extension, a file that can't be read and a syntax error are
+    /// [`CacheError::Config`] errors whose field is the file's path.
+    pub fn load(path: impl AsRef<Path>) -> Result<CachesConfig> {
+        let path = path.as_ref();
+        let format = ConfigFormat::from_path(path)?;
+        let text = load::read_file(path)?;
+        load::load(&text, format, &path.display().to_string(), env::process_vars()?)
+    }
+
+    /// Like [`CachesConfig::load`], with the environment overrides taken from `vars` instead of the
+    /// process environment, so tests and embedders control them.
+    pub fn load_with_env<I, K, V>(path: impl AsRef<Path>, vars: I) -> Result<CachesConfig>
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: AsRef<str>,
+        V: AsRef<str>,
+    {
+        let path = path.as_ref();
+        let format = ConfigFormat::from_path(path)?;
+        let text = load::read_file(path)?;
+        load::load(&text, format, &path.display().to_string(), env::collect(vars))
+    }
+
+    /// Parses configuration text in `format`, then applies the `CACHES__…` variables of the process
+    /// environment, exactly as [`CachesConfig::load`] does for a file. Syntax errors are reported
+    /// with the field `(config text)`.
+    pub fn from_str(text: &str, format: ConfigFormat) -> Result<CachesConfig> {
+        load::load(text, format, load::TEXT_LABEL, env::process_vars()?)
+    }
+
+    /// Like [`CachesConfig::from_str`], with the environment overrides taken from `vars`
+    /// (pass `[] as [(&str, &str); 0]`, or any empty iterator, for none).
+    pub fn from_str_with_env<I, K, V>(text: &str, format: ConfigFormat, vars: I) -> Result<CachesConfig>
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: AsRef<str>,
+        V: AsRef<str>,
+    {
+        load::load(text, format, load::TEXT_LABEL, env::collect(vars))
+    }
+
+    /// Reads another top-level section of the file (`components`, or the application's own) into
+    /// `T`; `Ok(None)` when the file has no such section.
+    ///
+    /// The name is matched exactly first, then ignoring case (so `section("components")` finds
+    /// Django's `COMPONENTS`). The `caches` section itself is not available here: it is
+    /// [`CachesConfig::aliases`].
+    pub fn section<T: DeserializeOwned>(&self, name: &str) -> Result<Option<T>> {
+        let value = match self.other_sections.get(name) {
+            Some(value) => value,
+            None => {
+                let mut matches = self
+                    .other_sections
+                    .iter()
+                    .filter(|(key, _)| key.eq_ignore_ascii_case(name));
+                match (matches.next(), matches.next()) {
+                    (None, _) => return Ok(None),
+                    (Some((_, value)), None) => value,
+                    (Some((first, _)), Some((second, _))) => {
+                        return Err(CacheError::config(
+                            None,
+                            name,
+                            format!(
+                                "the file has both `{first}` and `{second}`; section names are matched \
+                                 ignoring case, so keep one"
+                            ),
+                        ));
+                    }
+                }
+            }
+        };
+        T::deserialize(value)
+            .map(Some)
+            .map_err(|error| CacheError::config(None, name, format!("the section doesn't fit: {error}")))
+    }
+}
+
+/// The text formats a configuration can be written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ConfigFormat {
+    /// TOML (`.toml`).
+    Toml,
+    /// YAML (`.yaml`, `.yml`).
+    Yaml,
+    /// JSON (`.json`).
+    Json,
+}
+
+impl ConfigFormat {
+    /// The format for a file extension without the dot (`"toml"`, `"yaml"`, `"yml"`, `"json"`),
+    /// ignoring case.
+    pub fn from_extension(extension: &str) -> Option<ConfigFormat> {
+        match extension.to_ascii_lowercase().as_str() {
+            "toml" => Some(ConfigFormat::Toml),
+            "yaml" | "yml" => Some(ConfigFormat::Yaml),
+            "json" => Some(ConfigFormat::Json),
+            _ => None,
+        }
+    }
+
+    /// The format of a file, by its extension. A missing or unknown extension is a
+    /// [`CacheError::Config`] whose field is the path, saying which extensions work.
+    pub fn from_path(path: &Path) -> Result<ConfigFormat> {
+        let shown = path.display().to_string();
+        match path.extension() {
+            None => Err(CacheError::config(
+                None,
+                shown,
+                format!(
+                    "the file name has no extension, so its format is unknown; {}",
+                    load::EXTENSION_FIX
+                ),
+            )),
+            Some(extension) => {
+                let extension = extension.to_string_lossy();
+                ConfigFormat::from_extension(&extension).ok_or_else(|| {
+                    CacheError::config(
+                        None,
+                        shown,
+                        format!(
+                            "unknown configuration file extension `.{extension}`; {}",
+                            load::EXTENSION_FIX
+                        ),
+                    )
+                })
+            }
+        }
+    }
+
+    /// The format's name as used in messages: `TOML`, `YAML` or `JSON`.
+    pub fn name(self) -> &'static str {
+        match self {
+            ConfigFormat::Toml => "TOML",
+            ConfigFormat::Yaml => "YAML",
+            ConfigFormat::Json => "JSON",
+        }
+    }
+}
+
 /// One alias: Django's `CACHES["name"]` entry.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct AliasConfig {
     /// The backend's registered name, or Django's dotted class path.
     pub backend: String,
@@ -42,6 +286,22 @@ pub struct AliasConfig {
 }
 
 impl AliasConfig {
+    /// An entry for `backend` with every other key at its default, as if the file gave only
+    /// `backend`: no location, 300 seconds, no prefix, version 1, the default key function, JSON,
+    /// no options.
+    pub fn new(backend: impl Into<String>) -> Self {
+        AliasConfig {
+            backend: backend.into(),
+            location: Location::Unset,
+            timeout: Timeout::Seconds(DEFAULT_TIMEOUT_SECONDS),
+            key_prefix: String::new(),
+            version: 1,
+            key_function: None,
+            codec: Codec::Json,
+            options: Options::default(),
+        }
+    }
+
     /// The façade settings this entry describes (the key function is resolved by the registry).
     pub fn cache_options(&self) -> CacheOptions {
         CacheOptions {
@@ -111,8 +371,15 @@ impl Options {
 
     /// Parses the options into a backend's own type. Give the type `#[serde(deny_unknown_fields)]`
     /// so a misspelt option is an error naming the alias and the option.
+    ///
+    /// Errors are [`CacheError::Config`] with the field `options.<name>` whenever the option at
+    /// fault is known:
+    /// - an unknown option: `unknown option; this backend takes no options` or
+    ///   ``unknown option; the options this backend accepts are `a`, `b`, `c` ``;
+    /// - a missing required option: `required by this backend but not given`;
+    /// - a value of the wrong type or refused by the type's own checks: the `serde` message, such
+    ///   as ``invalid type: string "abc", expected u64``.
     pub fn parse<T: DeserializeOwned>(&self, alias: &str) -> Result<T> {
-        serde_json::from_value(serde_json::Value::Object(self.values.clone()))
-            .map_err(|error| CacheError::config(Some(alias), "options", error.to_string()))
+        options::parse(&self.values, alias)
     }
 }

@@ -13,7 +13,7 @@ mod metrics;
 mod operations;
 mod registry;
 
-pub use config::{AliasConfig, CachesConfig, Location, Options};
+pub use config::{AliasConfig, CachesConfig, ConfigFormat, Location, Options};
 pub use dummy::DummyBackend;
 pub use registry::{AliasHealth, BackendConfig, BackendFactory, BackendRegistration, Backends, Caches};
 mod single_flight;

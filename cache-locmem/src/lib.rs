@@ -1,0 +1,14 @@
+#![doc = include_str!("../README.md")]
+
+mod backend;
+mod integer;
+mod now;
+mod options;
+mod registration;
+mod registry;
+mod shard;
+mod store;
+
+pub use backend::LocMemBackend;
+pub use options::LocMemOptions;
+pub use registration::{NAMES, registration, registration_with_clock};
