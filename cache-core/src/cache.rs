@@ -250,7 +250,8 @@ impl Cache {
             self,
             IncrVersion {
                 key,
-                delta: delta.wrapping_neg(),
+                // i64::MIN has no negation; i64::MAX versions away overflows the same way.
+                delta: delta.checked_neg().unwrap_or(i64::MAX),
             },
         )
     }
@@ -343,16 +344,15 @@ impl Cache {
     }
 
     pub(crate) fn encode<T: Serialize + ?Sized>(&self, key: &str, value: &T) -> Result<Bytes> {
-        self.inner
-            .options
-            .codec
-            .encode(value)
-            .map_err(|source| CacheError::Codec {
+        self.inner.options.codec.encode(value).map_err(|source| {
+            self.inner.counters.count(Event::Error, 1);
+            CacheError::Codec {
                 alias: self.inner.alias.clone(),
                 key: key.to_owned(),
                 action: "encode",
                 source,
-            })
+            }
+        })
     }
 
     pub(crate) fn decode<T: DeserializeOwned>(&self, key: &str, bytes: &[u8]) -> Result<T> {
@@ -370,12 +370,15 @@ impl Cache {
     /// Refuses a value over the backend's size limit before it is sent, so the old value stays.
     pub(crate) fn check_size(&self, key: &str, value: &Bytes) -> Result<()> {
         match self.inner.capabilities.max_value_bytes {
-            Some(limit) if value.len() > limit => Err(CacheError::ValueTooLarge {
-                alias: self.inner.alias.clone(),
-                key: key.to_owned(),
-                size: value.len(),
-                limit,
-            }),
+            Some(limit) if value.len() > limit => {
+                self.inner.counters.count(Event::Error, 1);
+                Err(CacheError::ValueTooLarge {
+                    alias: self.inner.alias.clone(),
+                    key: key.to_owned(),
+                    size: value.len(),
+                    limit,
+                })
+            }
             _ => Ok(()),
         }
     }

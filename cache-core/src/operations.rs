@@ -183,11 +183,23 @@ impl<'a> Operation<'a> for Touch<'a> {
         Box::pin(async move {
             let made = cache.prepare_key(self.key, options.version)?;
             let backend = cache.backend_ref();
-            cache.observe(match cache.lifetime(options.timeout) {
+            match cache.lifetime(options.timeout) {
                 // Django: true when the key existed, and it is gone afterwards.
-                Lifetime::ExpiredAtOnce => backend.delete(&made).await,
-                Lifetime::Store(expiry) => backend.touch(&made, expiry).await,
-            })
+                Lifetime::ExpiredAtOnce => {
+                    let existed = cache.observe(backend.delete(&made).await)?;
+                    if existed {
+                        cache.count(Event::Delete, 1);
+                    }
+                    Ok(existed)
+                }
+                Lifetime::Store(expiry) => {
+                    let existed = cache.observe(backend.touch(&made, expiry).await)?;
+                    if existed {
+                        cache.count(Event::Set, 1);
+                    }
+                    Ok(existed)
+                }
+            }
         })
     }
 }
@@ -227,7 +239,9 @@ impl<'a> Operation<'a> for HasKey<'a> {
     fn start(self, cache: &'a Cache, options: CallOptions) -> Self::Future {
         Box::pin(async move {
             let made = cache.prepare_key(self.key, options.version)?;
-            cache.observe(cache.backend_ref().has_key(&made).await)
+            let found = cache.observe(cache.backend_ref().has_key(&made).await)?;
+            cache.count(if found { Event::Hit } else { Event::Miss }, 1);
+            Ok(found)
         })
     }
 }
@@ -493,7 +507,14 @@ where
         }
         cache.count(Event::Miss, 1);
         match cache.flights().join(&made) {
-            Role::Leader(leader) => break leader,
+            Role::Leader(leader) => {
+                // A leader that finished between our miss and our join has stored the value: look once more.
+                if let Some(bytes) = cache.observe(backend.get(&made).await)? {
+                    leader.publish(bytes.clone());
+                    return Ok(cache.decode(key, &bytes)?);
+                }
+                break leader;
+            }
             Role::Follower(follower) => match follower.outcome().await {
                 Some(bytes) => return Ok(cache.decode(key, &bytes)?),
                 // The leader failed or was cancelled: look again, and lead if nobody else does.

@@ -1,0 +1,55 @@
+//! The per-alias counters (design §3.2): hits, misses, sets, deletes, errors.
+
+use bytes::Bytes;
+
+use crate::Metrics;
+use crate::testkit::Subject;
+
+/// The change between two readings.
+fn since(before: Metrics, after: Metrics) -> Metrics {
+    Metrics {
+        hits: after.hits - before.hits,
+        misses: after.misses - before.misses,
+        sets: after.sets - before.sets,
+        deletes: after.deletes - before.deletes,
+        errors: after.errors - before.errors,
+    }
+}
+
+/// Design §3.2: each operation counts what it did, on its own alias only. A read counts a hit or
+/// a miss per key; `set`, a stored `add`, each `set_many` key and `incr` count a set; a `delete`
+/// that removed something and each `delete_many` key count a delete; a value that can't be decoded
+/// counts an error (after its hit).
+pub async fn metrics_count_operations(s: &Subject) {
+    let cache = s.cache();
+    let other_alias = s.v2();
+    let before = cache.metrics();
+    let other_before = other_alias.metrics();
+
+    cache.set("m_a", &1).await.unwrap(); // set
+    cache.get::<i64>("m_a").await.unwrap().unwrap(); // hit
+    assert_eq!(cache.get::<i64>("m_missing").await.unwrap(), None); // miss
+    cache.get_raw("m_a").await.unwrap().unwrap(); // hit
+    cache.get_many::<_, i64>(&["m_a", "m_missing"]).await.unwrap(); // hit, miss
+    assert!(!cache.add("m_a", &2).await.unwrap()); // nothing
+    assert!(cache.add("m_b", &2).await.unwrap()); // set
+    cache.set_many([("m_c", 3), ("m_d", 4)]).await.unwrap(); // 2 sets
+    cache.incr("m_a", 1).await.unwrap(); // set
+    assert!(cache.delete("m_a").await.unwrap()); // delete
+    assert!(!cache.delete("m_missing").await.unwrap()); // nothing
+    cache.delete_many(&["m_c", "m_d"]).await.unwrap(); // 2 deletes
+    cache.set_raw("m_bad", Bytes::from_static(b"not json")).await.unwrap(); // set
+    cache.get::<i64>("m_bad").await.unwrap_err(); // hit, error
+    cache.get_or_set("m_gos", || async { 1i64 }).await.unwrap(); // miss, set
+    cache.get_or_set("m_gos", || async { 2i64 }).await.unwrap(); // hit
+
+    let expected = Metrics {
+        hits: 5,
+        misses: 3,
+        sets: 7,
+        deletes: 3,
+        errors: 1,
+    };
+    assert_eq!(since(before, cache.metrics()), expected);
+    assert_eq!(other_alias.metrics(), other_before, "another alias' counters moved");
+}

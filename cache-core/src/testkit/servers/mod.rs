@@ -1,0 +1,29 @@
+//! Real servers for tests: `redis-server` and `memcached` as child processes.
+//!
+//! Each fixture starts its own server on a free loopback port (found by binding `127.0.0.1:0`,
+//! retried if another process takes the port first), with persistence off and a throw-away
+//! directory, and waits until the server answers (`PING`, `version`) before returning. The process
+//! is killed when the fixture is dropped. [`RedisServer::stop`] and [`RedisServer::restart`] (same
+//! port, empty data) inject faults. Tests never depend on a server someone started by hand.
+//!
+//! A missing binary is a clear error (`redis-server not found on PATH; run scripts/test.sh, which
+//! installs it`), so a backend crate's tests fail with instructions rather than hang.
+//!
+//! ```no_run
+//! # async fn example() -> std::io::Result<()> {
+//! use cache_core::testkit::servers::RedisServer;
+//!
+//! let redis = RedisServer::start().await?;
+//! let url = redis.url(); // redis://127.0.0.1:<port>
+//! redis.stop(); // connections are now refused
+//! redis.restart().await?; // same port, empty
+//! # Ok(()) }
+//! ```
+
+mod memcached;
+mod probe;
+mod process;
+mod redis;
+
+pub use memcached::MemcachedServer;
+pub use redis::RedisServer;

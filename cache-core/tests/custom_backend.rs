@@ -1,0 +1,182 @@
+//! The requirement: a backend written outside `cache-core`, against its public API only,
+//! registered under its own name, built through `Caches::build` and passing the whole suite.
+#![cfg(feature = "testkit")]
+
+// The backend lives in the example so that there is one copy of it; its `main` is unused here.
+#[allow(dead_code)]
+#[path = "../examples/custom_backend.rs"]
+mod custom_backend;
+
+use std::sync::Arc;
+
+use cache_core::testkit::{Subject, Time, run_all};
+use cache_core::{
+    BackendRegistration, Backends, Bytes, CacheBackend, CacheError, Caches, Capabilities, Clock, Expiry, Location,
+    Options, Result, async_trait,
+};
+
+fn backends(clock: &Clock) -> Backends {
+    let mut backends = Backends::new();
+    backends.register(custom_backend::registration(clock.clone()));
+    backends
+}
+
+/// The usual way for an in-process backend: a manual clock, so expiry costs no time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn hashmap_backend_passes_the_suite_with_a_manual_clock() {
+    let clock = Clock::manual();
+    let subject = Subject::build(
+        backends(&clock),
+        "hashmap",
+        Location::One("manual-clock".to_owned()),
+        Options::default(),
+        Time::Manual(clock),
+    )
+    .expect("the subject's aliases build");
+    let report = run_all(&subject).await;
+
+    let passed = report.passed();
+    for expected in [
+        "basic::simple",
+        "expiration::touch",
+        "keys::invalid_key_characters",
+        "get_or_set::get_or_set_single_flight",
+        "limits::large_value_round_trips",
+    ] {
+        assert!(passed.contains(&expected), "{expected} did not run: {report}");
+    }
+    let skipped: Vec<&str> = report.skipped().into_iter().map(|(name, _)| name).collect();
+    assert!(skipped.contains(&"limits::value_too_large"), "no value limit declared");
+    assert!(skipped.contains(&"dummy::simple"), "the backend stores values");
+}
+
+/// The same backend on the system clock: the expiration tests really sleep, overlapping.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn hashmap_backend_passes_the_suite_in_real_time() {
+    let clock = Clock::system();
+    let subject = Subject::build(
+        backends(&clock),
+        "hashmap",
+        Location::One("real-time".to_owned()),
+        Options::default(),
+        Time::Real,
+    )
+    .expect("the subject's aliases build");
+    let started = std::time::Instant::now();
+    run_all(&subject).await;
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(15),
+        "the waiting tests must overlap, took {:?}",
+        started.elapsed()
+    );
+}
+
+/// The backend is chosen by the name it registered, aliases with one `location` share a store,
+/// and a misspelt backend name lists the registered ones.
+#[tokio::test]
+async fn hashmap_backend_builds_from_a_caches_config() {
+    let clock = Clock::manual();
+    let mut config = custom_backend::example_config();
+    let mut other = config.aliases["default"].clone();
+    other.key_prefix = "other".to_owned();
+    config.aliases.insert("other".to_owned(), other);
+    let caches = Caches::build(&config, &backends(&clock)).unwrap();
+
+    let default = caches.get("default").unwrap();
+    let other = caches.get("other").unwrap();
+    default.set("k", &1).await.unwrap();
+    assert_eq!(default.get::<i64>("k").await.unwrap(), Some(1));
+    assert_eq!(
+        other.get::<i64>("k").await.unwrap(),
+        None,
+        "prefixes keep aliases apart"
+    );
+    other.clear().await.unwrap();
+    assert_eq!(
+        default.get::<i64>("k").await.unwrap(),
+        None,
+        "one location is one store, so clearing either alias clears both"
+    );
+
+    config.aliases.get_mut("default").unwrap().backend = "hashmapp".to_owned();
+    match Caches::build(&config, &backends(&clock)) {
+        Err(CacheError::UnknownBackend { backend, known, .. }) => {
+            assert_eq!(backend, "hashmapp");
+            assert!(known.contains(&"hashmap".to_owned()), "{known:?}");
+        }
+        other => panic!("expected UnknownBackend, got {other:?}"),
+    }
+}
+
+/// The hashmap store behind memcached's rules — strict keys, a value size limit, decrements that
+/// stop at zero — so the strict-key, size-limit and floor branches of the suite run too. The
+/// façade enforces the first two from the capabilities alone; the floor is this wrapper's.
+#[derive(Debug)]
+struct MemcachedRules(Arc<dyn CacheBackend>);
+
+/// memcached's default item size limit.
+const ONE_MEGABYTE: usize = 1024 * 1024;
+
+#[async_trait]
+impl CacheBackend for MemcachedRules {
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::lenient()
+            .with_strict_keys()
+            .with_max_value_bytes(ONE_MEGABYTE)
+            .with_decr_floor_at_zero()
+    }
+    async fn get(&self, key: &str) -> Result<Option<Bytes>> {
+        self.0.get(key).await
+    }
+    async fn set(&self, key: &str, value: Bytes, expiry: Expiry) -> Result<()> {
+        self.0.set(key, value, expiry).await
+    }
+    async fn add(&self, key: &str, value: Bytes, expiry: Expiry) -> Result<bool> {
+        self.0.add(key, value, expiry).await
+    }
+    async fn touch(&self, key: &str, expiry: Expiry) -> Result<bool> {
+        self.0.touch(key, expiry).await
+    }
+    async fn delete(&self, key: &str) -> Result<bool> {
+        self.0.delete(key).await
+    }
+    async fn incr(&self, key: &str, delta: i64) -> Result<i64> {
+        let value = self.0.incr(key, delta).await?;
+        if value < 0 && delta < 0 {
+            // Undo the part below zero; a second incr keeps the entry's expiry, as memcached's decr does.
+            return self.0.incr(key, -value).await;
+        }
+        Ok(value)
+    }
+    async fn clear(&self) -> Result<()> {
+        self.0.clear().await
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn hashmap_backend_with_memcached_rules_passes_the_suite() {
+    let clock = Clock::manual();
+    let inner = custom_backend::HashMapBackend::new(clock.clone());
+    let store: Arc<dyn CacheBackend> = Arc::new(MemcachedRules(Arc::new(inner)));
+    let mut backends = Backends::new();
+    backends.register(BackendRegistration::new(&["memcached-rules"], move |_| {
+        Ok(Arc::clone(&store))
+    }));
+    let subject = Subject::build(
+        backends,
+        "memcached-rules",
+        Location::Unset,
+        Options::default(),
+        Time::Manual(clock),
+    )
+    .unwrap();
+    let report = run_all(&subject).await;
+    let passed = report.passed();
+    for expected in [
+        "keys::invalid_key_characters",
+        "limits::value_too_large",
+        "counters::incr_decr_below_zero",
+    ] {
+        assert!(passed.contains(&expected), "{expected} did not run: {report}");
+    }
+}
