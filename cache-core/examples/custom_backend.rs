@@ -10,15 +10,14 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::Instant;
 
 use cache_core::{
     AliasConfig, BackendRegistration, Backends, Bytes, CacheBackend, CacheError, Caches, CachesConfig, Capabilities,
-    Clock, Expiry, Location, Result, Timeout, async_trait,
+    Clock, Expiry, Location, Result, Timeout, Timestamp, async_trait,
 };
 
 /// An entry's value and the instant it stops being readable (`None`: never).
-type Entry = (Bytes, Option<Instant>);
+type Entry = (Bytes, Option<Timestamp>);
 
 /// One store: every alias whose `location` names it shares it, as Django's locmem stores are shared.
 #[derive(Debug)]
@@ -40,7 +39,7 @@ impl HashMapBackend {
         self.entries.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn deadline(&self, expiry: Expiry) -> Option<Instant> {
+    fn deadline(&self, expiry: Expiry) -> Option<Timestamp> {
         match expiry {
             Expiry::Never => None,
             Expiry::After(duration) => Some(self.clock.now() + duration),

@@ -1,6 +1,5 @@
 //! [`Cache`]: the handle users call, with Django's methods and semantics.
 
-use std::cell::RefCell;
 use std::fmt;
 use std::sync::Arc;
 
@@ -12,7 +11,7 @@ use crate::backend::{CacheBackend, Capabilities};
 use crate::call::Call;
 use crate::codec::Codec;
 use crate::error::{CacheError, Result};
-use crate::key::{KeyFunction, key_problems};
+use crate::key::{InlineKey, KeyFunction, has_forbidden_byte, key_is_valid, key_problems};
 use crate::metrics::{Counters, Event, Metrics};
 use crate::operations::*;
 use crate::single_flight::SingleFlight;
@@ -61,6 +60,9 @@ pub(crate) struct CacheInner {
     pub(crate) capabilities: Capabilities,
     pub(crate) options: CacheOptions,
     pub(crate) default_lifetime: Lifetime,
+    /// `"{prefix}:{version}:"` for the default key function and version, when it is valid: the
+    /// hot path then appends the caller's key and scans only that.
+    pub(crate) key_head: Option<String>,
     pub(crate) counters: Counters,
     pub(crate) flights: Arc<SingleFlight>,
 }
@@ -69,13 +71,20 @@ impl Cache {
     /// A cache alias over `backend`. Applications usually get theirs from `Caches::get`.
     pub fn new(alias: impl Into<String>, backend: Arc<dyn CacheBackend>, options: CacheOptions) -> Cache {
         let default_lifetime = Lifetime::resolve(options.timeout, Lifetime::from_seconds(DEFAULT_TIMEOUT_SECONDS));
+        let capabilities = backend.capabilities();
+        let key_head = options
+            .key_function
+            .is_default()
+            .then(|| options.key_function.make("", &options.key_prefix, options.version))
+            .filter(|head| key_is_valid(head, capabilities.max_key_length));
         Cache {
             inner: Arc::new(CacheInner {
                 alias: alias.into(),
-                capabilities: backend.capabilities(),
+                capabilities,
                 backend,
                 options,
                 default_lifetime,
+                key_head,
                 counters: Counters::default(),
                 flights: Arc::default(),
             }),
@@ -299,7 +308,7 @@ impl Cache {
         Ok(made)
     }
 
-    /// Runs `with` on the made, validated key without allocating it, for the hot path.
+    /// Runs `with` on the made, validated key, built on the stack when it fits: the hot path allocates nothing.
     #[inline]
     pub(crate) fn with_prepared_key<R>(
         &self,
@@ -307,32 +316,31 @@ impl Cache {
         version: Option<i64>,
         with: impl FnOnce(&str) -> R,
     ) -> Result<R> {
-        thread_local! {
-            static KEY_BUFFER: RefCell<String> = const { RefCell::new(String::new()) };
+        let inner = &*self.inner;
+        if let Some(head) = &inner.key_head
+            && version.is_none_or(|version| version == inner.options.version)
+        {
+            // Built in place: returning the buffer by value would copy all of it on every get.
+            let mut made = InlineKey::new();
+            if made.try_push_str(head).is_ok() && made.try_push_str(key).is_ok() {
+                // The head is known valid, so only the caller's part needs the scan.
+                if made.len() > inner.capabilities.max_key_length || has_forbidden_byte(key.as_bytes()) {
+                    self.validate(&made)?;
+                }
+                return Ok(with(&made));
+            }
         }
-        let options = &self.inner.options;
-        let version = version.unwrap_or(options.version);
-        KEY_BUFFER.with(|buffer| match buffer.try_borrow_mut() {
-            Ok(mut made) => {
-                made.clear();
-                options
-                    .key_function
-                    .make_into(&mut made, key, &options.key_prefix, version);
-                self.validate(&made)?;
-                Ok(with(&made))
-            }
-            // A key function that itself calls the cache on this thread: fall back to allocating.
-            Err(_) => {
-                let made = self.prepare_key(key, Some(version))?;
-                Ok(with(&made))
-            }
-        })
+        let made = self.prepare_key(key, version)?;
+        Ok(with(&made))
     }
 
     /// Django warns about keys memcached would refuse; a strict backend refuses them here, before I/O.
     #[inline]
     fn validate(&self, made: &str) -> Result<()> {
         let capabilities = &self.inner.capabilities;
+        if key_is_valid(made, capabilities.max_key_length) {
+            return Ok(());
+        }
         for problem in key_problems(made, capabilities.max_key_length) {
             if capabilities.strict_keys {
                 self.inner.counters.count(Event::Error, 1);

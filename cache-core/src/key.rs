@@ -11,6 +11,9 @@ use crate::error::{KeyProblem, KeyRule};
 /// The longest key memcached accepts, in characters; Django checks every backend against it.
 pub const MAX_KEY_LENGTH: usize = 250;
 
+/// A made key held on the stack: room for the longest key memcached accepts, in bytes, and more.
+pub type InlineKey = arrayvec::ArrayString<320>;
+
 /// The signature of a custom key function: `(key, key_prefix, version) -> made key`.
 pub type KeyFn = dyn Fn(&str, &str, i64) -> String + Send + Sync;
 
@@ -57,6 +60,11 @@ impl KeyFunction {
         }
     }
 
+    /// Whether this is Django's `default_key_func`.
+    pub fn is_default(&self) -> bool {
+        self.custom.is_none()
+    }
+
     /// The made key.
     pub fn make(&self, key: &str, prefix: &str, version: i64) -> String {
         let mut out = String::new();
@@ -71,15 +79,52 @@ impl fmt::Debug for KeyFunction {
     }
 }
 
+/// Whether `made_key` breaks none of memcached's rules: the check every operation pays.
+#[inline]
+pub fn key_is_valid(made_key: &str, max_length: usize) -> bool {
+    !is_too_long(made_key, max_length) && !has_forbidden_byte(made_key.as_bytes())
+}
+
+/// Whether any byte is forbidden, eight bytes at a time: a key is scanned on every operation.
+#[inline]
+pub(crate) fn has_forbidden_byte(bytes: &[u8]) -> bool {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGH_BITS: u64 = u64::from_ne_bytes([0x80; 8]);
+    let mut words = bytes.chunks_exact(8);
+    for chunk in &mut words {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let x = u64::from_ne_bytes(word);
+        // The classic "has a byte less than n" test (exact for n <= 128): a byte below 0x21 ...
+        let below_space = x.wrapping_sub(0x21 * ONES) & !x & HIGH_BITS;
+        // ... or a byte equal to 0x7f, i.e. a zero byte in x ^ 0x7f7f….
+        let del = x ^ (0x7f * ONES);
+        let has_del = del.wrapping_sub(ONES) & !del & HIGH_BITS;
+        if below_space | has_del != 0 {
+            return true;
+        }
+    }
+    words.remainder().iter().copied().any(is_forbidden_byte)
+}
+
+/// Length counts characters (code points), like Django. A byte length within the limit means the
+/// character count is too, so most keys never count characters.
+#[inline]
+fn is_too_long(made_key: &str, max_length: usize) -> bool {
+    made_key.len() > max_length && made_key.chars().count() > max_length
+}
+
+/// U+0000–U+0020 (controls and space) and U+007F. Bytes >= 0x80 only occur inside multi-byte
+/// characters, so a byte scan finds every forbidden character.
+#[inline]
+fn is_forbidden_byte(byte: u8) -> bool {
+    byte <= 0x20 || byte == 0x7f
+}
+
 /// Every rule `made_key` breaks, length first, as Django yields its warnings.
-///
-/// Length counts characters (code points), like Django; forbidden are U+0000–U+0020 (controls and
-/// space) and U+007F.
 pub fn key_problems(made_key: &str, max_length: usize) -> impl Iterator<Item = KeyProblem> + '_ {
-    // Bytes >= 0x80 only occur inside multi-byte characters, so a byte scan finds every forbidden
-    // character, and a byte length within the limit means the character count is too.
-    let too_long = made_key.len() > max_length && made_key.chars().count() > max_length;
-    let bad_char = made_key.bytes().any(|b| b <= 0x20 || b == 0x7f);
+    let too_long = is_too_long(made_key, max_length);
+    let bad_char = has_forbidden_byte(made_key.as_bytes());
     let problem = move |rule| KeyProblem {
         key: made_key.to_owned(),
         rule,
@@ -207,6 +252,21 @@ mod tests {
             assert_eq!(key_problems(bad, 250).count(), 1, "{bad:?}");
         }
         assert_eq!(key_problems(":1:a\u{a0}b", 250).count(), 0, "NBSP is allowed");
+    }
+
+    #[test]
+    fn the_word_at_a_time_scan_agrees_with_a_byte_scan() {
+        for byte in 0..=u8::MAX {
+            for position in 0..19 {
+                let mut key = vec![b'k'; 19];
+                key[position] = byte;
+                assert_eq!(
+                    has_forbidden_byte(&key),
+                    is_forbidden_byte(byte),
+                    "byte {byte:#x} at {position}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -26,7 +26,7 @@ pub use backend::{CacheBackend, Capabilities, Expiry};
 pub use bytes::Bytes;
 pub use cache::{Cache, CacheOptions, DEFAULT_TIMEOUT_SECONDS};
 pub use call::{Call, CallOptions, Operation, Writes};
-pub use clock::Clock;
+pub use clock::{Clock, Timestamp};
 pub use codec::Codec;
 pub use error::{BoxError, CacheError, KeyProblem, KeyRule, Result};
 pub use key::KeyFunction;

@@ -48,12 +48,21 @@ pub(crate) enum Event {
     Error,
 }
 
+#[inline]
 fn stripe_of_this_thread() -> usize {
     static NEXT: AtomicUsize = AtomicUsize::new(0);
+    // Const-initialised, so reading it is a plain thread-local load with no lazy-init check.
     thread_local! {
-        static STRIPE: Cell<usize> = Cell::new(NEXT.fetch_add(1, Ordering::Relaxed) % STRIPES);
+        static STRIPE: Cell<usize> = const { Cell::new(usize::MAX) };
     }
-    STRIPE.with(Cell::get)
+    STRIPE.with(|stripe| match stripe.get() {
+        usize::MAX => {
+            let chosen = NEXT.fetch_add(1, Ordering::Relaxed) % STRIPES;
+            stripe.set(chosen);
+            chosen
+        }
+        chosen => chosen,
+    })
 }
 
 impl Counters {

@@ -19,6 +19,11 @@ pub struct BackendConfig<'a> {
     pub location: &'a Location,
     /// The alias' `options`; the factory parses them with [`Options::parse`], which rejects unknown keys.
     pub options: &'a Options,
+    /// The alias' `key_prefix` when its keys are made by the default key function, so that every key
+    /// it writes starts with `<key_prefix>:<version>:`; `None` when a custom key function makes them
+    /// and their shape is unknown. A backend that must find its own keys among others' (Redis'
+    /// `clear()` scanning by pattern) reads it; most backends ignore it.
+    pub key_prefix: Option<&'a str>,
 }
 
 /// Builds a backend from its configuration.
@@ -218,14 +223,20 @@ impl Caches {
 
 fn build_alias(alias: &str, entry: &AliasConfig, backends: &Backends) -> Result<Cache> {
     let factory = backends.factory(alias, &entry.backend)?;
+    let key_function = match &entry.key_function {
+        Some(name) => Some(backends.find_key_function(alias, name)?),
+        None => None,
+    };
+    let default_keys = key_function.as_ref().is_none_or(|function| function.name() == "default");
     let backend = factory(&BackendConfig {
         alias,
         location: &entry.location,
         options: &entry.options,
+        key_prefix: default_keys.then_some(entry.key_prefix.as_str()),
     })?;
     let mut options = entry.cache_options();
-    if let Some(name) = &entry.key_function {
-        options.key_function = backends.find_key_function(alias, name)?;
+    if let Some(function) = key_function {
+        options.key_function = function;
     }
     Ok(Cache::new(alias, backend, options))
 }

@@ -1,6 +1,6 @@
 //! "Now", read from the store's clock at most once per operation and only when an entry needs it.
 
-use std::time::Instant;
+use cache_core::Timestamp;
 
 use cache_core::{Clock, Expiry};
 
@@ -10,7 +10,7 @@ use cache_core::{Clock, Expiry};
 /// the clock is never read at all, which keeps the hit path to a lock and a hash lookup.
 pub(crate) struct Now<'c> {
     clock: &'c Clock,
-    read: Option<Instant>,
+    read: Option<Timestamp>,
 }
 
 impl<'c> Now<'c> {
@@ -20,20 +20,20 @@ impl<'c> Now<'c> {
 
     /// The instant, read on first use and the same for the rest of the operation.
     #[inline]
-    pub(crate) fn get(&mut self) -> Instant {
+    pub(crate) fn get(&mut self) -> Timestamp {
         *self.read.get_or_insert_with(|| self.clock.now())
     }
 
     /// Whether something that expires at `expires_at` has expired: Django's `exp <= now`.
     #[inline]
-    pub(crate) fn has_passed(&mut self, expires_at: Option<Instant>) -> bool {
+    pub(crate) fn has_passed(&mut self, expires_at: Option<Timestamp>) -> bool {
         expires_at.is_some_and(|at| at <= self.get())
     }
 
     /// When an entry written now with `expiry` expires; `None` for never. A duration too long
-    /// for `Instant` to represent is as good as never.
+    /// for `Timestamp` to represent is as good as never.
     #[inline]
-    pub(crate) fn expires_at(&mut self, expiry: Expiry) -> Option<Instant> {
+    pub(crate) fn expires_at(&mut self, expiry: Expiry) -> Option<Timestamp> {
         match expiry {
             Expiry::Never => None,
             Expiry::After(duration) => self.get().checked_add(duration),

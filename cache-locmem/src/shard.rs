@@ -3,7 +3,7 @@
 //! A small store is exactly one shard, so everything Django's tests count holds exactly here;
 //! the store above only decides which shard a key belongs to.
 
-use std::time::Instant;
+use cache_core::Timestamp;
 
 use bytes::Bytes;
 use cache_core::{CacheError, Expiry, Result};
@@ -16,7 +16,7 @@ use crate::now::Now;
 #[derive(Debug, Clone)]
 pub(crate) struct Entry {
     pub(crate) value: Bytes,
-    pub(crate) expires_at: Option<Instant>,
+    pub(crate) expires_at: Option<Timestamp>,
 }
 
 /// Entries in recency order (most recently used first), with their own size limit.
@@ -29,7 +29,7 @@ pub(crate) struct Shard {
     /// No entry expires before this instant (it may be earlier than the true minimum after
     /// removals); `None` when no entry has an expiry. Lets a cull skip the scan for expired
     /// entries when none can have expired, so a full store of long-lived entries culls in O(count).
-    earliest_expiry: Option<Instant>,
+    earliest_expiry: Option<Timestamp>,
 }
 
 impl Shard {
@@ -183,7 +183,7 @@ impl Shard {
         self.entries.retain(|_, entry| match entry.expires_at {
             Some(at) if at <= now => false,
             Some(at) => {
-                earliest = Some(earliest.map_or(at, |e: Instant| e.min(at)));
+                earliest = Some(earliest.map_or(at, |e: Timestamp| e.min(at)));
                 true
             }
             None => true,
@@ -191,7 +191,7 @@ impl Shard {
         self.earliest_expiry = earliest;
     }
 
-    fn note_expiry(&mut self, expires_at: Option<Instant>) {
+    fn note_expiry(&mut self, expires_at: Option<Timestamp>) {
         if let Some(at) = expires_at {
             self.earliest_expiry = Some(self.earliest_expiry.map_or(at, |e| e.min(at)));
         }

@@ -23,6 +23,7 @@ fn backend(alias: &str, location: &Location, options: &Options, clock: &Clock) -
             alias,
             location,
             options,
+            key_prefix: Some(""),
         },
         clock.clone(),
     )

@@ -20,10 +20,12 @@
 //! # Ok(()) }
 //! ```
 
+mod cluster;
 mod memcached;
 mod probe;
 mod process;
 mod redis;
 
+pub use cluster::RedisCluster;
 pub use memcached::MemcachedServer;
 pub use redis::RedisServer;
