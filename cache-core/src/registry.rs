@@ -227,7 +227,9 @@ fn build_alias(alias: &str, entry: &AliasConfig, backends: &Backends) -> Result<
         Some(name) => Some(backends.find_key_function(alias, name)?),
         None => None,
     };
-    let default_keys = key_function.as_ref().is_none_or(|function| function.name() == "default");
+    let default_keys = key_function
+        .as_ref()
+        .is_none_or(|function| function.name() == "default");
     let backend = factory(&BackendConfig {
         alias,
         location: &entry.location,

@@ -50,17 +50,26 @@ async fn main() -> Result<(), CacheError> {
         .await?;
     println!("get_or_set profile:7   -> {profile:?}");
     cache.set_many([("a", 1), ("b", 2)]).await?;
-    println!("get_many [a, b, c]     -> {:?}", cache.get_many::<_, i32>(&["a", "b", "c"]).await?);
+    println!(
+        "get_many [a, b, c]     -> {:?}",
+        cache.get_many::<_, i32>(&["a", "b", "c"]).await?
+    );
     println!("make_key greeting      -> {:?}", cache.make_key("greeting", None));
 
     let v2 = caches.get("default-v2")?;
     println!("\n-- default-v2 (same store, version 2) --");
     println!("get greeting           -> {:?}", v2.get::<String>("greeting").await?);
-    println!("get greeting version 1 -> {:?}", v2.get::<String>("greeting").version(1).await?);
+    println!(
+        "get greeting version 1 -> {:?}",
+        v2.get::<String>("greeting").version(1).await?
+    );
 
     let sessions = caches.get("sessions")?;
     sessions.set("session:abc", &["user", "7"]).await?;
-    println!("\n-- sessions --\nmake_key session:abc   -> {:?}", sessions.make_key("session:abc", None));
+    println!(
+        "\n-- sessions --\nmake_key session:abc   -> {:?}",
+        sessions.make_key("session:abc", None)
+    );
 
     println!("\n-- metrics --");
     for cache in caches.all() {

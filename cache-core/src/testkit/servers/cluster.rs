@@ -55,7 +55,10 @@ impl RedisCluster {
 
     /// `redis://127.0.0.1:<port>` for every master, in start order: seed nodes for a `location`.
     pub fn urls(&self) -> Vec<String> {
-        self.addresses().iter().map(|address| format!("redis://{address}")).collect()
+        self.addresses()
+            .iter()
+            .map(|address| format!("redis://{address}"))
+            .collect()
     }
 
     /// The loopback address of every master.
@@ -191,7 +194,10 @@ fn bulk_complete(reply: &[u8]) -> bool {
     if reply.first() != Some(&b'$') {
         return true;
     }
-    match std::str::from_utf8(&reply[1..line_end]).ok().and_then(|text| text.parse::<usize>().ok()) {
+    match std::str::from_utf8(&reply[1..line_end])
+        .ok()
+        .and_then(|text| text.parse::<usize>().ok())
+    {
         Some(length) => reply.len() >= line_end + 2 + length + 2,
         None => true,
     }
