@@ -62,27 +62,22 @@ impl<'a, V> Get<'a, V> {
     }
 }
 
-/// How a `get` went when first polled.
-enum FirstTry {
-    Answered(Result<Option<Bytes>>),
-    MustWait(String),
-}
-
 impl<'a, V: ValueKind> Operation<'a> for Get<'a, V> {
     type Output = Result<Option<V::Value>>;
     type Future = Either<Ready<Result<Option<V::Value>>>, BoxFuture<'a, Result<Option<V::Value>>>>;
 
     fn start(self, cache: &'a Cache, options: CallOptions) -> Self::Future {
         let key = self.key;
-        // An in-process backend answers at once: no future, no allocated key.
+        // An in-process backend answers at once: no future, no allocated key. The answer is
+        // finished inside the closure so the (large) result is moved as few times as possible.
         let first = cache.with_prepared_key(key, options.version, |made| match cache.backend_ref().get_now(made) {
-            Some(answer) => FirstTry::Answered(answer),
-            None => FirstTry::MustWait(made.to_owned()),
+            Some(answer) => Ok(finish_get::<V>(cache, key, answer)),
+            None => Err(made.to_owned()),
         });
         match first {
             Err(invalid_key) => Either::Left(ready(Err(invalid_key))),
-            Ok(FirstTry::Answered(answer)) => Either::Left(ready(finish_get::<V>(cache, key, answer))),
-            Ok(FirstTry::MustWait(made)) => Either::Right(Box::pin(async move {
+            Ok(Ok(finished)) => Either::Left(ready(finished)),
+            Ok(Err(made)) => Either::Right(Box::pin(async move {
                 let answer = cache.backend_ref().get(&made).await;
                 finish_get::<V>(cache, key, answer)
             })),
