@@ -231,11 +231,3 @@ impl fmt::Display for KeyProblem {
         }
     }
 }
-
-#[cfg(test)]
-mod size {
-    #[test]
-    fn print_size() {
-        println!("CacheError is {} bytes", std::mem::size_of::<super::CacheError>());
-    }
-}
