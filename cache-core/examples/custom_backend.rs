@@ -12,8 +12,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use cache_core::{
-    AliasConfig, BackendRegistration, Backends, Bytes, CacheBackend, CacheError, Caches, CachesConfig, Capabilities,
-    Clock, Expiry, Location, Result, Timeout, Timestamp, async_trait,
+    BackendRegistration, Backends, Bytes, CacheBackend, CacheError, Caches, CachesConfig, Capabilities, Clock, Expiry,
+    Location, Result, Timeout, Timestamp, async_trait,
 };
 
 /// An entry's value and the instant it stops being readable (`None`: never).
@@ -155,20 +155,16 @@ pub fn registration(clock: Clock) -> BackendRegistration {
     })
 }
 
-/// The `CACHES` setting of this example: one `default` alias on the `hashmap` backend.
-pub fn example_config() -> CachesConfig {
-    let mut default = AliasConfig::new("hashmap");
-    default.location = Location::One("example".to_owned());
-    let mut config = CachesConfig::default();
-    config.aliases.insert("default".to_owned(), default);
-    config
+/// The `CACHES` setting of this example, from `examples/hashmap.toml` (plus `CACHES__…` overrides).
+pub fn example_config() -> Result<CachesConfig> {
+    CachesConfig::load(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/hashmap.toml"))
 }
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<()> {
     let mut backends = Backends::new();
     backends.register(registration(Clock::system()));
-    let caches = Caches::build(&example_config(), &backends)?;
+    let caches = Caches::build(&example_config()?, &backends)?;
 
     let cache = caches.default_cache();
     cache.set("greeting", "hello").timeout(Timeout::secs(60)).await?;

@@ -33,7 +33,7 @@ pub struct Capabilities {
     pub max_value_bytes: Option<usize>,
     /// Whether the backend stores anything at all (false for the dummy backend).
     pub stores_values: bool,
-    /// Whether `incr` of a value that has reached zero floors at zero (memcached) instead of going negative.
+    /// Whether a decrement stops at zero (memcached) instead of going negative.
     pub decr_floors_at_zero: bool,
 }
 

@@ -10,7 +10,7 @@ use serde::de::DeserializeOwned;
 use crate::backend::{CacheBackend, Capabilities};
 use crate::call::Call;
 use crate::codec::Codec;
-use crate::error::{CacheError, Result};
+use crate::error::{CacheError, KeyProblem, KeyRule, Result};
 use crate::key::{InlineKey, KeyFunction, has_forbidden_byte, key_is_valid, key_problems};
 use crate::metrics::{Counters, Event, Metrics};
 use crate::operations::*;
@@ -250,7 +250,14 @@ impl Cache {
     /// Moves the value at `key` from its version to `version + delta` and yields the new version.
     /// The moved value gets the alias' default timeout (as in Django); a delta of zero changes nothing.
     pub fn incr_version<'a>(&'a self, key: &'a str, delta: i64) -> Call<'a, IncrVersion<'a>> {
-        Call::new(self, IncrVersion { key, delta })
+        Call::new(
+            self,
+            IncrVersion {
+                key,
+                delta,
+                downwards: false,
+            },
+        )
     }
 
     /// `incr_version` by `-delta`.
@@ -259,14 +266,18 @@ impl Cache {
             self,
             IncrVersion {
                 key,
-                // i64::MIN has no negation; i64::MAX versions away overflows the same way.
-                delta: delta.checked_neg().unwrap_or(i64::MAX),
+                delta,
+                downwards: true,
             },
         )
     }
 
     /// The value at `key`; on a miss, `produce` runs (only then), its value is `add`-ed and the
-    /// stored value returned. Concurrent misses of the same key in this process run `produce` once.
+    /// stored value returned. Concurrent misses of the same key in this process run `produce` once;
+    /// the others wait for its value (and get it even if storing it fails).
+    ///
+    /// A producer must not itself call `get_or_set` for the same key of the same alias: it would
+    /// wait for its own result.
     pub fn get_or_set<'a, T, F, Fut>(&'a self, key: &'a str, produce: F) -> Call<'a, GetOrSet<'a, T, F>>
     where
         T: Serialize + DeserializeOwned + Send + 'static,
@@ -338,7 +349,8 @@ impl Cache {
     #[inline]
     fn validate(&self, made: &str) -> Result<()> {
         let capabilities = &self.inner.capabilities;
-        if key_is_valid(made, capabilities.max_key_length) {
+        // Within the limit in bytes is within it in characters too: the common case ends here.
+        if made.len() <= capabilities.max_key_length && !has_forbidden_byte(made.as_bytes()) {
             return Ok(());
         }
         for problem in key_problems(made, capabilities.max_key_length) {
@@ -347,6 +359,16 @@ impl Cache {
                 return Err(CacheError::InvalidKey(problem));
             }
             tracing::warn!(alias = %self.inner.alias, "{problem}");
+        }
+        // A strict server counts bytes: 84 CJK characters pass Django's check but not memcached's.
+        if capabilities.strict_keys && made.len() > capabilities.max_key_length {
+            self.inner.counters.count(Event::Error, 1);
+            return Err(CacheError::InvalidKey(KeyProblem {
+                key: made.to_owned(),
+                rule: KeyRule::TooManyBytes {
+                    limit: capabilities.max_key_length,
+                },
+            }));
         }
         Ok(())
     }

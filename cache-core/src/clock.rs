@@ -10,8 +10,8 @@ use std::time::Duration;
 ///
 /// The system clock is the coarse monotonic clock (`CLOCK_MONOTONIC_COARSE` on Linux): reading it
 /// costs a few nanoseconds instead of the ~25 ns of `Instant::now()`, which matters on a cache hit,
-/// at the price of a resolution of a few milliseconds — an entry may outlive its timeout by up to
-/// one tick. In-process backends take a `Clock` so tests can move time instead of sleeping.
+/// at the price of a resolution of a few milliseconds: an entry expires within one tick of its
+/// timeout, either side. In-process backends take a `Clock` so tests can move time instead of sleeping.
 #[derive(Clone, Default)]
 pub struct Clock {
     manual: Option<Arc<AtomicU64>>,

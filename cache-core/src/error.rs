@@ -81,6 +81,19 @@ pub enum CacheError {
         delta: i64,
     },
 
+    /// `incr_version`/`decr_version` would move a key past the signed 64-bit version range.
+    #[error("cache alias `{alias}`: moving '{key}' from version {version} by {delta:+} leaves the signed 64-bit range")]
+    VersionOverflow {
+        /// The alias.
+        alias: String,
+        /// The key as the caller gave it.
+        key: String,
+        /// The version it is at.
+        version: i64,
+        /// The requested change (`decr_version`'s delta is shown negated, saturating at `i64::MIN`).
+        delta: i64,
+    },
+
     /// A value is larger than the backend accepts.
     #[error("cache alias `{alias}`: the value for '{key}' is {size} bytes, over the backend's limit of {limit} bytes")]
     ValueTooLarge {
@@ -204,8 +217,9 @@ pub struct KeyProblem {
     pub rule: KeyRule,
 }
 
-/// The two rules memcached imposes on keys, which Django checks for every backend.
+/// The rules memcached imposes on keys; Django checks the first two for every backend.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum KeyRule {
     /// Longer than the limit (250 characters).
     TooLong {
@@ -214,6 +228,12 @@ pub enum KeyRule {
     },
     /// Contains a control character, a space or DEL.
     ForbiddenCharacter,
+    /// Within the character limit but longer in UTF-8 bytes, which is what memcached counts.
+    /// Only strict backends check it (Django counts characters and lets pymemcache fail later).
+    TooManyBytes {
+        /// The limit that was exceeded, in bytes.
+        limit: usize,
+    },
 }
 
 impl fmt::Display for KeyProblem {
@@ -223,6 +243,10 @@ impl fmt::Display for KeyProblem {
             KeyRule::TooLong { limit } => write!(
                 f,
                 "Cache key will cause errors if used with memcached: {key} (longer than {limit})"
+            ),
+            KeyRule::TooManyBytes { limit } => write!(
+                f,
+                "Cache key will cause errors if used with memcached: {key} (longer than {limit} bytes in UTF-8)"
             ),
             KeyRule::ForbiddenCharacter => write!(
                 f,

@@ -191,6 +191,7 @@ fn is_printable(c: char) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::{KeyProblem, KeyRule};
 
     #[test]
     fn default_key_function_formats_prefix_version_key() {
@@ -267,6 +268,18 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn too_many_bytes_names_the_unit() {
+        let problem = KeyProblem {
+            key: "清".into(),
+            rule: KeyRule::TooManyBytes { limit: 250 },
+        };
+        assert_eq!(
+            problem.to_string(),
+            "Cache key will cause errors if used with memcached: '清' (longer than 250 bytes in UTF-8)"
+        );
     }
 
     #[test]

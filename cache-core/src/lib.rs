@@ -12,10 +12,6 @@ pub mod key;
 mod metrics;
 mod operations;
 mod registry;
-
-pub use config::{AliasConfig, CachesConfig, ConfigFormat, Location, Options};
-pub use dummy::DummyBackend;
-pub use registry::{AliasHealth, BackendConfig, BackendFactory, BackendRegistration, Backends, Caches};
 mod single_flight;
 mod timeout;
 
@@ -28,6 +24,8 @@ pub use cache::{Cache, CacheOptions, DEFAULT_TIMEOUT_SECONDS};
 pub use call::{Call, CallOptions, Operation, Writes};
 pub use clock::{Clock, Timestamp};
 pub use codec::Codec;
+pub use config::{AliasConfig, CachesConfig, ConfigFormat, Location, Options};
+pub use dummy::DummyBackend;
 pub use error::{BoxError, CacheError, KeyProblem, KeyRule, Result};
 pub use key::KeyFunction;
 pub use metrics::Metrics;
@@ -35,6 +33,7 @@ pub use operations::{
     Add, Delete, DeleteMany, Get, GetMany, GetOrSet, GetOrTrySet, HasKey, Incr, IncrVersion, Raw, Set, SetMany, Touch,
     Typed, ValueKind,
 };
+pub use registry::{AliasHealth, BackendConfig, BackendFactory, BackendRegistration, Backends, Caches};
 pub use timeout::Timeout;
 
 /// Re-exported so backend crates implement [`CacheBackend`] with the same macro version.

@@ -122,7 +122,8 @@ impl<'a> Operation<'a> for Set<'a> {
                 Lifetime::ExpiredAtOnce => cache.observe(cache.backend_ref().delete(&made).await).map(drop),
                 Lifetime::Store(expiry) => {
                     cache.check_size(self.key, &value)?;
-                    cache.observe(cache.backend_ref().set(&made, value, expiry).await)?;
+                    let stored = cache.backend_ref().set(&made, value, expiry).await;
+                    cache.observe(stored.map_err(|error| error.for_key(self.key)))?;
                     cache.count(Event::Set, 1);
                     Ok(())
                 }
@@ -152,7 +153,8 @@ impl<'a> Operation<'a> for Add<'a> {
                 Lifetime::ExpiredAtOnce => Ok(!cache.observe(cache.backend_ref().has_key(&made).await)?),
                 Lifetime::Store(expiry) => {
                     cache.check_size(self.key, &value)?;
-                    let stored = cache.observe(cache.backend_ref().add(&made, value, expiry).await)?;
+                    let stored = cache.backend_ref().add(&made, value, expiry).await;
+                    let stored = cache.observe(stored.map_err(|error| error.for_key(self.key)))?;
                     if stored {
                         cache.count(Event::Set, 1);
                     }
@@ -406,6 +408,8 @@ impl<'a> Operation<'a> for Incr<'a> {
 pub struct IncrVersion<'a> {
     pub(crate) key: &'a str,
     pub(crate) delta: i64,
+    /// `decr_version`: subtract `delta` (kept unnegated so `i64::MIN` needs no special case).
+    pub(crate) downwards: bool,
 }
 
 impl<'a> Operation<'a> for IncrVersion<'a> {
@@ -425,12 +429,20 @@ impl<'a> Operation<'a> for IncrVersion<'a> {
             if self.delta == 0 {
                 return Ok(version);
             }
-            let new_version = version.checked_add(self.delta).ok_or_else(|| {
-                CacheError::config(
-                    Some(cache.alias()),
-                    "version",
-                    format!("version {version} + {} overflows i64", self.delta),
-                )
+            let moved = if self.downwards {
+                version.checked_sub(self.delta)
+            } else {
+                version.checked_add(self.delta)
+            };
+            let new_version = moved.ok_or_else(|| CacheError::VersionOverflow {
+                alias: cache.alias().to_owned(),
+                key: self.key.to_owned(),
+                version,
+                delta: if self.downwards {
+                    self.delta.saturating_neg()
+                } else {
+                    self.delta
+                },
             })?;
             let new_key = cache.prepare_key(self.key, Some(new_version))?;
             // Django re-sets with the alias' default timeout, not the value's remaining one.
@@ -519,26 +531,46 @@ where
     };
     let value = produce().await?;
     let bytes = cache.encode(key, &value)?;
-    let Lifetime::Store(expiry) = cache.lifetime(options.timeout) else {
-        // Django: `add` with a zero timeout stores nothing, and the re-read returns the default.
-        leader.publish(bytes);
-        return Ok(value);
-    };
-    cache.check_size(key, &bytes)?;
-    if cache.observe(backend.add(&made, bytes.clone(), expiry).await)? {
-        cache.count(Event::Set, 1);
-    }
-    // Django re-reads after `add`: a value stored by a concurrent writer wins over ours.
-    match cache.observe(backend.get(&made).await)? {
-        Some(stored) if stored != bytes => {
-            let winner = cache.decode(key, &stored)?;
-            leader.publish(stored);
-            Ok(winner)
+    match store_produced(cache, key, &made, &bytes, options).await {
+        Ok(Some(winner)) => {
+            let decoded = cache.decode(key, &winner)?;
+            leader.publish(winner);
+            Ok(decoded)
         }
-        _ => {
+        Ok(None) => {
             leader.publish(bytes);
             Ok(value)
         }
+        Err(error) => {
+            // The value exists even though it could not be stored (too large, server down): the
+            // waiters get it rather than each running the producer again, one after another.
+            leader.publish(bytes);
+            Err(error.into())
+        }
+    }
+}
+
+/// Stores a produced value the way Django's `get_or_set` does (`add`, then a re-read so that a
+/// value stored by a concurrent writer wins). Returns the stored bytes when they differ from ours.
+async fn store_produced(
+    cache: &Cache,
+    key: &str,
+    made: &str,
+    bytes: &Bytes,
+    options: CallOptions,
+) -> Result<Option<Bytes>> {
+    let Lifetime::Store(expiry) = cache.lifetime(options.timeout) else {
+        // Django: `add` with a zero timeout stores nothing, and the re-read returns the default.
+        return Ok(None);
+    };
+    cache.check_size(key, bytes)?;
+    let backend = cache.backend_ref();
+    if cache.observe(backend.add(made, bytes.clone(), expiry).await)? {
+        cache.count(Event::Set, 1);
+    }
+    match cache.observe(backend.get(made).await)? {
+        Some(stored) if stored != *bytes => Ok(Some(stored)),
+        _ => Ok(None),
     }
 }
 

@@ -125,10 +125,13 @@ impl Backends {
     }
 
     pub(crate) fn find_key_function(&self, alias: &str, name: &str) -> Result<KeyFunction> {
+        if let Some(function) = self.key_functions.get(name) {
+            return Ok(function.clone());
+        }
         if name == "default" {
             return Ok(KeyFunction::default_format());
         }
-        self.key_functions.get(name).cloned().ok_or_else(|| {
+        Err({
             let mut known: Vec<&str> = self.key_functions.keys().map(String::as_str).collect();
             known.push("default");
             known.sort_unstable();
@@ -199,11 +202,12 @@ impl Caches {
         self.aliases.values()
     }
 
-    /// Probes every alias with one `has_key` round trip.
+    /// Probes every alias' backend with one `has_key` round trip (not counted in its metrics).
     pub async fn check(&self) -> Vec<AliasHealth> {
         let mut report = Vec::with_capacity(self.aliases.len());
         for (alias, cache) in &self.aliases {
-            let status = cache.has_key("__cache_health_check__").await.map(drop);
+            let probe = cache.backend().has_key("__cache_health_check__").await;
+            let status = probe.map(drop).map_err(|error| error.in_alias(alias));
             report.push(AliasHealth {
                 alias: alias.clone(),
                 status,

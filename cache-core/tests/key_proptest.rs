@@ -289,13 +289,21 @@ struct Expected {
     strict: std::result::Result<Vec<String>, KeyProblem>,
     /// The keys a lenient backend sees.
     lenient: Vec<String>,
-    /// `incr_version` past `i64::MAX`: a configuration error once the old key is through.
+    /// `incr_version` past `i64::MAX`: `VersionOverflow` once the old key is through.
     version_overflows: bool,
 }
 
 fn expected(cache: &Cache, op: KeyOp, first: &str, second: &str, version: Option<i64>, max: usize) -> Expected {
     let made = |key: &str, version: Option<i64>| cache.make_key(key, version);
-    let problem = |made: &str| key_problems(made, max).next();
+    // A strict backend also refuses a key within the character limit but over it in bytes.
+    let problem = |made: &str| {
+        key_problems(made, max).next().or_else(|| {
+            (made.len() > max).then(|| KeyProblem {
+                key: made.to_owned(),
+                rule: KeyRule::TooManyBytes { limit: max },
+            })
+        })
+    };
     let (m1, m2) = (made(first, version), made(second, version));
     match op {
         KeyOp::GetMany | KeyOp::SetMany | KeyOp::DeleteMany => Expected {
@@ -414,7 +422,12 @@ fn check_key_path(
             (Err(problem), other) => prop_assert!(false, "{:?}: expected {:?}, got {:?}", op, problem, other),
             (Ok(keys), got) => {
                 if want.version_overflows {
-                    prop_assert!(matches!(got, Err(CacheError::Config { .. })), "{:?}: {:?}", op, got);
+                    prop_assert!(
+                        matches!(got, Err(CacheError::VersionOverflow { .. })),
+                        "{:?}: {:?}",
+                        op,
+                        got
+                    );
                 } else {
                     prop_assert!(got.is_ok(), "{:?}: {:?}", op, got);
                 }
@@ -425,7 +438,12 @@ fn check_key_path(
         // Lenient: warned about, never refused; the backend gets the made keys unchanged.
         let got = block_on(run(&lenient, op, first, second, version));
         if want.version_overflows {
-            prop_assert!(matches!(got, Err(CacheError::Config { .. })), "{:?}: {:?}", op, got);
+            prop_assert!(
+                matches!(got, Err(CacheError::VersionOverflow { .. })),
+                "{:?}: {:?}",
+                op,
+                got
+            );
         } else {
             prop_assert!(got.is_ok(), "{:?}: {:?}", op, got);
         }
@@ -461,6 +479,7 @@ proptest! {
                 KeyRule::ForbiddenCharacter => {
                     format!("Cache key contains characters that will cause errors if used with memcached: {quoted}")
                 }
+                other => panic!("key_problems reports only Django's two rules, not {other:?}"),
             };
             prop_assert_eq!(message, expected);
         }
@@ -552,7 +571,13 @@ fn reference_examples_through_the_facade() {
     };
     assert_eq!(refused(&"x".repeat(247)), None, "':1:' + 247 chars = 250 passes");
     assert_eq!(refused(&"x".repeat(248)), Some(KeyRule::TooLong { limit: 250 }));
-    assert_eq!(refused(&"清".repeat(247)), None, "characters are counted, not bytes");
+    // Django counts characters and lets it through; memcached counts bytes (744 here) and pymemcache
+    // then fails. A strict backend refuses it before any I/O instead.
+    assert_eq!(
+        refused(&"清".repeat(247)),
+        Some(KeyRule::TooManyBytes { limit: 250 }),
+        "a strict backend counts bytes"
+    );
     assert_eq!(refused("a b"), Some(KeyRule::ForbiddenCharacter));
     assert_eq!(refused("a\u{a0}b"), None, "NBSP is allowed");
     assert_eq!(

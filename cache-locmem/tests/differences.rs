@@ -36,6 +36,35 @@ async fn a_cull_drops_expired_entries_before_live_ones() -> Result<()> {
     Ok(())
 }
 
+/// Django's `_set` culls a full store before writing even a value that expires at once; here a
+/// write with a zero or negative timeout stores nothing, so it evicts nothing either.
+#[tokio::test]
+async fn a_write_that_expires_at_once_evicts_nothing() -> Result<()> {
+    let clock = Clock::manual();
+    let (cache, backend) = locmem(3, 1, &clock);
+    for key in ["a", "b", "c"] {
+        cache.set(key, "live").await?;
+    }
+    cache.set("d", "gone").timeout(Timeout::secs(0)).await?;
+    assert!(cache.add("e", "gone").timeout(Timeout::Seconds(-1.0)).await?);
+    assert_eq!(
+        cache.set_many([("f", 1), ("g", 2)]).timeout(Timeout::secs(0)).await?,
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        cache.get_or_set("h", || async { 8 }).timeout(Timeout::secs(0)).await?,
+        8
+    );
+    assert_eq!(backend.len(), 3);
+    for key in ["a", "b", "c"] {
+        assert!(cache.has_key(key).await?, "{key} survived");
+    }
+    for key in ["d", "e", "f", "g", "h"] {
+        assert!(!cache.has_key(key).await?, "{key} was never stored");
+    }
+    Ok(())
+}
+
 /// With `cull_frequency = 0` Django empties the store; dropping the expired entry is enough here.
 #[tokio::test]
 async fn zero_cull_frequency_clears_only_when_nothing_has_expired() -> Result<()> {

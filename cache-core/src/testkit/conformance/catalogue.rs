@@ -142,6 +142,7 @@ pub(super) static CONFORMANCE: &[Conformance] = &[
         stores
     ),
     entry!(keys::unusual_but_valid_keys, "§4.2, §11 allowed keys", stores),
+    entry!(keys::multi_byte_key_length, "§4.2 characters vs bytes", stores),
     entry!(versions::cache_versioning_get_set, "§12.1 #39", stores),
     entry!(versions::cache_versioning_add, "§12.1 #40", stores),
     entry!(versions::cache_versioning_has_key, "§12.1 #41", stores),

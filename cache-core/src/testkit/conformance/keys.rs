@@ -170,3 +170,30 @@ pub async fn unusual_but_valid_keys(s: &Subject) {
         assert!(cache.delete(key).await.unwrap());
     }
 }
+
+/// §4.2: Django counts characters, memcached bytes. A made key of 84 CJK characters (252 bytes in
+/// UTF-8) passes Django's check; a strict backend refuses it before any I/O, naming the unit,
+/// while a lenient one stores it without a warning.
+pub async fn multi_byte_key_length(s: &Subject) {
+    let cache = s.cache();
+    let key = "清".repeat(84);
+    let made = cache.make_key(&key, None);
+    let (result, warnings) = capture_warnings(async { cache.set(&key, &1).await }).await;
+    assert!(warnings.is_empty(), "no character rule is broken: {warnings:?}");
+    if s.capabilities().strict_keys {
+        match result {
+            Err(CacheError::InvalidKey(problem)) => assert_eq!(
+                problem.to_string(),
+                format!(
+                    "Cache key will cause errors if used with memcached: '{made}' (longer than {} bytes in UTF-8)",
+                    s.capabilities().max_key_length
+                )
+            ),
+            other => panic!("a strict backend must refuse a {}-byte key: {other:?}", made.len()),
+        }
+        assert!(!cache.has_key("清").await.unwrap());
+    } else {
+        result.unwrap();
+        assert_eq!(cache.get::<i64>(&key).await.unwrap(), Some(1));
+    }
+}
