@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use cache_core::{
     BackendRegistration, Backends, Bytes, CacheBackend, CacheError, Caches, CachesConfig, Capabilities, Clock, Expiry,
-    Location, Result, Timeout, Timestamp, async_trait,
+    Result, Timeout, Timestamp, async_trait,
 };
 
 /// An entry's value and the instant it stops being readable (`None`: never).
