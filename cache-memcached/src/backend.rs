@@ -1,0 +1,494 @@
+//! [`MemcachedBackend`]: the `CacheBackend` over one or many memcached servers.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::io;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use cache_core::{BackendConfig, CacheBackend, CacheError, Capabilities, Expiry, Result};
+use futures::future::try_join_all;
+
+use crate::connection::Command;
+use crate::expiry::{exptime, unix_now};
+use crate::hashing::Rendezvous;
+use crate::location::{ServerAddress, servers_from_location};
+use crate::options::MemcachedOptions;
+use crate::protocol::{self, Expect, Reply, Status, Store};
+use crate::server::Server;
+use crate::wire_key;
+
+/// Keys per `get` command in a multi-get; a larger batch goes out as several commands, still
+/// pipelined in one round trip per server.
+const KEYS_PER_GET: usize = 1024;
+
+/// Django's `PyMemcacheCache`: keys spread over one or many memcached servers by pymemcache's
+/// rendezvous hashing, spoken to with memcached's text protocol over pipelined async connections.
+///
+/// A cheap `Clone` handle; clones share the connections. Connections are opened on first use (so
+/// building never fails for a server that is down) and need a tokio runtime. See the crate
+/// documentation for the semantics and the deliberate differences from Django.
+#[derive(Clone)]
+pub struct MemcachedBackend {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    servers: Vec<Server>,
+    ring: Rendezvous,
+    options: MemcachedOptions,
+    capabilities: Capabilities,
+}
+
+impl fmt::Debug for MemcachedBackend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MemcachedBackend")
+            .field("servers", &self.inner.servers)
+            .field("options", &self.inner.options)
+            .finish()
+    }
+}
+
+/// One server's `stats`, from [`MemcachedBackend::stats`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerStats {
+    /// The server.
+    pub address: ServerAddress,
+    /// Every `STAT name value` line (`curr_items`, `cmd_get`, `get_hits`, …).
+    pub stats: BTreeMap<String, String>,
+}
+
+impl ServerStats {
+    /// A statistic read as a number, when the server reports it as one.
+    pub fn number(&self, name: &str) -> Option<u64> {
+        self.stats.get(name)?.parse().ok()
+    }
+}
+
+impl MemcachedBackend {
+    /// A backend over `servers` (at least one, each once). Nothing is connected yet.
+    ///
+    /// Errors are `CacheError::Config` naming the field at fault (`location` or `options.<name>`).
+    pub fn new(servers: Vec<ServerAddress>, options: MemcachedOptions) -> Result<MemcachedBackend> {
+        options
+            .check()
+            .map_err(|(field, message)| CacheError::config(None, field, message))?;
+        if servers.is_empty() {
+            return Err(CacheError::config(
+                None,
+                "location",
+                "memcached needs at least one server",
+            ));
+        }
+        for (index, server) in servers.iter().enumerate() {
+            if servers[..index].contains(server) {
+                return Err(CacheError::config(
+                    None,
+                    "location",
+                    format!("the server `{server}` is listed twice; list each server once"),
+                ));
+            }
+        }
+        let ring = Rendezvous::new(servers.iter().map(ServerAddress::node_name).collect());
+        let capabilities = Capabilities::lenient()
+            .with_strict_keys()
+            .with_max_value_bytes(options.max_value_bytes())
+            .with_decr_floor_at_zero();
+        Ok(MemcachedBackend {
+            inner: Arc::new(Inner {
+                servers: servers
+                    .into_iter()
+                    .map(|address| Server::new(address, &options))
+                    .collect(),
+                ring,
+                options,
+                capabilities,
+            }),
+        })
+    }
+
+    /// The backend an alias describes: its `location` read by
+    /// [`servers_from_location`](crate::servers_from_location), its `options` by
+    /// [`MemcachedOptions::from_options`].
+    pub fn from_config(config: &BackendConfig<'_>) -> Result<MemcachedBackend> {
+        let servers = servers_from_location(config.alias, config.location)?;
+        let options = MemcachedOptions::from_options(config.alias, config.options)?;
+        MemcachedBackend::new(servers, options)
+    }
+
+    /// The servers, in the order configured.
+    pub fn servers(&self) -> impl Iterator<Item = &ServerAddress> {
+        self.inner.servers.iter().map(Server::address)
+    }
+
+    /// The server that holds `key` (a made key, as the façade sends it: `Cache::make_key`).
+    pub fn server_for(&self, key: &str) -> &ServerAddress {
+        self.server(key).address()
+    }
+
+    /// The options in force.
+    pub fn options(&self) -> &MemcachedOptions {
+        &self.inner.options
+    }
+
+    /// Every server's `stats`, asked concurrently; fails if any server fails.
+    pub async fn stats(&self) -> Result<Vec<ServerStats>> {
+        try_join_all(self.inner.servers.iter().map(|server| async move {
+            match server.call(command(protocol::stats(), Expect::Stats)).await? {
+                Reply::Stats(stats) => Ok(ServerStats {
+                    address: server.address().clone(),
+                    stats: stats.into_iter().collect(),
+                }),
+                other => Err(refused(server, other)),
+            }
+        }))
+        .await
+    }
+
+    fn server(&self, key: &str) -> &Server {
+        &self.inner.servers[self.inner.ring.pick(key)]
+    }
+
+    /// Indexes into `keys`, grouped by server; servers with no key get an empty group.
+    fn by_server<'k>(&self, keys: impl Iterator<Item = &'k str>) -> Vec<Vec<usize>> {
+        let servers = self.inner.servers.len();
+        let mut groups = vec![Vec::new(); servers];
+        for (index, key) in keys.enumerate() {
+            let server = if servers == 1 { 0 } else { self.inner.ring.pick(key) };
+            groups[server].push(index);
+        }
+        groups
+    }
+
+    fn check_size(&self, key: &str, value: &Bytes) -> Result<()> {
+        let limit = self.inner.options.max_value_bytes();
+        if value.len() > limit {
+            return Err(too_large(key, value.len(), limit));
+        }
+        Ok(())
+    }
+
+    async fn store(&self, verb: Store, key: &str, value: Bytes, expiry: Expiry) -> Result<bool> {
+        wire_key::check(key)?;
+        self.check_size(key, &value)?;
+        let exptime = exptime(expiry, unix_now())?;
+        let server = self.server(key);
+        let size = value.len();
+        let command = Command {
+            line: protocol::store(verb, key, exptime, size),
+            data: Some(value),
+            expect: Expect::Status,
+        };
+        match server.call(command).await? {
+            Reply::Status(Status::Stored) => Ok(true),
+            Reply::Status(Status::NotStored) if verb == Store::Add => Ok(false),
+            Reply::Error(error) if error.is_too_large() => {
+                Err(too_large(key, size, self.inner.options.max_value_bytes()))
+            }
+            other => Err(refused(server, other)),
+        }
+    }
+}
+
+#[async_trait]
+impl CacheBackend for MemcachedBackend {
+    fn capabilities(&self) -> Capabilities {
+        self.inner.capabilities.clone()
+    }
+
+    async fn get(&self, key: &str) -> Result<Option<Bytes>> {
+        wire_key::check(key)?;
+        let server = self.server(key);
+        match server.call(command(protocol::get([key]), Expect::Values)).await? {
+            Reply::Values(hits) => Ok(hits.into_iter().next().map(|hit| hit.value)),
+            other => Err(refused(server, other)),
+        }
+    }
+
+    async fn set(&self, key: &str, value: Bytes, expiry: Expiry) -> Result<()> {
+        self.store(Store::Set, key, value, expiry).await.map(drop)
+    }
+
+    async fn add(&self, key: &str, value: Bytes, expiry: Expiry) -> Result<bool> {
+        self.store(Store::Add, key, value, expiry).await
+    }
+
+    async fn touch(&self, key: &str, expiry: Expiry) -> Result<bool> {
+        wire_key::check(key)?;
+        let exptime = exptime(expiry, unix_now())?;
+        let server = self.server(key);
+        match server
+            .call(command(protocol::touch(key, exptime), Expect::Status))
+            .await?
+        {
+            Reply::Status(Status::Touched) => Ok(true),
+            Reply::Status(Status::NotFound) => Ok(false),
+            other => Err(refused(server, other)),
+        }
+    }
+
+    async fn delete(&self, key: &str) -> Result<bool> {
+        wire_key::check(key)?;
+        let server = self.server(key);
+        match server.call(command(protocol::delete(key), Expect::Status)).await? {
+            Reply::Status(Status::Deleted) => Ok(true),
+            Reply::Status(Status::NotFound) => Ok(false),
+            other => Err(refused(server, other)),
+        }
+    }
+
+    /// memcached's `incr` for a positive delta, `decr` for a negative one (it takes no negative
+    /// amounts). A decrement stops at zero. A result past `i64::MAX` — memcached counts to 2^64 and
+    /// then wraps — is undone and reported as `Overflow`.
+    async fn incr(&self, key: &str, delta: i64) -> Result<i64> {
+        wire_key::check(key)?;
+        let server = self.server(key);
+        let increment = delta >= 0;
+        let amount = delta.unsigned_abs();
+        let value = match server
+            .call(command(protocol::arithmetic(increment, key, amount), Expect::Number))
+            .await?
+        {
+            Reply::Number(value) => value,
+            Reply::Status(Status::NotFound) => return Err(CacheError::KeyNotFound { key: key.to_owned() }),
+            Reply::Error(error) if error.is_non_numeric() => {
+                return Err(CacheError::NotAnInteger {
+                    alias: String::new(),
+                    key: key.to_owned(),
+                });
+            }
+            other => return Err(refused(server, other)),
+        };
+        let wrapped = increment && value < amount;
+        if !wrapped && value <= i64::MAX as u64 {
+            return Ok(value as i64);
+        }
+        // Undo, so the stored value is what it was. memcached's incr wraps modulo 2^64, so adding
+        // 2^64 - amount restores an increment exactly; a decrement that lands above i64::MAX never
+        // stopped at zero, so adding the amount back restores it.
+        let undo = if increment { amount.wrapping_neg() } else { amount };
+        if undo != 0 {
+            let undone = server
+                .call(command(protocol::arithmetic(true, key, undo), Expect::Number))
+                .await;
+            match undone {
+                Ok(Reply::Number(_)) | Ok(Reply::Status(Status::NotFound)) => {}
+                Ok(other) => return Err(refused(server, other)),
+                Err(error) => {
+                    return Err(CacheError::retryable(
+                        format!(
+                            "incrementing '{key}' by {delta} overflowed a signed 64-bit integer, and undoing \
+                             it failed, so the stored value may be left changed"
+                        ),
+                        error,
+                    ));
+                }
+            }
+        }
+        Err(CacheError::Overflow {
+            alias: String::new(),
+            key: key.to_owned(),
+            delta,
+        })
+    }
+
+    /// One multi-get per server (several `get` commands pipelined in one round trip past 1024
+    /// keys), the servers asked concurrently.
+    async fn get_many(&self, keys: &[&str]) -> Result<Vec<Option<Bytes>>> {
+        for key in keys {
+            wire_key::check(key)?;
+        }
+        let mut found = vec![None; keys.len()];
+        let groups = self.by_server(keys.iter().copied());
+        let fetches =
+            groups
+                .iter()
+                .enumerate()
+                .filter(|(_, group)| !group.is_empty())
+                .map(|(index, group)| async move {
+                    let server = &self.inner.servers[index];
+                    let commands = group
+                        .chunks(KEYS_PER_GET)
+                        .map(|chunk| command(protocol::get(chunk.iter().map(|&i| keys[i])), Expect::Values))
+                        .collect();
+                    let replies = server.call_all(commands).await?;
+                    Ok::<_, CacheError>((server, group, replies))
+                });
+        for (server, group, replies) in try_join_all(fetches).await? {
+            for (chunk, reply) in group.chunks(KEYS_PER_GET).zip(replies) {
+                let Reply::Values(hits) = reply else {
+                    return Err(refused(server, reply));
+                };
+                // Hits come back in the order asked (a key asked twice, twice); misses are absent.
+                let mut position = 0;
+                for hit in hits {
+                    while position < chunk.len() && keys[chunk[position]].as_bytes() != hit.key {
+                        position += 1;
+                    }
+                    let Some(&index) = chunk.get(position) else {
+                        return Err(CacheError::permanent(
+                            format!(
+                                "memcached server {}: a multi-get returned `{}`, a key not asked for",
+                                server.address(),
+                                String::from_utf8_lossy(&hit.key)
+                            ),
+                            None,
+                        ));
+                    };
+                    found[index] = Some(hit.value);
+                    position += 1;
+                }
+            }
+        }
+        Ok(found)
+    }
+
+    /// The sets for each server pipelined in one round trip, the servers written concurrently.
+    /// A value over the size limit, or one the server refuses (`SERVER_ERROR object too large`,
+    /// `out of memory`, `NOT_STORED`), is a failed key; the others are stored.
+    async fn set_many(&self, items: &[(&str, Bytes)], expiry: Expiry) -> Result<Vec<String>> {
+        for (key, _) in items {
+            wire_key::check(key)?;
+        }
+        let exptime = exptime(expiry, unix_now())?;
+        let limit = self.inner.options.max_value_bytes();
+        let mut failed = Vec::new();
+        let fitting: Vec<&(&str, Bytes)> = items
+            .iter()
+            .filter(|(key, value)| {
+                let fits = value.len() <= limit;
+                if !fits {
+                    failed.push((*key).to_owned());
+                }
+                fits
+            })
+            .collect();
+        let groups = self.by_server(fitting.iter().map(|(key, _)| *key));
+        let writes = groups
+            .iter()
+            .enumerate()
+            .filter(|(_, group)| !group.is_empty())
+            .map(|(index, group)| {
+                let fitting = &fitting;
+                async move {
+                    let server = &self.inner.servers[index];
+                    let commands = group
+                        .iter()
+                        .map(|&i| {
+                            let (key, value) = fitting[i];
+                            Command {
+                                line: protocol::store(Store::Set, key, exptime, value.len()),
+                                data: Some(value.clone()),
+                                expect: Expect::Status,
+                            }
+                        })
+                        .collect();
+                    let replies = server.call_all(commands).await?;
+                    Ok::<_, CacheError>((server, group, replies))
+                }
+            });
+        for (server, group, replies) in try_join_all(writes).await? {
+            for (&i, reply) in group.iter().zip(replies) {
+                let key = fitting[i].0;
+                match reply {
+                    Reply::Status(Status::Stored) => {}
+                    Reply::Status(Status::NotStored) | Reply::Error(_) => {
+                        tracing::debug!(server = %server.address(), key, "set_many: not stored: {reply:?}");
+                        failed.push(key.to_owned());
+                    }
+                    other => return Err(refused(server, other)),
+                }
+            }
+        }
+        Ok(failed)
+    }
+
+    /// The deletes for each server pipelined in one round trip, the servers concurrently.
+    async fn delete_many(&self, keys: &[&str]) -> Result<()> {
+        for key in keys {
+            wire_key::check(key)?;
+        }
+        let groups = self.by_server(keys.iter().copied());
+        let deletes =
+            groups
+                .iter()
+                .enumerate()
+                .filter(|(_, group)| !group.is_empty())
+                .map(|(index, group)| async move {
+                    let server = &self.inner.servers[index];
+                    let commands = group
+                        .iter()
+                        .map(|&i| command(protocol::delete(keys[i]), Expect::Status))
+                        .collect();
+                    for reply in server.call_all(commands).await? {
+                        match reply {
+                            Reply::Status(Status::Deleted | Status::NotFound) => {}
+                            other => return Err(refused(server, other)),
+                        }
+                    }
+                    Ok(())
+                });
+        try_join_all(deletes).await.map(drop)
+    }
+
+    async fn has_key(&self, key: &str) -> Result<bool> {
+        Ok(self.get(key).await?.is_some())
+    }
+
+    /// `flush_all` on every server, concurrently: everything on them goes, whoever stored it
+    /// (Django's behaviour).
+    async fn clear(&self) -> Result<()> {
+        try_join_all(self.inner.servers.iter().map(|server| async move {
+            match server.call(command(protocol::flush_all(), Expect::Status)).await? {
+                Reply::Status(Status::Ok) => Ok(()),
+                other => Err(refused(server, other)),
+            }
+        }))
+        .await
+        .map(drop)
+    }
+
+    /// Drops every connection (Django's `disconnect_all`); the next operation opens new ones.
+    async fn close(&self) -> Result<()> {
+        for server in &self.inner.servers {
+            server.disconnect();
+        }
+        Ok(())
+    }
+}
+
+fn command(line: Vec<u8>, expect: Expect) -> Command {
+    Command {
+        line,
+        data: None,
+        expect,
+    }
+}
+
+fn too_large(key: &str, size: usize, limit: usize) -> CacheError {
+    CacheError::ValueTooLarge {
+        alias: String::new(),
+        key: key.to_owned(),
+        size,
+        limit,
+    }
+}
+
+/// A reply the operation can't use: the server refused the command, or answered out of turn.
+fn refused(server: &Server, reply: Reply) -> CacheError {
+    match reply {
+        Reply::Error(error) if error.is_out_of_memory() => CacheError::retryable(
+            format!("memcached server {}: {error}", server.address()),
+            io::Error::other(error.to_string()),
+        ),
+        Reply::Error(error) => CacheError::permanent(
+            format!("memcached server {} refused the command: {error}", server.address()),
+            None,
+        ),
+        other => CacheError::permanent(
+            format!("memcached server {}: unexpected reply {other:?}", server.address()),
+            None,
+        ),
+    }
+}

@@ -1,0 +1,240 @@
+//! One server: a few multiplexed connections, opened lazily, replaced when they die, and every
+//! exchange bounded by the configured timeouts.
+
+use std::io;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use cache_core::{CacheError, Result};
+use parking_lot::Mutex;
+use tokio::sync::oneshot;
+use tokio::time::Instant;
+
+use crate::connection::{Broken, Command, Connection};
+use crate::location::ServerAddress;
+use crate::options::MemcachedOptions;
+use crate::protocol::Reply;
+
+/// A server and its connections.
+pub struct Server {
+    address: ServerAddress,
+    slots: Box<[Slot]>,
+    next: AtomicUsize,
+    connect_timeout: Duration,
+    timeout: Duration,
+    no_delay: bool,
+}
+
+/// One connection's place: the live connection, if any, and the record of the last failed
+/// attempt to open one, which callers that waited on that attempt share instead of each trying
+/// again.
+#[derive(Default)]
+struct Slot {
+    live: Mutex<Option<Arc<Connection>>>,
+    opening: tokio::sync::Mutex<Option<FailedOpen>>,
+}
+
+struct FailedOpen {
+    at: Instant,
+    kind: io::ErrorKind,
+    message: String,
+}
+
+type Receiver = oneshot::Receiver<Result<Reply, Broken>>;
+
+impl std::fmt::Debug for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let live = self
+            .slots
+            .iter()
+            .filter(|slot| slot.live.lock().as_ref().is_some_and(|c| c.is_alive()))
+            .count();
+        f.debug_struct("Server")
+            .field("address", &self.address.to_string())
+            .field("connections", &live)
+            .finish()
+    }
+}
+
+impl Server {
+    /// A server with `options.pool_size` connection slots; nothing is opened yet.
+    pub fn new(address: ServerAddress, options: &MemcachedOptions) -> Server {
+        Server {
+            address,
+            slots: (0..options.pool_size.max(1)).map(|_| Slot::default()).collect(),
+            next: AtomicUsize::new(0),
+            connect_timeout: options.connect_timeout,
+            timeout: options.timeout,
+            no_delay: options.no_delay,
+        }
+    }
+
+    /// Where it listens.
+    pub fn address(&self) -> &ServerAddress {
+        &self.address
+    }
+
+    /// Sends one command and waits for its reply, at most `connect_timeout` to connect and
+    /// `timeout` for the reply.
+    pub async fn call(&self, command: Command) -> Result<Reply> {
+        let slot = self.slot();
+        let (connection, receiver) = self.submit(slot, command).await?;
+        match tokio::time::timeout(self.timeout, receiver).await {
+            Ok(answer) => self.answer(answer),
+            Err(_) => Err(self.timed_out(slot, &connection)),
+        }
+    }
+
+    /// Sends every command on one connection, pipelined (one round trip), and waits for every
+    /// reply, all within `timeout`.
+    pub async fn call_all(&self, commands: Vec<Command>) -> Result<Vec<Reply>> {
+        let slot = self.slot();
+        let mut commands = commands.into_iter();
+        let Some(first) = commands.next() else {
+            return Ok(Vec::new());
+        };
+        let (connection, receiver) = self.submit(slot, first).await?;
+        let mut receivers = Vec::with_capacity(commands.len() + 1);
+        receivers.push(receiver);
+        for command in commands {
+            match connection.submit(command) {
+                Ok(receiver) => receivers.push(receiver),
+                Err(_) => return Err(self.closed(None)),
+            }
+        }
+        let replies = async {
+            let mut replies = Vec::with_capacity(receivers.len());
+            for receiver in receivers {
+                replies.push(self.answer(receiver.await)?);
+            }
+            Ok(replies)
+        };
+        match tokio::time::timeout(self.timeout, replies).await {
+            Ok(replies) => replies,
+            Err(_) => Err(self.timed_out(slot, &connection)),
+        }
+    }
+
+    /// Drops every connection; requests already written still get their replies, and the next
+    /// request opens a new connection.
+    pub fn disconnect(&self) {
+        for slot in self.slots.iter() {
+            slot.live.lock().take();
+        }
+    }
+
+    fn slot(&self) -> &Slot {
+        let index = self.next.fetch_add(1, Ordering::Relaxed) % self.slots.len();
+        &self.slots[index]
+    }
+
+    /// Queues `command` on the slot's connection, opening one if needed. A connection found
+    /// closed when the command is queued is replaced once: nothing was sent on it.
+    async fn submit(&self, slot: &Slot, command: Command) -> Result<(Arc<Connection>, Receiver)> {
+        let connection = self.connection(slot).await?;
+        let command = match connection.submit(command) {
+            Ok(receiver) => return Ok((connection, receiver)),
+            Err(command) => command,
+        };
+        forget(slot, &connection);
+        let connection = self.connection(slot).await?;
+        match connection.submit(command) {
+            Ok(receiver) => Ok((connection, receiver)),
+            Err(_) => Err(self.closed(None)),
+        }
+    }
+
+    async fn connection(&self, slot: &Slot) -> Result<Arc<Connection>> {
+        if let Some(connection) = live(slot) {
+            return Ok(connection);
+        }
+        let asked = Instant::now();
+        let mut opening = slot.opening.lock().await;
+        // Someone else may have opened it, or failed to, while this caller waited.
+        if let Some(connection) = live(slot) {
+            return Ok(connection);
+        }
+        if let Some(failed) = opening.as_ref().filter(|failed| failed.at >= asked) {
+            return Err(CacheError::retryable(
+                failed.message.clone(),
+                io::Error::new(failed.kind, failed.message.clone()),
+            ));
+        }
+        let opened = tokio::time::timeout(self.connect_timeout, Connection::open(&self.address, self.no_delay)).await;
+        let error = match opened {
+            Ok(Ok(connection)) => {
+                let connection = Arc::new(connection);
+                *slot.live.lock() = Some(Arc::clone(&connection));
+                *opening = None;
+                return Ok(connection);
+            }
+            Ok(Err(error)) => error,
+            Err(_) => io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!(
+                    "no connection within {:?} (the connect_timeout option)",
+                    self.connect_timeout
+                ),
+            ),
+        };
+        let message = format!("memcached server {}: can't connect: {error}", self.address);
+        tracing::debug!("{message}");
+        *opening = Some(FailedOpen {
+            at: Instant::now(),
+            kind: error.kind(),
+            message: message.clone(),
+        });
+        Err(CacheError::retryable(message, error))
+    }
+
+    fn answer(&self, answer: Result<Result<Reply, Broken>, oneshot::error::RecvError>) -> Result<Reply> {
+        match answer {
+            Ok(Ok(reply)) => Ok(reply),
+            Ok(Err(Broken::Protocol(error))) => Err(CacheError::permanent(
+                format!("memcached server {}: {error}; the connection was closed", self.address),
+                Some(Box::new(error)),
+            )),
+            Ok(Err(Broken::Closed(error))) => Err(self.closed(error)),
+            Err(_) => Err(self.closed(None)),
+        }
+    }
+
+    fn closed(&self, error: Option<io::Error>) -> CacheError {
+        let error = error.unwrap_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::ConnectionAborted,
+                "the connection closed before the reply arrived",
+            )
+        });
+        CacheError::retryable(format!("memcached server {}: {error}", self.address), error)
+    }
+
+    fn timed_out(&self, slot: &Slot, connection: &Arc<Connection>) -> CacheError {
+        // A server that doesn't answer in time gets a fresh connection for the next request,
+        // rather than a queue of requests behind the one it is stuck on.
+        connection.kill();
+        forget(slot, connection);
+        let message = format!(
+            "memcached server {}: no reply within {:?} (the timeout option); the connection was closed",
+            self.address, self.timeout
+        );
+        CacheError::retryable(message.clone(), io::Error::new(io::ErrorKind::TimedOut, message))
+    }
+}
+
+fn live(slot: &Slot) -> Option<Arc<Connection>> {
+    slot.live
+        .lock()
+        .as_ref()
+        .filter(|connection| connection.is_alive())
+        .cloned()
+}
+
+/// Empties the slot if it still holds `connection`.
+fn forget(slot: &Slot, connection: &Arc<Connection>) {
+    let mut live = slot.live.lock();
+    if live.as_ref().is_some_and(|current| Arc::ptr_eq(current, connection)) {
+        *live = None;
+    }
+}

@@ -1,0 +1,815 @@
+//! [`RedisBackend`]: the `CacheBackend` over one server, a writer with readers, or a Redis Cluster.
+
+use std::cell::Cell;
+use std::fmt;
+use std::hash::{BuildHasher, Hasher};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use bytes::Bytes;
+use cache_core::{BackendConfig, CacheBackend, CacheError, Capabilities, Expiry, Result, async_trait};
+use futures::FutureExt;
+use redis::aio::ConnectionLike;
+use redis::cluster::ClusterClient;
+use redis::cluster_routing::{MultipleNodeRoutingInfo, RoutingInfo, SingleNodeRoutingInfo};
+use redis::{Cmd, FromRedisValue, Pipeline, RedisError, RedisResult, Value};
+
+use crate::connection::{Conn, Connect, Node};
+use crate::error::{breaks_connection, from_redis, timed_out, unexpected};
+use crate::location::{self, ServerUrl};
+use crate::options::{ClearMode, RedisOptions};
+use crate::scripts::{INCR, LuaScript, PERSIST};
+
+/// Django's `RedisCache` (`django.core.cache.backends.redis.RedisCache`) on redis-rs.
+///
+/// - One location: every command goes to that server.
+/// - Several locations (Django's rule): the first is the writer and receives every write; each read
+///   (`get`, `get_many`, `has_key`) goes to one of the others, chosen at random per read.
+/// - `options.cluster = true`: the locations are seed nodes of a Redis Cluster; each command goes to
+///   the master owning its key's slot, and multi-key commands are split by slot.
+///
+/// Each server has one multiplexed connection, opened on first use (building a `Caches` never
+/// waits for a server) and opened again after it breaks. Every call is bounded by
+/// `options.response_timeout`; a server that is down, unreachable or too slow is a retryable
+/// [`CacheError::Backend`] naming the server and the command.
+#[derive(Clone)]
+pub struct RedisBackend {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    alias: String,
+    /// Receives every write; with one location (or a cluster) every read too.
+    writer: Node,
+    /// The other locations; a read picks one at random. Empty for one location and for a cluster.
+    readers: Vec<Node>,
+    cluster: bool,
+    response_timeout: Duration,
+    clear: ClearPlan,
+    /// `WAIT <readers> <ms>` after every write (`options.wait_for_replicas`).
+    wait: Option<(usize, u64)>,
+}
+
+/// What `clear()` does, settled at build time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum ClearPlan {
+    /// `SCAN MATCH` this pattern on every master, `UNLINK` what it finds.
+    Scan(String),
+    /// `FLUSHDB`.
+    FlushDb,
+    /// `options.clear = "prefix"` on an alias whose custom key function hides the prefix.
+    Unknown,
+}
+
+/// What one round trip sends.
+enum Request<'a> {
+    /// A pipeline: one write, one read of every reply.
+    Pipeline(&'a Pipeline),
+    /// Commands sent at once on a cluster connection, which routes each to its node (and pipelines
+    /// those for the same node).
+    Concurrent(&'a [Cmd]),
+    /// One command to the nodes `RoutingInfo` names (cluster only).
+    Routed(&'a Cmd, RoutingInfo),
+}
+
+/// What came back from one round trip.
+enum Replies {
+    One(Value),
+    Many(Vec<Value>),
+}
+
+impl Replies {
+    fn one(self) -> Value {
+        match self {
+            Replies::One(value) => value,
+            Replies::Many(mut values) => values.pop().unwrap_or(Value::Nil),
+        }
+    }
+
+    fn many(self) -> Vec<Value> {
+        match self {
+            Replies::One(value) => vec![value],
+            Replies::Many(values) => values,
+        }
+    }
+}
+
+/// The longest expiry sent, in milliseconds (about 146 million years): Redis refuses an expiry whose
+/// absolute time overflows a signed 64-bit number of milliseconds.
+const MAX_EXPIRY_MS: u128 = 1 << 62;
+
+/// Keys per `SCAN` page when `clear()` looks for this alias' keys.
+const SCAN_COUNT: usize = 1000;
+
+impl RedisBackend {
+    /// The backend for one alias of a configuration: what the registered factory builds.
+    ///
+    /// Checks the options and every URL of the location now, so a typo fails `Caches::build`
+    /// naming the alias; no connection is opened until the first call.
+    pub fn from_config(config: &BackendConfig<'_>) -> Result<Self> {
+        let alias = config.alias;
+        let options = RedisOptions::from_options(alias, config.options)?;
+        let servers = location::server_urls(alias, config.location, &options)?;
+        let certificates = location::tls_certificates(alias, &options)?;
+        let (writer, readers) = if options.cluster {
+            (
+                cluster_node(alias, &servers, &options, certificates.as_ref())?,
+                Vec::new(),
+            )
+        } else {
+            let mut nodes = servers
+                .iter()
+                .map(|server| {
+                    let client = location::client(alias, server, certificates.as_ref())?;
+                    Ok(server_node(server, client, &options))
+                })
+                .collect::<Result<Vec<_>>>()?;
+            let writer = nodes.remove(0);
+            (writer, nodes)
+        };
+        let wait = if options.wait_for_replicas {
+            if options.cluster {
+                return Err(CacheError::config(
+                    Some(alias),
+                    "options.wait_for_replicas",
+                    "isn't available with `cluster = true`: a cluster's reads go to the masters, which have every write",
+                ));
+            }
+            if readers.is_empty() {
+                return Err(CacheError::config(
+                    Some(alias),
+                    "options.wait_for_replicas",
+                    "needs at least two locations (a writer, then its replicas); there is nothing to wait for",
+                ));
+            }
+            Some((readers.len(), options.response_timeout.as_millis().max(1) as u64))
+        } else {
+            None
+        };
+        let clear = match options.clear {
+            ClearMode::Prefix => config
+                .key_prefix
+                .map_or(ClearPlan::Unknown, |prefix| ClearPlan::Scan(prefix_pattern(prefix))),
+            ClearMode::Pattern(pattern) => ClearPlan::Scan(pattern),
+            ClearMode::FlushDb => ClearPlan::FlushDb,
+        };
+        Ok(RedisBackend {
+            inner: Arc::new(Inner {
+                alias: alias.to_owned(),
+                writer,
+                readers,
+                cluster: options.cluster,
+                response_timeout: options.response_timeout,
+                clear,
+                wait,
+            }),
+        })
+    }
+
+    /// The servers, writer first, as shown in messages (passwords replaced by `***`); for a
+    /// cluster, one entry naming its seed nodes.
+    pub fn servers(&self) -> Vec<&str> {
+        std::iter::once(&self.inner.writer)
+            .chain(&self.inner.readers)
+            .map(Node::shown)
+            .collect()
+    }
+
+    /// Whether the location is a Redis Cluster.
+    pub fn is_cluster(&self) -> bool {
+        self.inner.cluster
+    }
+
+    /// The `SCAN MATCH` pattern `clear()` uses, or `None` when it runs `FLUSHDB` or can't know the
+    /// alias' keys.
+    pub fn clear_pattern(&self) -> Option<&str> {
+        match &self.inner.clear {
+            ClearPlan::Scan(pattern) => Some(pattern),
+            ClearPlan::FlushDb | ClearPlan::Unknown => None,
+        }
+    }
+
+    /// The node a read goes to: a reader at random, or the writer when there are none.
+    #[inline]
+    fn reader(&self) -> &Node {
+        match self.inner.readers.len() {
+            0 => &self.inner.writer,
+            1 => &self.inner.readers[0],
+            n => &self.inner.readers[random_below(n)],
+        }
+    }
+
+    /// Sends `request` to `node` and waits at most `response_timeout` for the reply, connecting
+    /// first if needed. A failure that a new connection may fix drops the connection.
+    async fn execute(&self, node: &Node, operation: &'static str, request: Request<'_>) -> Result<Replies> {
+        // The generation of the connection used, once there is one (generations start at 1).
+        let used = AtomicU64::new(0);
+        let work = async {
+            let (mut connection, generation) = node.connection().await?;
+            used.store(generation, Ordering::Relaxed);
+            let replies = match request {
+                Request::Pipeline(pipeline) => pipeline.query_async(&mut connection).await.map(Replies::Many),
+                Request::Concurrent(cmds) => {
+                    let sent = cmds.iter().map(|cmd| {
+                        let mut connection = connection.clone();
+                        async move { connection.req_packed_command(cmd).await?.extract_error() }
+                    });
+                    futures::future::try_join_all(sent).await.map(Replies::Many)
+                }
+                Request::Routed(cmd, routing) => match &mut connection {
+                    Conn::Cluster(cluster) => Ok(Replies::One(cluster.route_command(cmd.clone(), routing).await?)),
+                    Conn::Server(server) => Ok(Replies::One(server.req_packed_command(cmd).await?.extract_error()?)),
+                },
+            };
+            if replies.as_ref().err().is_none_or(|error| !breaks_connection(error)) {
+                node.give_back(connection, generation);
+            }
+            replies
+        };
+        let outcome = tokio::time::timeout(self.inner.response_timeout, work).await;
+        self.settle(node, operation, &used, outcome)
+    }
+
+    /// The result of a call to `node`, after `execute` or `query` waited for it: a failure that a
+    /// new connection may fix (or no answer in time) drops the connection it used.
+    fn settle<T>(
+        &self,
+        node: &Node,
+        operation: &'static str,
+        used: &AtomicU64,
+        outcome: std::result::Result<RedisResult<T>, tokio::time::error::Elapsed>,
+    ) -> Result<T> {
+        match outcome {
+            Ok(Ok(replies)) => Ok(replies),
+            Ok(Err(error)) => {
+                let generation = used.load(Ordering::Relaxed);
+                if generation != 0 && !self.inner.cluster && breaks_connection(&error) {
+                    node.discard(generation);
+                }
+                Err(from_redis(node.shown(), operation, error))
+            }
+            Err(_elapsed) => {
+                // A reply may still arrive on that socket, for a caller that is gone: start afresh.
+                let generation = used.load(Ordering::Relaxed);
+                if generation != 0 && !self.inner.cluster {
+                    node.discard(generation);
+                }
+                Err(timed_out(node.shown(), operation, self.inner.response_timeout))
+            }
+        }
+    }
+
+    /// One command, one reply.
+    ///
+    /// The hot path (`get`), so it is `execute` for one command, without the other requests' states
+    /// in its future.
+    async fn query(&self, node: &Node, operation: &'static str, cmd: &Cmd) -> Result<Value> {
+        let used = AtomicU64::new(0);
+        let work = async {
+            let (mut connection, generation) = node.connection().await?;
+            used.store(generation, Ordering::Relaxed);
+            let reply = connection.req_packed_command(cmd).await;
+            if reply.as_ref().err().is_none_or(|error| !breaks_connection(error)) {
+                node.give_back(connection, generation);
+            }
+            reply?.extract_error()
+        };
+        let outcome = tokio::time::timeout(self.inner.response_timeout, work).await;
+        self.settle(node, operation, &used, outcome)
+    }
+
+    /// A pipeline (or concurrent commands): one reply per command.
+    async fn query_many(&self, node: &Node, operation: &'static str, request: Request<'_>) -> Result<Vec<Value>> {
+        self.execute(node, operation, request).await.map(Replies::many)
+    }
+
+    /// `SCAN` sent to the cluster nodes `routing` names.
+    async fn query_routed(&self, node: &Node, cmd: Cmd, routing: RoutingInfo) -> Result<Value> {
+        self.execute(node, "SCAN", Request::Routed(&cmd, routing))
+            .await
+            .map(Replies::one)
+    }
+
+    /// A write: one command to the writer, followed in the same round trip by `WAIT` when
+    /// `options.wait_for_replicas` asks for it.
+    async fn write(&self, operation: &'static str, cmd: Cmd) -> Result<Value> {
+        let Some((replicas, wait_ms)) = self.inner.wait else {
+            return self.query(&self.inner.writer, operation, &cmd).await;
+        };
+        let mut pipeline = redis::pipe();
+        pipeline.add_command(cmd).ignore_errors();
+        let mut replies = self.write_pipeline(operation, pipeline, replicas, wait_ms).await?;
+        let reply = replies.swap_remove(0);
+        reply
+            .extract_error()
+            .map_err(|error| from_redis(self.inner.writer.shown(), operation, error))
+    }
+
+    /// Sends `pipeline` (errors kept in place) with `WAIT` appended, checks the `WAIT` and returns
+    /// the other replies.
+    async fn write_pipeline(
+        &self,
+        operation: &'static str,
+        mut pipeline: Pipeline,
+        replicas: usize,
+        wait_ms: u64,
+    ) -> Result<Vec<Value>> {
+        pipeline.cmd("WAIT").arg(replicas).arg(wait_ms);
+        let mut replies = self
+            .query_many(&self.inner.writer, operation, Request::Pipeline(&pipeline))
+            .await?;
+        match replies.pop() {
+            Some(Value::Int(acknowledged)) if acknowledged as usize >= replicas => {}
+            Some(Value::Int(acknowledged)) => tracing::warn!(
+                alias = %self.inner.alias,
+                "redis {}: {operation}: {acknowledged} of {replicas} replicas acknowledged the write within {wait_ms} ms",
+                self.inner.writer.shown()
+            ),
+            other => {
+                return Err(unexpected(
+                    self.inner.writer.shown(),
+                    "WAIT",
+                    &other.unwrap_or(Value::Nil),
+                ));
+            }
+        }
+        Ok(replies)
+    }
+
+    /// Runs a script on the writer: `EVALSHA`, then `EVAL` if the server doesn't know it yet.
+    async fn run_script(
+        &self,
+        script: &LuaScript,
+        operation: &'static str,
+        key: &str,
+        args: &[&[u8]],
+    ) -> Result<Value> {
+        match self.write(operation, script.evalsha(key, args)).await {
+            Err(error) if is_no_script(&error) => self.write(operation, script.eval(key, args)).await,
+            result => result,
+        }
+    }
+
+    async fn clear_by_pattern(&self, pattern: &str) -> Result<()> {
+        let writer = &self.inner.writer;
+        if !self.inner.cluster {
+            let mut cursor = 0u64;
+            loop {
+                let reply = self.query(writer, "SCAN", &scan(cursor, pattern)).await?;
+                let (next, keys) = scan_page(writer.shown(), reply)?;
+                self.unlink(keys).await?;
+                if next == 0 {
+                    return Ok(());
+                }
+                cursor = next;
+            }
+        }
+        // A cluster: every master has its own keyspace and cursor. The first page comes from all
+        // masters at once, keyed by address; each is then followed on its own node.
+        let all_masters = RoutingInfo::MultiNode((MultipleNodeRoutingInfo::AllMasters, None));
+        let first = self.query_routed(writer, scan(0, pattern), all_masters).await?;
+        let Value::Map(pages) = first else {
+            return Err(CacheError::permanent(
+                format!(
+                    "redis {}: SCAN on every master gave no per-node replies",
+                    writer.shown()
+                ),
+                None,
+            ));
+        };
+        for (address, mut reply) in pages {
+            let address =
+                String::from_redis_value(address.clone()).map_err(|_| unexpected(writer.shown(), "SCAN", &address))?;
+            let (host, port) = address
+                .rsplit_once(':')
+                .and_then(|(host, port)| Some((host.to_owned(), port.parse::<u16>().ok()?)))
+                .ok_or_else(|| unexpected(writer.shown(), "SCAN", &Value::SimpleString(address.clone())))?;
+            loop {
+                let (next, keys) = scan_page(writer.shown(), reply)?;
+                self.unlink(keys).await?;
+                if next == 0 {
+                    break;
+                }
+                let node = RoutingInfo::SingleNode(SingleNodeRoutingInfo::ByAddress {
+                    host: host.clone(),
+                    port,
+                });
+                reply = self.query_routed(writer, scan(next, pattern), node).await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn unlink(&self, keys: Vec<Value>) -> Result<()> {
+        if keys.is_empty() {
+            return Ok(());
+        }
+        let mut cmd = redis::cmd("UNLINK");
+        for key in keys {
+            if let Value::BulkString(key) = key {
+                cmd.arg(key);
+            }
+        }
+        self.write("UNLINK", cmd).await.map(drop)
+    }
+}
+
+#[async_trait]
+impl CacheBackend for RedisBackend {
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::lenient()
+    }
+
+    #[inline]
+    async fn get(&self, key: &str) -> Result<Option<Bytes>> {
+        let mut cmd = redis::cmd("GET");
+        cmd.arg(key);
+        let node = self.reader();
+        match self.query(node, "GET", &cmd).await? {
+            Value::BulkString(bytes) => Ok(Some(Bytes::from(bytes))),
+            Value::Nil => Ok(None),
+            other => Err(unexpected(node.shown(), "GET", &other)),
+        }
+    }
+
+    async fn set(&self, key: &str, value: Bytes, expiry: Expiry) -> Result<()> {
+        self.write("SET", set(key, &value, expiry)).await.map(drop)
+    }
+
+    async fn add(&self, key: &str, value: Bytes, expiry: Expiry) -> Result<bool> {
+        let mut cmd = set(key, &value, expiry);
+        cmd.arg("NX");
+        match self.write("SET NX", cmd).await? {
+            Value::Okay => Ok(true),
+            Value::Nil => Ok(false),
+            other => Err(unexpected(self.inner.writer.shown(), "SET NX", &other)),
+        }
+    }
+
+    async fn touch(&self, key: &str, expiry: Expiry) -> Result<bool> {
+        let reply = match expiry {
+            Expiry::After(duration) => {
+                let mut cmd = redis::cmd("PEXPIRE");
+                cmd.arg(key).arg(milliseconds(duration));
+                self.write("PEXPIRE", cmd).await?
+            }
+            Expiry::Never => self.run_script(&PERSIST, "PERSIST script", key, &[]).await?,
+        };
+        match reply {
+            Value::Int(existed) => Ok(existed == 1),
+            other => Err(unexpected(self.inner.writer.shown(), "touch", &other)),
+        }
+    }
+
+    async fn delete(&self, key: &str) -> Result<bool> {
+        let mut cmd = redis::cmd("UNLINK");
+        cmd.arg(key);
+        match self.write("UNLINK", cmd).await? {
+            Value::Int(removed) => Ok(removed > 0),
+            other => Err(unexpected(self.inner.writer.shown(), "UNLINK", &other)),
+        }
+    }
+
+    async fn incr(&self, key: &str, delta: i64) -> Result<i64> {
+        let mut digits = itoa::Buffer::new();
+        let delta_text = digits.format(delta).as_bytes();
+        let reply = self.run_script(&INCR, "incr script", key, &[delta_text]).await?;
+        let shown = self.inner.writer.shown();
+        let Value::Array(parts) = &reply else {
+            return Err(unexpected(shown, "incr script", &reply));
+        };
+        match parts.as_slice() {
+            [Value::Int(0)] => Err(CacheError::KeyNotFound { key: key.to_owned() }),
+            [Value::Int(1), Value::BulkString(value)] => std::str::from_utf8(value)
+                .ok()
+                .and_then(|text| text.parse::<i64>().ok())
+                .ok_or_else(|| unexpected(shown, "incr script", &reply)),
+            [Value::Int(2)] => Err(CacheError::NotAnInteger {
+                alias: String::new(),
+                key: key.to_owned(),
+            }),
+            [Value::Int(3)] => Err(CacheError::Overflow {
+                alias: String::new(),
+                key: key.to_owned(),
+                delta,
+            }),
+            _ => Err(unexpected(shown, "incr script", &reply)),
+        }
+    }
+
+    async fn get_many(&self, keys: &[&str]) -> Result<Vec<Option<Bytes>>> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut cmd = redis::cmd("MGET");
+        for key in keys {
+            cmd.arg(*key);
+        }
+        let node = self.reader();
+        match self.query(node, "MGET", &cmd).await? {
+            Value::Array(values) if values.len() == keys.len() => values
+                .into_iter()
+                .map(|value| match value {
+                    Value::BulkString(bytes) => Ok(Some(Bytes::from(bytes))),
+                    Value::Nil => Ok(None),
+                    other => Err(unexpected(node.shown(), "MGET", &other)),
+                })
+                .collect(),
+            other => Err(unexpected(node.shown(), "MGET", &other)),
+        }
+    }
+
+    async fn set_many(&self, items: &[(&str, Bytes)], expiry: Expiry) -> Result<Vec<String>> {
+        if items.is_empty() {
+            return Ok(Vec::new());
+        }
+        let writer = &self.inner.writer;
+        let replies = match (expiry, self.inner.cluster) {
+            // MSET replaces the values and removes any expiry, in one command (split by slot on a cluster).
+            (Expiry::Never, _) => {
+                let mut cmd = redis::cmd("MSET");
+                for (key, value) in items {
+                    cmd.arg(*key).arg(value.as_ref());
+                }
+                vec![self.write("MSET", cmd).await?]
+            }
+            (Expiry::After(_), true) => {
+                let cmds: Vec<Cmd> = items.iter().map(|(key, value)| set(key, value, expiry)).collect();
+                self.query_many(writer, "SET (set_many)", Request::Concurrent(&cmds))
+                    .await?
+            }
+            (Expiry::After(_), false) => {
+                let mut pipeline = redis::pipe();
+                for (key, value) in items {
+                    pipeline.add_command(set(key, value, expiry));
+                }
+                match self.inner.wait {
+                    Some((replicas, wait_ms)) => {
+                        pipeline.ignore_errors();
+                        self.write_pipeline("SET (set_many)", pipeline, replicas, wait_ms)
+                            .await?
+                    }
+                    None => {
+                        self.query_many(writer, "SET (set_many)", Request::Pipeline(&pipeline))
+                            .await?
+                    }
+                }
+            }
+        };
+        for reply in replies {
+            reply
+                .extract_error()
+                .map_err(|error| from_redis(writer.shown(), "SET (set_many)", error))?;
+        }
+        Ok(Vec::new())
+    }
+
+    async fn delete_many(&self, keys: &[&str]) -> Result<()> {
+        if keys.is_empty() {
+            return Ok(());
+        }
+        let mut cmd = redis::cmd("UNLINK");
+        for key in keys {
+            cmd.arg(*key);
+        }
+        self.write("UNLINK", cmd).await.map(drop)
+    }
+
+    async fn has_key(&self, key: &str) -> Result<bool> {
+        let mut cmd = redis::cmd("EXISTS");
+        cmd.arg(key);
+        let node = self.reader();
+        match self.query(node, "EXISTS", &cmd).await? {
+            Value::Int(found) => Ok(found > 0),
+            other => Err(unexpected(node.shown(), "EXISTS", &other)),
+        }
+    }
+
+    async fn clear(&self) -> Result<()> {
+        match &self.inner.clear {
+            ClearPlan::Scan(pattern) => self.clear_by_pattern(pattern).await,
+            ClearPlan::FlushDb => self.write("FLUSHDB", redis::cmd("FLUSHDB")).await.map(drop),
+            ClearPlan::Unknown => Err(CacheError::config(
+                Some(&self.inner.alias),
+                "options.clear",
+                "this alias makes its keys with a custom key function, so clear() can't tell them from other \
+                 keys; set options.clear_pattern to a Redis glob matching them (\"myapp:*\", say), or \
+                 options.clear = \"flushdb\" to empty the whole database",
+            )),
+        }
+    }
+
+    async fn close(&self) -> Result<()> {
+        self.inner.writer.close();
+        for reader in &self.inner.readers {
+            reader.close();
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for RedisBackend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisBackend")
+            .field("alias", &self.inner.alias)
+            .field("writer", &self.inner.writer)
+            .field("readers", &self.inner.readers)
+            .field("cluster", &self.inner.cluster)
+            .field("response_timeout", &self.inner.response_timeout)
+            .field("clear", &self.inner.clear)
+            .finish()
+    }
+}
+
+/// `SET key value [PX ms]`: a value that never expires is stored without a TTL, removing any old one.
+fn set(key: &str, value: &[u8], expiry: Expiry) -> Cmd {
+    let mut cmd = redis::cmd("SET");
+    cmd.arg(key).arg(value);
+    if let Expiry::After(duration) = expiry {
+        cmd.arg("PX").arg(milliseconds(duration));
+    }
+    cmd
+}
+
+/// A positive expiry in whole milliseconds, rounded up so that it never becomes 0 (which Redis
+/// refuses) and never ends early.
+fn milliseconds(duration: Duration) -> u64 {
+    duration.as_nanos().div_ceil(1_000_000).clamp(1, MAX_EXPIRY_MS) as u64
+}
+
+fn scan(cursor: u64, pattern: &str) -> Cmd {
+    let mut cmd = redis::cmd("SCAN");
+    cmd.arg(cursor).arg("MATCH").arg(pattern).arg("COUNT").arg(SCAN_COUNT);
+    cmd
+}
+
+/// A `SCAN` reply: the next cursor and the keys of this page.
+fn scan_page(server: &str, reply: Value) -> Result<(u64, Vec<Value>)> {
+    match reply {
+        Value::Array(parts) => match <[Value; 2]>::try_from(parts) {
+            Ok([Value::BulkString(cursor), Value::Array(keys)]) => {
+                match std::str::from_utf8(&cursor).ok().and_then(|text| text.parse().ok()) {
+                    Some(cursor) => Ok((cursor, keys)),
+                    None => Err(unexpected(server, "SCAN", &Value::BulkString(cursor))),
+                }
+            }
+            Ok(parts) => Err(unexpected(server, "SCAN", &Value::Array(parts.into()))),
+            Err(parts) => Err(unexpected(server, "SCAN", &Value::Array(parts))),
+        },
+        other => Err(unexpected(server, "SCAN", &other)),
+    }
+}
+
+/// The pattern matching every key the default key function makes for `prefix`:
+/// `<prefix>:<version>:<key>`, where the version is an integer. Redis glob characters in the prefix
+/// are escaped.
+pub(crate) fn prefix_pattern(prefix: &str) -> String {
+    let mut pattern = String::with_capacity(prefix.len() + 10);
+    for c in prefix.chars() {
+        if matches!(c, '*' | '?' | '[' | ']' | '\\' | '^') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push_str(":[-0-9]*");
+    pattern
+}
+
+fn is_no_script(error: &CacheError) -> bool {
+    use std::error::Error as _;
+    error
+        .source()
+        .and_then(|source| source.downcast_ref::<RedisError>())
+        .is_some_and(|error| error.kind() == redis::ErrorKind::Server(redis::ServerErrorKind::NoScript))
+}
+
+/// The node for one server: a multiplexed connection, opened within `connect_timeout`.
+fn server_node(server: &ServerUrl, client: redis::Client, options: &RedisOptions) -> Node {
+    let connect_timeout = options.connect_timeout;
+    // The response timeout is applied per call by `execute`, around the whole call.
+    let config = redis::AsyncConnectionConfig::new()
+        .set_connection_timeout(Some(connect_timeout))
+        .set_response_timeout(None);
+    let connect: Connect = Box::new(move || {
+        let client = client.clone();
+        let config = config.clone();
+        async move {
+            let opening = client.get_multiplexed_async_connection_with_config(&config);
+            match tokio::time::timeout(connect_timeout, opening).await {
+                Ok(connection) => connection.map(Conn::Server),
+                Err(_) => Err(connect_timed_out(connect_timeout)),
+            }
+        }
+        .boxed()
+    });
+    Node::new(server.shown.clone(), connect)
+}
+
+/// The node for a cluster: redis-rs' cluster connection, which keeps the slot map and one
+/// connection per master, and reconnects to a node by itself.
+fn cluster_node(
+    alias: &str,
+    servers: &[ServerUrl],
+    options: &RedisOptions,
+    certificates: Option<&TlsCertificatesOrUnit>,
+) -> Result<Node> {
+    #[cfg_attr(not(feature = "tls"), allow(unused_mut))]
+    let mut builder = ClusterClient::builder(servers.iter().map(|server| server.url.clone()))
+        .connection_timeout(options.connect_timeout)
+        .response_timeout(options.response_timeout)
+        .retries(2)
+        .min_retry_wait(10)
+        .max_retry_wait(100);
+    #[cfg(feature = "tls")]
+    if let Some(certificates) = certificates {
+        builder = builder.certs(certificates.clone());
+    }
+    #[cfg(not(feature = "tls"))]
+    let _ = certificates;
+    let client = builder
+        .build()
+        .map_err(|error| location::client_error(alias, &servers[0], &error))?;
+    let shown = format!(
+        "cluster [{}]",
+        servers
+            .iter()
+            .map(|server| server.shown.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    // Opening a cluster connection is a seed connection, `CLUSTER SLOTS`, then a connection per master.
+    let connect_timeout = options.connect_timeout * 3;
+    let connect: Connect = Box::new(move || {
+        let client = client.clone();
+        async move {
+            match tokio::time::timeout(connect_timeout, client.get_async_connection()).await {
+                Ok(connection) => connection.map(Conn::Cluster),
+                Err(_) => Err(connect_timed_out(connect_timeout)),
+            }
+        }
+        .boxed()
+    });
+    Ok(Node::new(shown, connect))
+}
+
+#[cfg(feature = "tls")]
+type TlsCertificatesOrUnit = redis::TlsCertificates;
+#[cfg(not(feature = "tls"))]
+type TlsCertificatesOrUnit = ();
+
+fn connect_timed_out(timeout: Duration) -> RedisError {
+    RedisError::from(std::io::Error::new(
+        std::io::ErrorKind::TimedOut,
+        format!("no connection within {timeout:?} (options.connect_timeout)"),
+    ))
+}
+
+/// A random index below `n`, from a per-thread xorshift generator (Django picks replicas with
+/// `random.randint`; nothing here needs more than an even spread).
+fn random_below(n: usize) -> usize {
+    thread_local! {
+        static STATE: Cell<u64> = Cell::new({
+            let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+            hasher.write_u64(0x9e37_79b9_7f4a_7c15);
+            hasher.finish() | 1
+        });
+    }
+    STATE.with(|state| {
+        let mut x = state.get();
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        state.set(x);
+        (((x >> 32) * n as u64) >> 32) as usize
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expiries_are_whole_milliseconds_rounded_up() {
+        assert_eq!(milliseconds(Duration::from_millis(1500)), 1500);
+        assert_eq!(milliseconds(Duration::from_micros(1)), 1);
+        assert_eq!(milliseconds(Duration::from_micros(1001)), 2);
+        assert_eq!(milliseconds(Duration::MAX), 1 << 62);
+    }
+
+    #[test]
+    fn prefix_patterns_escape_glob_characters() {
+        assert_eq!(prefix_pattern(""), ":[-0-9]*");
+        assert_eq!(prefix_pattern("cacheprefix"), "cacheprefix:[-0-9]*");
+        assert_eq!(prefix_pattern("a*b?[c]\\d^"), "a\\*b\\?\\[c\\]\\\\d\\^:[-0-9]*");
+    }
+
+    #[test]
+    fn random_indexes_cover_the_range() {
+        let mut seen = [0usize; 3];
+        for _ in 0..3000 {
+            seen[random_below(3)] += 1;
+        }
+        assert!(seen.iter().all(|&count| count > 800), "{seen:?}");
+    }
+}

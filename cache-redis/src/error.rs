@@ -1,0 +1,100 @@
+//! redis-rs errors as `CacheError`s that say which server and which operation failed, and whether
+//! trying again may help.
+
+use std::time::Duration;
+
+use cache_core::CacheError;
+use redis::{ErrorKind, RedisError, RetryMethod, ServerErrorKind};
+
+/// Whether a new connection may fix what `error` broke: the socket failed, or a reply was lost.
+pub(crate) fn breaks_connection(error: &RedisError) -> bool {
+    error.is_io_error() || error.is_connection_dropped() || error.is_unrecoverable_error()
+}
+
+/// `error`, from `operation` on `server`, as a `CacheError` (the façade adds the alias).
+pub(crate) fn from_redis(server: &str, operation: &str, error: RedisError) -> CacheError {
+    if is_authentication(&error) {
+        return CacheError::permanent(
+            format!(
+                "redis {server}: {operation} failed: authentication failed ({}); check the user name and password \
+                 of the location URL",
+                error.detail().unwrap_or("the server refused the credentials")
+            ),
+            Some(Box::new(error)),
+        );
+    }
+    let message = format!("redis {server}: {operation} failed: {error}");
+    if is_retryable(&error) {
+        CacheError::retryable(message, error)
+    } else {
+        CacheError::permanent(message, Some(Box::new(error)))
+    }
+}
+
+/// The operation got no answer within the alias' `response_timeout`.
+pub(crate) fn timed_out(server: &str, operation: &str, timeout: Duration) -> CacheError {
+    CacheError::retryable(
+        format!("redis {server}: {operation} got no answer within {timeout:?} (options.response_timeout)"),
+        std::io::Error::new(std::io::ErrorKind::TimedOut, "response timeout"),
+    )
+}
+
+/// A reply of a shape the command never gives: a bug, or not a Redis server.
+pub(crate) fn unexpected(server: &str, operation: &str, reply: &redis::Value) -> CacheError {
+    CacheError::permanent(format!("redis {server}: {operation}: unexpected reply {reply:?}"), None)
+}
+
+fn is_authentication(error: &RedisError) -> bool {
+    error.kind() == ErrorKind::AuthenticationFailed || matches!(error.code(), Some("WRONGPASS" | "NOAUTH"))
+}
+
+fn is_retryable(error: &RedisError) -> bool {
+    if error.is_io_error() || error.is_timeout() || error.is_connection_dropped() || error.is_connection_refusal() {
+        return true;
+    }
+    match error.kind() {
+        ErrorKind::Server(
+            ServerErrorKind::BusyLoading
+            | ServerErrorKind::TryAgain
+            | ServerErrorKind::ClusterDown
+            | ServerErrorKind::MasterDown
+            | ServerErrorKind::ReadOnly
+            | ServerErrorKind::Moved
+            | ServerErrorKind::Ask,
+        ) => true,
+        ErrorKind::Server(_) => false,
+        _ => !matches!(error.retry_method(), RetryMethod::NoRetry),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn io_failures_are_retryable_and_name_the_server() {
+        let refused = RedisError::from(std::io::Error::from(std::io::ErrorKind::ConnectionRefused));
+        let error = from_redis("redis://127.0.0.1:1", "GET", refused);
+        assert!(error.is_retryable());
+        let message = error.to_string();
+        assert!(message.contains("redis redis://127.0.0.1:1: GET failed"), "{message}");
+        assert!(timed_out("s", "SET", Duration::from_millis(500)).is_retryable());
+    }
+
+    #[test]
+    fn refused_commands_are_permanent() {
+        let error = RedisError::from((
+            ErrorKind::Server(ServerErrorKind::ResponseError),
+            "bad",
+            "detail".to_owned(),
+        ));
+        assert!(!from_redis("s", "EVALSHA", error).is_retryable());
+        let auth = RedisError::from((ErrorKind::AuthenticationFailed, "Password authentication failed"));
+        let error = from_redis("s", "GET", auth);
+        assert!(!error.is_retryable());
+        assert!(
+            error.to_string().contains("check the user name and password"),
+            "{error}"
+        );
+    }
+}

@@ -1,0 +1,13 @@
+#![doc = include_str!("../README.md")]
+
+mod backend;
+mod connection;
+mod error;
+mod location;
+mod options;
+mod registration;
+mod scripts;
+
+pub use backend::RedisBackend;
+pub use options::{ClearMode, RedisOptions};
+pub use registration::{NAMES, registration};

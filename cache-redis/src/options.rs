@@ -1,0 +1,272 @@
+//! The alias' `options`: timeouts, what `clear()` removes, cluster mode, replica waits and TLS.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use cache_core::{CacheError, Options, Result};
+use serde::Deserialize;
+use serde_json::Value;
+
+/// What `clear()` removes.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum ClearMode {
+    /// Only the keys this alias makes: `SCAN MATCH <key_prefix>:[-0-9]*` and `UNLINK` of what it
+    /// finds (Redis glob characters in the prefix are escaped). Needs the default key function; an
+    /// alias with a custom one gets an error from `clear()` that says which option to set.
+    #[default]
+    Prefix,
+    /// The keys matching this Redis glob pattern (`SCAN MATCH <pattern>` + `UNLINK`): for aliases
+    /// whose custom key function makes keys the prefix rule can't see.
+    Pattern(String),
+    /// Django's behaviour: `FLUSHDB`, every key of the logical database (on every master of a cluster),
+    /// whoever wrote it.
+    FlushDb,
+}
+
+/// How a Redis alias connects and behaves, read from its `options` with
+/// [`RedisOptions::from_options`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct RedisOptions {
+    /// How long one attempt to open a connection (TCP, TLS, `AUTH`, `SELECT`) may take.
+    pub connect_timeout: Duration,
+    /// How long one cache operation may take in all, waiting for a connection included; past it the
+    /// call fails with a retryable error.
+    pub response_timeout: Duration,
+    /// What `clear()` removes.
+    pub clear: ClearMode,
+    /// Every location is a seed node of one Redis Cluster (instead of writer + readers).
+    pub cluster: bool,
+    /// After every write, wait (`WAIT <readers> <response_timeout>`, in the same round trip) until
+    /// every reader has the write, so a read that follows sees it. Needs at least one reader.
+    pub wait_for_replicas: bool,
+    /// A PEM file of the certificate authorities that sign the servers' certificates, for
+    /// `rediss://` locations whose CA isn't in the system's store (needs the `tls` feature).
+    pub tls_ca_file: Option<PathBuf>,
+}
+
+impl RedisOptions {
+    /// The default `connect_timeout`: one second.
+    pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+    /// The default `response_timeout`: one second.
+    pub const DEFAULT_RESPONSE_TIMEOUT: Duration = Duration::from_secs(1);
+
+    /// Reads an alias' options. Unknown options are refused with the alias and the option named
+    /// (Django hands them to redis-py, which fails at the first connection).
+    ///
+    /// Timeouts are seconds: a number or a string holding one, greater than zero. The redis-py
+    /// names `socket_connect_timeout` and `socket_timeout` are accepted for `connect_timeout` and
+    /// `response_timeout`, so a Django `OPTIONS` dict using them loads as it is.
+    pub fn from_options(alias: &str, options: &Options) -> Result<RedisOptions> {
+        let raw: RawOptions = options.parse(alias)?;
+        let defaults = RedisOptions::default();
+        let clear = clear_mode(alias, raw.clear, raw.clear_pattern)?;
+        Ok(RedisOptions {
+            connect_timeout: seconds(alias, "connect_timeout", raw.connect_timeout)?
+                .unwrap_or(defaults.connect_timeout),
+            response_timeout: seconds(alias, "response_timeout", raw.response_timeout)?
+                .unwrap_or(defaults.response_timeout),
+            clear,
+            cluster: flag(alias, "cluster", raw.cluster)?,
+            wait_for_replicas: flag(alias, "wait_for_replicas", raw.wait_for_replicas)?,
+            tls_ca_file: raw.tls_ca_file.map(PathBuf::from),
+        })
+    }
+}
+
+impl Default for RedisOptions {
+    fn default() -> Self {
+        RedisOptions {
+            connect_timeout: Self::DEFAULT_CONNECT_TIMEOUT,
+            response_timeout: Self::DEFAULT_RESPONSE_TIMEOUT,
+            clear: ClearMode::Prefix,
+            cluster: false,
+            wait_for_replicas: false,
+            tls_ca_file: None,
+        }
+    }
+}
+
+/// The options as written, before their values are checked.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawOptions {
+    #[serde(default, alias = "socket_connect_timeout")]
+    connect_timeout: Option<Value>,
+    #[serde(default, alias = "socket_timeout")]
+    response_timeout: Option<Value>,
+    #[serde(default)]
+    clear: Option<Value>,
+    #[serde(default)]
+    clear_pattern: Option<Value>,
+    #[serde(default)]
+    cluster: Option<Value>,
+    #[serde(default)]
+    wait_for_replicas: Option<Value>,
+    #[serde(default)]
+    tls_ca_file: Option<String>,
+}
+
+/// The longest timeout accepted: a day. Anything longer is a typo (milliseconds written as seconds).
+const MAX_TIMEOUT_SECONDS: f64 = 86_400.0;
+
+fn invalid(alias: &str, name: &str, expected: &str, got: &Value) -> CacheError {
+    CacheError::config(
+        Some(alias),
+        format!("options.{name}"),
+        format!("expected {expected}; got {got}"),
+    )
+}
+
+/// A positive number of seconds (a number, or a string holding one), or `None` when absent or null.
+fn seconds(alias: &str, name: &str, value: Option<Value>) -> Result<Option<Duration>> {
+    const EXPECTED: &str = "a number of seconds greater than 0 and at most 86400";
+    let number = match &value {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::Number(number)) => number.as_f64(),
+        Some(Value::String(text)) => text.trim().parse::<f64>().ok(),
+        Some(_) => None,
+    };
+    match number {
+        Some(seconds) if seconds > 0.0 && seconds <= MAX_TIMEOUT_SECONDS => Ok(Some(Duration::from_secs_f64(seconds))),
+        _ => Err(invalid(alias, name, EXPECTED, value.as_ref().unwrap_or(&Value::Null))),
+    }
+}
+
+/// `true` or `false` (absent or null is `false`).
+fn flag(alias: &str, name: &str, value: Option<Value>) -> Result<bool> {
+    match value {
+        None | Some(Value::Null) => Ok(false),
+        Some(Value::Bool(flag)) => Ok(flag),
+        Some(other) => Err(invalid(alias, name, "true or false", &other)),
+    }
+}
+
+fn clear_mode(alias: &str, clear: Option<Value>, pattern: Option<Value>) -> Result<ClearMode> {
+    let pattern = match pattern {
+        None | Some(Value::Null) => None,
+        Some(Value::String(pattern)) if !pattern.is_empty() => Some(pattern),
+        Some(other) => {
+            return Err(invalid(
+                alias,
+                "clear_pattern",
+                "a non-empty Redis glob pattern such as \"myapp:*\"",
+                &other,
+            ));
+        }
+    };
+    let mode = match clear {
+        None | Some(Value::Null) => None,
+        Some(Value::String(mode)) if mode.eq_ignore_ascii_case("prefix") => Some(ClearMode::Prefix),
+        Some(Value::String(mode)) if mode.eq_ignore_ascii_case("flushdb") => Some(ClearMode::FlushDb),
+        Some(other) => return Err(invalid(alias, "clear", "\"prefix\" or \"flushdb\"", &other)),
+    };
+    match (mode, pattern) {
+        (None, None) => Ok(ClearMode::Prefix),
+        (Some(mode), None) => Ok(mode),
+        (None, Some(pattern)) => Ok(ClearMode::Pattern(pattern)),
+        (Some(_), Some(_)) => Err(CacheError::config(
+            Some(alias),
+            "options.clear_pattern",
+            "`clear_pattern` replaces `clear`: give one of them (`clear_pattern` alone scans that pattern, \
+             `clear = \"prefix\"` scans this alias' key prefix, `clear = \"flushdb\"` empties the database)",
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn parse(value: Value) -> Result<RedisOptions> {
+        match value {
+            Value::Object(map) => RedisOptions::from_options("a", &Options::from_map(map)),
+            _ => unreachable!("options are an object"),
+        }
+    }
+
+    fn error(value: Value) -> String {
+        parse(value).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn defaults() {
+        let options = parse(json!({})).unwrap();
+        assert_eq!(options, RedisOptions::default());
+        assert_eq!(options.connect_timeout, Duration::from_secs(1));
+        assert_eq!(options.response_timeout, Duration::from_secs(1));
+        assert_eq!(options.clear, ClearMode::Prefix);
+        assert!(!options.cluster && !options.wait_for_replicas);
+        assert_eq!(
+            parse(json!({"cluster": null, "clear": null})).unwrap(),
+            RedisOptions::default()
+        );
+    }
+
+    #[test]
+    fn every_option() {
+        let options = parse(json!({
+            "connect_timeout": 0.25,
+            "response_timeout": "2",
+            "clear": "FLUSHDB",
+            "cluster": true,
+            "wait_for_replicas": true,
+            "tls_ca_file": "/etc/redis/ca.pem",
+        }))
+        .unwrap();
+        assert_eq!(
+            options,
+            RedisOptions {
+                connect_timeout: Duration::from_millis(250),
+                response_timeout: Duration::from_secs(2),
+                clear: ClearMode::FlushDb,
+                cluster: true,
+                wait_for_replicas: true,
+                tls_ca_file: Some("/etc/redis/ca.pem".into()),
+            }
+        );
+        let pattern = parse(json!({"clear_pattern": "CUSTOM-*"})).unwrap();
+        assert_eq!(pattern.clear, ClearMode::Pattern("CUSTOM-*".into()));
+    }
+
+    #[test]
+    fn redis_py_names_are_accepted() {
+        let options = parse(json!({"socket_connect_timeout": 3, "socket_timeout": 0.5})).unwrap();
+        assert_eq!(options.connect_timeout, Duration::from_secs(3));
+        assert_eq!(options.response_timeout, Duration::from_millis(500));
+    }
+
+    #[test]
+    fn errors_name_the_option() {
+        assert_eq!(
+            error(json!({"max_entries": 30})),
+            "cache alias `a`: options.max_entries: unknown option; the options this backend accepts are \
+             `connect_timeout`, `socket_connect_timeout`, `response_timeout`, `socket_timeout`, `clear`, \
+             `clear_pattern`, `cluster`, `wait_for_replicas`, `tls_ca_file`"
+        );
+        for (value, shown) in [
+            (json!(0), "0"),
+            (json!(-1), "-1"),
+            (json!("abc"), "\"abc\""),
+            (json!(1e9), "1000000000.0"),
+        ] {
+            assert_eq!(
+                error(json!({"response_timeout": value})),
+                format!(
+                    "cache alias `a`: options.response_timeout: expected a number of seconds greater than 0 and at \
+                     most 86400; got {shown}"
+                )
+            );
+        }
+        assert_eq!(
+            error(json!({"cluster": "yes"})),
+            "cache alias `a`: options.cluster: expected true or false; got \"yes\""
+        );
+        assert_eq!(
+            error(json!({"clear": "all"})),
+            "cache alias `a`: options.clear: expected \"prefix\" or \"flushdb\"; got \"all\""
+        );
+        assert!(error(json!({"clear": "flushdb", "clear_pattern": "x:*"})).contains("replaces `clear`"));
+        assert!(error(json!({"clear_pattern": ""})).contains("non-empty Redis glob"));
+    }
+}

@@ -1,0 +1,22 @@
+//! The entry an application adds to its `Backends` so configurations can name `redis`.
+
+use std::sync::Arc;
+
+use cache_core::BackendRegistration;
+
+use crate::backend::RedisBackend;
+
+/// The names a configuration's `backend` may use: the short one and Django's class path, so a
+/// Django `CACHES` setting loads unchanged.
+pub const NAMES: [&str; 2] = ["redis", "django.core.cache.backends.redis.RedisCache"];
+
+/// The registry entry for `redis` (and Django's class path).
+///
+/// ```
+/// let mut backends = cache_core::Backends::new();
+/// backends.register(cache_redis::registration());
+/// assert!(backends.names().contains(&"django.core.cache.backends.redis.RedisCache".to_owned()));
+/// ```
+pub fn registration() -> BackendRegistration {
+    BackendRegistration::new(&NAMES, |config| Ok(Arc::new(RedisBackend::from_config(config)?)))
+}

@@ -1,0 +1,91 @@
+//! `rediss://`: the conformance suite over TLS to a `redis-server` whose certificate is signed by a
+//! CA this test makes, trusted through `options.tls_ca_file`.
+
+#![cfg(feature = "tls")]
+
+mod common;
+
+use std::net::{IpAddr, Ipv4Addr, TcpListener};
+use std::path::Path;
+
+use cache_core::Location;
+use cache_core::testkit::run_all;
+use cache_core::testkit::servers::RedisServer;
+use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair, SanType};
+use serde_json::json;
+
+/// Writes `ca.pem`, `server.pem` and `server.key` (for 127.0.0.1 and localhost) into `dir`.
+fn certificates(dir: &Path) {
+    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca.distinguished_name.push(DnType::CommonName, "cache-redis test CA");
+    let ca = CertifiedIssuer::self_signed(ca, KeyPair::generate().unwrap()).unwrap();
+    let key = KeyPair::generate().unwrap();
+    let mut server = CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
+    server
+        .subject_alt_names
+        .push(SanType::IpAddress(IpAddr::V4(Ipv4Addr::LOCALHOST)));
+    let server = server.signed_by(&key, &ca).unwrap();
+    std::fs::write(dir.join("ca.pem"), ca.pem()).unwrap();
+    std::fs::write(dir.join("server.pem"), server.pem()).unwrap();
+    std::fs::write(dir.join("server.key"), key.serialize_pem()).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn conformance_over_tls() {
+    let dir = tempfile::tempdir().unwrap();
+    certificates(dir.path());
+    let tls_port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+        .to_string();
+    let file = |name: &str| dir.path().join(name).display().to_string();
+    let (cert, key, ca) = (file("server.pem"), file("server.key"), file("ca.pem"));
+    let server = RedisServer::start_with(&[
+        "--tls-port",
+        &tls_port,
+        "--tls-cert-file",
+        &cert,
+        "--tls-key-file",
+        &key,
+        "--tls-ca-cert-file",
+        &ca,
+        "--tls-auth-clients",
+        "no",
+    ])
+    .await
+    .expect("redis-server starts with TLS");
+    let url = format!("rediss://127.0.0.1:{tls_port}/0");
+
+    let subject = common::subject(Location::One(url.clone()), json!({"tls_ca_file": ca}));
+    let report = run_all(&subject).await;
+    assert!(report.passed().len() > 60 && report.failed().is_empty(), "{report}");
+
+    // The system's store doesn't know this CA: the handshake fails, naming the alias and server.
+    let untrusted = common::cache("untrusted", Location::One(url.clone()), "", json!({})).unwrap();
+    let message = untrusted.get::<i64>("k").await.unwrap_err().to_string();
+    assert!(
+        message.starts_with(&format!("cache alias `untrusted`: redis {url}: GET failed")),
+        "{message}"
+    );
+
+    let error = common::cache(
+        "unreadable",
+        Location::One(url),
+        "",
+        json!({"tls_ca_file": file("nope.pem")}),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        error.starts_with("cache alias `default`: options.tls_ca_file: can't read"),
+        "{error}"
+    );
+    let error = common::cache("plain", Location::One(server.url()), "", json!({"tls_ca_file": ca}))
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("no location uses TLS"), "{error}");
+    server.stop();
+}
