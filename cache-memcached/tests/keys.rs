@@ -113,7 +113,8 @@ async fn keys_are_measured_in_bytes() {
     ] {
         match result {
             Err(CacheError::InvalidKey(problem)) => {
-                assert_eq!(problem.rule, KeyRule::TooLong { limit: 250 });
+                // The façade refuses it before any I/O, naming the unit.
+                assert_eq!(problem.rule, KeyRule::TooManyBytes { limit: 250 });
                 assert_eq!(problem.key, format!(":1:{wide}"));
             }
             other => panic!("{other:?}"),
