@@ -110,6 +110,7 @@ use crate::timeout::Timeout;
 
 mod env;
 mod load;
+pub mod option_values;
 mod options;
 
 /// Every alias of the `[caches]` section, validated.

@@ -24,7 +24,7 @@ pub use cache::{Cache, CacheOptions, DEFAULT_TIMEOUT_SECONDS};
 pub use call::{Call, CallOptions, Operation, Writes};
 pub use clock::{Clock, Timestamp};
 pub use codec::Codec;
-pub use config::{AliasConfig, CachesConfig, ConfigFormat, Location, Options};
+pub use config::{AliasConfig, CachesConfig, ConfigFormat, Location, Options, option_values};
 pub use dummy::DummyBackend;
 pub use error::{BoxError, CacheError, KeyProblem, KeyRule, Result};
 pub use key::KeyFunction;

@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use cache_core::option_values::{MAX_TIMEOUT, flag, invalid, seconds};
 use cache_core::{CacheError, Options, Result};
 use serde::Deserialize;
 use serde_json::Value;
@@ -73,11 +74,7 @@ impl MemcachedOptions {
             timeout: seconds(alias, "timeout", raw.timeout)?.unwrap_or(defaults.timeout),
             item_size_max: item_size(alias, raw.item_size_max)?.unwrap_or(defaults.item_size_max),
             pool_size: pool_size(alias, raw.pool_size)?.unwrap_or(defaults.pool_size),
-            no_delay: match raw.no_delay {
-                None | Some(Value::Null) => defaults.no_delay,
-                Some(Value::Bool(flag)) => flag,
-                Some(other) => return Err(invalid(alias, "no_delay", "true or false", &other)),
-            },
+            no_delay: flag(alias, "no_delay", raw.no_delay)?.unwrap_or(defaults.no_delay),
         };
         options
             .check()
@@ -117,7 +114,6 @@ impl Default for MemcachedOptions {
     }
 }
 
-const MAX_TIMEOUT: Duration = Duration::from_secs(24 * 60 * 60);
 const MIN_ITEM_SIZE: usize = 2 * 1024;
 const MAX_ITEM_SIZE: usize = 1024 * 1024 * 1024;
 const MAX_POOL_SIZE: usize = 64;
@@ -136,31 +132,6 @@ struct RawOptions {
     pool_size: Option<Value>,
     #[serde(default)]
     no_delay: Option<Value>,
-}
-
-fn invalid(alias: &str, name: &str, expected: &str, got: &Value) -> CacheError {
-    CacheError::config(
-        Some(alias),
-        format!("options.{name}"),
-        format!("expected {expected}; got {got}"),
-    )
-}
-
-/// A number of seconds, as a JSON number or a string holding one; `None` when absent or null.
-fn seconds(alias: &str, name: &str, value: Option<Value>) -> Result<Option<Duration>> {
-    const EXPECTED: &str = "a number of seconds above 0 and at most a day (86400)";
-    let number = match &value {
-        None | Some(Value::Null) => return Ok(None),
-        Some(Value::Number(number)) => number.as_f64(),
-        Some(Value::String(text)) => text.trim().parse::<f64>().ok(),
-        Some(_) => None,
-    };
-    match number {
-        Some(seconds) if seconds > 0.0 && seconds <= MAX_TIMEOUT.as_secs_f64() => {
-            Ok(Some(Duration::from_secs_f64(seconds)))
-        }
-        _ => Err(invalid(alias, name, EXPECTED, value.as_ref().unwrap_or(&Value::Null))),
-    }
 }
 
 /// Bytes as memcached's `-I` reads them: digits with an optional `k`/`m` suffix (either case).

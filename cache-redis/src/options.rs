@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use cache_core::option_values::{flag, invalid, seconds};
 use cache_core::{CacheError, Options, Result};
 use serde::Deserialize;
 use serde_json::Value;
@@ -66,8 +67,8 @@ impl RedisOptions {
             response_timeout: seconds(alias, "response_timeout", raw.response_timeout)?
                 .unwrap_or(defaults.response_timeout),
             clear,
-            cluster: flag(alias, "cluster", raw.cluster)?,
-            wait_for_replicas: flag(alias, "wait_for_replicas", raw.wait_for_replicas)?,
+            cluster: flag(alias, "cluster", raw.cluster)?.unwrap_or(false),
+            wait_for_replicas: flag(alias, "wait_for_replicas", raw.wait_for_replicas)?.unwrap_or(false),
             tls_ca_file: raw.tls_ca_file.map(PathBuf::from),
         })
     }
@@ -104,41 +105,6 @@ struct RawOptions {
     wait_for_replicas: Option<Value>,
     #[serde(default)]
     tls_ca_file: Option<String>,
-}
-
-/// The longest timeout accepted: a day. Anything longer is a typo (milliseconds written as seconds).
-const MAX_TIMEOUT_SECONDS: f64 = 86_400.0;
-
-fn invalid(alias: &str, name: &str, expected: &str, got: &Value) -> CacheError {
-    CacheError::config(
-        Some(alias),
-        format!("options.{name}"),
-        format!("expected {expected}; got {got}"),
-    )
-}
-
-/// A positive number of seconds (a number, or a string holding one), or `None` when absent or null.
-fn seconds(alias: &str, name: &str, value: Option<Value>) -> Result<Option<Duration>> {
-    const EXPECTED: &str = "a number of seconds greater than 0 and at most 86400";
-    let number = match &value {
-        None | Some(Value::Null) => return Ok(None),
-        Some(Value::Number(number)) => number.as_f64(),
-        Some(Value::String(text)) => text.trim().parse::<f64>().ok(),
-        Some(_) => None,
-    };
-    match number {
-        Some(seconds) if seconds > 0.0 && seconds <= MAX_TIMEOUT_SECONDS => Ok(Some(Duration::from_secs_f64(seconds))),
-        _ => Err(invalid(alias, name, EXPECTED, value.as_ref().unwrap_or(&Value::Null))),
-    }
-}
-
-/// `true` or `false` (absent or null is `false`).
-fn flag(alias: &str, name: &str, value: Option<Value>) -> Result<bool> {
-    match value {
-        None | Some(Value::Null) => Ok(false),
-        Some(Value::Bool(flag)) => Ok(flag),
-        Some(other) => Err(invalid(alias, name, "true or false", &other)),
-    }
 }
 
 fn clear_mode(alias: &str, clear: Option<Value>, pattern: Option<Value>) -> Result<ClearMode> {
@@ -253,8 +219,8 @@ mod tests {
             assert_eq!(
                 error(json!({"response_timeout": value})),
                 format!(
-                    "cache alias `a`: options.response_timeout: expected a number of seconds greater than 0 and at \
-                     most 86400; got {shown}"
+                    "cache alias `a`: options.response_timeout: expected a number of seconds above 0 and at most a day \
+                     (86400); got {shown}"
                 )
             );
         }
