@@ -11,7 +11,10 @@ use crate::error::{CacheError, Result};
 use crate::key::KeyFunction;
 
 /// What a backend factory is given to build one alias' backend.
-#[derive(Debug)]
+///
+/// Non-exhaustive so that new fields don't break backends: build one with [`BackendConfig::new`].
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
 pub struct BackendConfig<'a> {
     /// The alias being built, for error messages.
     pub alias: &'a str,
@@ -24,6 +27,25 @@ pub struct BackendConfig<'a> {
     /// and their shape is unknown. A backend that must find its own keys among others' (Redis'
     /// `clear()` scanning by pattern) reads it; most backends ignore it.
     pub key_prefix: Option<&'a str>,
+}
+
+impl<'a> BackendConfig<'a> {
+    /// The configuration of `alias`, whose keys are made by the default key function with an empty
+    /// prefix (set [`BackendConfig::key_prefix`] otherwise).
+    pub fn new(alias: &'a str, location: &'a Location, options: &'a Options) -> Self {
+        BackendConfig {
+            alias,
+            location,
+            options,
+            key_prefix: Some(""),
+        }
+    }
+
+    /// The same configuration with this key prefix (`None`: a custom key function makes the keys).
+    pub fn with_key_prefix(mut self, key_prefix: Option<&'a str>) -> Self {
+        self.key_prefix = key_prefix;
+        self
+    }
 }
 
 /// Builds a backend from its configuration.
@@ -233,13 +255,10 @@ fn build_alias(alias: &str, entry: &AliasConfig, backends: &Backends) -> Result<
     };
     let default_keys = key_function
         .as_ref()
-        .is_none_or(|function| function.name() == "default");
-    let backend = factory(&BackendConfig {
-        alias,
-        location: &entry.location,
-        options: &entry.options,
-        key_prefix: default_keys.then_some(entry.key_prefix.as_str()),
-    })?;
+        .is_none_or(KeyFunction::is_default);
+    let config = BackendConfig::new(alias, &entry.location, &entry.options)
+        .with_key_prefix(default_keys.then_some(entry.key_prefix.as_str()));
+    let backend = factory(&config)?;
     let mut options = entry.cache_options();
     if let Some(function) = key_function {
         options.key_function = function;

@@ -18,15 +18,7 @@ fn options(value: Value) -> Options {
 }
 
 fn backend(alias: &str, location: &Location, options: &Options, clock: &Clock) -> Result<LocMemBackend> {
-    LocMemBackend::from_config(
-        &BackendConfig {
-            alias,
-            location,
-            options,
-            key_prefix: Some(""),
-        },
-        clock.clone(),
-    )
+    LocMemBackend::from_config(&BackendConfig::new(alias, location, options), clock.clone())
 }
 
 fn cache(alias: &str, location: &str, clock: &Clock) -> Cache {
