@@ -253,9 +253,7 @@ fn build_alias(alias: &str, entry: &AliasConfig, backends: &Backends) -> Result<
         Some(name) => Some(backends.find_key_function(alias, name)?),
         None => None,
     };
-    let default_keys = key_function
-        .as_ref()
-        .is_none_or(KeyFunction::is_default);
+    let default_keys = key_function.as_ref().is_none_or(KeyFunction::is_default);
     let config = BackendConfig::new(alias, &entry.location, &entry.options)
         .with_key_prefix(default_keys.then_some(entry.key_prefix.as_str()));
     let backend = factory(&config)?;

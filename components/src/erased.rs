@@ -1,0 +1,90 @@
+//! A [`Component`] behind a trait object, so one registry holds components of every props type.
+
+use std::any::Any;
+use std::sync::Arc;
+
+use cache_core::BoxError;
+use futures::future::BoxFuture;
+use minijinja::value::{Serde, Value};
+use serde::Deserialize;
+
+use crate::canonical;
+use crate::component::{Component, Data, RenderFn, View};
+use crate::html::Html;
+
+/// Props of some component, typed inside. Always made by the same component's [`Erased`], so the
+/// downcasts below can't fail.
+pub(crate) type Props = Arc<dyn Any + Send + Sync>;
+
+/// What the renderer needs from a component without knowing its types.
+pub(crate) trait Erased: Send + Sync {
+    fn props_from_template(&self, kwargs: Value) -> Result<Props, BoxError>;
+    fn props_from_json(&self, value: serde_json::Value) -> Result<Props, BoxError>;
+    fn canonical_props(&self, props: &Props, out: &mut Vec<u8>) -> Result<(), BoxError>;
+    fn template_context(&self, props: &Props) -> Value;
+    fn template_data<'a>(&'a self, props: &'a Props) -> BoxFuture<'a, Result<Data, BoxError>>;
+    fn js_data(&self, props: &Props) -> Data;
+    fn css_data(&self, props: &Props) -> Data;
+    /// Runs the render function; `None` when the component has a template instead.
+    fn render_function(&self, props: &Props, html: &mut Html<'_>) -> Option<Result<(), BoxError>>;
+}
+
+/// A component and, when its view is a function, that function.
+pub(crate) struct Typed<C: Component> {
+    pub(crate) component: C,
+    pub(crate) render: Option<RenderFn<C>>,
+}
+
+impl<C: Component> Typed<C> {
+    pub(crate) fn new(component: C, view: &View<C>) -> Self {
+        let render = match view {
+            View::Template(_) => None,
+            View::Function(render) => Some(*render),
+        };
+        Typed { component, render }
+    }
+}
+
+fn typed<C: Component>(props: &Props) -> &C::Props {
+    props
+        .downcast_ref::<C::Props>()
+        .expect("props are made by their own component")
+}
+
+impl<C: Component> Erased for Typed<C> {
+    fn props_from_template(&self, kwargs: Value) -> Result<Props, BoxError> {
+        let props = C::Props::deserialize(kwargs)?;
+        Ok(Arc::new(props))
+    }
+
+    fn props_from_json(&self, value: serde_json::Value) -> Result<Props, BoxError> {
+        let props: C::Props = serde_json::from_value(value)?;
+        Ok(Arc::new(props))
+    }
+
+    fn canonical_props(&self, props: &Props, out: &mut Vec<u8>) -> Result<(), BoxError> {
+        canonical::write(typed::<C>(props), out)?;
+        Ok(())
+    }
+
+    fn template_context(&self, props: &Props) -> Value {
+        Value::from(Serde(typed::<C>(props)))
+    }
+
+    fn template_data<'a>(&'a self, props: &'a Props) -> BoxFuture<'a, Result<Data, BoxError>> {
+        Box::pin(self.component.template_data(typed::<C>(props)))
+    }
+
+    fn js_data(&self, props: &Props) -> Data {
+        self.component.js_data(typed::<C>(props))
+    }
+
+    fn css_data(&self, props: &Props) -> Data {
+        self.component.css_data(typed::<C>(props))
+    }
+
+    fn render_function(&self, props: &Props, html: &mut Html<'_>) -> Option<Result<(), BoxError>> {
+        self.render
+            .map(|render| render(&self.component, typed::<C>(props), html))
+    }
+}

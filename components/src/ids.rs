@@ -1,0 +1,70 @@
+//! Instance ids: `c` + six characters of `[0-9A-Za-z]`, new for every instance of every render.
+
+use std::hash::{BuildHasher, RandomState};
+
+use crate::output::InstanceId;
+
+const ALPHABET: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+/// 62^6: how many distinct ids there are.
+const SPACE: u64 = 56_800_235_584;
+
+/// The ids of one page. Ids walk the id space from a random start by a random step that shares
+/// no factor with its size, so the ids of one page never repeat (no set to check against) while
+/// another page's — or another process's — start somewhere unrelated.
+pub(crate) struct IdSequence {
+    next: u64,
+    step: u64,
+}
+
+impl IdSequence {
+    pub(crate) fn new() -> Self {
+        // `RandomState` is seeded from the OS once per thread and varied per instance: enough to
+        // keep pages apart, and it costs no dependency.
+        let random = RandomState::new();
+        let start = random.hash_one(0x5eed_u64) % SPACE;
+        // 62^6 = 2^6 * 31^6: an odd step not divisible by 31 is coprime with it.
+        let mut step = (random.hash_one(0x57e9_u64) % SPACE) | 1;
+        if step % 31 == 0 {
+            step += 2;
+        }
+        IdSequence { next: start, step }
+    }
+
+    pub(crate) fn next_id(&mut self) -> InstanceId {
+        let mut n = self.next;
+        self.next = (self.next + self.step) % SPACE;
+        let mut id = [b'c'; 7];
+        for slot in id[1..].iter_mut().rev() {
+            *slot = ALPHABET[(n % 62) as usize];
+            n /= 62;
+        }
+        InstanceId(id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::*;
+
+    #[test]
+    fn ids_have_the_django_components_shape_and_never_repeat_within_a_page() {
+        let mut ids = IdSequence::new();
+        let mut seen = HashSet::new();
+        for _ in 0..100_000 {
+            let id = ids.next_id();
+            let text = id.as_str();
+            assert_eq!(text.len(), 7);
+            assert!(text.starts_with('c'));
+            assert!(text[1..].bytes().all(|b| b.is_ascii_alphanumeric()));
+            assert!(seen.insert(id), "{text} repeated");
+        }
+    }
+
+    #[test]
+    fn pages_start_in_different_places() {
+        let firsts: HashSet<_> = (0..50).map(|_| IdSequence::new().next_id()).collect();
+        assert!(firsts.len() > 45);
+    }
+}

@@ -1,0 +1,237 @@
+//! [`Registry`]: the components an application renders, each compiled once.
+
+use std::any::TypeId;
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
+
+use minijinja::Environment;
+
+use crate::class_id::{check_name, class_id};
+use crate::component::{Component, View};
+use crate::erased::{Erased, Typed};
+use crate::error::ComponentError;
+use crate::key::{Digest, class_key, fingerprint};
+use crate::settings::OutputCache;
+use crate::template;
+
+/// Every component an application renders, registered by value.
+///
+/// ```
+/// use components::{Component, NoProps, Registry, View};
+///
+/// struct Hello;
+/// impl Component for Hello {
+///     const NAME: &'static str = "Hello";
+///     type Props = NoProps;
+///     fn view(&self) -> View<Self> {
+///         View::template("<p>Hello</p>")
+///     }
+/// }
+///
+/// let mut registry = Registry::new();
+/// registry.register(Hello)?;
+/// let hello = registry.get("Hello").unwrap();
+/// assert_eq!(hello.class_id(), components::class_id::<Hello>());
+/// # Ok::<(), components::ComponentError>(())
+/// ```
+pub struct Registry {
+    pub(crate) entries: Vec<Entry>,
+    pub(crate) env: Environment<'static>,
+    by_name: HashMap<&'static str, usize>,
+    by_type: HashMap<TypeId, usize>,
+    by_class_id: HashMap<Arc<str>, usize>,
+}
+
+/// One registered component.
+pub(crate) struct Entry {
+    pub(crate) name: &'static str,
+    pub(crate) class_id: Arc<str>,
+    /// The key its output digests are computed with: its class id and code fingerprint.
+    pub(crate) class_key: Digest,
+    /// Whether the HTML comes from the template named by the class id (else a render function).
+    pub(crate) has_template: bool,
+    pub(crate) js: Option<Cow<'static, str>>,
+    pub(crate) css: Option<Cow<'static, str>>,
+    pub(crate) output_cache: OutputCache,
+    pub(crate) component: Box<dyn Erased>,
+}
+
+impl Registry {
+    /// An empty registry.
+    pub fn new() -> Self {
+        Registry {
+            entries: Vec::new(),
+            env: template::environment(),
+            by_name: HashMap::new(),
+            by_type: HashMap::new(),
+            by_class_id: HashMap::new(),
+        }
+    }
+
+    /// Adds a component. Its name must be an identifier not used by another component of this
+    /// registry, and its template must compile; the error says which rule it broke.
+    pub fn register<C: Component>(&mut self, component: C) -> Result<&mut Self, ComponentError> {
+        let name = C::NAME;
+        check_name(name).map_err(|problem| ComponentError::definition(name, problem))?;
+        if self.by_name.contains_key(name) {
+            return Err(ComponentError::definition(
+                name,
+                "another component with this name is already registered; names must be unique in a registry",
+            ));
+        }
+        if self.by_type.contains_key(&TypeId::of::<C>()) {
+            return Err(ComponentError::definition(
+                name,
+                "this component type is already registered",
+            ));
+        }
+        let class_id: Arc<str> = class_id::<C>().into();
+        if self.by_class_id.contains_key(&class_id) {
+            return Err(ComponentError::definition(
+                name,
+                format!("class id `{class_id}` is already taken by another component"),
+            ));
+        }
+        let view = component.view();
+        let code_version = component.code_version();
+        let (fingerprint, has_template) = match &view {
+            View::Template(source) => {
+                if source.contains('\0') {
+                    return Err(ComponentError::definition(
+                        name,
+                        "the template contains a NUL character, which is reserved for render markers",
+                    ));
+                }
+                self.env
+                    .add_template_owned(class_id.to_string(), source.to_string())
+                    .map_err(|error| {
+                        ComponentError::definition(name, format!("the template doesn't compile: {error:#}"))
+                    })?;
+                (fingerprint("template", source, &code_version), true)
+            }
+            View::Function(_) => (fingerprint("function", "", &code_version), false),
+        };
+        let index = self.entries.len();
+        self.entries.push(Entry {
+            name,
+            class_id: Arc::clone(&class_id),
+            class_key: class_key(&class_id, &fingerprint),
+            has_template,
+            js: component.js().filter(|js| !js.trim().is_empty()),
+            css: component.css().filter(|css| !css.trim().is_empty()),
+            output_cache: component.output_cache(),
+            component: Box::new(Typed::new(component, &view)),
+        });
+        self.by_name.insert(name, index);
+        self.by_type.insert(TypeId::of::<C>(), index);
+        self.by_class_id.insert(class_id, index);
+        Ok(self)
+    }
+
+    /// The component registered under `name`.
+    pub fn get(&self, name: &str) -> Option<ComponentInfo<'_>> {
+        self.index_of_name(name).map(|index| ComponentInfo {
+            entry: &self.entries[index],
+        })
+    }
+
+    /// The component with this class id (what rendered HTML and media URLs name).
+    pub fn by_class_id(&self, class_id: &str) -> Option<ComponentInfo<'_>> {
+        self.by_class_id.get(class_id).map(|&index| ComponentInfo {
+            entry: &self.entries[index],
+        })
+    }
+
+    /// Every registered component, in registration order.
+    pub fn iter(&self) -> impl Iterator<Item = ComponentInfo<'_>> {
+        self.entries.iter().map(|entry| ComponentInfo { entry })
+    }
+
+    /// The registered names, in registration order.
+    pub fn names(&self) -> Vec<String> {
+        self.entries.iter().map(|entry| entry.name.to_owned()).collect()
+    }
+
+    /// The registry's own copy of a class id, to share instead of allocating another.
+    pub(crate) fn class_id_arc(&self, class_id: &str) -> Option<Arc<str>> {
+        self.by_class_id
+            .get_key_value(class_id)
+            .map(|(class_id, _)| Arc::clone(class_id))
+    }
+
+    pub(crate) fn index_of_name(&self, name: &str) -> Option<usize> {
+        self.by_name.get(name).copied()
+    }
+
+    pub(crate) fn index_of<C: Component>(&self) -> Result<usize, ComponentError> {
+        self.by_type
+            .get(&TypeId::of::<C>())
+            .copied()
+            .ok_or_else(|| self.unknown(C::NAME))
+    }
+
+    pub(crate) fn unknown(&self, name: &str) -> ComponentError {
+        ComponentError::Unknown {
+            name: name.to_owned(),
+            known: self.names(),
+        }
+    }
+}
+
+impl Default for Registry {
+    fn default() -> Self {
+        Registry::new()
+    }
+}
+
+impl fmt::Debug for Registry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list()
+            .entries(self.entries.iter().map(|entry| &entry.class_id))
+            .finish()
+    }
+}
+
+/// A registered component, as the registry describes it.
+#[derive(Clone, Copy)]
+pub struct ComponentInfo<'a> {
+    entry: &'a Entry,
+}
+
+impl<'a> ComponentInfo<'a> {
+    /// Its name.
+    pub fn name(&self) -> &'static str {
+        self.entry.name
+    }
+
+    /// Its class id.
+    pub fn class_id(&self) -> &'a str {
+        &self.entry.class_id
+    }
+
+    /// Its class-level JS, when not blank.
+    pub fn js(&self) -> Option<&'a str> {
+        self.entry.js.as_deref()
+    }
+
+    /// Its class-level CSS, when not blank.
+    pub fn css(&self) -> Option<&'a str> {
+        self.entry.css.as_deref()
+    }
+
+    /// The output cache settings its code declares (before the `[components]` section's overrides).
+    pub fn output_cache(&self) -> &'a OutputCache {
+        &self.entry.output_cache
+    }
+}
+
+impl fmt::Debug for ComponentInfo<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ComponentInfo")
+            .field("name", &self.entry.name)
+            .field("class_id", &self.entry.class_id)
+            .finish_non_exhaustive()
+    }
+}

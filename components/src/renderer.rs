@@ -1,0 +1,229 @@
+//! [`Renderer`]: renders registered components, through the output cache aliases of a [`Caches`].
+
+use std::future::IntoFuture;
+use std::sync::Arc;
+
+use cache_core::{Cache, Caches, CachesConfig, Timeout};
+use futures::future::BoxFuture;
+
+use crate::component::Component;
+use crate::config::ComponentsConfig;
+use crate::erased::Props;
+use crate::error::ComponentError;
+use crate::flight::Flights;
+use crate::key::output_key;
+use crate::output::RenderOutput;
+use crate::page::{Lineage, Page, PendingCall};
+use crate::registry::Registry;
+use crate::resolve::resolve;
+use crate::settings::OutputCache;
+use crate::slots::Slots;
+
+/// Renders components. Cheap to clone; clones share the registry, the caches and the renders in
+/// progress (so identical concurrent misses anywhere in the process render once).
+///
+/// Built once per application from the registry, the cache aliases and the `[components]` section;
+/// every alias a component names is checked then, so a typo fails at startup, not at the first render.
+#[derive(Clone)]
+pub struct Renderer {
+    inner: Arc<RendererInner>,
+}
+
+pub(crate) struct RendererInner {
+    pub(crate) registry: Registry,
+    pub(crate) caches: Caches,
+    pub(crate) config: ComponentsConfig,
+    /// Per registry entry: where its output is cached, or `None` when it isn't.
+    pub(crate) outputs: Vec<Option<StoredOutput>>,
+    pub(crate) flights: Arc<Flights>,
+}
+
+/// The output cache of one component, resolved against the configuration.
+pub(crate) struct StoredOutput {
+    pub(crate) cache: Cache,
+    pub(crate) timeout: Timeout,
+    pub(crate) include_slots: bool,
+    pub(crate) settings: OutputCache,
+}
+
+impl Renderer {
+    /// A renderer over `registry`, caching output in `caches` as each component's settings and the
+    /// `[components]` section say.
+    ///
+    /// Errors: an override for a component that isn't registered, an alias (output cache or
+    /// `[components] cache`) that isn't configured, a ttl that isn't a positive number of seconds.
+    pub fn new(registry: Registry, caches: Caches, config: ComponentsConfig) -> Result<Renderer, ComponentError> {
+        if let Some(unknown) = config.overrides.keys().find(|name| registry.get(name).is_none()) {
+            return Err(ComponentError::config(
+                format!("components.overrides.{unknown}"),
+                format!(
+                    "no component named `{unknown}` is registered (registered: {})",
+                    registry.names().join(", ")
+                ),
+            ));
+        }
+        if let Some(alias) = &config.cache {
+            caches
+                .get(alias)
+                .map_err(|error| ComponentError::config("components.cache", error.to_string()))?;
+        }
+        let mut outputs = Vec::with_capacity(registry.entries.len());
+        for entry in &registry.entries {
+            let settings = config.settings_for(entry.name, entry.output_cache.clone());
+            if let Some(problem) = settings.ttl.problem() {
+                return Err(ComponentError::definition(entry.name, problem));
+            }
+            let output = match settings.ttl.timeout().filter(|_| settings.stores()) {
+                None => None,
+                Some(timeout) => {
+                    let cache = caches.get(&settings.cache).map_err(|error| {
+                        ComponentError::definition(entry.name, format!("its output cache alias: {error}"))
+                    })?;
+                    Some(StoredOutput {
+                        cache,
+                        timeout,
+                        include_slots: settings.include_slots,
+                        settings,
+                    })
+                }
+            };
+            outputs.push(output);
+        }
+        Ok(Renderer {
+            inner: Arc::new(RendererInner {
+                registry,
+                caches,
+                config,
+                outputs,
+                flights: Arc::default(),
+            }),
+        })
+    }
+
+    /// [`Renderer::new`] with the `[components]` section of a loaded configuration file.
+    pub fn from_config(registry: Registry, caches: Caches, config: &CachesConfig) -> Result<Renderer, ComponentError> {
+        Renderer::new(registry, caches, ComponentsConfig::from_caches_config(config)?)
+    }
+
+    /// Renders component `C` with `props`; add slots with [`Render::slot`], then await it.
+    pub fn render<C: Component>(&self, props: C::Props) -> Render<'_> {
+        let target = self
+            .inner
+            .registry
+            .index_of::<C>()
+            .map(|index| (index, Arc::new(props) as Props));
+        Render {
+            renderer: self,
+            target,
+            slots: Slots::new(),
+        }
+    }
+
+    /// Renders the component registered as `name` with props given as JSON (from a request, say);
+    /// props that don't fit its type are a [`ComponentError::Props`] when awaited.
+    pub fn render_named(&self, name: &str, props: serde_json::Value) -> Render<'_> {
+        let registry = &self.inner.registry;
+        let target = match registry.index_of_name(name) {
+            None => Err(registry.unknown(name)),
+            Some(index) => registry.entries[index]
+                .component
+                .props_from_json(props)
+                .map(|props| (index, props))
+                .map_err(|source| ComponentError::Props {
+                    component: name.to_owned(),
+                    source,
+                }),
+        };
+        Render {
+            renderer: self,
+            target,
+            slots: Slots::new(),
+        }
+    }
+
+    /// The key component `C`'s output for these props and slots is cached under (before the
+    /// alias' key function adds its prefix and version), or `None` when `C`'s output isn't cached.
+    /// Delete it from [`Renderer::caches`] to drop one entry.
+    pub fn output_key<C: Component>(&self, props: C::Props, slots: Slots) -> Result<Option<String>, ComponentError> {
+        let index = self.inner.registry.index_of::<C>()?;
+        let Some(output) = &self.inner.outputs[index] else {
+            return Ok(None);
+        };
+        let page = Page::new(Arc::clone(&self.inner));
+        let call = PendingCall::new(index, Arc::new(props), slots.into_sorted(), Lineage::default());
+        let digest = page.digest(&call, output.include_slots)?;
+        Ok(Some(output_key(&self.inner.registry.entries[index].class_id, &digest)))
+    }
+
+    /// The registry.
+    pub fn registry(&self) -> &Registry {
+        &self.inner.registry
+    }
+
+    /// The cache aliases.
+    pub fn caches(&self) -> &Caches {
+        &self.inner.caches
+    }
+
+    /// The `[components]` section in force.
+    pub fn config(&self) -> &ComponentsConfig {
+        &self.inner.config
+    }
+
+    /// The output cache settings component `name` runs with (its own, with the section's overrides),
+    /// or `None` when it doesn't read or write a cache (off, or [`crate::Ttl::DontStore`]).
+    pub fn output_cache(&self, name: &str) -> Option<&OutputCache> {
+        let index = self.inner.registry.index_of_name(name)?;
+        self.inner.outputs[index].as_ref().map(|output| &output.settings)
+    }
+}
+
+impl std::fmt::Debug for Renderer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Renderer")
+            .field("registry", &self.inner.registry)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A render waiting to be awaited; see [`Renderer::render`].
+#[must_use = "a render does nothing until it is awaited"]
+pub struct Render<'a> {
+    renderer: &'a Renderer,
+    target: Result<(usize, Props), ComponentError>,
+    slots: Slots,
+}
+
+impl Render<'_> {
+    /// Fills slot `name` with trusted HTML.
+    pub fn slot(mut self, name: impl Into<String>, html: impl AsRef<str>) -> Self {
+        self.slots = self.slots.fill(name, html);
+        self
+    }
+
+    /// Fills the slots given.
+    pub fn slots(mut self, slots: Slots) -> Self {
+        self.slots = slots;
+        self
+    }
+}
+
+impl<'a> IntoFuture for Render<'a> {
+    type Output = Result<RenderOutput, ComponentError>;
+    type IntoFuture = BoxFuture<'a, Self::Output>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(async move {
+            let (entry, props) = self.target?;
+            let page = Arc::new(Page::new(Arc::clone(&self.renderer.inner)));
+            let call = Arc::new(PendingCall::new(
+                entry,
+                props,
+                self.slots.into_sorted(),
+                Lineage::default(),
+            ));
+            let fragment = resolve(&page, call).await?;
+            Ok(page.finish(&fragment))
+        })
+    }
+}

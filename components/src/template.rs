@@ -1,0 +1,190 @@
+//! The minijinja side: the environment every component template runs in, the `component(...)`
+//! function, and rendering one template.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use minijinja::value::{Kwargs, Object, Serde, Value, ValueKind, merge_maps};
+use minijinja::{AutoEscape, Environment, Error, ErrorKind, Output, State, escape_formatter};
+
+use crate::component::Data;
+use crate::error::ComponentError;
+use crate::markers;
+use crate::page::{Lineage, Page, PendingCall};
+use crate::registry::Entry;
+
+/// The context variable holding the [`Scope`] of the render in progress. Not a name a template
+/// would use by accident.
+const SCOPE: &str = "__components_scope";
+
+/// The name of the default slot: what a `{% call component(...) %}` body fills.
+pub const DEFAULT_SLOT: &str = "default";
+
+/// The render a template belongs to, reachable from `component(...)` calls inside it.
+#[derive(Debug)]
+pub(crate) struct Scope {
+    pub(crate) page: Arc<Page>,
+    /// The lineage of the calls this template makes.
+    pub(crate) lineage: Lineage,
+}
+
+impl Object for Scope {}
+
+/// The environment of a registry: HTML autoescaping for every template (whatever its name), a
+/// formatter that keeps NUL out, and `component(...)`.
+pub(crate) fn environment() -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_auto_escape_callback(|_| AutoEscape::Html);
+    env.set_formatter(formatter);
+    env.add_function("component", component);
+    env
+}
+
+/// The default formatter, except that text from outside can't carry a NUL (see `markers`).
+fn formatter(out: &mut Output, state: &mut State, value: &Value) -> Result<(), Error> {
+    if !value.is_safe() {
+        let text = match value.kind() {
+            ValueKind::String => value.as_str().map(str::to_owned),
+            ValueKind::Seq | ValueKind::Map | ValueKind::Iterable | ValueKind::Plain | ValueKind::Bytes => {
+                Some(value.to_string())
+            }
+            _ => None,
+        };
+        if let Some(text) = text.filter(|text| text.contains('\0')) {
+            return escape_formatter(out, state, &Value::from(markers::sanitize(&text).into_owned()));
+        }
+    }
+    escape_formatter(out, state, value)
+}
+
+/// `component(name, prop=value, …, slots={…})`: records the call and prints its marker; the child
+/// is rendered (or fetched from the cache) once this template is done.
+fn component(state: &mut State, name: &str, kwargs: Kwargs) -> Result<Value, Error> {
+    let scope = state
+        .lookup(SCOPE)
+        .and_then(|value| value.downcast_object::<Scope>())
+        .ok_or_else(|| {
+            Error::new(
+                ErrorKind::InvalidOperation,
+                "component() can only be called while a component renders",
+            )
+        })?;
+    let registry = &scope.page.renderer.registry;
+    let index = registry.index_of_name(name).ok_or_else(|| {
+        Error::new(
+            ErrorKind::InvalidOperation,
+            format!(
+                "no component named `{name}` is registered (registered: {})",
+                registry.names().join(", ")
+            ),
+        )
+    })?;
+    let entry = &registry.entries[index];
+
+    let mut slots = BTreeMap::new();
+    // `peek`, not `get`: `get` records the name (an allocation) for `assert_all_used`, which we never call.
+    if let Some(given) = kwargs.peek::<Option<Value>>("slots")? {
+        if given.kind() != ValueKind::Map {
+            return Err(Error::new(
+                ErrorKind::InvalidOperation,
+                "`slots` must be a map of slot name to content, e.g. slots={\"header\": header}",
+            ));
+        }
+        for slot in given.try_iter()? {
+            let content = given.get_item(&slot)?;
+            if content.is_undefined() || content.is_none() {
+                continue;
+            }
+            let slot = slot
+                .as_str()
+                .ok_or_else(|| Error::new(ErrorKind::InvalidOperation, "slot names must be strings"))?;
+            slots.insert(slot.to_owned(), slot_content(&content));
+        }
+    }
+    if let Some(caller) = kwargs.peek::<Option<Value>>("caller")? {
+        if slots.contains_key(DEFAULT_SLOT) {
+            return Err(Error::new(
+                ErrorKind::InvalidOperation,
+                "the default slot is filled twice: by the {% call %} body and by slots={\"default\": …}",
+            ));
+        }
+        // The body runs now, in this template's context, so its variables are this template's.
+        let body = caller.call(state, &[])?;
+        slots.insert(DEFAULT_SLOT.to_owned(), slot_content(&body));
+    }
+
+    let props = if kwargs.has("slots") || kwargs.has("caller") {
+        let mut props = BTreeMap::new();
+        for arg in kwargs.args() {
+            if arg != "slots" && arg != "caller" {
+                props.insert(arg.to_owned(), kwargs.peek::<Value>(arg)?);
+            }
+        }
+        Value::from(props)
+    } else {
+        // The keyword arguments are already the props map: no copy.
+        Value::from(kwargs)
+    };
+    let props = entry.component.props_from_template(props).map_err(|error| {
+        Error::new(
+            ErrorKind::InvalidOperation,
+            format!("the props given to `{name}` don't fit its props type: {error}"),
+        )
+    })?;
+    let call = PendingCall::new(index, props, slots.into_iter().collect(), scope.lineage.clone());
+    let n = scope.page.add_call(call);
+    Ok(Value::from_safe_string(markers::call_marker(n)))
+}
+
+/// Slot content as HTML: markup (`{% set %}` blocks, call bodies, `|safe`) as it is, plain values escaped.
+fn slot_content(value: &Value) -> String {
+    if value.is_safe() {
+        value.to_string()
+    } else {
+        let mut out = String::new();
+        markers::escape_into(&value.to_string(), &mut out);
+        out
+    }
+}
+
+/// Runs `entry`'s template for `call`, whose render number is `render`: raw output with markers.
+pub(crate) fn render(
+    page: &Arc<Page>,
+    call: &PendingCall,
+    entry: &Entry,
+    render: u32,
+    data: Data,
+    lineage: Lineage,
+) -> Result<String, ComponentError> {
+    let template_error = |source| ComponentError::Template {
+        component: entry.name.to_owned(),
+        source,
+    };
+    let template = page
+        .renderer
+        .registry
+        .env
+        .get_template(&entry.class_id)
+        .map_err(template_error)?;
+    let slots = Value::from_pairs(
+        call.slots
+            .iter()
+            .map(|(name, content)| (name.as_str(), Value::from_safe_string(content.clone()))),
+    );
+    let reserved = minijinja::context! {
+        component_id => Value::from_safe_string(markers::id_marker(render)),
+        slots => slots,
+        __components_scope => Value::from_object(Scope {
+            page: Arc::clone(page),
+            lineage,
+        }),
+    };
+    let props = entry.component.template_context(&call.props);
+    // Later maps win: reserved names over template data over props.
+    let context = if data.is_empty() {
+        merge_maps([props, reserved])
+    } else {
+        merge_maps([props, Value::from(Serde(data)), reserved])
+    };
+    template.render(context).map_err(template_error)
+}

@@ -1,0 +1,303 @@
+//! Components and caches shared by the integration tests.
+
+#![allow(dead_code, missing_docs)]
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::time::Duration;
+
+use cache_core::{Backends, Caches, CachesConfig, Clock, ConfigFormat};
+use components::{BoxError, Component, ComponentsConfig, Data, NoProps, OutputCache, Registry, Renderer, View};
+use serde::{Deserialize, Serialize};
+
+/// A `[caches]` config whose aliases are private locmem stores, plus `extra` TOML appended.
+pub fn locmem_config(aliases: &[&str], extra: &str) -> CachesConfig {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let mut text = String::new();
+    for alias in aliases {
+        let location = format!("components-test-{}", NEXT.fetch_add(1, Ordering::Relaxed));
+        text.push_str(&format!(
+            "[caches.{alias}]\nbackend = \"locmem\"\nlocation = \"{location}\"\noptions = {{ max_entries = 10000 }}\n"
+        ));
+    }
+    text.push_str(extra);
+    CachesConfig::from_str_with_env(&text, ConfigFormat::Toml, Vec::<(String, String)>::new()).unwrap()
+}
+
+/// Builds the caches of `config` on locmem stores reading `clock`.
+pub fn caches_with_clock(config: &CachesConfig, clock: Clock) -> Caches {
+    let mut backends = Backends::new();
+    backends.register(cache_locmem::registration_with_clock(clock));
+    Caches::build(config, &backends).unwrap()
+}
+
+/// A renderer over private locmem `default` (and `extra_aliases`) stores with the default `[components]` section.
+pub fn renderer(registry: Registry) -> Renderer {
+    let config = locmem_config(&["default"], "");
+    Renderer::new(
+        registry,
+        caches_with_clock(&config, Clock::system()),
+        ComponentsConfig::default(),
+    )
+    .unwrap()
+}
+
+/// Counts how often something ran.
+#[derive(Clone, Default)]
+pub struct Counter(Arc<AtomicUsize>);
+
+impl Counter {
+    pub fn hit(&self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+
+    pub fn get(&self) -> usize {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+// ---- Greeting: cached, props with defaults --------------------------------------------------
+
+pub struct Greeting {
+    pub settings: OutputCache,
+    pub data_calls: Counter,
+}
+
+impl Greeting {
+    pub fn cached() -> Self {
+        Greeting {
+            settings: OutputCache::enabled(),
+            data_calls: Counter::default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct GreetingProps {
+    pub name: String,
+    pub punctuation: String,
+}
+
+impl Default for GreetingProps {
+    fn default() -> Self {
+        GreetingProps {
+            name: "world".into(),
+            punctuation: "!".into(),
+        }
+    }
+}
+
+impl GreetingProps {
+    pub fn to(name: &str) -> Self {
+        GreetingProps {
+            name: name.into(),
+            ..GreetingProps::default()
+        }
+    }
+}
+
+impl Component for Greeting {
+    const NAME: &'static str = "Greeting";
+    type Props = GreetingProps;
+
+    fn view(&self) -> View<Self> {
+        View::template(r#"<p id="{{ component_id }}">Hello {{ name }}{{ punctuation }}</p>"#)
+    }
+
+    fn template_data(&self, _props: &GreetingProps) -> impl Future<Output = Result<Data, BoxError>> + Send {
+        self.data_calls.hit();
+        std::future::ready(Ok(Data::new()))
+    }
+
+    fn output_cache(&self) -> OutputCache {
+        self.settings.clone()
+    }
+}
+
+// ---- Shell: an uncached page whose template is given --------------------------------------
+
+pub struct Shell(pub &'static str);
+
+impl Component for Shell {
+    const NAME: &'static str = "Shell";
+    type Props = ShellProps;
+
+    fn view(&self) -> View<Self> {
+        View::template(self.0)
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ShellProps {
+    pub n: u32,
+    pub names: Vec<String>,
+}
+
+// ---- Card: cached, with a default and a named slot ----------------------------------------
+
+pub struct Card {
+    pub settings: OutputCache,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CardProps {
+    pub title: String,
+}
+
+impl Component for Card {
+    const NAME: &'static str = "Card";
+    type Props = CardProps;
+
+    fn view(&self) -> View<Self> {
+        View::template(concat!(
+            r#"<section id="{{ component_id }}"><h2>{{ title }}</h2>"#,
+            r#"<header>{% if slots.header %}{{ slots.header }}{% else %}no header{% endif %}</header>"#,
+            r#"{{ slots.default }}</section>"#
+        ))
+    }
+
+    fn output_cache(&self) -> OutputCache {
+        self.settings.clone()
+    }
+}
+
+// ---- Widget: JS/CSS with variables, and a child -------------------------------------------
+
+pub struct Widget;
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct WidgetProps {
+    pub color: String,
+}
+
+impl Component for Widget {
+    const NAME: &'static str = "Widget";
+    type Props = WidgetProps;
+
+    fn view(&self) -> View<Self> {
+        View::template(r#"<div id="{{ component_id }}">{{ component("Badge", label=color) }}</div>"#)
+    }
+
+    fn js(&self) -> Option<std::borrow::Cow<'static, str>> {
+        Some("$onComponent((data, ctx) => {})".into())
+    }
+
+    fn css(&self) -> Option<std::borrow::Cow<'static, str>> {
+        Some(".widget { color: var(--color); }".into())
+    }
+
+    fn js_data(&self, props: &WidgetProps) -> Data {
+        let mut data = Data::new();
+        data.insert("color".into(), props.color.clone().into());
+        data
+    }
+
+    fn css_data(&self, props: &WidgetProps) -> Data {
+        let mut data = Data::new();
+        data.insert("color".into(), props.color.clone().into());
+        data
+    }
+
+    fn output_cache(&self) -> OutputCache {
+        OutputCache::enabled()
+    }
+}
+
+/// A render-function component.
+pub struct Badge;
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct BadgeProps {
+    pub label: String,
+}
+
+impl Component for Badge {
+    const NAME: &'static str = "Badge";
+    type Props = BadgeProps;
+
+    fn view(&self) -> View<Self> {
+        View::<Self>::function(|_, props, html| {
+            html.raw("<b data-id=\"")
+                .component_id()
+                .raw("\">")
+                .text(&props.label)
+                .raw("</b>");
+            Ok(())
+        })
+    }
+
+    // CSS without variables: the instance records no CSS hash.
+    fn css(&self) -> Option<std::borrow::Cow<'static, str>> {
+        Some("b { font-weight: bold }".into())
+    }
+
+    fn css_data(&self, _props: &BadgeProps) -> Data {
+        Data::new()
+    }
+}
+
+// ---- Slow: cached, with a slow data hook that can be told to fail -------------------------
+
+pub struct Slow {
+    pub renders: Counter,
+    pub fail: Arc<AtomicBool>,
+    pub delay: Duration,
+}
+
+impl Slow {
+    pub fn new(delay: Duration) -> Self {
+        Slow {
+            renders: Counter::default(),
+            fail: Arc::default(),
+            delay,
+        }
+    }
+}
+
+impl Component for Slow {
+    const NAME: &'static str = "Slow";
+    type Props = NoProps;
+
+    fn view(&self) -> View<Self> {
+        View::template(r#"<i id="{{ component_id }}">{{ answer }}</i>"#)
+    }
+
+    fn template_data(&self, _props: &NoProps) -> impl Future<Output = Result<Data, BoxError>> + Send {
+        self.renders.hit();
+        let (fail, delay) = (self.fail.load(Ordering::SeqCst), self.delay);
+        async move {
+            if !delay.is_zero() {
+                tokio::time::sleep(delay).await;
+            }
+            if fail {
+                return Err("the database is down".into());
+            }
+            let mut data = Data::new();
+            data.insert("answer".into(), 42.into());
+            Ok(data)
+        }
+    }
+
+    fn output_cache(&self) -> OutputCache {
+        OutputCache::enabled()
+    }
+}
+
+/// The ids of `html`'s elements, in order (every test template prints ids as `id="…"`/`data-id="…"`).
+pub fn ids(html: &str) -> Vec<String> {
+    html.split("id=\"")
+        .skip(1)
+        .map(|rest| rest[..rest.find('"').unwrap()].to_owned())
+        .collect()
+}
+
+/// `html` with every id replaced by `#`, to compare renders whose ids differ.
+pub fn without_ids(html: &str, ids: &[String]) -> String {
+    ids.iter()
+        .fold(html.to_owned(), |html, id| html.replace(id.as_str(), "#"))
+}
