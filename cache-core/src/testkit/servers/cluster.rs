@@ -13,6 +13,7 @@ use tokio::net::TcpStream;
 
 use super::probe::Probe;
 use super::process::ServerProcess;
+use super::redis::base_args;
 
 /// How long the masters may take to agree that the cluster is up once the slots are assigned.
 const CLUSTER_READY_TIMEOUT: Duration = Duration::from_secs(20);
@@ -133,19 +134,7 @@ fn node_args(port: u16, dir: &Path) -> Vec<OsString> {
         .and_then(|listener| listener.local_addr())
         .map(|address| address.port())
         .unwrap_or_else(|_| port.wrapping_add(10_000));
-    let mut args: Vec<OsString> = [
-        "--port",
-        &port.to_string(),
-        "--bind",
-        "127.0.0.1",
-        "--save",
-        "",
-        "--appendonly",
-        "no",
-        "--daemonize",
-        "no",
-        "--logfile",
-        "",
+    let cluster = [
         "--cluster-enabled",
         "yes",
         "--cluster-config-file",
@@ -155,11 +144,8 @@ fn node_args(port: u16, dir: &Path) -> Vec<OsString> {
         "--cluster-port",
         &bus_port.to_string(),
     ]
-    .map(OsString::from)
-    .to_vec();
-    args.push("--dir".into());
-    args.push(dir.as_os_str().to_owned());
-    args
+    .map(OsString::from);
+    [base_args(port, dir), cluster.to_vec()].concat()
 }
 
 /// `CLUSTER INFO` over a raw connection; its reply is one bulk string, read whole.

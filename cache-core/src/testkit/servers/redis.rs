@@ -87,7 +87,7 @@ impl RedisServer {
 
 /// Loopback only, no RDB snapshots, no AOF, working files in the fixture's own directory, log on
 /// stdout (which the fixture sends to a file), replicas synced at once.
-fn base_args(port: u16, dir: &Path) -> Vec<OsString> {
+pub(super) fn base_args(port: u16, dir: &Path) -> Vec<OsString> {
     let mut args: Vec<OsString> = [
         "--port",
         &port.to_string(),
