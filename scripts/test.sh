@@ -12,6 +12,9 @@ declare -A needed=(
   [redis-server]=redis-server
   [redis-cli]=redis-tools
   [memcached]=memcached
+  # components' browser test (tests/browser.rs): headless Chromium through chromedriver.
+  [chromium]=chromium
+  [chromedriver]=chromium-driver
 )
 missing=()
 for binary in "${!needed[@]}"; do

@@ -4,16 +4,25 @@
 //! 355 µs uncached and 48 µs on a hit for the same shape (7.4×); the targets here are a hit ≥ 20×
 //! faster than a miss and the page ≥ 10× faster on hits.
 //!
+//! Media (issue 6): a fragment with JS, CSS and JS/CSS variables rendered with and without its
+//! dependencies (`Strategy::Fragment`: attributes through lol_html, the media store, the JSON
+//! script), and media endpoint requests through the axum router in-process (200 and 304).
+//!
 //! Run: `cargo bench -p cache-benches --bench components`. Figures are in benches/README.md.
 
 use std::hint::black_box;
 use std::sync::atomic::{AtomicU32, Ordering};
 
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
 use cache_core::{Backends, Caches, CachesConfig, ConfigFormat};
-use components::{BoxError, Component, ComponentsConfig, Data, NoProps, OutputCache, Registry, Renderer, View};
+use components::{
+    BoxError, Component, ComponentsConfig, Data, MediaKind, NoProps, OutputCache, Registry, Renderer, Strategy, View,
+};
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use futures::FutureExt;
 use serde::{Deserialize, Serialize};
+use tower::ServiceExt;
 
 /// A list card: 20 items, each a link with a few attributes, as a product or search result list
 /// renders. Its props say which list (small, like the ids a cached component is usually given);
@@ -243,5 +252,132 @@ fn page100(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, loop20, page100);
+/// A fragment component with JS, CSS and JS/CSS variables.
+struct Swatch;
+
+#[derive(Clone, Serialize, Deserialize)]
+struct SwatchProps {
+    n: u32,
+    color: String,
+}
+
+impl Component for Swatch {
+    const NAME: &'static str = "Swatch";
+    type Props = SwatchProps;
+
+    fn view(&self) -> View<Self> {
+        View::template(r#"<div class="swatch"><h3>Swatch {{ n }}</h3><p>one</p><p>two</p></div><p>after</p>"#)
+    }
+
+    fn js(&self) -> Option<std::borrow::Cow<'static, str>> {
+        Some("$onComponent((data, ctx) => { ctx.els[0].title = data.msg; });".into())
+    }
+
+    fn css(&self) -> Option<std::borrow::Cow<'static, str>> {
+        Some(".swatch { color: var(--color); }".into())
+    }
+
+    fn js_data(&self, props: &SwatchProps) -> Data {
+        let mut data = Data::new();
+        data.insert("msg".into(), format!("swatch {}", props.n).into());
+        data
+    }
+
+    fn css_data(&self, props: &SwatchProps) -> Data {
+        let mut data = Data::new();
+        data.insert("color".into(), props.color.clone().into());
+        data
+    }
+}
+
+fn media(c: &mut Criterion) {
+    let mut registry = Registry::new();
+    registry.register(Swatch).unwrap();
+    let renderer = Renderer::new(registry, components::embedded_caches(), ComponentsConfig::default()).unwrap();
+    let props = SwatchProps {
+        n: 7,
+        color: "rgb(0, 128, 0)".into(),
+    };
+    let output = now(renderer.render::<Swatch>(props.clone())).unwrap();
+    now(renderer.with_dependencies(&output, Strategy::Fragment)).unwrap();
+
+    let mut group = c.benchmark_group("components/media");
+    group.bench_function("render", |b| {
+        b.iter_batched(
+            || props.clone(),
+            |props| black_box(now(renderer.render::<Swatch>(props)).unwrap()),
+            BatchSize::SmallInput,
+        )
+    });
+    group.bench_function("render+fragment", |b| {
+        b.iter_batched(
+            || props.clone(),
+            |props| {
+                let output = now(renderer.render::<Swatch>(props)).unwrap();
+                black_box(now(renderer.with_dependencies(&output, Strategy::Fragment)).unwrap())
+            },
+            BatchSize::SmallInput,
+        )
+    });
+    group.bench_function("fragment-only", |b| {
+        b.iter(|| black_box(now(renderer.with_dependencies(&output, Strategy::Fragment)).unwrap()))
+    });
+    group.finish();
+
+    let class = components::class_id::<Swatch>();
+    let css_hash = output
+        .variables
+        .iter()
+        .find(|v| v.kind == MediaKind::Css)
+        .unwrap()
+        .hash
+        .to_string();
+    let router = components::media_router(renderer.clone());
+    let get = |uri: String, etag: Option<&str>| {
+        let mut request = Request::builder().uri(uri);
+        if let Some(etag) = etag {
+            request = request.header("if-none-match", etag);
+        }
+        now(router.clone().oneshot(request.body(Body::empty()).unwrap())).unwrap()
+    };
+    let class_url = components::media_url(&class, MediaKind::Js, None);
+    let vars_url = components::media_url(&class, MediaKind::Css, Some(&css_hash));
+    let etag = get(vars_url.clone(), None).headers()["etag"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+
+    let mut group = c.benchmark_group("components/endpoint");
+    group.bench_function("class-js-200", |b| {
+        b.iter(|| {
+            let response = get(class_url.clone(), None);
+            assert_eq!(response.status(), StatusCode::OK);
+            black_box(response)
+        })
+    });
+    group.bench_function("vars-css-200", |b| {
+        b.iter(|| {
+            let response = get(vars_url.clone(), None);
+            assert_eq!(response.status(), StatusCode::OK);
+            black_box(response)
+        })
+    });
+    group.bench_function("vars-css-304", |b| {
+        b.iter(|| {
+            let response = get(vars_url.clone(), Some(&etag));
+            assert_eq!(response.status(), StatusCode::NOT_MODIFIED);
+            black_box(response)
+        })
+    });
+    group.bench_function("malformed-404", |b| {
+        b.iter(|| {
+            let response = get("/components/cache/..%2fsecret.js".to_owned(), None);
+            assert_eq!(response.status(), StatusCode::NOT_FOUND);
+            black_box(response)
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, loop20, page100, media);
 criterion_main!(benches);

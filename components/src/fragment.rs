@@ -20,6 +20,9 @@ pub(crate) struct Instance {
     pub(crate) js_vars: Option<Arc<str>>,
     /// The hash of its CSS variables, when it has any.
     pub(crate) css_vars: Option<Arc<str>>,
+    /// Where its output is in the fragment's HTML: bytes `start..end` (its children's included).
+    /// Its root elements — the ones its `data-djc-*` attributes go on — are found there.
+    pub(crate) span: (u32, u32),
 }
 
 /// Whose id goes at a place in the HTML.
@@ -102,7 +105,10 @@ impl Assembly {
             (at + offset, id)
         }));
         self.html.extend_from_slice(&child.html);
-        self.instances.extend_from_slice(&child.instances);
+        self.instances.extend(child.instances.iter().map(|instance| Instance {
+            span: (at + instance.span.0, at + instance.span.1),
+            ..instance.clone()
+        }));
         for variables in &child.variables {
             let known = self
                 .variables
@@ -114,7 +120,8 @@ impl Assembly {
         }
     }
 
-    pub(crate) fn finish(self) -> Fragment {
+    pub(crate) fn finish(mut self) -> Fragment {
+        self.instances[0].span = (0, self.html.len() as u32);
         Fragment {
             html: Bytes::from(self.html),
             ids: self.ids,
@@ -150,6 +157,8 @@ impl Fragment {
             put_str(&mut out, &instance.class_id);
             put_opt(&mut out, instance.js_vars.as_deref());
             put_opt(&mut out, instance.css_vars.as_deref());
+            put_u32(&mut out, instance.span.0);
+            put_u32(&mut out, instance.span.1);
         }
         put_u32(&mut out, self.variables.len() as u32);
         for v in &self.variables {
@@ -179,14 +188,24 @@ impl Fragment {
         for _ in 0..id_count {
             ids.push((reader.u32()?, reader.u32()?));
         }
-        let instance_count = reader.count(6)?;
+        let instance_count = reader.count(14)?;
         let mut instances = Vec::with_capacity(instance_count);
         for _ in 0..instance_count {
             let class_id = reader.str()?;
+            let class_id = registry.class_id_arc(class_id).unwrap_or_else(|| class_id.into());
+            let js_vars = reader.opt()?.map(Into::into);
+            let css_vars = reader.opt()?.map(Into::into);
+            let span = (reader.u32()?, reader.u32()?);
+            let fits =
+                span.0 <= span.1 && html.is_char_boundary(span.0 as usize) && html.is_char_boundary(span.1 as usize);
+            if !fits {
+                return Err(DecodeError("an instance span is out of range"));
+            }
             instances.push(Instance {
-                class_id: registry.class_id_arc(class_id).unwrap_or_else(|| class_id.into()),
-                js_vars: reader.opt()?.map(Into::into),
-                css_vars: reader.opt()?.map(Into::into),
+                class_id,
+                js_vars,
+                css_vars,
+                span,
             });
         }
         let mut previous = 0;
@@ -234,7 +253,7 @@ impl Fragment {
 }
 
 /// Starts every stored value; bumped when the layout changes.
-const MAGIC: &[u8] = b"djc-fragment-1\n";
+const MAGIC: &[u8] = b"djc-fragment-2\n";
 
 /// A stored value that isn't a fragment this version can read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -321,11 +340,13 @@ mod tests {
                     class_id: "Card_000001".into(),
                     js_vars: Some("00ff00ff00ff00ff".into()),
                     css_vars: None,
+                    span: (0, 38),
                 },
                 Instance {
                     class_id: "Badge_000002".into(),
                     js_vars: None,
                     css_vars: Some("1234567890abcdef".into()),
+                    span: (13, 32),
                 },
             ],
             variables: vec![Variables {

@@ -255,6 +255,23 @@ impl Page {
             }
         }
         html.extend_from_slice(&fragment.html[copied..]);
+        // Where each instance ended up once the ids were written in: every local id before a
+        // position moves it by an id's length (an id at a span's start counts as inside it).
+        let inserted: Vec<u32> = fragment
+            .ids
+            .iter()
+            .filter(|(_, id)| matches!(id, IdRef::Local(_)))
+            .map(|&(offset, _)| offset)
+            .collect();
+        let moved = |offset: u32, inclusive: bool| {
+            let before = inserted.partition_point(|&at| if inclusive { at <= offset } else { at < offset });
+            offset as usize + before * 7 // an instance id is 7 bytes
+        };
+        let spans = fragment
+            .instances
+            .iter()
+            .map(|instance| (moved(instance.span.0, false), moved(instance.span.1, true)))
+            .collect();
         // Every piece is UTF-8 (template output, or validated when read from the cache) and ids sit
         // on character boundaries, so this can't fail; the check is what lets us say so safely.
         let html =
@@ -264,6 +281,7 @@ impl Page {
             dependencies,
             variables: fragment.variables.clone(),
             stats: self.stats.read(),
+            spans,
         }
     }
 }

@@ -113,14 +113,17 @@ impl Registry {
             }
             View::Function(_) => (fingerprint("function", "", &code_version), false),
         };
+        let js = component.js().filter(|js| !js.trim().is_empty());
+        let css = component.css().filter(|css| !css.trim().is_empty());
+        crate::media::check_media(name, js.as_deref(), css.as_deref())?;
         let index = self.entries.len();
         self.entries.push(Entry {
             name,
             class_id: Arc::clone(&class_id),
             class_key: class_key(&class_id, &fingerprint),
             has_template,
-            js: component.js().filter(|js| !js.trim().is_empty()),
-            css: component.css().filter(|css| !css.trim().is_empty()),
+            js,
+            css,
             output_cache: component.output_cache(),
             component: Box::new(Typed::new(component, &view)),
         });
@@ -135,6 +138,16 @@ impl Registry {
         self.index_of_name(name).map(|index| ComponentInfo {
             entry: &self.entries[index],
         })
+    }
+
+    /// The index of class id `class_id`.
+    pub(crate) fn index_of_class_id(&self, class_id: &str) -> Option<usize> {
+        self.by_class_id.get(class_id).copied()
+    }
+
+    /// The entry of class id `class_id`.
+    pub(crate) fn entry_by_class_id(&self, class_id: &str) -> Option<&Entry> {
+        self.by_class_id.get(class_id).map(|&index| &self.entries[index])
     }
 
     /// The component with this class id (what rendered HTML and media URLs name).

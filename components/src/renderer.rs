@@ -3,15 +3,19 @@
 use std::future::IntoFuture;
 use std::sync::Arc;
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use cache_core::{Cache, Caches, CachesConfig, Timeout};
 use futures::future::BoxFuture;
 
 use crate::component::Component;
 use crate::config::ComponentsConfig;
+use crate::deps::{self, Strategy};
 use crate::erased::Props;
 use crate::error::ComponentError;
 use crate::flight::Flights;
 use crate::key::output_key;
+use crate::media::MediaStore;
 use crate::output::RenderOutput;
 use crate::page::{Lineage, Page, PendingCall};
 use crate::registry::Registry;
@@ -36,6 +40,10 @@ pub(crate) struct RendererInner {
     /// Per registry entry: where its output is cached, or `None` when it isn't.
     pub(crate) outputs: Vec<Option<StoredOutput>>,
     pub(crate) flights: Arc<Flights>,
+    /// Where component JS/CSS and JS/CSS variables go.
+    pub(crate) media: MediaStore,
+    /// Per registry entry: whether this renderer has written its class JS/CSS to the media store.
+    pub(crate) classes_stored: Vec<AtomicBool>,
 }
 
 /// The output cache of one component, resolved against the configuration.
@@ -62,11 +70,7 @@ impl Renderer {
                 ),
             ));
         }
-        if let Some(alias) = &config.cache {
-            caches
-                .get(alias)
-                .map_err(|error| ComponentError::config("components.cache", error.to_string()))?;
-        }
+        let media = MediaStore::new(&caches, config.cache.as_deref())?;
         let mut outputs = Vec::with_capacity(registry.entries.len());
         for entry in &registry.entries {
             let settings = config.settings_for(entry.name, entry.output_cache.clone());
@@ -89,6 +93,7 @@ impl Renderer {
             };
             outputs.push(output);
         }
+        let registry_len = registry.entries.len();
         Ok(Renderer {
             inner: Arc::new(RendererInner {
                 registry,
@@ -96,6 +101,8 @@ impl Renderer {
                 config,
                 outputs,
                 flights: Arc::default(),
+                media,
+                classes_stored: (0..registry_len).map(|_| AtomicBool::new(false)).collect(),
             }),
         })
     }
@@ -153,6 +160,68 @@ impl Renderer {
         let call = PendingCall::new(index, Arc::new(props), slots.into_sorted(), Lineage::default());
         let digest = page.digest(&call, output.include_slots)?;
         Ok(Some(output_key(&self.inner.registry.entries[index].class_id, &digest)))
+    }
+
+    /// Puts the JS and CSS of `output` into its HTML as `strategy` says, and sets
+    /// `data-djc-id-<instance id>` (and `data-djc-css-<hash>`, with CSS variables) on the root
+    /// elements of every component instance.
+    ///
+    /// Before that, the media the result refers to is made available to the media endpoint: the
+    /// class JS/CSS of its components (written once per renderer; the endpoint rebuilds entries a
+    /// cache lost) and its JS/CSS variables (written when absent, on every call, cache hits
+    /// included). A media store that fails costs a warning, not the page.
+    pub async fn with_dependencies(&self, output: &RenderOutput, strategy: Strategy) -> Result<String, ComponentError> {
+        if strategy == Strategy::Ignore {
+            return Ok(output.html.clone());
+        }
+        self.store_media_of(output).await;
+        deps::apply(output, &self.inner.registry, strategy)
+    }
+
+    /// Writes the class JS/CSS of every registered component to the media store (overwriting), as
+    /// at startup: pages rendered by an earlier process can then load them at once.
+    pub async fn store_media(&self) -> Result<(), ComponentError> {
+        let registry = &self.inner.registry;
+        for (index, entry) in registry.entries.iter().enumerate() {
+            self.inner.media.store_class(entry).await?;
+            self.inner.classes_stored[index].store(true, Ordering::Relaxed);
+        }
+        Ok(())
+    }
+
+    /// The cache the media store uses: the `[components] cache` alias, or the embedded store.
+    pub fn media_cache(&self) -> &Cache {
+        &self.inner.media.cache
+    }
+
+    pub(crate) fn media(&self) -> &MediaStore {
+        &self.inner.media
+    }
+
+    async fn store_media_of(&self, output: &RenderOutput) {
+        let registry = &self.inner.registry;
+        let mut writes: Vec<BoxFuture<'_, Result<(), cache_core::CacheError>>> = Vec::new();
+        for class_id in output.classes() {
+            let Some(index) = registry.index_of_class_id(class_id) else {
+                continue;
+            };
+            if !self.inner.classes_stored[index].swap(true, Ordering::Relaxed) {
+                let entry = &registry.entries[index];
+                writes.push(Box::pin(self.inner.media.store_class(entry)));
+            }
+        }
+        for variables in &output.variables {
+            writes.push(Box::pin(self.inner.media.store_variables(variables)));
+        }
+        for result in futures::future::join_all(writes).await {
+            if let Err(error) = result {
+                tracing::warn!(
+                    alias = self.inner.media.cache.alias(),
+                    %error,
+                    "components: the media store failed; the endpoint may not serve this page's JS/CSS"
+                );
+            }
+        }
     }
 
     /// The registry.

@@ -1,0 +1,373 @@
+//! Render strategies: putting a render's JS/CSS into its HTML (reference §5–§6).
+
+use std::cell::RefCell;
+use std::fmt;
+use std::rc::Rc;
+use std::str::FromStr;
+
+use lol_html::html_content::ContentType;
+use lol_html::{RewriteStrSettings, element, rewrite_str};
+
+use crate::error::ComponentError;
+use crate::media::{class_content, js_string, script_safe, variables_content};
+use crate::output::{MediaKind, RenderOutput};
+use crate::registry::Registry;
+
+/// Where media URLs start: `/components/cache/<class id>[.<hash>].<js|css>`.
+pub const MEDIA_PATH: &str = "/components/cache/";
+
+/// The URL of the client script.
+pub const MANAGER_URL: &str = "/components/manager.js";
+
+/// The CSS placeholder: every occurrence gets the page's CSS (document and simple strategies).
+pub const CSS_PLACEHOLDER: &str = r#"<link name="CSS_PLACEHOLDER">"#;
+
+/// The JS placeholder: every occurrence gets the page's JS (document and simple strategies).
+pub const JS_PLACEHOLDER: &str = r#"<script name="JS_PLACEHOLDER"></script>"#;
+
+/// How a render's JS and CSS are put into its HTML; see [`crate::Renderer::with_dependencies`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Strategy {
+    /// A whole page: CSS inlined in placeholders or before `</head>`, JS (the client script, a
+    /// JSON script telling it what is loaded and which component JS to call, the component JS
+    /// inlined) in placeholders or before the last `</body>`; nowhere when neither exists.
+    #[default]
+    Document,
+    /// A piece of HTML for a page that already has the client script (or gets it): the content,
+    /// then a loader for the client script and a JSON script listing the JS/CSS URLs to fetch and
+    /// the calls to make. Nothing is inlined.
+    Fragment,
+    /// Like `Document` without the client script and JSON: JS/CSS inlined only.
+    Simple,
+    /// JS, then CSS, then the content; placeholders removed.
+    Prepend,
+    /// The content, then JS, then CSS; placeholders removed.
+    Append,
+    /// The HTML as rendered: no JS, no CSS, no attributes.
+    Ignore,
+}
+
+impl Strategy {
+    /// The strategy's name, as [`FromStr`] reads it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Strategy::Document => "document",
+            Strategy::Fragment => "fragment",
+            Strategy::Simple => "simple",
+            Strategy::Prepend => "prepend",
+            Strategy::Append => "append",
+            Strategy::Ignore => "ignore",
+        }
+    }
+}
+
+impl fmt::Display for Strategy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A strategy name that isn't one.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid strategy `{0}` (expected document, fragment, simple, prepend, append or ignore)")]
+pub struct InvalidStrategy(pub String);
+
+impl FromStr for Strategy {
+    type Err = InvalidStrategy;
+
+    fn from_str(s: &str) -> Result<Strategy, InvalidStrategy> {
+        Ok(match s {
+            "document" => Strategy::Document,
+            "fragment" => Strategy::Fragment,
+            "simple" => Strategy::Simple,
+            "prepend" => Strategy::Prepend,
+            "append" => Strategy::Append,
+            "ignore" => Strategy::Ignore,
+            other => return Err(InvalidStrategy(other.to_owned())),
+        })
+    }
+}
+
+/// The media URL of a class entry (`hash` `None`) or of a variables payload.
+pub fn media_url(class_id: &str, kind: MediaKind, hash: Option<&str>) -> String {
+    match hash {
+        None => format!("{MEDIA_PATH}{class_id}.{}", kind.as_str()),
+        Some(hash) => format!("{MEDIA_PATH}{class_id}.{hash}.{}", kind.as_str()),
+    }
+}
+
+/// One JS or CSS item of a page, deduplicated by URL.
+struct Item {
+    url: String,
+    /// Inline form: content, and whether it is a class' JS (wrapped in a function).
+    content: String,
+    wrap: bool,
+}
+
+/// The page's JS and CSS, in the order of first use (per instance: class entry, then variables).
+struct Media {
+    css: Vec<Item>,
+    js: Vec<Item>,
+    /// `[class id, instance id, JS variables hash or null]` per instance whose class has JS.
+    calls: Vec<serde_json::Value>,
+}
+
+fn collect(output: &RenderOutput, registry: &Registry) -> Media {
+    let mut media = Media {
+        css: Vec::new(),
+        js: Vec::new(),
+        calls: Vec::new(),
+    };
+    let push = |items: &mut Vec<Item>, url: String, content: &dyn Fn() -> String, wrap: bool| {
+        if !items.iter().any(|item| item.url == url) {
+            items.push(Item {
+                url,
+                content: content(),
+                wrap,
+            });
+        }
+    };
+    let variables = |kind: MediaKind, class_id: &str, hash: &str| {
+        output
+            .variables
+            .iter()
+            .find(|v| v.kind == kind && &*v.class_id == class_id && &*v.hash == hash)
+            .map(variables_content)
+            .unwrap_or_default()
+    };
+    for dependency in &output.dependencies {
+        let Some(entry) = registry.entry_by_class_id(&dependency.class_id) else {
+            continue;
+        };
+        let class_id = &*dependency.class_id;
+        if entry.css.is_some() {
+            let url = media_url(class_id, MediaKind::Css, None);
+            push(
+                &mut media.css,
+                url,
+                &|| class_content(entry, MediaKind::Css).unwrap_or_default(),
+                false,
+            );
+            if let Some(hash) = &dependency.css_vars {
+                let url = media_url(class_id, MediaKind::Css, Some(hash));
+                push(
+                    &mut media.css,
+                    url,
+                    &|| variables(MediaKind::Css, class_id, hash),
+                    false,
+                );
+            }
+        }
+        if entry.js.is_some() {
+            let url = media_url(class_id, MediaKind::Js, None);
+            push(
+                &mut media.js,
+                url,
+                &|| class_content(entry, MediaKind::Js).unwrap_or_default(),
+                true,
+            );
+            if let Some(hash) = &dependency.js_vars {
+                let url = media_url(class_id, MediaKind::Js, Some(hash));
+                push(&mut media.js, url, &|| variables(MediaKind::Js, class_id, hash), false);
+            }
+            media.calls.push(serde_json::json!([
+                class_id,
+                dependency.id.as_str(),
+                dependency.js_vars.as_deref()
+            ]));
+        }
+    }
+    media
+}
+
+fn inline_css(items: &[Item]) -> String {
+    items
+        .iter()
+        .map(|item| format!("<style>{}</style>", item.content))
+        .collect()
+}
+
+fn inline_js(items: &[Item]) -> String {
+    items
+        .iter()
+        .map(|item| {
+            if item.wrap {
+                format!("<script>(function() {{\n{}\n}})();</script>", item.content)
+            } else {
+                format!("<script>{}</script>", item.content)
+            }
+        })
+        .collect()
+}
+
+/// The JSON script the client script reads: what is loaded (document), what to fetch
+/// (fragment), and the component JS calls, in order.
+fn exec_script(loaded: bool, media: &Media) -> String {
+    fn urls(items: &[Item], sorted: bool) -> Vec<&str> {
+        let mut urls: Vec<&str> = items.iter().map(|item| item.url.as_str()).collect();
+        if sorted {
+            urls.sort_unstable();
+        }
+        urls
+    }
+    let (css, js) = (urls(&media.css, loaded), urls(&media.js, loaded));
+    let payload = if loaded {
+        serde_json::json!({ "loadedCss": css, "loadedJs": js, "fetchCss": [], "fetchJs": [], "calls": media.calls })
+    } else {
+        serde_json::json!({ "loadedCss": [], "loadedJs": [], "fetchCss": css, "fetchJs": js, "calls": media.calls })
+    };
+    format!(
+        r#"<script type="application/json" data-djc>{}</script>"#,
+        script_safe(&payload.to_string())
+    )
+}
+
+/// The fragment's loader: adds the client script to the page unless it is there already.
+fn preloader() -> String {
+    format!(
+        "<script>(function() {{\nif (!globalThis.DjangoComponents && !document.querySelector('script[data-djc-manager]')) {{\n\
+         const s = document.createElement('script');\ns.src = {};\ns.setAttribute('data-djc-manager', '');\n\
+         s.async = false;\ndocument.head.appendChild(s);\n}}\nif (document.currentScript) document.currentScript.remove();\n}})();</script>",
+        js_string(MANAGER_URL)
+    )
+}
+
+/// Sets `data-djc-id-<id>` (and `data-djc-css-<hash>` with CSS variables) on every root element
+/// of every instance, and replaces the placeholders with `css` and `js`. Returns the HTML and
+/// whether a CSS and a JS placeholder were found.
+fn rewrite(output: &RenderOutput, css: &str, js: &str) -> Result<(String, bool, bool), ComponentError> {
+    struct State {
+        /// Elements open now (those that can hold content and have an end tag).
+        depth: usize,
+        /// Instances whose span holds the current position, outermost first, with the depth of
+        /// their root elements once seen.
+        open: Vec<(usize, Option<usize>)>,
+        /// The next instance (by span start) not yet opened.
+        next: usize,
+        css_found: bool,
+        js_found: bool,
+    }
+    let state = Rc::new(RefCell::new(State {
+        depth: 0,
+        open: Vec::new(),
+        next: 0,
+        css_found: false,
+        js_found: false,
+    }));
+    let spans = &output.spans;
+    let dependencies = &output.dependencies;
+    let handler_state = Rc::clone(&state);
+    let html = rewrite_str(
+        &output.html,
+        RewriteStrSettings::new()
+            .with_strict(false)
+            .append_element_content_handler(element!("*", move |el| {
+                let at = el.source_location().bytes().start;
+                let tag = el.tag_name();
+                let placeholder = match (tag.as_str(), el.get_attribute("name").as_deref()) {
+                    ("link", Some("CSS_PLACEHOLDER")) => Some(false),
+                    ("script", Some("JS_PLACEHOLDER")) => Some(true),
+                    _ => None,
+                };
+                let mut state = handler_state.borrow_mut();
+                if let Some(is_js) = placeholder {
+                    if is_js {
+                        state.js_found = true;
+                        el.replace(js, ContentType::Html);
+                    } else {
+                        state.css_found = true;
+                        el.replace(css, ContentType::Html);
+                    }
+                }
+                while state.open.last().is_some_and(|&(i, _)| spans[i].1 <= at) {
+                    state.open.pop();
+                }
+                while state.next < spans.len() && spans[state.next].0 <= at {
+                    let i = state.next;
+                    state.next += 1;
+                    // Past an empty span, or an instance printed nothing but text before here.
+                    if spans[i].1 > at {
+                        while state.open.last().is_some_and(|&(j, _)| spans[j].1 <= spans[i].0) {
+                            state.open.pop();
+                        }
+                        state.open.push((i, None));
+                    }
+                }
+                let depth = state.depth;
+                if placeholder.is_none() {
+                    for (i, root_depth) in state.open.iter_mut() {
+                        let root_depth = root_depth.get_or_insert(depth);
+                        if depth <= *root_depth {
+                            let dependency = &dependencies[*i];
+                            el.set_attribute(&format!("data-djc-id-{}", dependency.id), "")?;
+                            if let Some(hash) = &dependency.css_vars {
+                                el.set_attribute(&format!("data-djc-css-{hash}"), "")?;
+                            }
+                        }
+                    }
+                }
+                if let Some(handlers) = el.end_tag_handlers() {
+                    state.depth += 1;
+                    let end_state = Rc::clone(&handler_state);
+                    let handler: lol_html::EndTagHandler<'static> = Box::new(move |_end| {
+                        let mut state = end_state.borrow_mut();
+                        state.depth = state.depth.saturating_sub(1);
+                        Ok(())
+                    });
+                    handlers.push(handler);
+                }
+                Ok(())
+            })),
+    )
+    .map_err(|error| ComponentError::Render {
+        component: dependencies.first().map(|d| d.class_id.to_string()).unwrap_or_default(),
+        source: format!("its HTML can't be rewritten: {error}").into(),
+    })?;
+    let state = state.borrow();
+    Ok((html, state.css_found, state.js_found))
+}
+
+/// Applies `strategy` to `output`; see [`crate::Renderer::with_dependencies`].
+pub(crate) fn apply(output: &RenderOutput, registry: &Registry, strategy: Strategy) -> Result<String, ComponentError> {
+    if strategy == Strategy::Ignore {
+        return Ok(output.html.clone());
+    }
+    let media = collect(output, registry);
+    let css = inline_css(&media.css);
+    let mut js = String::new();
+    // The client script only matters to a page with component JS to call.
+    if strategy == Strategy::Document && !media.calls.is_empty() {
+        js.push_str(&format!(r#"<script src="{MANAGER_URL}" data-djc-manager></script>"#));
+        js.push_str(&exec_script(true, &media));
+    }
+    js.push_str(&inline_js(&media.js));
+    let inline = matches!(strategy, Strategy::Document | Strategy::Simple);
+    let (html, css_found, js_found) = if inline {
+        rewrite(output, &css, &js)?
+    } else {
+        rewrite(output, "", "")?
+    };
+    Ok(match strategy {
+        Strategy::Document | Strategy::Simple => {
+            let mut html = html;
+            if !css_found && let Some(at) = html.find("</head") {
+                html.insert_str(at, &css);
+            }
+            if !js_found && let Some(at) = html.rfind("</body") {
+                html.insert_str(at, &js);
+            }
+            html
+        }
+        Strategy::Fragment => {
+            let mut html = html;
+            html.push_str(&preloader());
+            if !media.js.is_empty() || !media.css.is_empty() {
+                html.push_str(&exec_script(false, &media));
+            }
+            html
+        }
+        Strategy::Prepend => format!("{js}{css}{html}"),
+        Strategy::Append => format!("{html}{js}{css}"),
+        Strategy::Ignore => unreachable!("handled above"),
+    })
+}
