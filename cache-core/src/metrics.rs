@@ -16,7 +16,8 @@ pub struct Metrics {
     pub misses: u64,
     /// Writes (`set`, `add` that stored, `set_many` per key, `incr`/`decr`, `touch`).
     pub sets: u64,
-    /// Deletions that removed something (`delete`, and per key of `delete_many` as requested).
+    /// Deletions: `delete`, `touch` and `set` with a zero timeout when they removed something, and
+    /// every key `delete_many` was asked to remove (backends don't report which existed).
     pub deletes: u64,
     /// Calls that returned an error from the backend or codec.
     pub errors: u64,

@@ -119,7 +119,12 @@ impl<'a> Operation<'a> for Set<'a> {
             let made = cache.prepare_key(self.key, options.version)?;
             match cache.lifetime(options.timeout) {
                 // Django: a set that expires at once deletes the old value too.
-                Lifetime::ExpiredAtOnce => cache.observe(cache.backend_ref().delete(&made).await).map(drop),
+                Lifetime::ExpiredAtOnce => {
+                    if cache.observe(cache.backend_ref().delete(&made).await)? {
+                        cache.count(Event::Delete, 1);
+                    }
+                    Ok(())
+                }
                 Lifetime::Store(expiry) => {
                     cache.check_size(self.key, &value)?;
                     let stored = cache.backend_ref().set(&made, value, expiry).await;
@@ -270,8 +275,7 @@ impl<'a, K: AsRef<str> + Sync, V: ValueKind> Operation<'a> for GetMany<'a, K, V>
             if made.is_empty() {
                 return Ok(HashMap::new());
             }
-            let made_refs: Vec<&str> = made.iter().map(String::as_str).collect();
-            let found = cache.observe(cache.backend_ref().get_many(&made_refs).await)?;
+            let found = cache.observe(cache.backend_ref().get_many(&as_strs(&made)).await)?;
             let mut values = HashMap::with_capacity(found.len());
             let mut hits = 0;
             for (key, value) in self.keys.iter().zip(found) {
@@ -313,8 +317,7 @@ impl<'a> Operation<'a> for SetMany {
             let backend = cache.backend_ref();
             let expiry = match cache.lifetime(options.timeout) {
                 Lifetime::ExpiredAtOnce => {
-                    let made_refs: Vec<&str> = made.iter().map(String::as_str).collect();
-                    cache.observe(backend.delete_many(&made_refs).await)?;
+                    cache.observe(backend.delete_many(&as_strs(&made)).await)?;
                     return Ok(Vec::new());
                 }
                 Lifetime::Store(expiry) => expiry,
@@ -360,8 +363,7 @@ impl<'a, K: AsRef<str> + Sync> Operation<'a> for DeleteMany<'a, K> {
             if made.is_empty() {
                 return Ok(());
             }
-            let made_refs: Vec<&str> = made.iter().map(String::as_str).collect();
-            cache.observe(cache.backend_ref().delete_many(&made_refs).await)?;
+            cache.observe(cache.backend_ref().delete_many(&as_strs(&made)).await)?;
             cache.count(Event::Delete, made.len() as u64);
             Ok(())
         })
@@ -373,6 +375,11 @@ fn prepare_keys<K: AsRef<str>>(cache: &Cache, keys: &[K], options: CallOptions) 
     keys.iter()
         .map(|key| cache.prepare_key(key.as_ref(), options.version))
         .collect()
+}
+
+/// The batch form the backend trait takes.
+fn as_strs(made: &[String]) -> Vec<&str> {
+    made.iter().map(String::as_str).collect()
 }
 
 // ---- incr / incr_version ---------------------------------------------------------------------
