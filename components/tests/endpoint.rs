@@ -2,7 +2,6 @@
 //! entries, path fuzzing (no 5xx, no read outside the media namespace), and the media store on a
 //! real Redis alias.
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -14,50 +13,15 @@ use cache_core::{
     Expiry, async_trait,
 };
 use components::{
-    Component, ComponentsConfig, Data, MediaKind, NoProps, Registry, RenderOutput, Renderer, Strategy as Deps, View,
+    Component, ComponentsConfig, MediaKind, NoProps, Registry, RenderOutput, Renderer, Strategy as Deps, View,
     media_key, media_router, media_url,
 };
 use parking_lot::Mutex;
 use proptest::prelude::*;
-use serde::{Deserialize, Serialize};
 use tower::ServiceExt;
 
-struct Btn;
-
-#[derive(Serialize, Deserialize, Default)]
-#[serde(default)]
-struct BtnProps {
-    label: String,
-}
-
-impl Component for Btn {
-    const NAME: &'static str = "Btn";
-    type Props = BtnProps;
-
-    fn view(&self) -> View<Self> {
-        View::template(r#"<button class="b">{{ label }}</button>"#)
-    }
-
-    fn js(&self) -> Option<Cow<'static, str>> {
-        Some("$onComponent((data, ctx) => {});".into())
-    }
-
-    fn css(&self) -> Option<Cow<'static, str>> {
-        Some(".b { color: var(--color); }".into())
-    }
-
-    fn js_data(&self, props: &BtnProps) -> Data {
-        let mut data = Data::new();
-        data.insert("msg".into(), props.label.clone().into());
-        data
-    }
-
-    fn css_data(&self, props: &BtnProps) -> Data {
-        let mut data = Data::new();
-        data.insert("color".into(), props.label.clone().into());
-        data
-    }
-}
+mod common;
+use common::{Btn, BtnProps};
 
 /// No JS, no CSS.
 struct Plain;
@@ -103,7 +67,13 @@ fn header_of(response: &axum::response::Response, name: header::HeaderName) -> &
 
 /// Renders a fragment (which stores its variables) and returns the output.
 async fn fragment(renderer: &Renderer, label: &str) -> RenderOutput {
-    let output = renderer.render::<Btn>(BtnProps { label: label.into() }).await.unwrap();
+    let output = renderer
+        .render::<Btn>(BtnProps {
+            label: label.into(),
+            color: label.into(),
+        })
+        .await
+        .unwrap();
     renderer.with_dependencies(&output, Deps::Fragment).await.unwrap();
     output
 }
@@ -132,7 +102,9 @@ async fn entries_are_served_with_types_etags_and_cache_control() {
     assert!(etag.starts_with('"') && etag.len() == 34, "{etag}");
     assert_eq!(
         body(js).await,
-        format!("DjangoComponents.manager.registerComponent(\"{cls}\", (data, ctx) => {{}});")
+        format!(
+            "DjangoComponents.manager.registerComponent(\"{cls}\", (data, ctx) => {{ ctx.els[0].title = data.msg; }});"
+        )
     );
 
     let css_hash = hash_of(&output, MediaKind::Css);

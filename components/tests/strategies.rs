@@ -3,49 +3,12 @@
 use std::borrow::Cow;
 
 use components::{
-    Component, ComponentError, Data, MEDIA_KEY_PREFIX, MediaKind, NoProps, Registry, RenderOutput, Renderer, Strategy,
-    View, media_key,
+    Component, ComponentError, MEDIA_KEY_PREFIX, MediaKind, NoProps, Registry, RenderOutput, Renderer, Strategy, View,
+    media_key,
 };
-use serde::{Deserialize, Serialize};
 
-/// A button with JS, CSS and JS/CSS variables.
-struct Btn;
-
-#[derive(Serialize, Deserialize, Default)]
-#[serde(default)]
-struct BtnProps {
-    label: String,
-    color: String,
-}
-
-impl Component for Btn {
-    const NAME: &'static str = "Btn";
-    type Props = BtnProps;
-
-    fn view(&self) -> View<Self> {
-        View::template(r#"<button class="b">{{ label }}</button>"#)
-    }
-
-    fn js(&self) -> Option<Cow<'static, str>> {
-        Some("$onComponent((data, ctx) => { ctx.els[0].title = data.msg; });".into())
-    }
-
-    fn css(&self) -> Option<Cow<'static, str>> {
-        Some(".b { color: var(--color); }".into())
-    }
-
-    fn js_data(&self, props: &BtnProps) -> Data {
-        let mut data = Data::new();
-        data.insert("msg".into(), props.label.clone().into());
-        data
-    }
-
-    fn css_data(&self, props: &BtnProps) -> Data {
-        let mut data = Data::new();
-        data.insert("color".into(), props.color.clone().into());
-        data
-    }
-}
+mod common;
+use common::{Btn, BtnProps};
 
 /// A page: a document with three buttons (two with equal data).
 struct Doc;

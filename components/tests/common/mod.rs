@@ -2,6 +2,7 @@
 
 #![allow(dead_code, missing_docs)]
 
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
@@ -300,4 +301,43 @@ pub fn ids(html: &str) -> Vec<String> {
 pub fn without_ids(html: &str, ids: &[String]) -> String {
     ids.iter()
         .fold(html.to_owned(), |html, id| html.replace(id.as_str(), "#"))
+}
+
+/// A button with JS, CSS and JS/CSS variables.
+pub struct Btn;
+
+#[derive(Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct BtnProps {
+    pub label: String,
+    pub color: String,
+}
+
+impl Component for Btn {
+    const NAME: &'static str = "Btn";
+    type Props = BtnProps;
+
+    fn view(&self) -> View<Self> {
+        View::template(r#"<button class="b">{{ label }}</button>"#)
+    }
+
+    fn js(&self) -> Option<Cow<'static, str>> {
+        Some("$onComponent((data, ctx) => { ctx.els[0].title = data.msg; });".into())
+    }
+
+    fn css(&self) -> Option<Cow<'static, str>> {
+        Some(".b { color: var(--color); }".into())
+    }
+
+    fn js_data(&self, props: &BtnProps) -> Data {
+        let mut data = Data::new();
+        data.insert("msg".into(), props.label.clone().into());
+        data
+    }
+
+    fn css_data(&self, props: &BtnProps) -> Data {
+        let mut data = Data::new();
+        data.insert("color".into(), props.color.clone().into());
+        data
+    }
 }
