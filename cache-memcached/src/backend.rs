@@ -161,6 +161,30 @@ impl MemcachedBackend {
         groups
     }
 
+    /// Sends each server its share of a batch — the commands `build` makes from the indexes of
+    /// its keys — in one pipelined round trip, all servers concurrently. Yields, per server asked,
+    /// the server, the indexes of its keys and the replies in order.
+    async fn fan_out<'k>(
+        &self,
+        keys: impl Iterator<Item = &'k str>,
+        build: impl Fn(&[usize]) -> Vec<Command>,
+    ) -> Result<Vec<(&Server, Vec<usize>, Vec<Reply>)>> {
+        let calls = self
+            .by_server(keys)
+            .into_iter()
+            .enumerate()
+            .filter(|(_, group)| !group.is_empty())
+            .map(|(index, group)| {
+                let server = &self.inner.servers[index];
+                let commands = build(&group);
+                async move {
+                    let replies = server.call_all(commands).await?;
+                    Ok::<_, CacheError>((server, group, replies))
+                }
+            });
+        try_join_all(calls).await
+    }
+
     fn check_size(&self, key: &str, value: &Bytes) -> Result<()> {
         let limit = self.inner.options.max_value_bytes();
         if value.len() > limit {
@@ -300,22 +324,15 @@ impl CacheBackend for MemcachedBackend {
             wire_key::check(key)?;
         }
         let mut found = vec![None; keys.len()];
-        let groups = self.by_server(keys.iter().copied());
-        let fetches =
-            groups
-                .iter()
-                .enumerate()
-                .filter(|(_, group)| !group.is_empty())
-                .map(|(index, group)| async move {
-                    let server = &self.inner.servers[index];
-                    let commands = group
-                        .chunks(KEYS_PER_GET)
-                        .map(|chunk| command(protocol::get(chunk.iter().map(|&i| keys[i])), Expect::Values))
-                        .collect();
-                    let replies = server.call_all(commands).await?;
-                    Ok::<_, CacheError>((server, group, replies))
-                });
-        for (server, group, replies) in try_join_all(fetches).await? {
+        let answers = self
+            .fan_out(keys.iter().copied(), |group| {
+                group
+                    .chunks(KEYS_PER_GET)
+                    .map(|chunk| command(protocol::get(chunk.iter().map(|&i| keys[i])), Expect::Values))
+                    .collect()
+            })
+            .await?;
+        for (server, group, replies) in answers {
             for (chunk, reply) in group.chunks(KEYS_PER_GET).zip(replies) {
                 let Reply::Values(hits) = reply else {
                     return Err(refused(server, reply));
@@ -364,31 +381,22 @@ impl CacheBackend for MemcachedBackend {
                 fits
             })
             .collect();
-        let groups = self.by_server(fitting.iter().map(|(key, _)| *key));
-        let writes = groups
-            .iter()
-            .enumerate()
-            .filter(|(_, group)| !group.is_empty())
-            .map(|(index, group)| {
-                let fitting = &fitting;
-                async move {
-                    let server = &self.inner.servers[index];
-                    let commands = group
-                        .iter()
-                        .map(|&i| {
-                            let (key, value) = fitting[i];
-                            Command {
-                                line: protocol::store(Store::Set, key, exptime, value.len()),
-                                data: Some(value.clone()),
-                                expect: Expect::Status,
-                            }
-                        })
-                        .collect();
-                    let replies = server.call_all(commands).await?;
-                    Ok::<_, CacheError>((server, group, replies))
-                }
-            });
-        for (server, group, replies) in try_join_all(writes).await? {
+        let answers = self
+            .fan_out(fitting.iter().map(|(key, _)| *key), |group| {
+                group
+                    .iter()
+                    .map(|&i| {
+                        let (key, value) = fitting[i];
+                        Command {
+                            line: protocol::store(Store::Set, key, exptime, value.len()),
+                            data: Some(value.clone()),
+                            expect: Expect::Status,
+                        }
+                    })
+                    .collect()
+            })
+            .await?;
+        for (server, group, replies) in answers {
             for (&i, reply) in group.iter().zip(replies) {
                 let key = fitting[i].0;
                 match reply {
@@ -409,27 +417,23 @@ impl CacheBackend for MemcachedBackend {
         for key in keys {
             wire_key::check(key)?;
         }
-        let groups = self.by_server(keys.iter().copied());
-        let deletes =
-            groups
-                .iter()
-                .enumerate()
-                .filter(|(_, group)| !group.is_empty())
-                .map(|(index, group)| async move {
-                    let server = &self.inner.servers[index];
-                    let commands = group
-                        .iter()
-                        .map(|&i| command(protocol::delete(keys[i]), Expect::Status))
-                        .collect();
-                    for reply in server.call_all(commands).await? {
-                        match reply {
-                            Reply::Status(Status::Deleted | Status::NotFound) => {}
-                            other => return Err(refused(server, other)),
-                        }
-                    }
-                    Ok(())
-                });
-        try_join_all(deletes).await.map(drop)
+        let answers = self
+            .fan_out(keys.iter().copied(), |group| {
+                group
+                    .iter()
+                    .map(|&i| command(protocol::delete(keys[i]), Expect::Status))
+                    .collect()
+            })
+            .await?;
+        for (server, _, replies) in answers {
+            for reply in replies {
+                match reply {
+                    Reply::Status(Status::Deleted | Status::NotFound) => {}
+                    other => return Err(refused(server, other)),
+                }
+            }
+        }
+        Ok(())
     }
 
     async fn has_key(&self, key: &str) -> Result<bool> {
