@@ -15,8 +15,9 @@ use redis::cluster::ClusterClient;
 use redis::cluster_routing::{MultipleNodeRoutingInfo, RoutingInfo, SingleNodeRoutingInfo};
 use redis::{Cmd, FromRedisValue, Pipeline, RedisError, RedisResult, Value};
 
+use crate::coalesce::Read;
 use crate::connection::{Conn, Connect, Node};
-use crate::error::{breaks_connection, from_redis, timed_out, unexpected};
+use crate::error::{Failure, breaks_connection, from_redis, unexpected};
 use crate::location::{self, ServerUrl};
 use crate::options::{ClearMode, RedisOptions};
 use crate::scripts::{INCR, LuaScript, PERSIST};
@@ -45,6 +46,9 @@ struct Inner {
     /// The other locations; a read picks one at random. Empty for one location and for a cluster.
     readers: Vec<Node>,
     cluster: bool,
+    /// Concurrent `get`s to one server go out as one `MGET` (`options.batch_reads`, never on a
+    /// cluster).
+    batch_reads: bool,
     response_timeout: Duration,
     clear: ClearPlan,
     /// `WAIT <readers> <ms>` after every write (`options.wait_for_replicas`).
@@ -160,6 +164,7 @@ impl RedisBackend {
                 writer,
                 readers,
                 cluster: options.cluster,
+                batch_reads: options.batch_reads && !options.cluster,
                 response_timeout: options.response_timeout,
                 clear,
                 wait,
@@ -228,18 +233,18 @@ impl RedisBackend {
             replies
         };
         let outcome = tokio::time::timeout(self.inner.response_timeout, work).await;
-        self.settle(node, operation, &used, outcome)
+        self.settle(node, &used, outcome)
+            .map_err(|failure| failure.into_error(node.shown(), operation))
     }
 
-    /// The result of a call to `node`, after `execute` or `query` waited for it: a failure that a
+    /// The result of a call to `node`, after `execute` or `send` waited for it: a failure that a
     /// new connection may fix (or no answer in time) drops the connection it used.
     fn settle<T>(
         &self,
         node: &Node,
-        operation: &'static str,
         used: &AtomicU64,
         outcome: std::result::Result<RedisResult<T>, tokio::time::error::Elapsed>,
-    ) -> Result<T> {
+    ) -> std::result::Result<T, Failure> {
         match outcome {
             Ok(Ok(replies)) => Ok(replies),
             Ok(Err(error)) => {
@@ -247,7 +252,7 @@ impl RedisBackend {
                 if generation != 0 && !self.inner.cluster && breaks_connection(&error) {
                     node.discard(generation);
                 }
-                Err(from_redis(node.shown(), operation, error))
+                Err(Failure::Redis(error))
             }
             Err(_elapsed) => {
                 // A reply may still arrive on that socket, for a caller that is gone: start afresh.
@@ -255,16 +260,23 @@ impl RedisBackend {
                 if generation != 0 && !self.inner.cluster {
                     node.discard(generation);
                 }
-                Err(timed_out(node.shown(), operation, self.inner.response_timeout))
+                Err(Failure::TimedOut(self.inner.response_timeout))
             }
         }
     }
 
     /// One command, one reply.
+    async fn query(&self, node: &Node, operation: &'static str, cmd: &Cmd) -> Result<Value> {
+        self.send(node, cmd)
+            .await
+            .map_err(|failure| failure.into_error(node.shown(), operation))
+    }
+
+    /// One command, one reply, the failure not yet told as a `CacheError`.
     ///
     /// The hot path (`get`), so it is `execute` for one command, without the other requests' states
     /// in its future.
-    async fn query(&self, node: &Node, operation: &'static str, cmd: &Cmd) -> Result<Value> {
+    async fn send(&self, node: &Node, cmd: &Cmd) -> std::result::Result<Value, Failure> {
         let used = AtomicU64::new(0);
         let work = async {
             let (mut connection, generation) = node.connection().await?;
@@ -276,7 +288,35 @@ impl RedisBackend {
             reply?.extract_error()
         };
         let outcome = tokio::time::timeout(self.inner.response_timeout, work).await;
-        self.settle(node, operation, &used, outcome)
+        self.settle(node, &used, outcome)
+    }
+
+    /// The reply to a `get` of `key` on a server (not a cluster): a `GET` of its own, or a place
+    /// in a batched `MGET` when other reads to the same server are in flight (see
+    /// [`ReadCoalescer`](crate::coalesce::ReadCoalescer)).
+    async fn read(&self, node: &Node, key: &str) -> Result<Value> {
+        let read = node.reads().read(key, || {
+            let (backend, node) = (self.clone(), node.clone());
+            move |mget: Cmd| async move { backend.send(&node, &mget).await }
+        });
+        match read {
+            Read::Alone(_in_flight) => self.read_alone(node, key).await,
+            Read::Batched { replies, index } => replies
+                .await
+                .map(|replies| replies.take(index))
+                .map_err(|failure| failure.into_error(node.shown(), "GET (batched in an MGET)")),
+        }
+    }
+
+    /// The reply to a `GET` of `key`. A key holding a list, a set… reads as missing, as it does in
+    /// an `MGET`.
+    async fn read_alone(&self, node: &Node, key: &str) -> Result<Value> {
+        let mut cmd = redis::cmd("GET");
+        cmd.arg(key);
+        match self.send(node, &cmd).await {
+            Err(failure) if failure.is_wrong_type() => Ok(Value::Nil),
+            reply => reply.map_err(|failure| failure.into_error(node.shown(), "GET")),
+        }
     }
 
     /// A pipeline (or concurrent commands): one reply per command.
@@ -421,12 +461,14 @@ impl CacheBackend for RedisBackend {
         Capabilities::lenient()
     }
 
-    #[inline]
     async fn get(&self, key: &str) -> Result<Option<Bytes>> {
-        let mut cmd = redis::cmd("GET");
-        cmd.arg(key);
         let node = self.reader();
-        match self.query(node, "GET", &cmd).await? {
+        let reply = if self.inner.batch_reads {
+            self.read(node, key).await?
+        } else {
+            self.read_alone(node, key).await?
+        };
+        match reply {
             Value::BulkString(bytes) => Ok(Some(Bytes::from(bytes))),
             Value::Nil => Ok(None),
             other => Err(unexpected(node.shown(), "GET", &other)),

@@ -20,6 +20,8 @@ use redis::aio::{ConnectionLike, MultiplexedConnection};
 use redis::cluster_async::ClusterConnection;
 use redis::{Cmd, Pipeline, RedisError, RedisFuture, RedisResult, Value};
 
+use crate::coalesce::ReadCoalescer;
+
 /// A connection to one server or to a cluster; cheap to clone (every clone shares the socket).
 #[derive(Clone)]
 pub(crate) enum Conn {
@@ -89,6 +91,8 @@ struct NodeInner {
     current: AtomicU64,
     /// Spare clones of the open connection, one list per shard of threads (see [`Node::spare`]).
     spares: Box<[Spares]>,
+    /// Batches concurrent `get`s to this server.
+    reads: ReadCoalescer,
 }
 
 /// Spare clones of one connection generation, for the threads of one shard.
@@ -109,6 +113,7 @@ impl Node {
                 generations: AtomicU64::new(0),
                 current: AtomicU64::new(0),
                 spares: (0..SPARE_SHARDS).map(|_| Mutex::new(Vec::new())).collect(),
+                reads: ReadCoalescer::default(),
             }),
         }
     }
@@ -116,6 +121,11 @@ impl Node {
     /// The server, for messages.
     pub(crate) fn shown(&self) -> &str {
         &self.inner.shown
+    }
+
+    /// What batches this server's concurrent `get`s.
+    pub(crate) fn reads(&self) -> &ReadCoalescer {
+        &self.inner.reads
     }
 
     /// The open connection and its generation, opening one first when there is none. Give it back

@@ -39,6 +39,35 @@ pub(crate) fn timed_out(server: &str, operation: &str, timeout: Duration) -> Cac
     )
 }
 
+/// What went wrong with one round trip, before it is told as a `CacheError`: cheap to clone, so
+/// every caller waiting on one batched `MGET` gets its own error.
+#[derive(Debug, Clone)]
+pub(crate) enum Failure {
+    /// redis-rs (or the server) failed.
+    Redis(RedisError),
+    /// No answer within `response_timeout`.
+    TimedOut(Duration),
+    /// A reply of a shape the command never gives.
+    Unexpected(redis::Value),
+}
+
+impl Failure {
+    /// The `CacheError` for `operation` on `server`.
+    pub(crate) fn into_error(self, server: &str, operation: &str) -> CacheError {
+        match self {
+            Failure::Redis(error) => from_redis(server, operation, error),
+            Failure::TimedOut(timeout) => timed_out(server, operation, timeout),
+            Failure::Unexpected(reply) => unexpected(server, operation, &reply),
+        }
+    }
+
+    /// The server refused a read of a key that holds another type than a string (a list, a
+    /// set…): such a key is no cache entry, and `MGET` reads it as missing too.
+    pub(crate) fn is_wrong_type(&self) -> bool {
+        matches!(self, Failure::Redis(error) if error.code() == Some("WRONGTYPE"))
+    }
+}
+
 /// A reply of a shape the command never gives: a bug, or not a Redis server.
 pub(crate) fn unexpected(server: &str, operation: &str, reply: &redis::Value) -> CacheError {
     CacheError::permanent(format!("redis {server}: {operation}: unexpected reply {reply:?}"), None)

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod backend;
+mod coalesce;
 mod connection;
 mod error;
 mod location;

@@ -1,4 +1,5 @@
-//! The alias' `options`: timeouts, what `clear()` removes, cluster mode, replica waits and TLS.
+//! The alias' `options`: timeouts, what `clear()` removes, cluster mode, replica waits, read
+//! batching and TLS.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -40,6 +41,9 @@ pub struct RedisOptions {
     /// After every write, wait (`WAIT <readers> <response_timeout>`, in the same round trip) until
     /// every reader has the write, so a read that follows sees it. Needs at least one reader.
     pub wait_for_replicas: bool,
+    /// Send concurrent `get`s to one server as one `MGET` (see the crate docs, "Batched reads").
+    /// Off: every `get` is a `GET` of its own.
+    pub batch_reads: bool,
     /// A PEM file of the certificate authorities that sign the servers' certificates, for
     /// `rediss://` locations whose CA isn't in the system's store (needs the `tls` feature).
     pub tls_ca_file: Option<PathBuf>,
@@ -69,6 +73,7 @@ impl RedisOptions {
             clear,
             cluster: flag(alias, "cluster", raw.cluster)?.unwrap_or(false),
             wait_for_replicas: flag(alias, "wait_for_replicas", raw.wait_for_replicas)?.unwrap_or(false),
+            batch_reads: flag(alias, "batch_reads", raw.batch_reads)?.unwrap_or(true),
             tls_ca_file: raw.tls_ca_file.map(PathBuf::from),
         })
     }
@@ -82,6 +87,7 @@ impl Default for RedisOptions {
             clear: ClearMode::Prefix,
             cluster: false,
             wait_for_replicas: false,
+            batch_reads: true,
             tls_ca_file: None,
         }
     }
@@ -103,6 +109,8 @@ struct RawOptions {
     cluster: Option<Value>,
     #[serde(default)]
     wait_for_replicas: Option<Value>,
+    #[serde(default)]
+    batch_reads: Option<Value>,
     #[serde(default)]
     tls_ca_file: Option<String>,
 }
@@ -163,6 +171,7 @@ mod tests {
         assert_eq!(options.response_timeout, Duration::from_secs(1));
         assert_eq!(options.clear, ClearMode::Prefix);
         assert!(!options.cluster && !options.wait_for_replicas);
+        assert!(options.batch_reads);
         assert_eq!(
             parse(json!({"cluster": null, "clear": null})).unwrap(),
             RedisOptions::default()
@@ -177,6 +186,7 @@ mod tests {
             "clear": "FLUSHDB",
             "cluster": true,
             "wait_for_replicas": true,
+            "batch_reads": false,
             "tls_ca_file": "/etc/redis/ca.pem",
         }))
         .unwrap();
@@ -188,6 +198,7 @@ mod tests {
                 clear: ClearMode::FlushDb,
                 cluster: true,
                 wait_for_replicas: true,
+                batch_reads: false,
                 tls_ca_file: Some("/etc/redis/ca.pem".into()),
             }
         );
@@ -208,7 +219,7 @@ mod tests {
             error(json!({"max_entries": 30})),
             "cache alias `a`: options.max_entries: unknown option; the options this backend accepts are \
              `connect_timeout`, `socket_connect_timeout`, `response_timeout`, `socket_timeout`, `clear`, \
-             `clear_pattern`, `cluster`, `wait_for_replicas`, `tls_ca_file`"
+             `clear_pattern`, `cluster`, `wait_for_replicas`, `batch_reads`, `tls_ca_file`"
         );
         for (value, shown) in [
             (json!(0), "0"),
@@ -227,6 +238,10 @@ mod tests {
         assert_eq!(
             error(json!({"cluster": "yes"})),
             "cache alias `a`: options.cluster: expected true or false; got \"yes\""
+        );
+        assert_eq!(
+            error(json!({"batch_reads": 1})),
+            "cache alias `a`: options.batch_reads: expected true or false; got 1"
         );
         assert_eq!(
             error(json!({"clear": "all"})),
