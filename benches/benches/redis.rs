@@ -3,8 +3,9 @@
 //! bench starts itself (the testkit fixture, loopback, persistence off).
 //!
 //! Run: `cargo bench -p cache-benches --bench redis`. Before criterion's groups it prints a
-//! comparison table measured in the same run — 50 tasks doing `Cache::get` hits vs raw redis-rs
-//! GETs vs `redis-benchmark -c 50 -t get`; `get_many(100)` keys/s vs `redis-benchmark -P 16 -t get`
+//! comparison table measured in the same run — 50 tasks doing `Cache::get` hits (with the default
+//! batched reads, and with `batch_reads = false`) vs raw redis-rs GETs vs
+//! `redis-benchmark -c 50 -t get`; `get_many(100)` keys/s vs `redis-benchmark -P 16 -t get`
 //! — with the ratios recorded in benches/README.md.
 
 use std::future::IntoFuture;
@@ -21,6 +22,8 @@ use tokio::runtime::Runtime;
 
 /// Concurrent callers, as `redis-benchmark -c 50`.
 const TASKS: u64 = 50;
+/// The concurrent callers of the sweep.
+const SWEEP_TASKS: [u64; 7] = [1, 4, 8, 16, 32, 100, 200];
 /// Keys in the working set; every GET hits.
 const KEYS: usize = 1000;
 /// Keys per `get_many` / `set_many`.
@@ -37,6 +40,8 @@ struct Bench {
     runtime: Runtime,
     server: RedisServer,
     cache: Cache,
+    /// The same server with `options.batch_reads = false`: every `get` a `GET` of its own.
+    unbatched: Cache,
     raw: MultiplexedConnection,
     /// The caller's keys, and the keys the façade makes of them (`:1:<key>`), for raw redis-rs.
     keys: Arc<Vec<String>>,
@@ -53,13 +58,16 @@ impl Bench {
         let server = runtime.block_on(RedisServer::start()).expect("redis-server starts");
         let mut entry = AliasConfig::new("redis");
         entry.location = Location::One(server.url());
+        let mut unbatched = entry.clone();
+        let options = serde_json::json!({"batch_reads": false});
+        unbatched.options = cache_core::Options::from_map(options.as_object().expect("an object").clone());
         let mut config = CachesConfig::default();
         config.aliases.insert("default".into(), entry);
+        config.aliases.insert("unbatched".into(), unbatched);
         let mut backends = Backends::new();
         backends.register(cache_redis::registration());
-        let cache = Caches::build(&config, &backends)
-            .expect("the alias builds")
-            .default_cache();
+        let caches = Caches::build(&config, &backends).expect("the aliases build");
+        let (cache, unbatched) = (caches.default_cache(), caches.get("unbatched").expect("defined"));
         let keys: Vec<String> = (0..KEYS).map(|i| format!("user:{i}:profile")).collect();
         let made = keys.iter().map(|key| cache.make_key(key, None)).collect();
         let raw = runtime.block_on(async {
@@ -83,28 +91,29 @@ impl Bench {
             runtime,
             server,
             cache,
+            unbatched,
             raw,
             keys: Arc::new(keys),
             made: Arc::new(made),
         }
     }
 
-    /// `total` `Cache::get` hits from 50 tasks; the time they took.
-    fn cache_gets(&self, total: u64) -> Duration {
+    /// `total` `get` hits on `cache` from `tasks` tasks; the time they took.
+    fn cache_gets(&self, cache: &Cache, tasks: u64, total: u64) -> Duration {
         let started = Instant::now();
         self.runtime.block_on(async {
-            let tasks: Vec<_> = (0..TASKS)
+            let running: Vec<_> = (0..tasks)
                 .map(|task| {
-                    let (cache, keys) = (self.cache.clone(), self.keys.clone());
+                    let (cache, keys) = (cache.clone(), self.keys.clone());
                     tokio::spawn(async move {
-                        for i in share(total, task) {
+                        for i in share(total, task, tasks) {
                             let value = cache.get::<String>(&keys[i as usize % KEYS]).await.unwrap();
                             assert!(black_box(value).is_some());
                         }
                     })
                 })
                 .collect();
-            for task in tasks {
+            for task in running {
                 task.await.unwrap();
             }
         });
@@ -112,14 +121,14 @@ impl Bench {
     }
 
     /// The same GETs with redis-rs: each task a clone of one multiplexed connection.
-    fn raw_gets(&self, total: u64) -> Duration {
+    fn raw_gets(&self, tasks: u64, total: u64) -> Duration {
         let started = Instant::now();
         self.runtime.block_on(async {
-            let tasks: Vec<_> = (0..TASKS)
+            let running: Vec<_> = (0..tasks)
                 .map(|task| {
                     let (mut raw, made) = (self.raw.clone(), self.made.clone());
                     tokio::spawn(async move {
-                        for i in share(total, task) {
+                        for i in share(total, task, tasks) {
                             let value: Option<Vec<u8>> = redis::cmd("GET")
                                 .arg(&made[i as usize % KEYS])
                                 .query_async(&mut raw)
@@ -130,7 +139,7 @@ impl Bench {
                     })
                 })
                 .collect();
-            for task in tasks {
+            for task in running {
                 task.await.unwrap();
             }
         });
@@ -178,9 +187,9 @@ impl Bench {
     }
 }
 
-/// The indexes task `task` of 50 handles out of `total`.
-fn share(total: u64, task: u64) -> impl Iterator<Item = u64> {
-    (task..total).step_by(TASKS as usize)
+/// The indexes task `task` of `tasks` handles out of `total`.
+fn share(total: u64, task: u64, tasks: u64) -> impl Iterator<Item = u64> {
+    (task..total).step_by(tasks as usize)
 }
 
 fn serde_json_string(text: &str) -> String {
@@ -198,15 +207,18 @@ fn median(mut values: Vec<f64>) -> f64 {
 
 /// The comparison table: each contender in turn, `ROUNDS` times, medians and ratios.
 fn comparison(bench: &Bench) {
-    let (mut cache, mut raw, mut peer) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut cache, mut unbatched, mut raw, mut peer) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let (mut many, mut many_one_task, mut peer_pipelined) = (Vec::new(), Vec::new(), Vec::new());
     let calls = GETS_PER_ROUND / BATCH as u64 * 5;
     // Warm up connections, scripts and the allocator.
-    bench.cache_gets(20_000);
-    bench.raw_gets(20_000);
+    bench.cache_gets(&bench.cache, TASKS, 20_000);
+    bench.cache_gets(&bench.unbatched, TASKS, 20_000);
+    bench.raw_gets(TASKS, 20_000);
     for _ in 0..ROUNDS {
-        cache.push(per_second(GETS_PER_ROUND, bench.cache_gets(GETS_PER_ROUND)));
-        raw.push(per_second(GETS_PER_ROUND, bench.raw_gets(GETS_PER_ROUND)));
+        let gets = |cache| per_second(GETS_PER_ROUND, bench.cache_gets(cache, TASKS, GETS_PER_ROUND));
+        cache.push(gets(&bench.cache));
+        unbatched.push(gets(&bench.unbatched));
+        raw.push(per_second(GETS_PER_ROUND, bench.raw_gets(TASKS, GETS_PER_ROUND)));
         peer.push(bench.redis_benchmark(GETS_PER_ROUND, &[]));
         many.push(per_second(calls * BATCH as u64, bench.cache_get_manys(TASKS, calls)));
         many_one_task.push(per_second(
@@ -215,10 +227,11 @@ fn comparison(bench: &Bench) {
         ));
         peer_pipelined.push(bench.redis_benchmark(GETS_PER_ROUND * 5, &["-P", "16"]));
     }
-    let (cache, raw, peer) = (median(cache), median(raw), median(peer));
+    let (cache, unbatched, raw, peer) = (median(cache), median(unbatched), median(raw), median(peer));
     let (many, many_one_task, peer_pipelined) = (median(many), median(many_one_task), median(peer_pipelined));
     println!("\nredis comparison (medians of {ROUNDS} rounds, one redis-server on loopback, 2 tokio workers):");
     println!("  50 tasks Cache::get hits           {cache:>12.0} gets/s");
+    println!("  same, batch_reads = false          {unbatched:>12.0} gets/s");
     println!("  50 tasks raw redis-rs GET          {raw:>12.0} gets/s");
     println!("  redis-benchmark -c 50 -t get       {peer:>12.0} gets/s");
     println!("  50 tasks Cache::get_many(100)      {many:>12.0} keys/s");
@@ -226,6 +239,7 @@ fn comparison(bench: &Bench) {
     println!("  redis-benchmark -c 50 -P 16 -t get {peer_pipelined:>12.0} keys/s");
     println!("  ratio Cache::get / redis-benchmark       {:.2}", cache / peer);
     println!("  ratio Cache::get / raw redis-rs          {:.2}", cache / raw);
+    println!("  ratio unbatched Cache::get / raw          {:.2}", unbatched / raw);
     println!(
         "  ratio get_many(100) 50 tasks / -P 16     {:.2}",
         many / peer_pipelined
@@ -236,16 +250,45 @@ fn comparison(bench: &Bench) {
     );
 }
 
+/// Batched and unbatched `Cache::get` next to raw redis-rs from 1 to 200 concurrent tasks:
+/// batching must not cost the few-caller case what it gains with many.
+fn concurrency_sweep(bench: &Bench) {
+    println!("gets/s by concurrent tasks (medians of {ROUNDS} rounds):");
+    println!("  tasks   Cache::get  batch_reads=false  raw redis-rs  Cache÷raw  unbatched÷raw");
+    for tasks in SWEEP_TASKS {
+        let total = (tasks * 2_000).min(GETS_PER_ROUND);
+        let (mut cache, mut unbatched, mut raw) = (Vec::new(), Vec::new(), Vec::new());
+        for _ in 0..ROUNDS {
+            cache.push(per_second(total, bench.cache_gets(&bench.cache, tasks, total)));
+            unbatched.push(per_second(total, bench.cache_gets(&bench.unbatched, tasks, total)));
+            raw.push(per_second(total, bench.raw_gets(tasks, total)));
+        }
+        let (cache, unbatched, raw) = (median(cache), median(unbatched), median(raw));
+        println!(
+            "  {tasks:>5} {cache:>12.0} {unbatched:>18.0} {raw:>13.0} {:>10.2} {:>14.2}",
+            cache / raw,
+            unbatched / raw
+        );
+    }
+    println!();
+}
+
 fn redis(c: &mut Criterion) {
     let bench = Bench::start();
     comparison(&bench);
+    concurrency_sweep(&bench);
 
     // One iteration: 5,000 GETs spread over 50 tasks, so every sample keeps 50 callers busy.
     let mut group = c.benchmark_group("redis/get_50_tasks");
     group.throughput(Throughput::Elements(GETS_PER_ITERATION));
     group.sample_size(30);
-    group.bench_function("cache_get", |b| b.iter(|| bench.cache_gets(GETS_PER_ITERATION)));
-    group.bench_function("redis_rs_get", |b| b.iter(|| bench.raw_gets(GETS_PER_ITERATION)));
+    group.bench_function("cache_get", |b| {
+        b.iter(|| bench.cache_gets(&bench.cache, TASKS, GETS_PER_ITERATION))
+    });
+    group.bench_function("cache_get_unbatched", |b| {
+        b.iter(|| bench.cache_gets(&bench.unbatched, TASKS, GETS_PER_ITERATION))
+    });
+    group.bench_function("redis_rs_get", |b| b.iter(|| bench.raw_gets(TASKS, GETS_PER_ITERATION)));
     group.finish();
 
     let batch = &bench.keys[..BATCH];
