@@ -31,7 +31,8 @@ use crate::scripts::{INCR, LuaScript, PERSIST};
 ///   the master owning its key's slot, and multi-key commands are split by slot.
 ///
 /// Each server has one multiplexed connection, opened on first use (building a `Caches` never
-/// waits for a server) and opened again after it breaks. Every call is bounded by
+/// waits for a server) and opened again after it breaks. Concurrent `get`s to one server go out as
+/// one `MGET` unless `options.batch_reads` is off (see the crate docs, "Batched reads"). Every call is bounded by
 /// `options.response_timeout`; a server that is down, unreachable or too slow is a retryable
 /// [`CacheError::Backend`] naming the server and the command.
 #[derive(Clone)]
