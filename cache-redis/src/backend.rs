@@ -302,8 +302,11 @@ impl RedisBackend {
         });
         match read {
             Read::Alone(_in_flight) => self.read_alone(node, key).await,
-            Read::Batched { replies, index } => replies
+            // The batch's sender bounds its round trip by `response_timeout` too, but it may start
+            // late (its worker busy with a long poll): each caller keeps its own deadline.
+            Read::Batched { replies, index } => tokio::time::timeout(self.inner.response_timeout, replies)
                 .await
+                .unwrap_or(Err(Failure::TimedOut(self.inner.response_timeout)))
                 .map(|replies| replies.take(index))
                 .map_err(|failure| failure.into_error(node.shown(), "GET (batched in an MGET)")),
         }

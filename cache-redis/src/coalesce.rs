@@ -121,11 +121,13 @@ impl ReadCoalescer {
         F: Future<Output = Result<Value, Failure>> + Send + 'static,
     {
         let in_flight = InFlight::new(&self.in_flight);
-        let open = self.open.clone();
+        // If this task never takes its batch (its runtime shut down first), the batch must not stay
+        // open, or every later `get` would join a batch nobody sends.
+        let unsent = Unsent(Some(self.open.clone()));
         let task = tokio::spawn(async move {
-            // Let every task that is ready to run now add its key first.
+            // Let the tasks that are ready to run add their keys first.
             tokio::task::yield_now().await;
-            let Some(batch) = open.lock().take() else {
+            let Some(batch) = unsent.take() else {
                 return Err(Failure::Redis(lost("the batch was taken by another sender")));
             };
             let reply = send(batch.mget).await;
@@ -141,6 +143,25 @@ impl ReadCoalescer {
         }
         .boxed()
         .shared()
+    }
+}
+
+/// The open batch, until its sender takes it; dropped untaken, it closes the batch (whose callers
+/// then get the sender task's failure).
+struct Unsent(Option<Arc<Mutex<Option<OpenBatch>>>>);
+
+impl Unsent {
+    fn take(mut self) -> Option<OpenBatch> {
+        self.0.take().and_then(|open| open.lock().take())
+    }
+}
+
+impl Drop for Unsent {
+    fn drop(&mut self) {
+        if let Some(open) = self.0.take() {
+            // Only one batch is open at a time, and until its sender takes it, it is this one.
+            open.lock().take();
+        }
     }
 }
 

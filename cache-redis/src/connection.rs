@@ -224,28 +224,18 @@ impl Node {
         let generation = self.inner.generations.fetch_add(1, Ordering::Relaxed) + 1;
         let opening = (self.inner.connect)();
         let node: Weak<NodeInner> = Arc::downgrade(&self.inner);
-        let task = tokio::spawn(async move {
-            let result = opening.await;
-            if let Some(node) = node.upgrade() {
-                let mut state = node.state.write();
-                // Only the attempt that is still current may settle the state.
-                if matches!(&*state, State::Connecting(_)) && node.generations.load(Ordering::Relaxed) == generation {
-                    *state = match &result {
-                        Ok(connection) => {
-                            node.current.store(generation, Ordering::Release);
-                            State::Ready {
-                                connection: connection.clone(),
-                                generation,
-                            }
-                        }
-                        Err(_) => State::Idle,
-                    };
-                }
+        let task = tokio::spawn({
+            let node = node.clone();
+            async move {
+                let result = opening.await;
+                settle_attempt(&node, generation, result.as_ref().ok());
+                result.map(|connection| (connection, generation))
             }
-            result.map(|connection| (connection, generation))
         });
         let attempt = async move {
             task.await.unwrap_or_else(|error| {
+                // The task was dropped unfinished (its runtime shut down): the next call tries again.
+                settle_attempt(&node, generation, None);
                 Err(RedisError::from(std::io::Error::other(format!(
                     "the task opening the connection failed: {error}"
                 ))))
@@ -256,6 +246,26 @@ impl Node {
         *state = State::Connecting(attempt.clone());
         attempt
     }
+}
+
+/// Ends connection attempt `generation`: the node is ready with `opened`, or idle without it. A
+/// newer attempt, or a node already settled, is left alone.
+fn settle_attempt(node: &Weak<NodeInner>, generation: u64, opened: Option<&Conn>) {
+    let Some(node) = node.upgrade() else { return };
+    let mut state = node.state.write();
+    if !matches!(&*state, State::Connecting(_)) || node.generations.load(Ordering::Relaxed) != generation {
+        return;
+    }
+    *state = match opened {
+        Some(connection) => {
+            node.current.store(generation, Ordering::Release);
+            State::Ready {
+                connection: connection.clone(),
+                generation,
+            }
+        }
+        None => State::Idle,
+    };
 }
 
 /// This thread's shard of spare clones: threads are numbered as they first ask, round robin.
