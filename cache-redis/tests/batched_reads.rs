@@ -219,13 +219,8 @@ async fn a_batch_to_a_hung_server_times_out() {
     let options = json!({"response_timeout": RESPONSE_TIMEOUT.as_secs_f64()});
     let cache = common::cache("hung", Location::One(server.url()), "", options).unwrap();
     fill(&server, &cache).await;
-    let pid = server.pid().unwrap().to_string();
-    let signal = |name: &str| {
-        let status = std::process::Command::new("kill").args([name, &pid]).status().unwrap();
-        assert!(status.success());
-    };
 
-    signal("-STOP");
+    common::signal(&server, "STOP");
     let started = Instant::now();
     let reads: Vec<_> = (0..20)
         .map(|i| {
@@ -237,7 +232,7 @@ async fn a_batch_to_a_hung_server_times_out() {
         })
         .collect();
     let results = futures::future::join_all(reads).await;
-    signal("-CONT");
+    common::signal(&server, "CONT");
 
     for (result, took) in &results {
         let error = result.as_ref().expect_err("a hung server answers nothing");

@@ -123,16 +123,11 @@ async fn a_hung_server_times_out() {
     let options = json!({"response_timeout": RESPONSE_TIMEOUT.as_secs_f64()});
     let cache = common::cache("hung", Location::One(server.url()), "", options).unwrap();
     cache.set("k", &1).await.unwrap();
-    let pid = server.pid().unwrap().to_string();
-    let signal = |name: &str| {
-        let status = std::process::Command::new("kill").args([name, &pid]).status().unwrap();
-        assert!(status.success());
-    };
-    signal("-STOP");
+    common::signal(&server, "STOP");
     let started = Instant::now();
     let error = cache.get::<i64>("k").await.unwrap_err();
     let elapsed = started.elapsed();
-    signal("-CONT");
+    common::signal(&server, "CONT");
     assert!(
         elapsed >= RESPONSE_TIMEOUT && elapsed <= RESPONSE_TIMEOUT + SLACK,
         "{elapsed:?}"
