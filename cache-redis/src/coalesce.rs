@@ -1,13 +1,14 @@
 //! [`ReadCoalescer`]: concurrent `get`s to one server, sent as one `MGET`.
 //!
 //! redis-rs' multiplexed connection already pipelines concurrent commands over one socket, yet each
-//! command still costs the client a packed buffer, a channel message, a reply channel, a timer and
-//! a boxed future, and costs the server one command dispatch. Where client and server share a few
-//! cores, that is most of what a cache hit costs. So a `get` that arrives while another read to the
-//! same server is in flight joins a batch instead: the batch takes keys until the tasks that are
-//! ready to run have run (its sender yields once), then goes out as one `MGET`, and each caller
-//! takes its own reply. A `get` with nothing else in flight is sent at once as a `GET`, so a lone
-//! caller waits no longer than it would without batching.
+//! command still costs the client a packed buffer, a channel message, a reply channel and a boxed
+//! future, and costs the server one command dispatch. Where client and server share a few cores,
+//! that is most of what a cache hit costs. So a `get` that arrives while other `get`s to the same
+//! server are in flight joins a batch instead. The batch's sender yields once (tokio's
+//! `yield_now`), so the batch takes the keys of the tasks its worker runs until that worker next
+//! polls for I/O — when it runs out of ready tasks, or after about 61 task polls; then it goes out
+//! as one `MGET`, and each caller takes its own reply. A `get` with nothing else in flight is sent
+//! at once as a `GET`, so a lone caller waits no longer than it would without batching.
 //!
 //! The batch is sent by a task of its own: a caller that gives up (or is dropped) never strands the
 //! others waiting on the same batch.
@@ -125,7 +126,7 @@ impl ReadCoalescer {
         // open, or every later `get` would join a batch nobody sends.
         let unsent = Unsent(Some(self.open.clone()));
         let task = tokio::spawn(async move {
-            // Let the tasks that are ready to run add their keys first.
+            // Let the tasks this worker runs before it next polls for I/O add their keys first.
             tokio::task::yield_now().await;
             let Some(batch) = unsent.take() else {
                 return Err(Failure::Redis(lost("the batch was taken by another sender")));
