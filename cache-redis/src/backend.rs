@@ -67,39 +67,6 @@ enum ClearPlan {
     Unknown,
 }
 
-/// What one round trip sends.
-enum Request<'a> {
-    /// A pipeline: one write, one read of every reply.
-    Pipeline(&'a Pipeline),
-    /// Commands sent at once on a cluster connection, which routes each to its node (and pipelines
-    /// those for the same node).
-    Concurrent(&'a [Cmd]),
-    /// One command to the nodes `RoutingInfo` names (cluster only).
-    Routed(&'a Cmd, RoutingInfo),
-}
-
-/// What came back from one round trip.
-enum Replies {
-    One(Value),
-    Many(Vec<Value>),
-}
-
-impl Replies {
-    fn one(self) -> Value {
-        match self {
-            Replies::One(value) => value,
-            Replies::Many(mut values) => values.pop().unwrap_or(Value::Nil),
-        }
-    }
-
-    fn many(self) -> Vec<Value> {
-        match self {
-            Replies::One(value) => vec![value],
-            Replies::Many(values) => values,
-        }
-    }
-}
-
 /// The longest expiry sent, in milliseconds (about 146 million years): Redis refuses an expiry whose
 /// absolute time overflows a signed 64-bit number of milliseconds.
 const MAX_EXPIRY_MS: u128 = 1 << 62;
@@ -206,40 +173,31 @@ impl RedisBackend {
         }
     }
 
-    /// Sends `request` to `node` and waits at most `response_timeout` for the reply, connecting
-    /// first if needed. A failure that a new connection may fix drops the connection.
-    async fn execute(&self, node: &Node, operation: &'static str, request: Request<'_>) -> Result<Replies> {
+    /// One round trip to `node`, bounded by `response_timeout`: connects first if needed, runs
+    /// `request` on the connection, and hands the connection back for the next call unless the
+    /// failure broke it.
+    async fn round_trip<T>(
+        &self,
+        node: &Node,
+        request: impl AsyncFnOnce(&mut Conn) -> RedisResult<T>,
+    ) -> std::result::Result<T, Failure> {
         // The generation of the connection used, once there is one (generations start at 1).
         let used = AtomicU64::new(0);
         let work = async {
             let (mut connection, generation) = node.connection().await?;
             used.store(generation, Ordering::Relaxed);
-            let replies = match request {
-                Request::Pipeline(pipeline) => pipeline.query_async(&mut connection).await.map(Replies::Many),
-                Request::Concurrent(cmds) => {
-                    let sent = cmds.iter().map(|cmd| {
-                        let mut connection = connection.clone();
-                        async move { connection.req_packed_command(cmd).await?.extract_error() }
-                    });
-                    futures::future::try_join_all(sent).await.map(Replies::Many)
-                }
-                Request::Routed(cmd, routing) => match &mut connection {
-                    Conn::Cluster(cluster) => Ok(Replies::One(cluster.route_command(cmd.clone(), routing).await?)),
-                    Conn::Server(server) => Ok(Replies::One(server.req_packed_command(cmd).await?.extract_error()?)),
-                },
-            };
-            if replies.as_ref().err().is_none_or(|error| !breaks_connection(error)) {
+            let reply = request(&mut connection).await;
+            if reply.as_ref().err().is_none_or(|error| !breaks_connection(error)) {
                 node.give_back(connection, generation);
             }
-            replies
+            reply
         };
         let outcome = tokio::time::timeout(self.inner.response_timeout, work).await;
         self.settle(node, &used, outcome)
-            .map_err(|failure| failure.into_error(node.shown(), operation))
     }
 
-    /// The result of a call to `node`, after `execute` or `send` waited for it: a failure that a
-    /// new connection may fix (or no answer in time) drops the connection it used.
+    /// The result of a round trip to `node`: a failure that a new connection may fix (or no
+    /// answer in time) drops the connection it used.
     fn settle<T>(
         &self,
         node: &Node,
@@ -274,22 +232,11 @@ impl RedisBackend {
     }
 
     /// One command, one reply, the failure not yet told as a `CacheError`.
-    ///
-    /// The hot path (`get`), so it is `execute` for one command, without the other requests' states
-    /// in its future.
     async fn send(&self, node: &Node, cmd: &Cmd) -> std::result::Result<Value, Failure> {
-        let used = AtomicU64::new(0);
-        let work = async {
-            let (mut connection, generation) = node.connection().await?;
-            used.store(generation, Ordering::Relaxed);
-            let reply = connection.req_packed_command(cmd).await;
-            if reply.as_ref().err().is_none_or(|error| !breaks_connection(error)) {
-                node.give_back(connection, generation);
-            }
-            reply?.extract_error()
-        };
-        let outcome = tokio::time::timeout(self.inner.response_timeout, work).await;
-        self.settle(node, &used, outcome)
+        self.round_trip(node, async |connection: &mut Conn| {
+            connection.req_packed_command(cmd).await?.extract_error()
+        })
+        .await
     }
 
     /// The reply to a `get` of `key` on a server (not a cluster): a `GET` of its own, or a place
@@ -323,16 +270,37 @@ impl RedisBackend {
         }
     }
 
-    /// A pipeline (or concurrent commands): one reply per command.
-    async fn query_many(&self, node: &Node, operation: &'static str, request: Request<'_>) -> Result<Vec<Value>> {
-        self.execute(node, operation, request).await.map(Replies::many)
+    /// A pipeline: one write, one read of every reply.
+    async fn query_pipeline(&self, node: &Node, operation: &'static str, pipeline: &Pipeline) -> Result<Vec<Value>> {
+        self.round_trip(node, async |connection: &mut Conn| {
+            pipeline.query_async(connection).await
+        })
+        .await
+        .map_err(|failure| failure.into_error(node.shown(), operation))
+    }
+
+    /// Commands sent at once on a cluster connection, which routes each to its node (and pipelines
+    /// those for the same node): one reply per command.
+    async fn query_concurrent(&self, node: &Node, operation: &'static str, cmds: &[Cmd]) -> Result<Vec<Value>> {
+        self.round_trip(node, async |connection: &mut Conn| {
+            let sent = cmds.iter().map(|cmd| {
+                let mut connection = connection.clone();
+                async move { connection.req_packed_command(cmd).await?.extract_error() }
+            });
+            futures::future::try_join_all(sent).await
+        })
+        .await
+        .map_err(|failure| failure.into_error(node.shown(), operation))
     }
 
     /// `SCAN` sent to the cluster nodes `routing` names.
     async fn query_routed(&self, node: &Node, cmd: Cmd, routing: RoutingInfo) -> Result<Value> {
-        self.execute(node, "SCAN", Request::Routed(&cmd, routing))
-            .await
-            .map(Replies::one)
+        self.round_trip(node, async move |connection: &mut Conn| match connection {
+            Conn::Cluster(cluster) => cluster.route_command(cmd, routing).await,
+            Conn::Server(server) => server.req_packed_command(&cmd).await?.extract_error(),
+        })
+        .await
+        .map_err(|failure| failure.into_error(node.shown(), "SCAN"))
     }
 
     /// A write: one command to the writer, followed in the same round trip by `WAIT` when
@@ -342,12 +310,9 @@ impl RedisBackend {
             return self.query(&self.inner.writer, operation, &cmd).await;
         };
         let mut pipeline = redis::pipe();
-        pipeline.add_command(cmd).ignore_errors();
-        let mut replies = self.write_pipeline(operation, pipeline, replicas, wait_ms).await?;
-        let reply = replies.swap_remove(0);
-        reply
-            .extract_error()
-            .map_err(|error| from_redis(self.inner.writer.shown(), operation, error))
+        pipeline.add_command(cmd);
+        let replies = self.write_pipeline(operation, pipeline, replicas, wait_ms).await?;
+        Ok(replies.into_iter().next().unwrap_or(Value::Nil))
     }
 
     /// Sends `pipeline` (errors kept in place) with `WAIT` appended, checks the `WAIT` and returns
@@ -359,10 +324,9 @@ impl RedisBackend {
         replicas: usize,
         wait_ms: u64,
     ) -> Result<Vec<Value>> {
-        pipeline.cmd("WAIT").arg(replicas).arg(wait_ms);
-        let mut replies = self
-            .query_many(&self.inner.writer, operation, Request::Pipeline(&pipeline))
-            .await?;
+        // A refused write mustn't stop the WAIT; its error is told once the WAIT is checked.
+        pipeline.ignore_errors().cmd("WAIT").arg(replicas).arg(wait_ms);
+        let mut replies = self.query_pipeline(&self.inner.writer, operation, &pipeline).await?;
         match replies.pop() {
             Some(Value::Int(acknowledged)) if acknowledged as usize >= replicas => {}
             Some(Value::Int(acknowledged)) => tracing::warn!(
@@ -378,7 +342,14 @@ impl RedisBackend {
                 ));
             }
         }
-        Ok(replies)
+        replies
+            .into_iter()
+            .map(|reply| {
+                reply
+                    .extract_error()
+                    .map_err(|error| from_redis(self.inner.writer.shown(), operation, error))
+            })
+            .collect()
     }
 
     /// Runs a script on the writer: `EVALSHA`, then `EVAL` if the server doesn't know it yet.
@@ -571,19 +542,18 @@ impl CacheBackend for RedisBackend {
             return Ok(Vec::new());
         }
         let writer = &self.inner.writer;
-        let replies = match (expiry, self.inner.cluster) {
+        match (expiry, self.inner.cluster) {
             // MSET replaces the values and removes any expiry, in one command (split by slot on a cluster).
             (Expiry::Never, _) => {
                 let mut cmd = redis::cmd("MSET");
                 for (key, value) in items {
                     cmd.arg(*key).arg(value.as_ref());
                 }
-                vec![self.write("MSET", cmd).await?]
+                self.write("MSET", cmd).await?;
             }
             (Expiry::After(_), true) => {
                 let cmds: Vec<Cmd> = items.iter().map(|(key, value)| set(key, value, expiry)).collect();
-                self.query_many(writer, "SET (set_many)", Request::Concurrent(&cmds))
-                    .await?
+                self.query_concurrent(writer, "SET (set_many)", &cmds).await?;
             }
             (Expiry::After(_), false) => {
                 let mut pipeline = redis::pipe();
@@ -592,21 +562,14 @@ impl CacheBackend for RedisBackend {
                 }
                 match self.inner.wait {
                     Some((replicas, wait_ms)) => {
-                        pipeline.ignore_errors();
                         self.write_pipeline("SET (set_many)", pipeline, replicas, wait_ms)
-                            .await?
+                            .await?;
                     }
                     None => {
-                        self.query_many(writer, "SET (set_many)", Request::Pipeline(&pipeline))
-                            .await?
+                        self.query_pipeline(writer, "SET (set_many)", &pipeline).await?;
                     }
                 }
             }
-        };
-        for reply in replies {
-            reply
-                .extract_error()
-                .map_err(|error| from_redis(writer.shown(), "SET (set_many)", error))?;
         }
         Ok(Vec::new())
     }

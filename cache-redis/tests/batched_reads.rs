@@ -85,6 +85,8 @@ async fn a_lone_caller_sends_plain_gets() {
         None,
         "a key holding a list reads as missing, as in an MGET"
     );
+    // `has_key` is Django's `EXISTS`, whatever the key holds.
+    assert!(cache.has_key("list").await.unwrap());
 
     assert_eq!(common::calls(&server.url(), "GET").await, 22);
     assert_eq!(common::calls(&server.url(), "MGET").await, 0);
