@@ -64,7 +64,7 @@ pub(crate) struct CacheInner {
     /// hot path then appends the caller's key and scans only that.
     pub(crate) key_head: Option<String>,
     pub(crate) counters: Counters,
-    pub(crate) flights: Arc<SingleFlight>,
+    pub(crate) flights: Arc<SingleFlight<String, Bytes>>,
 }
 
 impl Cache {
@@ -433,7 +433,7 @@ impl Cache {
         })
     }
 
-    pub(crate) fn flights(&self) -> &Arc<SingleFlight> {
+    pub(crate) fn flights(&self) -> &Arc<SingleFlight<String, Bytes>> {
         &self.inner.flights
     }
 

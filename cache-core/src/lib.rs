@@ -12,7 +12,7 @@ pub mod key;
 mod metrics;
 mod operations;
 mod registry;
-mod single_flight;
+pub mod single_flight;
 mod timeout;
 
 #[cfg(feature = "testkit")]

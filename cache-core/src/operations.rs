@@ -515,20 +515,23 @@ where
     let made = cache.prepare_key(key, options.version)?;
     let backend = cache.backend_ref();
     let leader = loop {
+        let landed = cache.flights().landed();
         if let Some(bytes) = cache.observe(backend.get(&made).await)? {
             cache.count(Event::Hit, 1);
             return Ok(cache.decode(key, &bytes)?);
         }
         cache.count(Event::Miss, 1);
-        match cache.flights().join(&made) {
-            Role::Leader(leader) => {
-                // A leader that finished between our miss and our join has stored the value: look once more.
+        match cache.flights().join(made.clone()) {
+            // A leader that ended between our miss and our join may have stored the value: look
+            // once more, but only then (a miss is otherwise one read, as in Django).
+            Role::Leader(leader) if cache.flights().landed() != landed => {
                 if let Some(bytes) = cache.observe(backend.get(&made).await)? {
                     leader.publish(bytes.clone());
                     return Ok(cache.decode(key, &bytes)?);
                 }
                 break leader;
             }
+            Role::Leader(leader) => break leader,
             Role::Follower(follower) => match follower.outcome().await {
                 Some(bytes) => return Ok(cache.decode(key, &bytes)?),
                 // The leader failed or was cancelled: look again, and lead if nobody else does.

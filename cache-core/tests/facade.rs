@@ -14,9 +14,11 @@ use cache_core::{
     CachesConfig, Capabilities, Clock, Expiry, KeyFunction, Result, async_trait,
 };
 
-/// A store whose writes fail as if its server had gone away; reads miss.
-#[derive(Debug)]
-struct WritesFail;
+/// A store whose writes fail as if its server had gone away; reads miss, and are counted.
+#[derive(Debug, Default)]
+struct WritesFail {
+    reads: AtomicUsize,
+}
 
 fn server_gone() -> CacheError {
     CacheError::retryable("connection refused", std::io::Error::other("connection refused"))
@@ -28,6 +30,7 @@ impl CacheBackend for WritesFail {
         Capabilities::lenient()
     }
     async fn get(&self, _: &str) -> Result<Option<Bytes>> {
+        self.reads.fetch_add(1, Ordering::Relaxed);
         Ok(None)
     }
     async fn set(&self, _: &str, _: Bytes, _: Expiry) -> Result<()> {
@@ -53,11 +56,22 @@ impl CacheBackend for WritesFail {
     }
 }
 
+/// A `get_or_set` miss reads once before producing, as Django's does: the leader looks again only
+/// when another flight ended in between.
+#[tokio::test]
+async fn a_get_or_set_miss_reads_once_before_producing() {
+    let backend = Arc::new(WritesFail::default());
+    let cache = Cache::new("failing", backend.clone(), CacheOptions::default());
+    let stored = cache.get_or_set("k", || async { 1i64 }).await;
+    assert!(stored.unwrap_err().is_retryable(), "the add fails");
+    assert_eq!(backend.reads.load(Ordering::Relaxed), 1);
+}
+
 /// When the leader of a single flight can't store what it produced, the waiters still get the
 /// value — they don't each run the producer again, one after another.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn waiters_get_the_value_when_the_leader_cannot_store_it() {
-    let cache = Cache::new("failing", Arc::new(WritesFail), CacheOptions::default());
+    let cache = Cache::new("failing", Arc::new(WritesFail::default()), CacheOptions::default());
     let runs = Arc::new(AtomicUsize::new(0));
     let callers: Vec<_> = (0..20)
         .map(|_| {
@@ -133,7 +147,9 @@ async fn a_key_function_registered_as_default_is_used() {
 #[tokio::test]
 async fn check_reports_each_alias() {
     let mut backends = Backends::new();
-    backends.register(BackendRegistration::new(&["failing"], |_| Ok(Arc::new(WritesFail))));
+    backends.register(BackendRegistration::new(&["failing"], |_| {
+        Ok(Arc::new(WritesFail::default()))
+    }));
     let mut config = CachesConfig::default();
     config.aliases.insert("default".to_owned(), AliasConfig::new("dummy"));
     config.aliases.insert("broken".to_owned(), AliasConfig::new("failing"));

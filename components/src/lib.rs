@@ -9,7 +9,6 @@ mod embedded;
 mod endpoint;
 mod erased;
 mod error;
-mod flight;
 mod fragment;
 mod html;
 mod ids;

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use cache_core::single_flight::SingleFlight;
 use cache_core::{Cache, Caches, CachesConfig, Timeout};
 use futures::future::BoxFuture;
 
@@ -13,7 +14,7 @@ use crate::config::ComponentsConfig;
 use crate::deps::{self, Strategy};
 use crate::erased::Props;
 use crate::error::ComponentError;
-use crate::flight::Flights;
+use crate::fragment::Fragment;
 use crate::key::output_key;
 use crate::media::MediaStore;
 use crate::output::RenderOutput;
@@ -39,7 +40,9 @@ pub(crate) struct RendererInner {
     pub(crate) config: ComponentsConfig,
     /// Per registry entry: where its output is cached, or `None` when it isn't.
     pub(crate) outputs: Vec<Option<StoredOutput>>,
-    pub(crate) flights: Arc<Flights>,
+    /// Identical output-cache misses in flight, by alias and key: one render, every waiter gets it
+    /// (also when it can't be stored, and without decoding it again).
+    pub(crate) flights: Arc<SingleFlight<(String, String), Arc<Fragment>>>,
     /// Where component JS/CSS and JS/CSS variables go.
     pub(crate) media: MediaStore,
     /// Per registry entry: whether this renderer has written its class JS/CSS to the media store.

@@ -4,10 +4,10 @@
 use std::sync::Arc;
 
 use cache_core::Cache;
+use cache_core::single_flight::Role;
 use futures::future::BoxFuture;
 
 use crate::error::ComponentError;
-use crate::flight::Role;
 use crate::fragment::{Assembly, Fragment, Instance};
 use crate::html::Html;
 use crate::join::join_all;
@@ -102,7 +102,7 @@ async fn lookup_or_render(
             Stats::count(&page.stats.coalesced);
             return Ok(fragment);
         }
-        match page.renderer.flights.join(cache.alias(), key) {
+        match page.renderer.flights.join((cache.alias().to_owned(), key.to_owned())) {
             Role::Leader(leader) => {
                 let fragment = Arc::new(render_boxed(page, call, Some(*digest)).await?);
                 // A render holding its parent's id can't be used anywhere else: not shared, not stored.
