@@ -432,10 +432,6 @@ impl<'a> Operation<'a> for IncrVersion<'a> {
             let old_key = cache.prepare_key(self.key, Some(version))?;
             let backend = cache.backend_ref();
             let value = cache.observe(backend.get(&old_key).await)?.ok_or_else(not_found)?;
-            // Deliberate difference: Django sets then deletes the same key when delta is 0, losing it.
-            if self.delta == 0 {
-                return Ok(version);
-            }
             let moved = if self.downwards {
                 version.checked_sub(self.delta)
             } else {
@@ -452,6 +448,11 @@ impl<'a> Operation<'a> for IncrVersion<'a> {
                 },
             })?;
             let new_key = cache.prepare_key(self.key, Some(new_version))?;
+            // Deliberate difference: when both versions make the same key (a delta of 0, or a key
+            // function that ignores the version), Django sets then deletes that key, losing it.
+            if new_key == old_key {
+                return Ok(new_version);
+            }
             // Django re-sets with the alias' default timeout, not the value's remaining one.
             match cache.lifetime(crate::Timeout::Default) {
                 Lifetime::Store(expiry) => cache.observe(backend.set(&new_key, value, expiry).await)?,

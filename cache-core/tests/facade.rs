@@ -143,6 +143,23 @@ async fn a_key_function_registered_as_default_is_used() {
     assert_eq!(caches.default_cache().make_key("k", None), "mine:k");
 }
 
+/// A key function that ignores the version makes the same key for both versions: moving the
+/// version keeps the value where Django's set-then-delete would lose it.
+#[tokio::test]
+async fn incr_version_keeps_the_value_when_both_versions_make_one_key() {
+    let mut backends = Backends::new();
+    backends.register(custom_backend::registration(Clock::manual()));
+    backends.key_function(KeyFunction::custom("unversioned", |key, _, _| format!("flat:{key}")));
+    let mut entry = AliasConfig::new("hashmap");
+    entry.key_function = Some("unversioned".to_owned());
+    let mut config = CachesConfig::default();
+    config.aliases.insert("default".to_owned(), entry);
+    let cache = Caches::build(&config, &backends).unwrap().default_cache();
+    cache.set("k", &1).await.unwrap();
+    assert_eq!(cache.incr_version("k", 1).await.unwrap(), 2);
+    assert_eq!(cache.get::<i64>("k").version(2).await.unwrap(), Some(1));
+}
+
 /// `Caches::check` reports each alias' health, names the failing alias, and counts nothing.
 #[tokio::test]
 async fn check_reports_each_alias() {
