@@ -374,15 +374,18 @@ impl Cache {
     }
 
     pub(crate) fn encode<T: Serialize + ?Sized>(&self, key: &str, value: &T) -> Result<Bytes> {
-        self.inner.options.codec.encode(value).map_err(|source| {
-            self.inner.counters.count(Event::Error, 1);
-            CacheError::Codec {
+        // Counted as an error where a call that is awaited returns it, not here: a call may be
+        // built and never awaited.
+        self.inner
+            .options
+            .codec
+            .encode(value)
+            .map_err(|source| CacheError::Codec {
                 alias: self.inner.alias.clone(),
                 key: key.to_owned(),
                 action: "encode",
                 source,
-            }
-        })
+            })
     }
 
     pub(crate) fn decode<T: DeserializeOwned>(&self, key: &str, bytes: &[u8]) -> Result<T> {
@@ -398,17 +401,15 @@ impl Cache {
     }
 
     /// Refuses a value over the backend's size limit before it is sent, so the old value stays.
+    /// Not counted here: `set_many` reports such a key as failed, without an error.
     pub(crate) fn check_size(&self, key: &str, value: &Bytes) -> Result<()> {
         match self.inner.capabilities.max_value_bytes {
-            Some(limit) if value.len() > limit => {
-                self.inner.counters.count(Event::Error, 1);
-                Err(CacheError::ValueTooLarge {
-                    alias: self.inner.alias.clone(),
-                    key: key.to_owned(),
-                    size: value.len(),
-                    limit,
-                })
-            }
+            Some(limit) if value.len() > limit => Err(CacheError::ValueTooLarge {
+                alias: self.inner.alias.clone(),
+                key: key.to_owned(),
+                size: value.len(),
+                limit,
+            }),
             _ => Ok(()),
         }
     }

@@ -17,9 +17,11 @@ pub struct Metrics {
     /// Writes (`set`, `add` that stored, `set_many` per key, `incr`/`decr`, `touch`).
     pub sets: u64,
     /// Deletions: `delete`, `touch` and `set` with a zero timeout when they removed something, and
-    /// every key `delete_many` was asked to remove (backends don't report which existed).
+    /// every key `delete_many` (or `set_many` with a zero timeout) was asked to remove (backends
+    /// don't report which existed).
     pub deletes: u64,
-    /// Calls that returned an error from the backend or codec.
+    /// Calls that returned an error from the backend or codec, or refused a key or value before
+    /// I/O; once per call (a `set_many` key reported as failed is not an error).
     pub errors: u64,
 }
 

@@ -115,7 +115,7 @@ impl<'a> Operation<'a> for Set<'a> {
 
     fn start(self, cache: &'a Cache, options: CallOptions) -> Self::Future {
         Box::pin(async move {
-            let value = self.value?;
+            let value = cache.observe(self.value)?;
             let made = cache.prepare_key(self.key, options.version)?;
             match cache.lifetime(options.timeout) {
                 // Django: a set that expires at once deletes the old value too.
@@ -126,7 +126,7 @@ impl<'a> Operation<'a> for Set<'a> {
                     Ok(())
                 }
                 Lifetime::Store(expiry) => {
-                    cache.check_size(self.key, &value)?;
+                    cache.observe(cache.check_size(self.key, &value))?;
                     let stored = cache.backend_ref().set(&made, value, expiry).await;
                     cache.observe(stored.map_err(|error| error.for_key(self.key)))?;
                     cache.count(Event::Set, 1);
@@ -151,13 +151,13 @@ impl<'a> Operation<'a> for Add<'a> {
 
     fn start(self, cache: &'a Cache, options: CallOptions) -> Self::Future {
         Box::pin(async move {
-            let value = self.value?;
+            let value = cache.observe(self.value)?;
             let made = cache.prepare_key(self.key, options.version)?;
             match cache.lifetime(options.timeout) {
                 // Django: true when the key was free, though nothing readable is stored.
                 Lifetime::ExpiredAtOnce => Ok(!cache.observe(cache.backend_ref().has_key(&made).await)?),
                 Lifetime::Store(expiry) => {
-                    cache.check_size(self.key, &value)?;
+                    cache.observe(cache.check_size(self.key, &value))?;
                     let stored = cache.backend_ref().add(&made, value, expiry).await;
                     let stored = cache.observe(stored.map_err(|error| error.for_key(self.key)))?;
                     if stored {
@@ -305,7 +305,7 @@ impl<'a> Operation<'a> for SetMany {
 
     fn start(self, cache: &'a Cache, options: CallOptions) -> Self::Future {
         Box::pin(async move {
-            let items = self.items?;
+            let items = cache.observe(self.items)?;
             let made = prepare_keys(
                 cache,
                 &items.iter().map(|(key, _)| key.as_str()).collect::<Vec<_>>(),
@@ -318,6 +318,7 @@ impl<'a> Operation<'a> for SetMany {
             let expiry = match cache.lifetime(options.timeout) {
                 Lifetime::ExpiredAtOnce => {
                     cache.observe(backend.delete_many(&as_strs(&made)).await)?;
+                    cache.count(Event::Delete, made.len() as u64);
                     return Ok(Vec::new());
                 }
                 Lifetime::Store(expiry) => expiry,
@@ -541,7 +542,7 @@ where
         }
     };
     let value = produce().await?;
-    let bytes = cache.encode(key, &value)?;
+    let bytes = cache.observe(cache.encode(key, &value))?;
     match store_produced(cache, key, &made, &bytes, options).await {
         Ok(Some(winner)) => {
             let decoded = cache.decode(key, &winner)?;
@@ -574,7 +575,7 @@ async fn store_produced(
         // Django: `add` with a zero timeout stores nothing, and the re-read returns the default.
         return Ok(None);
     };
-    cache.check_size(key, bytes)?;
+    cache.observe(cache.check_size(key, bytes))?;
     let backend = cache.backend_ref();
     if cache.observe(backend.add(made, bytes.clone(), expiry).await)? {
         cache.count(Event::Set, 1);

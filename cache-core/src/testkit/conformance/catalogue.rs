@@ -207,6 +207,11 @@ pub(super) static CONFORMANCE: &[Conformance] = &[
     entry!(basic::stored_empty_values_are_hits, "§13.1, §11", stores),
     entry!(metrics::metrics_count_operations, "design §3.2 metrics", stores),
     entry!(
+        metrics::metrics_count_each_failed_call_once,
+        "design §3.2 metrics",
+        stores
+    ),
+    entry!(
         limits::value_too_large,
         "§12.3 test_memcached_deletes_key_on_failed_set, §3.6",
         has_value_limit

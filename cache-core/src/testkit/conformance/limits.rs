@@ -18,6 +18,7 @@ pub async fn value_too_large(s: &Subject) {
     let too_big = Bytes::from(vec![b'a'; limit + 1]);
 
     cache.set("small_value", "a").await.unwrap();
+    let errors_before = cache.metrics().errors;
     assert_err!(
         cache.set_raw("small_value", too_big.clone()).await,
         CacheError::ValueTooLarge { key, size, limit: reported, .. }
@@ -28,6 +29,7 @@ pub async fn value_too_large(s: &Subject) {
         Some("a"),
         "a refused value must not delete the old one"
     );
+    assert_eq!(cache.metrics().errors, errors_before + 1, "a refused set is one error");
     // Typed values are measured once encoded.
     let big_string = "a".repeat(limit);
     assert_err!(
@@ -47,6 +49,11 @@ pub async fn value_too_large(s: &Subject) {
         .await
         .unwrap();
     assert_eq!(failed, ["too_big"]);
+    assert_eq!(
+        cache.metrics().errors,
+        errors_before + 3,
+        "a key set_many reports as failed is not an error (after the set and add refused above)"
+    );
     assert_eq!(cache.get_raw("fits").await.unwrap(), Some(Bytes::from_static(b"ok")));
     assert!(!cache.has_key("too_big").await.unwrap());
 

@@ -53,3 +53,21 @@ pub async fn metrics_count_operations(s: &Subject) {
     assert_eq!(since(before, cache.metrics()), expected);
     assert_eq!(other_alias.metrics(), other_before, "another alias' counters moved");
 }
+
+/// Design §3.2: `errors` counts calls that returned an error, once each, when they are awaited —
+/// a call built and dropped unawaited counts nothing.
+pub async fn metrics_count_each_failed_call_once(s: &Subject) {
+    let cache = s.cache();
+    // JSON can't encode a map whose keys aren't strings.
+    let unencodable: std::collections::HashMap<(i64, i64), i64> = [((1, 2), 3)].into();
+    let before = cache.metrics().errors;
+    drop(cache.set("m_unencodable", &unencodable));
+    drop(cache.set_many([("m_unencodable", &unencodable)]));
+    assert_eq!(cache.metrics().errors, before, "calls never awaited count nothing");
+    cache.set("m_unencodable", &unencodable).await.unwrap_err();
+    cache
+        .set_many([("m_x", &unencodable), ("m_y", &unencodable)])
+        .await
+        .unwrap_err();
+    assert_eq!(cache.metrics().errors, before + 2, "one error per failed call");
+}
