@@ -12,7 +12,7 @@ use crate::error::{KeyProblem, KeyRule};
 pub const MAX_KEY_LENGTH: usize = 250;
 
 /// A made key held on the stack: room for the longest key memcached accepts, in bytes, and more.
-pub type InlineKey = arrayvec::ArrayString<320>;
+pub(crate) type InlineKey = arrayvec::ArrayString<320>;
 
 /// The signature of a custom key function: `(key, key_prefix, version) -> made key`.
 pub type KeyFn = dyn Fn(&str, &str, i64) -> String + Send + Sync;
@@ -81,7 +81,7 @@ impl fmt::Debug for KeyFunction {
 
 /// Whether `made_key` breaks none of memcached's rules: the check every operation pays.
 #[inline]
-pub fn key_is_valid(made_key: &str, max_length: usize) -> bool {
+pub(crate) fn key_is_valid(made_key: &str, max_length: usize) -> bool {
     !is_too_long(made_key, max_length) && !has_forbidden_byte(made_key.as_bytes())
 }
 

@@ -221,19 +221,7 @@ fn normalize_caches(caches: Value) -> Result<BTreeMap<String, Entry>> {
 /// Lower-cases the keys of an entry and of its options, refusing two spellings of one key.
 fn normalize_entry(alias: &str, fields: Map<String, Value>) -> Result<Entry> {
     let mut entry = Entry::new();
-    for (lower, mut spellings) in group_by_lower_case(fields) {
-        if spellings.len() > 1 {
-            let written: Vec<String> = spellings.into_iter().map(|(written, _)| written).collect();
-            return Err(CacheError::config(
-                Some(alias),
-                lower,
-                format!(
-                    "given more than once, as {}; keys are case-insensitive, so keep one",
-                    join_ticked(&written)
-                ),
-            ));
-        }
-        let (written, mut value) = spellings.remove(0);
+    for (lower, (written, mut value)) in by_lower_case(alias, fields, |lower| lower.to_owned(), "keys")? {
         if lower == "options" {
             value = normalize_options(alias, value)?;
         }
@@ -254,34 +242,43 @@ pub(super) fn normalize_options(alias: &str, options: Value) -> Result<Value> {
     let Value::Object(table) = options else {
         return Ok(options);
     };
-    let mut normalized = Map::new();
-    for (lower, mut spellings) in group_by_lower_case(table) {
-        if spellings.len() > 1 {
-            let written: Vec<String> = spellings.into_iter().map(|(written, _)| written).collect();
-            return Err(CacheError::config(
-                Some(alias),
-                format!("options.{lower}"),
-                format!(
-                    "given more than once, as {}; option names are case-insensitive, so keep one",
-                    join_ticked(&written)
-                ),
-            ));
-        }
-        normalized.insert(lower, spellings.remove(0).1);
-    }
-    Ok(Value::Object(normalized))
+    let names = by_lower_case(alias, table, |lower| format!("options.{lower}"), "option names")?;
+    Ok(Value::Object(
+        names.into_iter().map(|(lower, (_, value))| (lower, value)).collect(),
+    ))
 }
 
-/// The entries of a table grouped by lower-cased key, spellings sorted so messages are stable.
-fn group_by_lower_case(table: Map<String, Value>) -> BTreeMap<String, Vec<(String, Value)>> {
+/// The entries of a table by lower-cased key, each with its key as written; two spellings of one
+/// key are an error naming the field (`field(lower)`) and what is case-insensitive (`what`).
+fn by_lower_case(
+    alias: &str,
+    table: Map<String, Value>,
+    field: impl Fn(&str) -> String,
+    what: &str,
+) -> Result<BTreeMap<String, (String, Value)>> {
     let mut groups: BTreeMap<String, Vec<(String, Value)>> = BTreeMap::new();
     for (key, value) in table {
         groups.entry(key.to_lowercase()).or_default().push((key, value));
     }
-    for spellings in groups.values_mut() {
-        spellings.sort_by(|a, b| a.0.cmp(&b.0));
-    }
     groups
+        .into_iter()
+        .map(|(lower, mut spellings)| {
+            if spellings.len() > 1 {
+                // Sorted, so messages are stable.
+                let mut written: Vec<String> = spellings.into_iter().map(|(written, _)| written).collect();
+                written.sort();
+                return Err(CacheError::config(
+                    Some(alias),
+                    field(&lower),
+                    format!(
+                        "given more than once, as {}; {what} are case-insensitive, so keep one",
+                        join_ticked(&written)
+                    ),
+                ));
+            }
+            Ok((lower, spellings.remove(0)))
+        })
+        .collect()
 }
 
 /// Turns one normalized entry into an [`AliasConfig`], refusing unknown keys and wrong types.
@@ -463,16 +460,16 @@ fn codec(alias: &str, field: Field) -> Result<Codec> {
     Err(error(alias, &field, "codec", message))
 }
 
+/// The options table, its names already lower-cased (by `normalize_entry` for a file, by the
+/// environment overrides for a variable).
 fn options(alias: &str, field: Field) -> Result<Options> {
-    // Environment variables can replace the whole table, so it is normalized again here.
-    let value = normalize_options(alias, field.value.clone())?;
-    match value {
+    match field.value {
         Value::Object(values) => Ok(Options::from_map(values)),
-        other => Err(error(
+        ref other => Err(error(
             alias,
             &field,
             "options",
-            format!("expected a table of backend options, found {}", describe(&other)),
+            format!("expected a table of backend options, found {}", describe(other)),
         )),
     }
 }
