@@ -1,6 +1,7 @@
 //! The alias' `options`: Django's `MAX_ENTRIES` and `CULL_FREQUENCY`.
 
-use cache_core::{CacheError, Options, Result};
+use cache_core::option_values::whole_number;
+use cache_core::{Options, Result};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -66,19 +67,7 @@ struct RawOptions {
 
 /// A non-negative whole number, or `default` when absent or null.
 fn count(alias: &str, name: &str, value: Option<Value>, default: u64) -> Result<u64> {
-    let invalid = |shown: &dyn std::fmt::Display| {
-        CacheError::config(
-            Some(alias),
-            format!("options.{name}"),
-            format!("expected a whole number, 0 or more; got {shown}"),
-        )
-    };
-    match value {
-        None | Some(Value::Null) => Ok(default),
-        Some(Value::Number(number)) => number.as_u64().ok_or_else(|| invalid(&number)),
-        Some(Value::String(text)) => text.trim().parse::<u64>().map_err(|_| invalid(&Value::String(text))),
-        Some(other) => Err(invalid(&other)),
-    }
+    Ok(whole_number(alias, name, value, 0..=u64::MAX, "a whole number, 0 or more")?.unwrap_or(default))
 }
 
 #[cfg(test)]

@@ -152,11 +152,9 @@ impl MemcachedBackend {
 
     /// Indexes into `keys`, grouped by server; servers with no key get an empty group.
     fn by_server<'k>(&self, keys: impl Iterator<Item = &'k str>) -> Vec<Vec<usize>> {
-        let servers = self.inner.servers.len();
-        let mut groups = vec![Vec::new(); servers];
+        let mut groups = vec![Vec::new(); self.inner.servers.len()];
         for (index, key) in keys.enumerate() {
-            let server = if servers == 1 { 0 } else { self.inner.ring.pick(key) };
-            groups[server].push(index);
+            groups[self.inner.ring.pick(key)].push(index);
         }
         groups
     }
@@ -434,10 +432,6 @@ impl CacheBackend for MemcachedBackend {
             }
         }
         Ok(())
-    }
-
-    async fn has_key(&self, key: &str) -> Result<bool> {
-        Ok(self.get(key).await?.is_some())
     }
 
     /// `flush_all` on every server, concurrently: everything on them goes, whoever stored it

@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
-use cache_core::option_values::{MAX_TIMEOUT, flag, invalid, seconds};
-use cache_core::{CacheError, Options, Result};
+use cache_core::option_values::{MAX_TIMEOUT, flag, invalid, seconds, whole_number};
+use cache_core::{Options, Result};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -68,18 +68,14 @@ impl MemcachedOptions {
     pub fn from_options(alias: &str, options: &Options) -> Result<MemcachedOptions> {
         let raw: RawOptions = options.parse(alias)?;
         let defaults = MemcachedOptions::default();
-        let options = MemcachedOptions {
+        Ok(MemcachedOptions {
             connect_timeout: seconds(alias, "connect_timeout", raw.connect_timeout)?
                 .unwrap_or(defaults.connect_timeout),
             timeout: seconds(alias, "timeout", raw.timeout)?.unwrap_or(defaults.timeout),
             item_size_max: item_size(alias, raw.item_size_max)?.unwrap_or(defaults.item_size_max),
             pool_size: pool_size(alias, raw.pool_size)?.unwrap_or(defaults.pool_size),
             no_delay: flag(alias, "no_delay", raw.no_delay)?.unwrap_or(defaults.no_delay),
-        };
-        options
-            .check()
-            .map_err(|(field, message)| CacheError::config(Some(alias), field, message))?;
-        Ok(options)
+        })
     }
 
     /// The rules [`MemcachedOptions::from_options`] enforces, for options built in code: the
@@ -167,21 +163,10 @@ fn parse_size(text: &str) -> Option<u64> {
 }
 
 fn pool_size(alias: &str, value: Option<Value>) -> Result<Option<usize>> {
-    let size = match &value {
-        None | Some(Value::Null) => return Ok(None),
-        Some(Value::Number(number)) => number.as_u64(),
-        Some(Value::String(text)) => text.trim().parse::<u64>().ok(),
-        Some(_) => None,
-    };
-    match size.and_then(|size| usize::try_from(size).ok()) {
-        Some(size) if (1..=MAX_POOL_SIZE).contains(&size) => Ok(Some(size)),
-        _ => Err(invalid(
-            alias,
-            "pool_size",
-            "a whole number from 1 to 64",
-            value.as_ref().unwrap_or(&Value::Null),
-        )),
-    }
+    let range = 1..=MAX_POOL_SIZE as u64;
+    let size = whole_number(alias, "pool_size", value, range, "a whole number from 1 to 64")?;
+    // Within 1..=64, so it fits.
+    Ok(size.map(|size| size as usize))
 }
 
 #[cfg(test)]

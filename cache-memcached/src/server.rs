@@ -62,7 +62,7 @@ impl Server {
     pub fn new(address: ServerAddress, options: &MemcachedOptions) -> Server {
         Server {
             address,
-            slots: (0..options.pool_size.max(1)).map(|_| Slot::default()).collect(),
+            slots: (0..options.pool_size).map(|_| Slot::default()).collect(),
             next: AtomicUsize::new(0),
             connect_timeout: options.connect_timeout,
             timeout: options.timeout,

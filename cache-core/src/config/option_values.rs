@@ -41,6 +41,27 @@ pub fn seconds(alias: &str, name: &str, value: Option<Value>) -> Result<Option<D
     }
 }
 
+/// A whole number within `range`, written as a number or a string of digits (`expected` says
+/// which, for the error). `None` when absent or null.
+pub fn whole_number(
+    alias: &str,
+    name: &str,
+    value: Option<Value>,
+    range: std::ops::RangeInclusive<u64>,
+    expected: &str,
+) -> Result<Option<u64>> {
+    let number = match &value {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::Number(number)) => number.as_u64(),
+        Some(Value::String(text)) => text.trim().parse::<u64>().ok(),
+        Some(_) => None,
+    };
+    match number {
+        Some(number) if range.contains(&number) => Ok(Some(number)),
+        _ => Err(invalid(alias, name, expected, value.as_ref().unwrap_or(&Value::Null))),
+    }
+}
+
 /// A switch: `true` or `false` (or those words in a string, as environment overrides give them).
 /// `None` when absent or null.
 pub fn flag(alias: &str, name: &str, value: Option<Value>) -> Result<Option<bool>> {
