@@ -99,7 +99,8 @@ pub fn media_url(class_id: &str, kind: MediaKind, hash: Option<&str>) -> String 
 /// One JS or CSS item of a page, deduplicated by URL.
 struct Item {
     url: String,
-    /// Inline form: content, and whether it is a class' JS (wrapped in a function).
+    /// Inline form: content (empty when the strategy doesn't inline), and whether it is a class'
+    /// JS (wrapped in a function).
     content: String,
     wrap: bool,
 }
@@ -112,7 +113,8 @@ struct Media {
     calls: Vec<serde_json::Value>,
 }
 
-fn collect(output: &RenderOutput, registry: &Registry) -> Media {
+/// The page's media; with `inline`, the content of each item too.
+fn collect(output: &RenderOutput, registry: &Registry, inline: bool) -> Media {
     let mut media = Media {
         css: Vec::new(),
         js: Vec::new(),
@@ -122,7 +124,7 @@ fn collect(output: &RenderOutput, registry: &Registry) -> Media {
         if !items.iter().any(|item| item.url == url) {
             items.push(Item {
                 url,
-                content: content(),
+                content: if inline { content() } else { String::new() },
                 wrap,
             });
         }
@@ -332,17 +334,22 @@ pub(crate) fn apply(output: &RenderOutput, registry: &Registry, strategy: Strate
     if strategy == Strategy::Ignore {
         return Ok(output.html.clone());
     }
-    let media = collect(output, registry);
-    let css = inline_css(&media.css);
+    // A fragment's page fetches its media by URL: nothing to inline.
+    let inline = strategy != Strategy::Fragment;
+    let media = collect(output, registry, inline);
+    let css = if inline { inline_css(&media.css) } else { String::new() };
     let mut js = String::new();
     // The client script only matters to a page with component JS to call.
     if strategy == Strategy::Document && !media.calls.is_empty() {
         js.push_str(&format!(r#"<script src="{MANAGER_URL}" data-djc-manager></script>"#));
         js.push_str(&exec_script(true, &media));
     }
-    js.push_str(&inline_js(&media.js));
-    let inline = matches!(strategy, Strategy::Document | Strategy::Simple);
-    let (html, css_found, js_found) = if inline {
+    if inline {
+        js.push_str(&inline_js(&media.js));
+    }
+    // Document and Simple put the media at placeholders in the HTML; the others around it.
+    let at_placeholders = matches!(strategy, Strategy::Document | Strategy::Simple);
+    let (html, css_found, js_found) = if at_placeholders {
         rewrite(output, &css, &js)?
     } else {
         rewrite(output, "", "")?

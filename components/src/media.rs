@@ -225,10 +225,11 @@ impl MediaStore {
         Ok(())
     }
 
-    /// Writes the entry of `variables` unless it is there (equal hashes are equal data).
+    /// Writes the entry of `variables`, overwriting it so that its lifetime starts again: a page
+    /// that refers to it must find it when its fetch comes.
     pub(crate) async fn store_variables(&self, variables: &Variables) -> Result<(), cache_core::CacheError> {
         let key = media_key(&variables.class_id, variables.kind, Some(&variables.hash));
-        self.cache.add_raw(&key, variables_content(variables)).await?;
+        self.cache.set_raw(&key, variables_content(variables)).await?;
         Ok(())
     }
 

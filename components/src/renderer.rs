@@ -169,15 +169,16 @@ impl Renderer {
     /// `data-djc-id-<instance id>` (and `data-djc-css-<hash>`, with CSS variables) on the root
     /// elements of every component instance.
     ///
-    /// Before that, the media the result refers to is made available to the media endpoint: the
-    /// class JS/CSS of its components (written once per renderer; the endpoint rebuilds entries a
-    /// cache lost) and its JS/CSS variables (written when absent, on every call, cache hits
-    /// included). A media store that fails costs a warning, not the page.
+    /// `Strategy::Fragment` is the one whose page fetches its JS/CSS from the media endpoint, so
+    /// before it the media the result refers to is made available there: the class JS/CSS of its
+    /// components (written once per renderer; the endpoint rebuilds entries a cache lost) and its
+    /// JS/CSS variables (written on every call, cache hits included, so their lifetime starts
+    /// again). The other strategies inline everything and write nothing. A media store that fails
+    /// costs a warning, not the page.
     pub async fn with_dependencies(&self, output: &RenderOutput, strategy: Strategy) -> Result<String, ComponentError> {
-        if strategy == Strategy::Ignore {
-            return Ok(output.html.clone());
+        if strategy == Strategy::Fragment {
+            self.store_media_of(output).await;
         }
-        self.store_media_of(output).await;
         deps::apply(output, &self.inner.registry, strategy)
     }
 

@@ -181,6 +181,35 @@ async fn document_inlines_css_in_head_and_js_before_body_end() {
     );
 }
 
+/// The strategies that inline JS/CSS leave the media store alone: nothing will fetch from it.
+#[tokio::test]
+async fn inlining_strategies_write_nothing_to_the_media_store() {
+    let renderer = renderer();
+    let out = renderer
+        .render::<Btn>(BtnProps {
+            label: "C".into(),
+            color: "red".into(),
+        })
+        .await
+        .unwrap();
+    for strategy in [
+        Strategy::Document,
+        Strategy::Simple,
+        Strategy::Prepend,
+        Strategy::Append,
+    ] {
+        renderer.with_dependencies(&out, strategy).await.unwrap();
+    }
+    let cls = components::class_id::<Btn>();
+    let red = var_hash(&out, MediaKind::Css, r#"{"color":"red"}"#);
+    for key in [
+        media_key(&cls, MediaKind::Css, None),
+        media_key(&cls, MediaKind::Css, Some(&red)),
+    ] {
+        assert!(renderer.media_cache().get_raw(&key).await.unwrap().is_none(), "{key}");
+    }
+}
+
 #[tokio::test]
 async fn fragment_lists_urls_to_fetch_and_inlines_nothing() {
     let renderer = renderer();
