@@ -25,7 +25,8 @@ pub(crate) struct PendingCall {
     pub(crate) slots: Vec<(String, String)>,
     /// Where in the component tree the call was made.
     pub(crate) lineage: Lineage,
-    /// The call's full identity (slots always included), for the keys of parents that put it in a slot.
+    /// The call's digest with its slots, once computed: the keys of parents that put it in a slot
+    /// include it, and so does its own key when it caches with its slots.
     identity: OnceLock<Digest>,
 }
 
@@ -174,7 +175,13 @@ impl Page {
 
     /// The digest of `call`: class, code fingerprint, props after defaults, and the slots when
     /// `with_slots`.
+    ///
+    /// With slots it is the call's identity, computed once: a parent that caches with its slots
+    /// has already asked for it when the call is resolved.
     pub(crate) fn digest(&self, call: &PendingCall, with_slots: bool) -> Result<Digest, ComponentError> {
+        if with_slots && let Some(identity) = call.identity.get() {
+            return Ok(*identity);
+        }
         let entry = &self.renderer.registry.entries[call.entry];
         let mut props = Vec::with_capacity(64);
         entry
@@ -196,9 +203,9 @@ impl Page {
                 self.canonical_slot(content, &mut canonical)?;
                 input.field(&canonical);
             }
-        } else {
-            input.tag(0);
+            return Ok(*call.identity.get_or_init(|| input.finish()));
         }
+        input.tag(0);
         Ok(input.finish())
     }
 
@@ -212,7 +219,7 @@ impl Page {
                 Token::Call(n) => match self.call(n) {
                     Some(child) => {
                         out.extend_from_slice(b"\0c");
-                        out.extend_from_slice(&self.identity(&child)?);
+                        out.extend_from_slice(&self.digest(&child, true)?);
                     }
                     None => out.extend_from_slice("\u{FFFD}".as_bytes()),
                 },
@@ -220,14 +227,6 @@ impl Page {
             }
         }
         Ok(())
-    }
-
-    fn identity(&self, call: &PendingCall) -> Result<Digest, ComponentError> {
-        if let Some(identity) = call.identity.get() {
-            return Ok(*identity);
-        }
-        let identity = self.digest(call, true)?;
-        Ok(*call.identity.get_or_init(|| identity))
     }
 
     /// Stamps fresh ids into the top-level fragment: the page as the caller gets it.

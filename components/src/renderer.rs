@@ -52,8 +52,8 @@ pub(crate) struct RendererInner {
 /// The output cache of one component, resolved against the configuration.
 pub(crate) struct StoredOutput {
     pub(crate) cache: Cache,
+    /// The lifetime of what is stored (`settings.ttl`, which stores).
     pub(crate) timeout: Timeout,
-    pub(crate) include_slots: bool,
     pub(crate) settings: OutputCache,
 }
 
@@ -80,19 +80,19 @@ impl Renderer {
             if let Some(problem) = settings.ttl.problem() {
                 return Err(ComponentError::definition(entry.name, problem));
             }
-            let output = match settings.ttl.timeout().filter(|_| settings.stores()) {
-                None => None,
-                Some(timeout) => {
+            // `stores()` rules out `Ttl::DontStore`, the one without a timeout.
+            let output = match settings.ttl.timeout() {
+                Some(timeout) if settings.stores() => {
                     let cache = caches.get(&settings.cache).map_err(|error| {
                         ComponentError::definition(entry.name, format!("its output cache alias: {error}"))
                     })?;
                     Some(StoredOutput {
                         cache,
                         timeout,
-                        include_slots: settings.include_slots,
                         settings,
                     })
                 }
+                _ => None,
             };
             outputs.push(output);
         }
@@ -161,7 +161,7 @@ impl Renderer {
         };
         let page = Page::new(Arc::clone(&self.inner));
         let call = PendingCall::new(index, Arc::new(props), slots.into_sorted(), Lineage::default());
-        let digest = page.digest(&call, output.include_slots)?;
+        let digest = page.digest(&call, output.settings.include_slots)?;
         Ok(Some(output_key(&self.inner.registry.entries[index].class_id, &digest)))
     }
 

@@ -41,7 +41,7 @@ pub(crate) fn resolve(
 /// A call whose output is cached.
 async fn cached(page: &Arc<Page>, call: &PendingCall, output: &StoredOutput) -> Result<Arc<Fragment>, ComponentError> {
     let entry = &page.renderer.registry.entries[call.entry];
-    let digest = page.digest(call, output.include_slots)?;
+    let digest = page.digest(call, output.settings.include_slots)?;
     if call.lineage.is_inside(&digest) {
         return Err(ComponentError::Recursive {
             component: entry.name.to_owned(),
