@@ -10,6 +10,7 @@ use cache_core::Bytes;
 use crate::deps::{MANAGER_URL, MEDIA_PATH};
 use crate::media::{class_content, media_key};
 use crate::output::MediaKind;
+use crate::registry::Entry;
 use crate::renderer::Renderer;
 
 /// How long a URL that changes with its content may be cached: a year, never revalidated.
@@ -149,24 +150,43 @@ async fn lookup(renderer: &Renderer, name: &MediaName<'_>) -> Lookup {
     let media = renderer.media();
     let key = media_key(&entry.class_id, name.kind, name.hash);
     let stored = media.get(&key).await;
-    match (stored, name.hash) {
-        (Ok(Some(content)), _) => Lookup::Found(content),
-        (Ok(None), Some(_)) => Lookup::NotFound,
-        (Err(error), Some(_)) => {
-            tracing::warn!(alias = media.cache.alias(), key, %error, "components: the media store failed");
+    let Some(hash) = name.hash else {
+        return class_media(renderer, entry, name.kind, &key, stored).await;
+    };
+    match stored {
+        Ok(Some(content)) => Lookup::Found(content),
+        Ok(None) => Lookup::NotFound,
+        Err(error) => {
+            tracing::warn!(alias = media.cache.alias(), key, hash, %error, "components: the media store failed");
             Lookup::Unavailable
         }
-        (stored, None) => {
-            // A class entry the cache lost (evicted, expired, a new cache): rebuilt from the registry.
-            let content = Bytes::from(class_content(entry, name.kind).unwrap_or_default());
-            if let Err(error) = stored {
-                tracing::warn!(alias = media.cache.alias(), key, %error, "components: the media store failed; serving from the registry");
-            } else if let Err(error) = media.cache.set_raw(&key, content.clone()).await {
+    }
+}
+
+/// A class' JS or CSS: this build's, from the registry. What the store holds is only trusted to
+/// match: an entry the cache lost (evicted, expired, a new cache), or one an older build wrote
+/// there (class ids name the type, not its code), is replaced.
+async fn class_media(
+    renderer: &Renderer,
+    entry: &Entry,
+    kind: MediaKind,
+    key: &str,
+    stored: Result<Option<Bytes>, cache_core::CacheError>,
+) -> Lookup {
+    let media = renderer.media();
+    let content = Bytes::from(class_content(entry, kind).unwrap_or_default());
+    match stored {
+        Ok(Some(stored)) if stored == content => {}
+        Ok(_) => {
+            if let Err(error) = media.cache.set_raw(key, content.clone()).await {
                 tracing::warn!(alias = media.cache.alias(), key, %error, "components: can't store class media");
             }
-            Lookup::Found(content)
+        }
+        Err(error) => {
+            tracing::warn!(alias = media.cache.alias(), key, %error, "components: the media store failed; serving from the registry");
         }
     }
+    Lookup::Found(content)
 }
 
 fn respond(method: &Method, headers: &HeaderMap, kind: MediaKind, immutable: bool, content: Bytes) -> Response<Body> {

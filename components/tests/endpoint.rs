@@ -218,6 +218,27 @@ async fn a_class_entry_missing_from_the_cache_is_rebuilt_from_the_registry() {
     assert!(renderer.media_cache().get_raw(&key).await.unwrap().is_some());
 }
 
+/// Class ids name a type, not its code: a class entry an older build left in a shared media cache
+/// is not served; this build's content is, and replaces it.
+#[tokio::test]
+async fn a_class_entry_an_older_build_stored_is_replaced() {
+    let renderer = Renderer::new(registry(), components::embedded_caches(), Default::default()).unwrap();
+    let cls = components::class_id::<Btn>();
+    let key = media_key(&cls, MediaKind::Css, None);
+    renderer
+        .media_cache()
+        .set_raw(&key, Bytes::from_static(b".b { color: black; } /* last week's */"))
+        .await
+        .unwrap();
+    let response = request(&renderer, Method::GET, &media_url(&cls, MediaKind::Css, None), &[]).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(body(response).await, ".b { color: var(--color); }");
+    assert_eq!(
+        renderer.media_cache().get_raw(&key).await.unwrap().as_deref(),
+        Some(&b".b { color: var(--color); }"[..])
+    );
+}
+
 /// A store recording every key read, holding a secret outside the media namespace.
 #[derive(Debug, Default)]
 struct Recording {
