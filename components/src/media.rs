@@ -13,11 +13,10 @@
 //! they are missing (the endpoint writes them back), so a cache that evicts them or a new replica
 //! never breaks a page; variable entries are written (if absent) by every render that uses them.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-
-use cache_core::{Backends, Bytes, Cache, Caches, CachesConfig, ConfigFormat};
+use cache_core::{Bytes, Cache, Caches};
 
 use crate::canonical;
+use crate::embedded::private_locmem;
 use crate::error::ComponentError;
 use crate::output::{MediaKind, Variables};
 use crate::registry::Entry;
@@ -251,22 +250,8 @@ pub(crate) fn class_content(entry: &Entry, kind: MediaKind) -> Option<String> {
 /// An unbounded, never-expiring locmem store of its own (django-components' default media cache:
 /// evicting a class' JS would break pages already open).
 pub fn embedded_media_cache() -> Cache {
-    static NEXT: AtomicU64 = AtomicU64::new(0);
-    let location = format!("components-media-{}", NEXT.fetch_add(1, Ordering::Relaxed));
-    let config = CachesConfig::from_str_with_env(
-        &format!(
-            "[caches.default]\nbackend = \"locmem\"\nlocation = \"{location}\"\ntimeout = \"never\"\n\
-             options = {{ max_entries = {} }}\n",
-            i64::MAX
-        ),
-        ConfigFormat::Toml,
-        Vec::<(String, String)>::new(),
-    )
-    .expect("the embedded media configuration is valid");
-    let mut backends = Backends::new();
-    backends.register(cache_locmem::registration());
-    let caches = Caches::build(&config, &backends).expect("a locmem alias always builds");
-    caches.get("default").expect("the alias was just configured")
+    let settings = format!("timeout = \"never\"\noptions = {{ max_entries = {} }}\n", i64::MAX);
+    private_locmem(&settings).default_cache()
 }
 
 #[cfg(test)]
