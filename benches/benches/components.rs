@@ -15,12 +15,12 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
+use cache_benches::now;
 use cache_core::{Backends, Caches, CachesConfig, ConfigFormat};
 use components::{
     BoxError, Component, ComponentsConfig, Data, MediaKind, NoProps, OutputCache, Registry, Renderer, Strategy, View,
 };
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
-use futures::FutureExt;
 use serde::{Deserialize, Serialize};
 use tower::ServiceExt;
 
@@ -167,14 +167,6 @@ fn renderer(cached: bool) -> Renderer {
         ..ComponentsConfig::default()
     };
     Renderer::new(registry, caches, section).unwrap()
-}
-
-/// On locmem every step completes on its first poll; a benchmark loop needs no runtime.
-fn now<F: std::future::IntoFuture>(future: F) -> F::Output {
-    future
-        .into_future()
-        .now_or_never()
-        .expect("locmem renders complete at once")
 }
 
 /// Miss, hit and caching off for one component and its props.

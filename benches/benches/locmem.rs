@@ -9,10 +9,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use cache_benches::now;
 use cache_core::{Cache, CacheOptions, Clock};
 use cache_locmem::{LocMemBackend, LocMemOptions};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use futures::FutureExt;
 use parking_lot::Mutex;
 
 /// Keys in the working set; every cache is sized to hold them all, so gets of them hit.
@@ -35,12 +35,6 @@ fn facade() -> Cache {
     };
     let backend = LocMemBackend::new(options, Clock::system());
     Cache::new("bench", Arc::new(backend), CacheOptions::default())
-}
-
-/// The façade's futures complete on their first poll for locmem; awaiting them in a benchmark
-/// loop needs no runtime.
-fn now<F: std::future::IntoFuture>(future: F) -> F::Output {
-    future.into_future().now_or_never().expect("locmem completes at once")
 }
 
 type RawLru = Mutex<lru::LruCache<String, Bytes>>;

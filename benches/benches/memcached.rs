@@ -16,6 +16,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use async_memcached::AsciiProtocol;
+use cache_benches::median;
 use cache_core::testkit::servers::MemcachedServer;
 use cache_core::{Cache, CacheBackend, CacheOptions, Timeout};
 use cache_memcached::{MemcachedBackend, MemcachedOptions, ServerAddress};
@@ -251,11 +252,6 @@ async fn memcaslap(tool: &str, contenders: &Contenders, threads: usize, measure:
         return None;
     }
     Some((after - before) as f64 / elapsed.as_secs_f64())
-}
-
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
 }
 
 fn get_throughput(runtime: &Runtime, contenders: &Contenders) {

@@ -8,12 +8,13 @@
 //! `redis-benchmark -c 50 -t get`; `get_many(100)` keys/s vs `redis-benchmark -P 16 -t get`
 //! — with the ratios recorded in benches/README.md.
 
-use std::future::IntoFuture;
+use std::future::{Future, IntoFuture};
 use std::hint::black_box;
 use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use cache_benches::median;
 use cache_core::testkit::servers::RedisServer;
 use cache_core::{AliasConfig, Backends, Cache, Caches, CachesConfig, Location};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
@@ -98,75 +99,63 @@ impl Bench {
         }
     }
 
-    /// `total` `get` hits on `cache` from `tasks` tasks; the time they took.
-    fn cache_gets(&self, cache: &Cache, tasks: u64, total: u64) -> Duration {
+    /// Runs `task(0..tasks)` as that many tokio tasks at once; the time until all have ended.
+    fn timed<Fut>(&self, tasks: u64, task: impl Fn(u64) -> Fut) -> Duration
+    where
+        Fut: Future<Output = ()> + Send + 'static,
+    {
         let started = Instant::now();
         self.runtime.block_on(async {
-            let running: Vec<_> = (0..tasks)
-                .map(|task| {
-                    let (cache, keys) = (cache.clone(), self.keys.clone());
-                    tokio::spawn(async move {
-                        for i in share(total, task, tasks) {
-                            let value = cache.get::<String>(&keys[i as usize % KEYS]).await.unwrap();
-                            assert!(black_box(value).is_some());
-                        }
-                    })
-                })
-                .collect();
+            let running: Vec<_> = (0..tasks).map(|n| tokio::spawn(task(n))).collect();
             for task in running {
                 task.await.unwrap();
             }
         });
         started.elapsed()
+    }
+
+    /// `total` `get` hits on `cache` from `tasks` tasks; the time they took.
+    fn cache_gets(&self, cache: &Cache, tasks: u64, total: u64) -> Duration {
+        self.timed(tasks, |task| {
+            let (cache, keys) = (cache.clone(), self.keys.clone());
+            async move {
+                for i in share(total, task, tasks) {
+                    let value = cache.get::<String>(&keys[i as usize % KEYS]).await.unwrap();
+                    assert!(black_box(value).is_some());
+                }
+            }
+        })
     }
 
     /// The same GETs with redis-rs: each task a clone of one multiplexed connection.
     fn raw_gets(&self, tasks: u64, total: u64) -> Duration {
-        let started = Instant::now();
-        self.runtime.block_on(async {
-            let running: Vec<_> = (0..tasks)
-                .map(|task| {
-                    let (mut raw, made) = (self.raw.clone(), self.made.clone());
-                    tokio::spawn(async move {
-                        for i in share(total, task, tasks) {
-                            let value: Option<Vec<u8>> = redis::cmd("GET")
-                                .arg(&made[i as usize % KEYS])
-                                .query_async(&mut raw)
-                                .await
-                                .unwrap();
-                            assert!(black_box(value).is_some());
-                        }
-                    })
-                })
-                .collect();
-            for task in running {
-                task.await.unwrap();
+        self.timed(tasks, |task| {
+            let (mut raw, made) = (self.raw.clone(), self.made.clone());
+            async move {
+                for i in share(total, task, tasks) {
+                    let value: Option<Vec<u8>> = redis::cmd("GET")
+                        .arg(&made[i as usize % KEYS])
+                        .query_async(&mut raw)
+                        .await
+                        .unwrap();
+                    assert!(black_box(value).is_some());
+                }
             }
-        });
-        started.elapsed()
+        })
     }
 
     /// `calls` `get_many(100)` from `tasks` tasks; the time they took.
     fn cache_get_manys(&self, tasks: u64, calls: u64) -> Duration {
-        let started = Instant::now();
-        self.runtime.block_on(async {
-            let running: Vec<_> = (0..tasks)
-                .map(|task| {
-                    let (cache, keys) = (self.cache.clone(), self.keys.clone());
-                    tokio::spawn(async move {
-                        for i in (0..calls).skip(task as usize).step_by(tasks as usize) {
-                            let start = (i as usize * BATCH) % (KEYS - BATCH);
-                            let found = cache.get_many::<_, String>(&keys[start..start + BATCH]).await.unwrap();
-                            assert_eq!(black_box(found).len(), BATCH);
-                        }
-                    })
-                })
-                .collect();
-            for task in running {
-                task.await.unwrap();
+        self.timed(tasks, |task| {
+            let (cache, keys) = (self.cache.clone(), self.keys.clone());
+            async move {
+                for i in share(calls, task, tasks) {
+                    let start = (i as usize * BATCH) % (KEYS - BATCH);
+                    let found = cache.get_many::<_, String>(&keys[start..start + BATCH]).await.unwrap();
+                    assert_eq!(black_box(found).len(), BATCH);
+                }
             }
-        });
-        started.elapsed()
+        })
     }
 
     /// `redis-benchmark -c 50 -t get` (plus `extra`) on the bench's server: requests per second.
@@ -198,11 +187,6 @@ fn serde_json_string(text: &str) -> String {
 
 fn per_second(operations: u64, elapsed: Duration) -> f64 {
     operations as f64 / elapsed.as_secs_f64()
-}
-
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
 }
 
 /// The comparison table: each contender in turn, `ROUNDS` times, medians and ratios.
