@@ -85,9 +85,10 @@ pub(crate) fn key_is_valid(made_key: &str, max_length: usize) -> bool {
     !is_too_long(made_key, max_length) && !has_forbidden_byte(made_key.as_bytes())
 }
 
-/// Whether any byte is forbidden, eight bytes at a time: a key is scanned on every operation.
+/// Whether any byte is one memcached forbids in a key (0x00–0x20, 0x7F), eight bytes at a time: a
+/// key is scanned on every operation.
 #[inline]
-pub(crate) fn has_forbidden_byte(bytes: &[u8]) -> bool {
+pub fn has_forbidden_byte(bytes: &[u8]) -> bool {
     const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
     const HIGH_BITS: u64 = u64::from_ne_bytes([0x80; 8]);
     let mut words = bytes.chunks_exact(8);

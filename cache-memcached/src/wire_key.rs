@@ -5,6 +5,7 @@
 //! can be called without the façade, so every key is checked again here. A key that passes can't
 //! end a command line early or add a token to it: no protocol injection.
 
+use cache_core::key::has_forbidden_byte;
 use cache_core::{CacheError, KeyProblem, KeyRule, Result};
 
 /// memcached's key length limit, in bytes.
@@ -29,7 +30,7 @@ pub fn check(key: &str) -> Result<()> {
             rule: KeyRule::TooManyBytes { limit: MAX_KEY_BYTES },
         }));
     }
-    if key.bytes().any(|byte| byte <= b' ' || byte == 0x7f) {
+    if has_forbidden_byte(key.as_bytes()) {
         return Err(CacheError::InvalidKey(KeyProblem {
             key: key.to_owned(),
             rule: KeyRule::ForbiddenCharacter,
