@@ -3,16 +3,13 @@
 use std::ffi::OsString;
 use std::fmt;
 use std::io;
-use std::net::{Ipv4Addr, SocketAddr, TcpListener};
+use std::net::SocketAddr;
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
-
 use super::probe::Probe;
-use super::process::ServerProcess;
+use super::process::{ServerProcess, free_port};
 use super::redis::base_args;
 
 /// How long the masters may take to agree that the cluster is up once the slots are assigned.
@@ -106,8 +103,8 @@ impl RedisCluster {
         let deadline = Instant::now() + CLUSTER_READY_TIMEOUT;
         for address in self.addresses() {
             loop {
-                let info = cluster_info(address).await.unwrap_or_default();
-                if info.contains("cluster_state:ok") {
+                let info = Probe::RedisClusterOk.reply(address).await.unwrap_or_default();
+                if Probe::RedisClusterOk.accepts(&info) {
                     break;
                 }
                 if Instant::now() >= deadline {
@@ -115,7 +112,8 @@ impl RedisCluster {
                         io::ErrorKind::TimedOut,
                         format!(
                             "the cluster node {address} did not report cluster_state:ok within \
-                             {CLUSTER_READY_TIMEOUT:?}; CLUSTER INFO says:\n{info}"
+                             {CLUSTER_READY_TIMEOUT:?}; CLUSTER INFO says:\n{}",
+                            String::from_utf8_lossy(&info)
                         ),
                     ));
                 }
@@ -130,10 +128,7 @@ impl RedisCluster {
 /// directory), plus cluster mode with the cluster bus on a free port of its own: Redis' default,
 /// the client port + 10000, may be taken or past 65535.
 fn node_args(port: u16, dir: &Path) -> Vec<OsString> {
-    let bus_port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-        .and_then(|listener| listener.local_addr())
-        .map(|address| address.port())
-        .unwrap_or_else(|_| port.wrapping_add(10_000));
+    let bus_port = free_port().unwrap_or_else(|_| port.wrapping_add(10_000));
     let cluster = [
         "--cluster-enabled",
         "yes",
@@ -146,47 +141,6 @@ fn node_args(port: u16, dir: &Path) -> Vec<OsString> {
     ]
     .map(OsString::from);
     [base_args(port, dir), cluster.to_vec()].concat()
-}
-
-/// `CLUSTER INFO` over a raw connection; its reply is one bulk string, read whole.
-async fn cluster_info(address: SocketAddr) -> io::Result<String> {
-    let exchange = async {
-        let mut stream = TcpStream::connect(address).await?;
-        stream.write_all(b"CLUSTER INFO\r\n").await?;
-        let mut reply = Vec::new();
-        let mut buffer = [0u8; 4096];
-        loop {
-            let read = stream.read(&mut buffer).await?;
-            if read == 0 {
-                break;
-            }
-            reply.extend_from_slice(&buffer[..read]);
-            if bulk_complete(&reply) {
-                break;
-            }
-        }
-        Ok::<_, io::Error>(String::from_utf8_lossy(&reply).into_owned())
-    };
-    tokio::time::timeout(Duration::from_secs(1), exchange)
-        .await
-        .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "CLUSTER INFO timed out"))?
-}
-
-/// Whether `reply` holds a whole reply: an error or status line, or `$<len>\r\n<len bytes>\r\n`.
-fn bulk_complete(reply: &[u8]) -> bool {
-    let Some(line_end) = reply.windows(2).position(|pair| pair == b"\r\n") else {
-        return false;
-    };
-    if reply.first() != Some(&b'$') {
-        return true;
-    }
-    match std::str::from_utf8(&reply[1..line_end])
-        .ok()
-        .and_then(|text| text.parse::<usize>().ok())
-    {
-        Some(length) => reply.len() >= line_end + 2 + length + 2,
-        None => true,
-    }
 }
 
 impl fmt::Debug for RedisCluster {

@@ -19,15 +19,22 @@ pub(super) enum Probe {
     RedisReplicaLinked,
     /// memcached answers `version` with `VERSION …`.
     MemcachedVersion,
+    /// A Redis Cluster node reports the cluster up (`CLUSTER INFO`: `cluster_state:ok`).
+    RedisClusterOk,
 }
 
 impl Probe {
     /// Whether the server at `address` is ready; any failure (refused, timeout, odd reply) is "not yet".
     pub(super) async fn is_ready(self, address: SocketAddr) -> bool {
-        match tokio::time::timeout(PROBE_TIMEOUT, exchange(address, self.request())).await {
-            Ok(Ok(reply)) => self.accepts(&reply),
-            _ => false,
-        }
+        self.reply(address).await.is_some_and(|reply| self.accepts(&reply))
+    }
+
+    /// The server's reply to the probe's request, when it gave one in time.
+    pub(super) async fn reply(self, address: SocketAddr) -> Option<Vec<u8>> {
+        tokio::time::timeout(PROBE_TIMEOUT, exchange(address, self.request()))
+            .await
+            .ok()?
+            .ok()
     }
 
     fn request(self) -> &'static [u8] {
@@ -35,17 +42,17 @@ impl Probe {
             Probe::RedisPing => b"PING\r\n",
             Probe::RedisReplicaLinked => b"INFO replication\r\n",
             Probe::MemcachedVersion => b"version\r\n",
+            Probe::RedisClusterOk => b"CLUSTER INFO\r\n",
         }
     }
 
-    fn accepts(self, reply: &[u8]) -> bool {
+    pub(super) fn accepts(self, reply: &[u8]) -> bool {
+        let holds = |text: &[u8]| reply.windows(text.len()).any(|window| window == text);
         match self {
             Probe::RedisPing => reply.starts_with(b"+PONG"),
-            Probe::RedisReplicaLinked => {
-                let linked = b"master_link_status:up";
-                reply.windows(linked.len()).any(|window| window == linked)
-            }
+            Probe::RedisReplicaLinked => holds(b"master_link_status:up"),
             Probe::MemcachedVersion => reply.starts_with(b"VERSION "),
+            Probe::RedisClusterOk => holds(b"cluster_state:ok"),
         }
     }
 }

@@ -134,7 +134,7 @@ enum Failure {
 }
 
 /// A port nothing listens on right now.
-fn free_port() -> io::Result<u16> {
+pub(super) fn free_port() -> io::Result<u16> {
     Ok(TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?.local_addr()?.port())
 }
 
