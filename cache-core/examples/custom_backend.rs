@@ -12,8 +12,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use cache_core::{
-    BackendRegistration, Backends, Bytes, CacheBackend, CacheError, Caches, CachesConfig, Capabilities, Clock, Expiry,
-    Result, Timeout, Timestamp, async_trait,
+    BackendError, BackendRegistration, BackendResult, Backends, Bytes, CacheBackend, CacheError, Caches, CachesConfig,
+    Capabilities, Clock, Expiry, Result, Timeout, Timestamp, async_trait,
 };
 
 /// An entry's value and the instant it stops being readable (`None`: never).
@@ -66,18 +66,18 @@ impl CacheBackend for HashMapBackend {
         Capabilities::lenient()
     }
 
-    async fn get(&self, key: &str) -> Result<Option<Bytes>> {
+    async fn get(&self, key: &str) -> BackendResult<Option<Bytes>> {
         let mut entries = self.entries();
         Ok(self.live(&mut entries, key).map(|(value, _)| value.clone()))
     }
 
-    async fn set(&self, key: &str, value: Bytes, expiry: Expiry) -> Result<()> {
+    async fn set(&self, key: &str, value: Bytes, expiry: Expiry) -> BackendResult<()> {
         let deadline = self.deadline(expiry);
         self.entries().insert(key.to_owned(), (value, deadline));
         Ok(())
     }
 
-    async fn add(&self, key: &str, value: Bytes, expiry: Expiry) -> Result<bool> {
+    async fn add(&self, key: &str, value: Bytes, expiry: Expiry) -> BackendResult<bool> {
         let deadline = self.deadline(expiry);
         let mut entries = self.entries();
         if self.live(&mut entries, key).is_some() {
@@ -87,7 +87,7 @@ impl CacheBackend for HashMapBackend {
         Ok(true)
     }
 
-    async fn touch(&self, key: &str, expiry: Expiry) -> Result<bool> {
+    async fn touch(&self, key: &str, expiry: Expiry) -> BackendResult<bool> {
         let deadline = self.deadline(expiry);
         let mut entries = self.entries();
         Ok(match self.live(&mut entries, key) {
@@ -99,37 +99,30 @@ impl CacheBackend for HashMapBackend {
         })
     }
 
-    async fn delete(&self, key: &str) -> Result<bool> {
+    async fn delete(&self, key: &str) -> BackendResult<bool> {
         let mut entries = self.entries();
         let live = self.live(&mut entries, key).is_some();
         entries.remove(key);
         Ok(live)
     }
 
-    async fn incr(&self, key: &str, delta: i64) -> Result<i64> {
+    async fn incr(&self, key: &str, delta: i64) -> BackendResult<i64> {
         let mut entries = self.entries();
-        let (value, _) = self
-            .live(&mut entries, key)
-            .ok_or_else(|| CacheError::KeyNotFound { key: key.to_owned() })?;
+        let (value, _) = self.live(&mut entries, key).ok_or_else(BackendError::key_not_found)?;
         // The façade stores integers as ASCII decimal; anything else (a float, `true`, a quoted
-        // string) is not an integer. The façade fills in the alias and the caller's key.
+        // string) is not an integer. The façade adds the alias and the caller's key to the error.
         let current: i64 = std::str::from_utf8(value)
             .ok()
             .and_then(|text| text.parse().ok())
-            .ok_or_else(|| CacheError::NotAnInteger {
-                alias: String::new(),
-                key: key.to_owned(),
-            })?;
-        let new = current.checked_add(delta).ok_or_else(|| CacheError::Overflow {
-            alias: String::new(),
-            key: key.to_owned(),
-            delta,
-        })?;
+            .ok_or_else(BackendError::not_an_integer)?;
+        let new = current
+            .checked_add(delta)
+            .ok_or_else(|| BackendError::overflow(delta))?;
         *value = Bytes::from(new.to_string());
         Ok(new)
     }
 
-    async fn clear(&self) -> Result<()> {
+    async fn clear(&self) -> BackendResult<()> {
         self.entries().clear();
         Ok(())
     }

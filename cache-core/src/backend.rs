@@ -6,7 +6,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use bytes::Bytes;
 
-use crate::error::Result;
+use crate::backend_error::BackendResult as Result;
 
 /// When a stored entry stops being readable, already resolved by the façade.
 ///
@@ -83,7 +83,8 @@ impl Default for Capabilities {
 /// A storage engine, addressed with keys the façade has already made and validated.
 ///
 /// Implement the required methods; override the batch methods when the engine has a native form
-/// (MGET, multi-get, pipelines). The conformance suite in `cache_core::testkit` checks an
+/// (MGET, multi-get, pipelines). Failures are [`BackendError`](crate::BackendError)s naming the
+/// server; the façade adds the alias and the caller's key. The conformance suite in `cache_core::testkit` checks an
 /// implementation against Django's semantics.
 #[async_trait]
 pub trait CacheBackend: Send + Sync + fmt::Debug + 'static {
@@ -107,8 +108,9 @@ pub trait CacheBackend: Send + Sync + fmt::Debug + 'static {
 
     /// Atomically adds `delta` to a stored decimal integer, keeping its expiry, and returns the new value.
     ///
-    /// Errors: `KeyNotFound` when the key is missing, `NotAnInteger` when the stored bytes are not a
-    /// decimal integer, `Overflow` when the result leaves the `i64` range.
+    /// Errors: [`ErrorKind::KeyNotFound`](crate::ErrorKind::KeyNotFound) when the key is missing,
+    /// `NotAnInteger` when the stored bytes are not a decimal integer, `Overflow` when the result
+    /// leaves the `i64` range.
     async fn incr(&self, key: &str, delta: i64) -> Result<i64>;
 
     /// One result per key, in order. Default: one `get` per key.

@@ -8,10 +8,12 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::backend::{CacheBackend, Capabilities};
+use crate::backend_error::BackendResult;
 use crate::call::Call;
 use crate::codec::Codec;
 use crate::error::{CacheError, KeyProblem, KeyRule, Result};
 use crate::key::{InlineKey, KeyFunction, has_forbidden_byte, key_is_valid, key_problems};
+use crate::key_argument::IntoKey;
 use crate::metrics::{Counters, Event, Metrics};
 use crate::operations::*;
 use crate::single_flight::SingleFlight;
@@ -121,32 +123,31 @@ impl Cache {
 
     /// The value stored at `key`, decoded, or `None` on a miss. A stored `None`/`null` is a hit:
     /// ask for `Option<T>` to tell it apart.
-    pub fn get<'a, T: DeserializeOwned + Send + 'static>(&'a self, key: &'a str) -> Call<'a, Get<'a, Typed<T>>> {
-        Call::new(self, Get::new(key))
+    pub fn get<'a, T: DeserializeOwned + Send + 'static>(
+        &'a self,
+        key: impl IntoKey<'a>,
+    ) -> Call<'a, Get<'a, Typed<T>>> {
+        Call::new(self, Get::new(key.into_key()))
     }
 
     /// The stored bytes at `key`, without the codec (HTML, JS, CSS).
-    pub fn get_raw<'a>(&'a self, key: &'a str) -> Call<'a, Get<'a, Raw>> {
-        Call::new(self, Get::new(key))
+    pub fn get_raw<'a>(&'a self, key: impl IntoKey<'a>) -> Call<'a, Get<'a, Raw>> {
+        Call::new(self, Get::new(key.into_key()))
     }
 
     /// Stores `value` under `key`. A zero or negative timeout deletes any old value instead.
-    pub fn set<'a, T: Serialize + ?Sized>(&'a self, key: &'a str, value: &T) -> Call<'a, Set<'a>> {
-        Call::new(
-            self,
-            Set {
-                key,
-                value: self.encode(key, value),
-            },
-        )
+    pub fn set<'a, T: Serialize>(&'a self, key: impl IntoKey<'a>, value: T) -> Call<'a, Set<'a>> {
+        let key = key.into_key();
+        let value = self.encode(&key, &value);
+        Call::new(self, Set { key, value })
     }
 
     /// Stores raw bytes under `key`, without the codec.
-    pub fn set_raw<'a>(&'a self, key: &'a str, value: impl Into<Bytes>) -> Call<'a, Set<'a>> {
+    pub fn set_raw<'a>(&'a self, key: impl IntoKey<'a>, value: impl Into<Bytes>) -> Call<'a, Set<'a>> {
         Call::new(
             self,
             Set {
-                key,
+                key: key.into_key(),
                 value: Ok(value.into()),
             },
         )
@@ -154,40 +155,36 @@ impl Cache {
 
     /// Stores `value` only if `key` is missing or expired; yields whether it stored. With a zero
     /// or negative timeout it yields true for a missing key and stores nothing (Django's result).
-    pub fn add<'a, T: Serialize + ?Sized>(&'a self, key: &'a str, value: &T) -> Call<'a, Add<'a>> {
-        Call::new(
-            self,
-            Add {
-                key,
-                value: self.encode(key, value),
-            },
-        )
+    pub fn add<'a, T: Serialize>(&'a self, key: impl IntoKey<'a>, value: T) -> Call<'a, Add<'a>> {
+        let key = key.into_key();
+        let value = self.encode(&key, &value);
+        Call::new(self, Add { key, value })
     }
 
     /// `add` for raw bytes.
-    pub fn add_raw<'a>(&'a self, key: &'a str, value: impl Into<Bytes>) -> Call<'a, Add<'a>> {
+    pub fn add_raw<'a>(&'a self, key: impl IntoKey<'a>, value: impl Into<Bytes>) -> Call<'a, Add<'a>> {
         Call::new(
             self,
             Add {
-                key,
+                key: key.into_key(),
                 value: Ok(value.into()),
             },
         )
     }
 
     /// Gives an existing key a new timeout; yields whether it existed. Zero or negative removes it.
-    pub fn touch<'a>(&'a self, key: &'a str) -> Call<'a, Touch<'a>> {
-        Call::new(self, Touch { key })
+    pub fn touch<'a>(&'a self, key: impl IntoKey<'a>) -> Call<'a, Touch<'a>> {
+        Call::new(self, Touch { key: key.into_key() })
     }
 
     /// Removes `key`; yields whether a live entry was removed.
-    pub fn delete<'a>(&'a self, key: &'a str) -> Call<'a, Delete<'a>> {
-        Call::new(self, Delete { key })
+    pub fn delete<'a>(&'a self, key: impl IntoKey<'a>) -> Call<'a, Delete<'a>> {
+        Call::new(self, Delete { key: key.into_key() })
     }
 
     /// Whether a live entry exists at `key`.
-    pub fn has_key<'a>(&'a self, key: &'a str) -> Call<'a, HasKey<'a>> {
-        Call::new(self, HasKey { key })
+    pub fn has_key<'a>(&'a self, key: impl IntoKey<'a>) -> Call<'a, HasKey<'a>> {
+        Call::new(self, HasKey { key: key.into_key() })
     }
 
     /// The found keys and their decoded values; missing keys are left out.
@@ -237,23 +234,35 @@ impl Cache {
     ///
     /// Errors: `KeyNotFound` when missing, `NotAnInteger` when the value is not an integer (floats
     /// and booleans included), `Overflow` past the `i64` range.
-    pub fn incr<'a>(&'a self, key: &'a str, delta: i64) -> Call<'a, Incr<'a>> {
-        Call::new(self, Incr { key, delta: Ok(delta) })
+    pub fn incr<'a>(&'a self, key: impl IntoKey<'a>, delta: i64) -> Call<'a, Incr<'a>> {
+        Call::new(
+            self,
+            Incr {
+                key: key.into_key(),
+                delta: Ok(delta),
+            },
+        )
     }
 
     /// `incr` by `-delta`.
-    pub fn decr<'a>(&'a self, key: &'a str, delta: i64) -> Call<'a, Incr<'a>> {
+    pub fn decr<'a>(&'a self, key: impl IntoKey<'a>, delta: i64) -> Call<'a, Incr<'a>> {
         let negated = delta.checked_neg().ok_or(delta);
-        Call::new(self, Incr { key, delta: negated })
+        Call::new(
+            self,
+            Incr {
+                key: key.into_key(),
+                delta: negated,
+            },
+        )
     }
 
     /// Moves the value at `key` from its version to `version + delta` and yields the new version.
     /// The moved value gets the alias' default timeout (as in Django); a delta of zero changes nothing.
-    pub fn incr_version<'a>(&'a self, key: &'a str, delta: i64) -> Call<'a, IncrVersion<'a>> {
+    pub fn incr_version<'a>(&'a self, key: impl IntoKey<'a>, delta: i64) -> Call<'a, IncrVersion<'a>> {
         Call::new(
             self,
             IncrVersion {
-                key,
+                key: key.into_key(),
                 delta,
                 downwards: false,
             },
@@ -261,11 +270,11 @@ impl Cache {
     }
 
     /// `incr_version` by `-delta`.
-    pub fn decr_version<'a>(&'a self, key: &'a str, delta: i64) -> Call<'a, IncrVersion<'a>> {
+    pub fn decr_version<'a>(&'a self, key: impl IntoKey<'a>, delta: i64) -> Call<'a, IncrVersion<'a>> {
         Call::new(
             self,
             IncrVersion {
-                key,
+                key: key.into_key(),
                 delta,
                 downwards: true,
             },
@@ -278,36 +287,40 @@ impl Cache {
     ///
     /// A producer must not itself call `get_or_set` for the same key of the same alias: it would
     /// wait for its own result.
-    pub fn get_or_set<'a, T, F, Fut>(&'a self, key: &'a str, produce: F) -> Call<'a, GetOrSet<'a, T, F>>
+    pub fn get_or_set<'a, T, F, Fut>(&'a self, key: impl IntoKey<'a>, produce: F) -> Call<'a, GetOrSet<'a, T, F>>
     where
         T: Serialize + DeserializeOwned + Send + 'static,
         F: FnOnce() -> Fut + Send + 'a,
         Fut: Future<Output = T> + Send + 'a,
     {
-        Call::new(self, GetOrSet::new(key, produce))
+        Call::new(self, GetOrSet::new(key.into_key(), produce))
     }
 
     /// `get_or_set` with a fallible producer; its error is returned as is and nothing is stored.
-    pub fn get_or_try_set<'a, T, E, F, Fut>(&'a self, key: &'a str, produce: F) -> Call<'a, GetOrTrySet<'a, T, E, F>>
+    pub fn get_or_try_set<'a, T, E, F, Fut>(
+        &'a self,
+        key: impl IntoKey<'a>,
+        produce: F,
+    ) -> Call<'a, GetOrTrySet<'a, T, E, F>>
     where
         T: Serialize + DeserializeOwned + Send + 'static,
         E: From<CacheError> + Send + 'a,
         F: FnOnce() -> Fut + Send + 'a,
         Fut: Future<Output = std::result::Result<T, E>> + Send + 'a,
     {
-        Call::new(self, GetOrTrySet::new(key, produce))
+        Call::new(self, GetOrTrySet::new(key.into_key(), produce))
     }
 
     /// Removes every entry of this alias' backend.
     pub async fn clear(&self) -> Result<()> {
         let result = self.inner.backend.clear().await;
-        self.observe(result)
+        self.answer(result, None)
     }
 
     /// Releases the backend's connections; the cache can still be used afterwards.
     pub async fn close(&self) -> Result<()> {
         let result = self.inner.backend.close().await;
-        self.observe(result)
+        self.answer(result, None)
     }
 
     // ---- shared steps of every operation -------------------------------------------------
@@ -425,12 +438,19 @@ impl Cache {
         self.inner.counters.count(event, n);
     }
 
-    /// Counts a backend error and names the alias in it.
+    /// Counts an error the façade found (a value it could not encode, one over the size limit).
     #[inline]
     pub(crate) fn observe<T>(&self, result: Result<T>) -> Result<T> {
+        result.inspect_err(|_| self.inner.counters.count(Event::Error, 1))
+    }
+
+    /// Counts a backend's error and turns it into the public one, naming the alias and, for a
+    /// single-key operation, the caller's `key`: the error boundary.
+    #[inline]
+    pub(crate) fn answer<T>(&self, result: BackendResult<T>, key: Option<&str>) -> Result<T> {
         result.map_err(|error| {
             self.inner.counters.count(Event::Error, 1);
-            error.in_alias(&self.inner.alias)
+            CacheError::from_backend(&self.inner.alias, key, error)
         })
     }
 

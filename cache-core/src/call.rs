@@ -1,7 +1,9 @@
-//! The builder every façade method returns: Django's keyword arguments as optional steps.
+//! The awaitable builders behind [`Cache`]'s methods: Django's keyword arguments as optional steps.
 //!
-//! `cache.set("k", &v).timeout(Timeout::secs(60)).version(2).await?` — each step is optional, and
-//! the call runs when awaited.
+//! `cache.set("k", &v).timeout(Timeout::Seconds(60.0)).version(2).await?` — each step is optional,
+//! and the call runs when awaited. Applications rarely name these types: each [`Cache`] method
+//! returns a [`Call`] over one of the operation types here, and awaiting it runs the operation.
+//! The traits are sealed: the operations are the façade's own.
 
 use std::future::{Future, IntoFuture};
 
@@ -26,8 +28,8 @@ pub struct Call<'a, Op> {
 }
 
 /// One façade operation: what it needs and how it runs. Implemented by the types behind
-/// [`Cache`]'s methods; users call those methods rather than this trait.
-pub trait Operation<'a>: Sized {
+/// [`Cache`]'s methods (sealed); users call those methods rather than this trait.
+pub trait Operation<'a>: Sized + Sealed {
     /// What awaiting the call yields: a `Result`.
     type Output;
     /// The future that runs it.
@@ -36,8 +38,20 @@ pub trait Operation<'a>: Sized {
     fn start(self, cache: &'a Cache, options: CallOptions) -> Self::Future;
 }
 
-/// Marks the operations that write, so only they offer `.timeout(…)`.
-pub trait Writes {}
+/// Marks the operations that write, so only they offer `.timeout(…)` (sealed).
+pub trait Writes: Sealed {}
+
+pub use crate::operations::{
+    Add, Delete, DeleteMany, Get, GetMany, GetOrSet, GetOrTrySet, HasKey, Incr, IncrVersion, Raw, Set, SetMany, Touch,
+    Typed, ValueKind,
+};
+
+/// Keeps [`Operation`], [`Writes`] and [`ValueKind`] to this crate's types: the façade's
+/// semantics live in them, and new operations can then be added without breaking anyone.
+pub(crate) mod sealed {
+    pub trait Sealed {}
+}
+use sealed::Sealed;
 
 impl<'a, Op> Call<'a, Op> {
     pub(crate) fn new(cache: &'a Cache, op: Op) -> Self {

@@ -9,7 +9,7 @@ use bytes::Bytes;
 use serde::Deserialize;
 
 use crate::backend::{CacheBackend, Capabilities, Expiry};
-use crate::error::{CacheError, Result};
+use crate::backend_error::{BackendError, BackendResult};
 use crate::registry::BackendRegistration;
 
 /// A backend that forgets everything at once: every read misses, `add` succeeds, `incr` fails.
@@ -35,39 +35,39 @@ impl CacheBackend for DummyBackend {
         Capabilities::lenient().storing_nothing()
     }
 
-    async fn get(&self, _key: &str) -> Result<Option<Bytes>> {
+    async fn get(&self, _key: &str) -> BackendResult<Option<Bytes>> {
         Ok(None)
     }
 
-    async fn set(&self, _key: &str, _value: Bytes, _expiry: Expiry) -> Result<()> {
+    async fn set(&self, _key: &str, _value: Bytes, _expiry: Expiry) -> BackendResult<()> {
         Ok(())
     }
 
-    async fn add(&self, _key: &str, _value: Bytes, _expiry: Expiry) -> Result<bool> {
+    async fn add(&self, _key: &str, _value: Bytes, _expiry: Expiry) -> BackendResult<bool> {
         Ok(true)
     }
 
-    async fn touch(&self, _key: &str, _expiry: Expiry) -> Result<bool> {
+    async fn touch(&self, _key: &str, _expiry: Expiry) -> BackendResult<bool> {
         Ok(false)
     }
 
-    async fn delete(&self, _key: &str) -> Result<bool> {
+    async fn delete(&self, _key: &str) -> BackendResult<bool> {
         Ok(false)
     }
 
-    async fn incr(&self, key: &str, _delta: i64) -> Result<i64> {
-        Err(CacheError::KeyNotFound { key: key.to_owned() })
+    async fn incr(&self, _key: &str, _delta: i64) -> BackendResult<i64> {
+        Err(BackendError::key_not_found())
     }
 
-    async fn has_key(&self, _key: &str) -> Result<bool> {
+    async fn has_key(&self, _key: &str) -> BackendResult<bool> {
         Ok(false)
     }
 
-    async fn clear(&self) -> Result<()> {
+    async fn clear(&self) -> BackendResult<()> {
         Ok(())
     }
 
-    fn get_now(&self, _key: &str) -> Option<Result<Option<Bytes>>> {
+    fn get_now(&self, _key: &str) -> Option<BackendResult<Option<Bytes>>> {
         Some(Ok(None))
     }
 }

@@ -3,6 +3,8 @@
 use std::error::Error as StdError;
 use std::fmt;
 
+use crate::backend_error::{BackendError, ErrorKind};
+
 /// A boxed source error kept for `Error::source()` chains.
 pub type BoxError = Box<dyn StdError + Send + Sync + 'static>;
 
@@ -121,18 +123,16 @@ pub enum CacheError {
         source: BoxError,
     },
 
-    /// The backend's server or store failed: I/O, protocol, timeout.
-    #[error("cache alias `{alias}`: {message}{}", if *retryable { " (retryable)" } else { "" })]
+    /// The backend's server or store failed: timeout, unavailable, refused, protocol, I/O.
+    #[error("cache alias `{alias}`{}: {source}", key_part(key))]
     Backend {
-        /// The alias (filled in by the façade when a backend leaves it empty).
+        /// The alias.
         alias: String,
-        /// What failed.
-        message: String,
-        /// Whether the same call may succeed if tried again (connection lost, timeout).
-        retryable: bool,
-        /// The underlying error.
+        /// The key as the caller gave it, for single-key operations.
+        key: Option<String>,
+        /// What the backend reported: its kind, server and cause.
         #[source]
-        source: Option<BoxError>,
+        source: BackendError,
     },
 }
 
@@ -146,58 +146,65 @@ impl CacheError {
         }
     }
 
-    /// A backend failure that may succeed when tried again (connection refused or lost, timeout).
-    pub fn retryable(message: impl Into<String>, source: impl Into<BoxError>) -> Self {
-        CacheError::Backend {
-            alias: String::new(),
-            message: message.into(),
-            retryable: true,
-            source: Some(source.into()),
+    /// The public error for what `alias`' backend reported while serving the caller's `key`: the
+    /// one place a [`BackendError`] crosses into the API users see.
+    pub(crate) fn from_backend(alias: &str, key: Option<&str>, error: BackendError) -> Self {
+        let caller_key = || key.unwrap_or_default().to_owned();
+        match *error.kind() {
+            ErrorKind::KeyNotFound => CacheError::KeyNotFound { key: caller_key() },
+            ErrorKind::NotAnInteger => CacheError::NotAnInteger {
+                alias: alias.to_owned(),
+                key: caller_key(),
+            },
+            ErrorKind::Overflow { delta } => CacheError::Overflow {
+                alias: alias.to_owned(),
+                key: caller_key(),
+                delta,
+            },
+            ErrorKind::ValueTooLarge { size, limit } => CacheError::ValueTooLarge {
+                alias: alias.to_owned(),
+                key: caller_key(),
+                size,
+                limit,
+            },
+            ErrorKind::InvalidKey(ref problem) => CacheError::InvalidKey(problem.clone()),
+            _ => CacheError::Backend {
+                alias: alias.to_owned(),
+                key: key.map(str::to_owned),
+                source: error,
+            },
         }
     }
 
-    /// A backend failure that will fail again the same way (protocol error, refused command).
-    pub fn permanent(message: impl Into<String>, source: Option<BoxError>) -> Self {
-        CacheError::Backend {
-            alias: String::new(),
-            message: message.into(),
-            retryable: false,
-            source,
+    /// What the backend reported, when the error is a failure of its server or store.
+    pub fn backend_error(&self) -> Option<&BackendError> {
+        match self {
+            CacheError::Backend { source, .. } => Some(source),
+            _ => None,
         }
     }
 
-    /// Whether retrying the same call may succeed.
+    /// Whether retrying the same call may succeed (a timeout, a lost connection, a server that
+    /// is loading).
     pub fn is_retryable(&self) -> bool {
-        matches!(self, CacheError::Backend { retryable: true, .. })
+        self.backend_error().is_some_and(BackendError::is_retryable)
     }
 
-    /// Fills in the alias a backend could not know. Called by the façade on the error path only.
-    pub(crate) fn in_alias(mut self, name: &str) -> Self {
-        match &mut self {
-            CacheError::NotAnInteger { alias, .. }
-            | CacheError::Overflow { alias, .. }
-            | CacheError::ValueTooLarge { alias, .. }
-            | CacheError::Codec { alias, .. }
-            | CacheError::Backend { alias, .. }
-                if alias.is_empty() =>
-            {
-                name.clone_into(alias)
-            }
-            _ => {}
-        }
-        self
+    /// Whether the backend's server gave no answer in time.
+    pub fn is_timeout(&self) -> bool {
+        self.backend_error().is_some_and(BackendError::is_timeout)
     }
 
-    /// Replaces the made key a backend reports with the key the caller gave.
-    pub(crate) fn for_key(mut self, caller_key: &str) -> Self {
-        match &mut self {
-            CacheError::KeyNotFound { key }
-            | CacheError::NotAnInteger { key, .. }
-            | CacheError::Overflow { key, .. }
-            | CacheError::ValueTooLarge { key, .. } => caller_key.clone_into(key),
-            _ => {}
-        }
-        self
+    /// Whether the backend's server could not be reached (refused, closed, circuit open).
+    pub fn is_unavailable(&self) -> bool {
+        self.backend_error().is_some_and(BackendError::is_unavailable)
+    }
+}
+
+fn key_part(key: &Option<String>) -> String {
+    match key {
+        Some(key) => format!(", key '{key}'"),
+        None => String::new(),
     }
 }
 

@@ -1,14 +1,16 @@
 #![doc = include_str!("../README.md")]
 
 mod backend;
+mod backend_error;
 mod cache;
-mod call;
+pub mod call;
 mod clock;
 mod codec;
 mod config;
 mod dummy;
 mod error;
 pub mod key;
+mod key_argument;
 mod metrics;
 mod operations;
 mod registry;
@@ -19,20 +21,17 @@ mod timeout;
 pub mod testkit;
 
 pub use backend::{CacheBackend, Capabilities, Expiry};
+pub use backend_error::{BackendError, BackendResult, ErrorKind, Unavailability, Wait};
 pub use bytes::Bytes;
 pub use cache::{Cache, CacheOptions, DEFAULT_TIMEOUT_SECONDS};
-pub use call::{Call, CallOptions, Operation, Writes};
 pub use clock::{Clock, Timestamp};
 pub use codec::Codec;
 pub use config::{AliasConfig, CachesConfig, ConfigFormat, Location, Options, option_values};
 pub use dummy::DummyBackend;
 pub use error::{BoxError, CacheError, KeyProblem, KeyRule, Result};
 pub use key::KeyFunction;
+pub use key_argument::IntoKey;
 pub use metrics::Metrics;
-pub use operations::{
-    Add, Delete, DeleteMany, Get, GetMany, GetOrSet, GetOrTrySet, HasKey, Incr, IncrVersion, Raw, Set, SetMany, Touch,
-    Typed, ValueKind,
-};
 pub use registry::{AliasHealth, BackendConfig, BackendFactory, BackendRegistration, Backends, Caches};
 pub use timeout::Timeout;
 

@@ -4,6 +4,7 @@
 //! strict backend never sees a bad key, and resolves `Timeout` into a lifetime: a lifetime that
 //! has already ended never reaches the backend; the write becomes the delete Django's results call for.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::future::{Future, Ready, ready};
 use std::marker::PhantomData;
@@ -13,7 +14,9 @@ use futures::future::{BoxFuture, Either};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::backend_error::BackendResult;
 use crate::cache::Cache;
+use crate::call::sealed::Sealed;
 use crate::call::{CallOptions, Operation, Writes};
 use crate::error::{CacheError, Result};
 use crate::metrics::Event;
@@ -21,7 +24,7 @@ use crate::single_flight::Role;
 use crate::timeout::Lifetime;
 
 /// How a read hands back stored bytes: decoded by the codec ([`Typed`]) or as they are ([`Raw`]).
-pub trait ValueKind: Send + 'static {
+pub trait ValueKind: Send + 'static + Sealed {
     /// What a hit yields.
     type Value: Send + 'static;
     /// Turns stored bytes into the value.
@@ -33,6 +36,22 @@ pub struct Typed<T>(PhantomData<fn() -> T>);
 
 /// Stored bytes, untouched.
 pub struct Raw;
+
+impl<T> Sealed for Typed<T> {}
+impl Sealed for Raw {}
+impl<V> Sealed for Get<'_, V> {}
+impl Sealed for Set<'_> {}
+impl Sealed for Add<'_> {}
+impl Sealed for Touch<'_> {}
+impl Sealed for Delete<'_> {}
+impl Sealed for HasKey<'_> {}
+impl<K, V> Sealed for GetMany<'_, K, V> {}
+impl Sealed for SetMany {}
+impl<K> Sealed for DeleteMany<'_, K> {}
+impl Sealed for Incr<'_> {}
+impl Sealed for IncrVersion<'_> {}
+impl<T, E, F> Sealed for GetOrTrySet<'_, T, E, F> {}
+impl<T, F> Sealed for GetOrSet<'_, T, F> {}
 
 impl<T: DeserializeOwned + Send + 'static> ValueKind for Typed<T> {
     type Value = T;
@@ -52,12 +71,12 @@ impl ValueKind for Raw {
 
 /// [`Cache::get`] and [`Cache::get_raw`].
 pub struct Get<'a, V> {
-    key: &'a str,
+    key: Cow<'a, str>,
     kind: PhantomData<V>,
 }
 
 impl<'a, V> Get<'a, V> {
-    pub(crate) fn new(key: &'a str) -> Self {
+    pub(crate) fn new(key: Cow<'a, str>) -> Self {
         Get { key, kind: PhantomData }
     }
 }
@@ -70,8 +89,8 @@ impl<'a, V: ValueKind> Operation<'a> for Get<'a, V> {
         let key = self.key;
         // An in-process backend answers at once: no future, no allocated key. The answer is
         // finished inside the closure so the (large) result is moved as few times as possible.
-        let first = cache.with_prepared_key(key, options.version, |made| match cache.backend_ref().get_now(made) {
-            Some(answer) => Ok(finish_get::<V>(cache, key, answer)),
+        let first = cache.with_prepared_key(&key, options.version, |made| match cache.backend_ref().get_now(made) {
+            Some(answer) => Ok(finish_get::<V>(cache, &key, answer)),
             None => Err(made.to_owned()),
         });
         match first {
@@ -79,15 +98,19 @@ impl<'a, V: ValueKind> Operation<'a> for Get<'a, V> {
             Ok(Ok(finished)) => Either::Left(ready(finished)),
             Ok(Err(made)) => Either::Right(Box::pin(async move {
                 let answer = cache.backend_ref().get(&made).await;
-                finish_get::<V>(cache, key, answer)
+                finish_get::<V>(cache, &key, answer)
             })),
         }
     }
 }
 
 #[inline]
-fn finish_get<V: ValueKind>(cache: &Cache, key: &str, answer: Result<Option<Bytes>>) -> Result<Option<V::Value>> {
-    match cache.observe(answer)? {
+fn finish_get<V: ValueKind>(
+    cache: &Cache,
+    key: &str,
+    answer: BackendResult<Option<Bytes>>,
+) -> Result<Option<V::Value>> {
+    match cache.answer(answer, Some(key))? {
         Some(bytes) => {
             cache.count(Event::Hit, 1);
             V::from_stored(cache, key, bytes).map(Some)
@@ -103,7 +126,7 @@ fn finish_get<V: ValueKind>(cache: &Cache, key: &str, answer: Result<Option<Byte
 
 /// [`Cache::set`] and [`Cache::set_raw`].
 pub struct Set<'a> {
-    pub(crate) key: &'a str,
+    pub(crate) key: Cow<'a, str>,
     pub(crate) value: Result<Bytes>,
 }
 
@@ -116,19 +139,19 @@ impl<'a> Operation<'a> for Set<'a> {
     fn start(self, cache: &'a Cache, options: CallOptions) -> Self::Future {
         Box::pin(async move {
             let value = cache.observe(self.value)?;
-            let made = cache.prepare_key(self.key, options.version)?;
+            let made = cache.prepare_key(&self.key, options.version)?;
             match cache.lifetime(options.timeout) {
                 // Django: a set that expires at once deletes the old value too.
                 Lifetime::ExpiredAtOnce => {
-                    if cache.observe(cache.backend_ref().delete(&made).await)? {
+                    if cache.answer(cache.backend_ref().delete(&made).await, Some(&*self.key))? {
                         cache.count(Event::Delete, 1);
                     }
                     Ok(())
                 }
                 Lifetime::Store(expiry) => {
-                    cache.observe(cache.check_size(self.key, &value))?;
+                    cache.observe(cache.check_size(&self.key, &value))?;
                     let stored = cache.backend_ref().set(&made, value, expiry).await;
-                    cache.observe(stored.map_err(|error| error.for_key(self.key)))?;
+                    cache.answer(stored, Some(&*self.key))?;
                     cache.count(Event::Set, 1);
                     Ok(())
                 }
@@ -139,7 +162,7 @@ impl<'a> Operation<'a> for Set<'a> {
 
 /// [`Cache::add`] and [`Cache::add_raw`].
 pub struct Add<'a> {
-    pub(crate) key: &'a str,
+    pub(crate) key: Cow<'a, str>,
     pub(crate) value: Result<Bytes>,
 }
 
@@ -152,14 +175,16 @@ impl<'a> Operation<'a> for Add<'a> {
     fn start(self, cache: &'a Cache, options: CallOptions) -> Self::Future {
         Box::pin(async move {
             let value = cache.observe(self.value)?;
-            let made = cache.prepare_key(self.key, options.version)?;
+            let made = cache.prepare_key(&self.key, options.version)?;
             match cache.lifetime(options.timeout) {
                 // Django: true when the key was free, though nothing readable is stored.
-                Lifetime::ExpiredAtOnce => Ok(!cache.observe(cache.backend_ref().has_key(&made).await)?),
+                Lifetime::ExpiredAtOnce => {
+                    Ok(!cache.answer(cache.backend_ref().has_key(&made).await, Some(&*self.key))?)
+                }
                 Lifetime::Store(expiry) => {
-                    cache.observe(cache.check_size(self.key, &value))?;
+                    cache.observe(cache.check_size(&self.key, &value))?;
                     let stored = cache.backend_ref().add(&made, value, expiry).await;
-                    let stored = cache.observe(stored.map_err(|error| error.for_key(self.key)))?;
+                    let stored = cache.answer(stored, Some(&*self.key))?;
                     if stored {
                         cache.count(Event::Set, 1);
                     }
@@ -172,7 +197,7 @@ impl<'a> Operation<'a> for Add<'a> {
 
 /// [`Cache::touch`].
 pub struct Touch<'a> {
-    pub(crate) key: &'a str,
+    pub(crate) key: Cow<'a, str>,
 }
 
 impl Writes for Touch<'_> {}
@@ -183,19 +208,19 @@ impl<'a> Operation<'a> for Touch<'a> {
 
     fn start(self, cache: &'a Cache, options: CallOptions) -> Self::Future {
         Box::pin(async move {
-            let made = cache.prepare_key(self.key, options.version)?;
+            let made = cache.prepare_key(&self.key, options.version)?;
             let backend = cache.backend_ref();
             match cache.lifetime(options.timeout) {
                 // Django: true when the key existed, and it is gone afterwards.
                 Lifetime::ExpiredAtOnce => {
-                    let existed = cache.observe(backend.delete(&made).await)?;
+                    let existed = cache.answer(backend.delete(&made).await, Some(&*self.key))?;
                     if existed {
                         cache.count(Event::Delete, 1);
                     }
                     Ok(existed)
                 }
                 Lifetime::Store(expiry) => {
-                    let existed = cache.observe(backend.touch(&made, expiry).await)?;
+                    let existed = cache.answer(backend.touch(&made, expiry).await, Some(&*self.key))?;
                     if existed {
                         cache.count(Event::Set, 1);
                     }
@@ -210,7 +235,7 @@ impl<'a> Operation<'a> for Touch<'a> {
 
 /// [`Cache::delete`].
 pub struct Delete<'a> {
-    pub(crate) key: &'a str,
+    pub(crate) key: Cow<'a, str>,
 }
 
 impl<'a> Operation<'a> for Delete<'a> {
@@ -219,8 +244,8 @@ impl<'a> Operation<'a> for Delete<'a> {
 
     fn start(self, cache: &'a Cache, options: CallOptions) -> Self::Future {
         Box::pin(async move {
-            let made = cache.prepare_key(self.key, options.version)?;
-            let deleted = cache.observe(cache.backend_ref().delete(&made).await)?;
+            let made = cache.prepare_key(&self.key, options.version)?;
+            let deleted = cache.answer(cache.backend_ref().delete(&made).await, Some(&*self.key))?;
             if deleted {
                 cache.count(Event::Delete, 1);
             }
@@ -231,7 +256,7 @@ impl<'a> Operation<'a> for Delete<'a> {
 
 /// [`Cache::has_key`].
 pub struct HasKey<'a> {
-    pub(crate) key: &'a str,
+    pub(crate) key: Cow<'a, str>,
 }
 
 impl<'a> Operation<'a> for HasKey<'a> {
@@ -240,8 +265,8 @@ impl<'a> Operation<'a> for HasKey<'a> {
 
     fn start(self, cache: &'a Cache, options: CallOptions) -> Self::Future {
         Box::pin(async move {
-            let made = cache.prepare_key(self.key, options.version)?;
-            let found = cache.observe(cache.backend_ref().has_key(&made).await)?;
+            let made = cache.prepare_key(&self.key, options.version)?;
+            let found = cache.answer(cache.backend_ref().has_key(&made).await, Some(&*self.key))?;
             cache.count(if found { Event::Hit } else { Event::Miss }, 1);
             Ok(found)
         })
@@ -275,7 +300,7 @@ impl<'a, K: AsRef<str> + Sync, V: ValueKind> Operation<'a> for GetMany<'a, K, V>
             if made.is_empty() {
                 return Ok(HashMap::new());
             }
-            let found = cache.observe(cache.backend_ref().get_many(&as_strs(&made)).await)?;
+            let found = cache.answer(cache.backend_ref().get_many(&as_strs(&made)).await, None)?;
             let mut values = HashMap::with_capacity(found.len());
             let mut hits = 0;
             for (key, value) in self.keys.iter().zip(found) {
@@ -317,7 +342,7 @@ impl<'a> Operation<'a> for SetMany {
             let backend = cache.backend_ref();
             let expiry = match cache.lifetime(options.timeout) {
                 Lifetime::ExpiredAtOnce => {
-                    cache.observe(backend.delete_many(&as_strs(&made)).await)?;
+                    cache.answer(backend.delete_many(&as_strs(&made)).await, None)?;
                     cache.count(Event::Delete, made.len() as u64);
                     return Ok(Vec::new());
                 }
@@ -336,7 +361,7 @@ impl<'a> Operation<'a> for SetMany {
                 }
             }
             if !to_store.is_empty() {
-                let refused = cache.observe(backend.set_many(&to_store, expiry).await)?;
+                let refused = cache.answer(backend.set_many(&to_store, expiry).await, None)?;
                 cache.count(Event::Set, (to_store.len() - refused.len()) as u64);
                 failed.extend(refused.iter().map(|made_key| {
                     original_of
@@ -364,7 +389,7 @@ impl<'a, K: AsRef<str> + Sync> Operation<'a> for DeleteMany<'a, K> {
             if made.is_empty() {
                 return Ok(());
             }
-            cache.observe(cache.backend_ref().delete_many(&as_strs(&made)).await)?;
+            cache.answer(cache.backend_ref().delete_many(&as_strs(&made)).await, None)?;
             cache.count(Event::Delete, made.len() as u64);
             Ok(())
         })
@@ -387,7 +412,7 @@ fn as_strs(made: &[String]) -> Vec<&str> {
 
 /// [`Cache::incr`] and [`Cache::decr`].
 pub struct Incr<'a> {
-    pub(crate) key: &'a str,
+    pub(crate) key: Cow<'a, str>,
     /// `Err(delta)` when `decr` could not negate it.
     pub(crate) delta: std::result::Result<i64, i64>,
 }
@@ -398,14 +423,14 @@ impl<'a> Operation<'a> for Incr<'a> {
 
     fn start(self, cache: &'a Cache, options: CallOptions) -> Self::Future {
         Box::pin(async move {
-            let made = cache.prepare_key(self.key, options.version)?;
+            let made = cache.prepare_key(&self.key, options.version)?;
             let delta = self.delta.map_err(|delta| CacheError::Overflow {
                 alias: cache.alias().to_owned(),
-                key: self.key.to_owned(),
+                key: self.key.to_string(),
                 delta,
             })?;
             let result = cache.backend_ref().incr(&made, delta).await;
-            let value = cache.observe(result.map_err(|error| error.for_key(self.key)))?;
+            let value = cache.answer(result, Some(&*self.key))?;
             cache.count(Event::Set, 1);
             Ok(value)
         })
@@ -414,7 +439,7 @@ impl<'a> Operation<'a> for Incr<'a> {
 
 /// [`Cache::incr_version`] and [`Cache::decr_version`].
 pub struct IncrVersion<'a> {
-    pub(crate) key: &'a str,
+    pub(crate) key: Cow<'a, str>,
     pub(crate) delta: i64,
     /// `decr_version`: subtract `delta` (kept unnegated so `i64::MIN` needs no special case).
     pub(crate) downwards: bool,
@@ -428,11 +453,13 @@ impl<'a> Operation<'a> for IncrVersion<'a> {
         Box::pin(async move {
             let version = options.version.unwrap_or(cache.options().version);
             let not_found = || CacheError::KeyNotFound {
-                key: self.key.to_owned(),
+                key: self.key.to_string(),
             };
-            let old_key = cache.prepare_key(self.key, Some(version))?;
+            let old_key = cache.prepare_key(&self.key, Some(version))?;
             let backend = cache.backend_ref();
-            let value = cache.observe(backend.get(&old_key).await)?.ok_or_else(not_found)?;
+            let value = cache
+                .answer(backend.get(&old_key).await, Some(&*self.key))?
+                .ok_or_else(not_found)?;
             let moved = if self.downwards {
                 version.checked_sub(self.delta)
             } else {
@@ -440,7 +467,7 @@ impl<'a> Operation<'a> for IncrVersion<'a> {
             };
             let new_version = moved.ok_or_else(|| CacheError::VersionOverflow {
                 alias: cache.alias().to_owned(),
-                key: self.key.to_owned(),
+                key: self.key.to_string(),
                 version,
                 delta: if self.downwards {
                     self.delta.saturating_neg()
@@ -448,7 +475,7 @@ impl<'a> Operation<'a> for IncrVersion<'a> {
                     self.delta
                 },
             })?;
-            let new_key = cache.prepare_key(self.key, Some(new_version))?;
+            let new_key = cache.prepare_key(&self.key, Some(new_version))?;
             // Deliberate difference: when both versions make the same key (a delta of 0, or a key
             // function that ignores the version), Django sets then deletes that key, losing it.
             if new_key == old_key {
@@ -456,10 +483,12 @@ impl<'a> Operation<'a> for IncrVersion<'a> {
             }
             // Django re-sets with the alias' default timeout, not the value's remaining one.
             match cache.lifetime(crate::Timeout::Default) {
-                Lifetime::Store(expiry) => cache.observe(backend.set(&new_key, value, expiry).await)?,
-                Lifetime::ExpiredAtOnce => drop(cache.observe(backend.delete(&new_key).await)?),
+                Lifetime::Store(expiry) => {
+                    cache.answer(backend.set(&new_key, value, expiry).await, Some(&*self.key))?
+                }
+                Lifetime::ExpiredAtOnce => drop(cache.answer(backend.delete(&new_key).await, Some(&*self.key))?),
             }
-            cache.observe(backend.delete(&old_key).await)?;
+            cache.answer(backend.delete(&old_key).await, Some(&*self.key))?;
             Ok(new_version)
         })
     }
@@ -469,13 +498,13 @@ impl<'a> Operation<'a> for IncrVersion<'a> {
 
 /// [`Cache::get_or_try_set`].
 pub struct GetOrTrySet<'a, T, E, F> {
-    key: &'a str,
+    key: Cow<'a, str>,
     produce: F,
     types: PhantomData<fn() -> (T, E)>,
 }
 
 impl<'a, T, E, F> GetOrTrySet<'a, T, E, F> {
-    pub(crate) fn new(key: &'a str, produce: F) -> Self {
+    pub(crate) fn new(key: Cow<'a, str>, produce: F) -> Self {
         GetOrTrySet {
             key,
             produce,
@@ -497,7 +526,7 @@ where
     type Future = BoxFuture<'a, Self::Output>;
 
     fn start(self, cache: &'a Cache, options: CallOptions) -> Self::Future {
-        Box::pin(get_or_try_set_inner(cache, self.key, self.produce, options))
+        Box::pin(async move { get_or_try_set_inner(cache, &self.key, self.produce, options).await })
     }
 }
 
@@ -518,7 +547,7 @@ where
     let backend = cache.backend_ref();
     let leader = loop {
         let landed = cache.flights().landed();
-        if let Some(bytes) = cache.observe(backend.get(&made).await)? {
+        if let Some(bytes) = cache.answer(backend.get(&made).await, Some(key))? {
             cache.count(Event::Hit, 1);
             return Ok(cache.decode(key, &bytes)?);
         }
@@ -527,7 +556,7 @@ where
             // A leader that ended between our miss and our join may have stored the value: look
             // once more, but only then (a miss is otherwise one read, as in Django).
             Role::Leader(leader) if cache.flights().landed() != landed => {
-                if let Some(bytes) = cache.observe(backend.get(&made).await)? {
+                if let Some(bytes) = cache.answer(backend.get(&made).await, Some(key))? {
                     leader.publish(bytes.clone());
                     return Ok(cache.decode(key, &bytes)?);
                 }
@@ -577,10 +606,10 @@ async fn store_produced(
     };
     cache.observe(cache.check_size(key, bytes))?;
     let backend = cache.backend_ref();
-    if cache.observe(backend.add(made, bytes.clone(), expiry).await)? {
+    if cache.answer(backend.add(made, bytes.clone(), expiry).await, Some(key))? {
         cache.count(Event::Set, 1);
     }
-    match cache.observe(backend.get(made).await)? {
+    match cache.answer(backend.get(made).await, Some(key))? {
         Some(stored) if stored != *bytes => Ok(Some(stored)),
         _ => Ok(None),
     }
@@ -588,13 +617,13 @@ async fn store_produced(
 
 /// [`Cache::get_or_set`].
 pub struct GetOrSet<'a, T, F> {
-    key: &'a str,
+    key: Cow<'a, str>,
     produce: F,
     types: PhantomData<fn() -> T>,
 }
 
 impl<'a, T, F> GetOrSet<'a, T, F> {
-    pub(crate) fn new(key: &'a str, produce: F) -> Self {
+    pub(crate) fn new(key: Cow<'a, str>, produce: F) -> Self {
         GetOrSet {
             key,
             produce,
@@ -615,12 +644,10 @@ where
     type Future = BoxFuture<'a, Result<T>>;
 
     fn start(self, cache: &'a Cache, options: CallOptions) -> Self::Future {
-        let produce = self.produce;
-        Box::pin(get_or_try_set_inner(
-            cache,
-            self.key,
-            move || async move { Ok::<T, CacheError>(produce().await) },
-            options,
-        ))
+        let (key, produce) = (self.key, self.produce);
+        Box::pin(async move {
+            let produce = move || async move { Ok::<T, CacheError>(produce().await) };
+            get_or_try_set_inner(cache, &key, produce, options).await
+        })
     }
 }

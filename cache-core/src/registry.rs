@@ -229,7 +229,9 @@ impl Caches {
         let mut report = Vec::with_capacity(self.aliases.len());
         for (alias, cache) in &self.aliases {
             let probe = cache.backend().has_key("__cache_health_check__").await;
-            let status = probe.map(drop).map_err(|error| error.in_alias(alias));
+            let status = probe
+                .map(drop)
+                .map_err(|error| CacheError::from_backend(alias, None, error));
             report.push(AliasHealth {
                 alias: alias.clone(),
                 status,

@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use cache_core::testkit::{Subject, Time, run_matching};
 use cache_core::{
-    BackendRegistration, Backends, Bytes, CacheBackend, CacheError, Capabilities, Expiry, Location, Options, Result,
-    async_trait,
+    BackendError, BackendRegistration, BackendResult, Backends, Bytes, CacheBackend, Capabilities, Expiry, Location,
+    Options, async_trait,
 };
 
 /// A backend that claims to store values and forgets them: every storing test must fail.
@@ -19,25 +19,25 @@ impl CacheBackend for Forgetful {
     fn capabilities(&self) -> Capabilities {
         Capabilities::lenient()
     }
-    async fn get(&self, _: &str) -> Result<Option<Bytes>> {
+    async fn get(&self, _: &str) -> BackendResult<Option<Bytes>> {
         Ok(None)
     }
-    async fn set(&self, _: &str, _: Bytes, _: Expiry) -> Result<()> {
+    async fn set(&self, _: &str, _: Bytes, _: Expiry) -> BackendResult<()> {
         Ok(())
     }
-    async fn add(&self, _: &str, _: Bytes, _: Expiry) -> Result<bool> {
+    async fn add(&self, _: &str, _: Bytes, _: Expiry) -> BackendResult<bool> {
         Ok(true)
     }
-    async fn touch(&self, _: &str, _: Expiry) -> Result<bool> {
+    async fn touch(&self, _: &str, _: Expiry) -> BackendResult<bool> {
         Ok(false)
     }
-    async fn delete(&self, _: &str) -> Result<bool> {
+    async fn delete(&self, _: &str) -> BackendResult<bool> {
         Ok(false)
     }
-    async fn incr(&self, key: &str, _: i64) -> Result<i64> {
-        Err(CacheError::KeyNotFound { key: key.to_owned() })
+    async fn incr(&self, _: &str, _: i64) -> BackendResult<i64> {
+        Err(BackendError::key_not_found())
     }
-    async fn clear(&self) -> Result<()> {
+    async fn clear(&self) -> BackendResult<()> {
         Ok(())
     }
 }

@@ -11,8 +11,8 @@ use std::sync::Arc;
 
 use cache_core::testkit::{Subject, Time, run_all};
 use cache_core::{
-    BackendRegistration, Backends, Bytes, CacheBackend, CacheError, Caches, Capabilities, Clock, Expiry, Location,
-    Options, Result, async_trait,
+    BackendRegistration, BackendResult, Backends, Bytes, CacheBackend, CacheError, Caches, Capabilities, Clock, Expiry,
+    Location, Options, async_trait,
 };
 
 fn backends(clock: &Clock) -> Backends {
@@ -123,22 +123,22 @@ impl CacheBackend for MemcachedRules {
             .with_max_value_bytes(ONE_MEGABYTE)
             .with_decr_floor_at_zero()
     }
-    async fn get(&self, key: &str) -> Result<Option<Bytes>> {
+    async fn get(&self, key: &str) -> BackendResult<Option<Bytes>> {
         self.0.get(key).await
     }
-    async fn set(&self, key: &str, value: Bytes, expiry: Expiry) -> Result<()> {
+    async fn set(&self, key: &str, value: Bytes, expiry: Expiry) -> BackendResult<()> {
         self.0.set(key, value, expiry).await
     }
-    async fn add(&self, key: &str, value: Bytes, expiry: Expiry) -> Result<bool> {
+    async fn add(&self, key: &str, value: Bytes, expiry: Expiry) -> BackendResult<bool> {
         self.0.add(key, value, expiry).await
     }
-    async fn touch(&self, key: &str, expiry: Expiry) -> Result<bool> {
+    async fn touch(&self, key: &str, expiry: Expiry) -> BackendResult<bool> {
         self.0.touch(key, expiry).await
     }
-    async fn delete(&self, key: &str) -> Result<bool> {
+    async fn delete(&self, key: &str) -> BackendResult<bool> {
         self.0.delete(key).await
     }
-    async fn incr(&self, key: &str, delta: i64) -> Result<i64> {
+    async fn incr(&self, key: &str, delta: i64) -> BackendResult<i64> {
         let value = self.0.incr(key, delta).await?;
         if value < 0 && delta < 0 {
             // Undo the part below zero; a second incr keeps the entry's expiry, as memcached's decr does.
@@ -146,7 +146,7 @@ impl CacheBackend for MemcachedRules {
         }
         Ok(value)
     }
-    async fn clear(&self) -> Result<()> {
+    async fn clear(&self) -> BackendResult<()> {
         self.0.clear().await
     }
 }

@@ -10,8 +10,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use cache_core::{
-    AliasConfig, BackendRegistration, Backends, Bytes, Cache, CacheBackend, CacheError, CacheOptions, Caches,
-    CachesConfig, Capabilities, Clock, Expiry, KeyFunction, Result, async_trait,
+    AliasConfig, BackendError, BackendRegistration, BackendResult, Backends, Bytes, Cache, CacheBackend, CacheError,
+    CacheOptions, Caches, CachesConfig, Capabilities, Clock, Expiry, KeyFunction, Unavailability, async_trait,
 };
 
 /// A store whose writes fail as if its server had gone away; reads miss, and are counted.
@@ -20,8 +20,8 @@ struct WritesFail {
     reads: AtomicUsize,
 }
 
-fn server_gone() -> CacheError {
-    CacheError::retryable("connection refused", std::io::Error::other("connection refused"))
+fn server_gone() -> BackendError {
+    BackendError::unavailable(Unavailability::Refused, "connection refused").on_server("test 127.0.0.1:1")
 }
 
 #[async_trait]
@@ -29,29 +29,29 @@ impl CacheBackend for WritesFail {
     fn capabilities(&self) -> Capabilities {
         Capabilities::lenient()
     }
-    async fn get(&self, _: &str) -> Result<Option<Bytes>> {
+    async fn get(&self, _: &str) -> BackendResult<Option<Bytes>> {
         self.reads.fetch_add(1, Ordering::Relaxed);
         Ok(None)
     }
-    async fn set(&self, _: &str, _: Bytes, _: Expiry) -> Result<()> {
+    async fn set(&self, _: &str, _: Bytes, _: Expiry) -> BackendResult<()> {
         Err(server_gone())
     }
-    async fn add(&self, _: &str, _: Bytes, _: Expiry) -> Result<bool> {
+    async fn add(&self, _: &str, _: Bytes, _: Expiry) -> BackendResult<bool> {
         Err(server_gone())
     }
-    async fn touch(&self, _: &str, _: Expiry) -> Result<bool> {
+    async fn touch(&self, _: &str, _: Expiry) -> BackendResult<bool> {
         Err(server_gone())
     }
-    async fn delete(&self, _: &str) -> Result<bool> {
+    async fn delete(&self, _: &str) -> BackendResult<bool> {
         Err(server_gone())
     }
-    async fn incr(&self, _: &str, _: i64) -> Result<i64> {
+    async fn incr(&self, _: &str, _: i64) -> BackendResult<i64> {
         Err(server_gone())
     }
-    async fn has_key(&self, _: &str) -> Result<bool> {
+    async fn has_key(&self, _: &str) -> BackendResult<bool> {
         Err(server_gone())
     }
-    async fn clear(&self) -> Result<()> {
+    async fn clear(&self) -> BackendResult<()> {
         Err(server_gone())
     }
 }
@@ -178,7 +178,12 @@ async fn check_reports_each_alias() {
     let error = by_alias("broken").status.as_ref().unwrap_err();
     assert_eq!(
         error.to_string(),
-        "cache alias `broken`: connection refused (retryable)"
+        "cache alias `broken`: test 127.0.0.1:1: connection refused"
+    );
+    assert!(error.is_unavailable() && error.is_retryable() && !error.is_timeout());
+    assert_eq!(
+        error.backend_error().and_then(|error| error.server()),
+        Some("test 127.0.0.1:1")
     );
     assert_eq!(caches.get("broken").unwrap().metrics().errors, 0);
     assert_eq!(caches.default_cache().metrics().misses, 0);

@@ -7,8 +7,8 @@ use std::sync::{Arc, Mutex};
 
 use cache_core::key::{KeyFunction, MAX_KEY_LENGTH, key_problems, python_repr};
 use cache_core::{
-    Bytes, Cache, CacheBackend, CacheError, CacheOptions, Capabilities, Expiry, KeyProblem, KeyRule, Result,
-    async_trait,
+    BackendResult, Bytes, Cache, CacheBackend, CacheError, CacheOptions, Capabilities, Expiry, KeyProblem, KeyRule,
+    Result, async_trait,
 };
 use futures::executor::block_on;
 use proptest::prelude::*;
@@ -173,41 +173,41 @@ impl CacheBackend for Recorder {
         self.capabilities.clone()
     }
 
-    async fn get(&self, key: &str) -> Result<Option<Bytes>> {
+    async fn get(&self, key: &str) -> BackendResult<Option<Bytes>> {
         self.saw(key);
         Ok(Some(Bytes::from_static(b"1")))
     }
 
-    async fn set(&self, key: &str, _value: Bytes, _expiry: Expiry) -> Result<()> {
+    async fn set(&self, key: &str, _value: Bytes, _expiry: Expiry) -> BackendResult<()> {
         self.saw(key);
         Ok(())
     }
 
-    async fn add(&self, key: &str, _value: Bytes, _expiry: Expiry) -> Result<bool> {
+    async fn add(&self, key: &str, _value: Bytes, _expiry: Expiry) -> BackendResult<bool> {
         self.saw(key);
         Ok(true)
     }
 
-    async fn touch(&self, key: &str, _expiry: Expiry) -> Result<bool> {
+    async fn touch(&self, key: &str, _expiry: Expiry) -> BackendResult<bool> {
         self.saw(key);
         Ok(true)
     }
 
-    async fn delete(&self, key: &str) -> Result<bool> {
+    async fn delete(&self, key: &str) -> BackendResult<bool> {
         self.saw(key);
         Ok(true)
     }
 
-    async fn incr(&self, key: &str, delta: i64) -> Result<i64> {
+    async fn incr(&self, key: &str, delta: i64) -> BackendResult<i64> {
         self.saw(key);
         Ok(1 + delta)
     }
 
-    async fn clear(&self) -> Result<()> {
+    async fn clear(&self) -> BackendResult<()> {
         Ok(())
     }
 
-    fn get_now(&self, key: &str) -> Option<Result<Option<Bytes>>> {
+    fn get_now(&self, key: &str) -> Option<BackendResult<Option<Bytes>>> {
         self.in_process.then(|| {
             self.saw(key);
             Ok(Some(Bytes::from_static(b"1")))

@@ -4,7 +4,9 @@ use std::fmt;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use cache_core::{BackendConfig, CacheBackend, CacheError, Capabilities, Clock, Expiry, Location, Result, async_trait};
+use cache_core::{
+    BackendConfig, BackendResult, CacheBackend, CacheError, Capabilities, Clock, Expiry, Location, Result, async_trait,
+};
 
 use crate::options::LocMemOptions;
 use crate::registry;
@@ -105,62 +107,62 @@ impl CacheBackend for LocMemBackend {
         Capabilities::lenient()
     }
 
-    async fn get(&self, key: &str) -> Result<Option<Bytes>> {
+    async fn get(&self, key: &str) -> BackendResult<Option<Bytes>> {
         Ok(self.store.get(key))
     }
 
     #[inline]
-    fn get_now(&self, key: &str) -> Option<Result<Option<Bytes>>> {
+    fn get_now(&self, key: &str) -> Option<BackendResult<Option<Bytes>>> {
         Some(Ok(self.store.get(key)))
     }
 
-    async fn set(&self, key: &str, value: Bytes, expiry: Expiry) -> Result<()> {
+    async fn set(&self, key: &str, value: Bytes, expiry: Expiry) -> BackendResult<()> {
         self.store.set(key, value, expiry);
         Ok(())
     }
 
-    async fn add(&self, key: &str, value: Bytes, expiry: Expiry) -> Result<bool> {
+    async fn add(&self, key: &str, value: Bytes, expiry: Expiry) -> BackendResult<bool> {
         Ok(self.store.add(key, value, expiry))
     }
 
-    async fn touch(&self, key: &str, expiry: Expiry) -> Result<bool> {
+    async fn touch(&self, key: &str, expiry: Expiry) -> BackendResult<bool> {
         Ok(self.store.touch(key, expiry))
     }
 
-    async fn delete(&self, key: &str) -> Result<bool> {
+    async fn delete(&self, key: &str) -> BackendResult<bool> {
         Ok(self.store.delete(key))
     }
 
-    async fn incr(&self, key: &str, delta: i64) -> Result<i64> {
+    async fn incr(&self, key: &str, delta: i64) -> BackendResult<i64> {
         self.store.incr(key, delta)
     }
 
     // The batch forms loop in place instead of awaiting the single forms' boxed futures; each
     // key is its own operation, as in Django, so a `get_many` refreshes every hit in order.
 
-    async fn get_many(&self, keys: &[&str]) -> Result<Vec<Option<Bytes>>> {
+    async fn get_many(&self, keys: &[&str]) -> BackendResult<Vec<Option<Bytes>>> {
         Ok(keys.iter().map(|key| self.store.get(key)).collect())
     }
 
-    async fn set_many(&self, items: &[(&str, Bytes)], expiry: Expiry) -> Result<Vec<String>> {
+    async fn set_many(&self, items: &[(&str, Bytes)], expiry: Expiry) -> BackendResult<Vec<String>> {
         for (key, value) in items {
             self.store.set(key, value.clone(), expiry);
         }
         Ok(Vec::new())
     }
 
-    async fn delete_many(&self, keys: &[&str]) -> Result<()> {
+    async fn delete_many(&self, keys: &[&str]) -> BackendResult<()> {
         for key in keys {
             self.store.delete(key);
         }
         Ok(())
     }
 
-    async fn has_key(&self, key: &str) -> Result<bool> {
+    async fn has_key(&self, key: &str) -> BackendResult<bool> {
         Ok(self.store.has_key(key))
     }
 
-    async fn clear(&self) -> Result<()> {
+    async fn clear(&self) -> BackendResult<()> {
         self.store.clear();
         Ok(())
     }

@@ -6,7 +6,7 @@
 use cache_core::Timestamp;
 
 use bytes::Bytes;
-use cache_core::{CacheError, Expiry, Result};
+use cache_core::{BackendError, BackendResult, Expiry};
 use lru::LruCache;
 
 use crate::integer::{NotAnI64, format_decimal, parse_decimal};
@@ -118,8 +118,8 @@ impl Shard {
     /// Adds `delta` to the stored decimal integer in place: expiry kept, made most recently used,
     /// no cull (the entry count does not change). A failed incr changes nothing but removing an
     /// expired entry, as in Django.
-    pub(crate) fn incr(&mut self, key: &str, delta: i64, now: &mut Now<'_>) -> Result<i64> {
-        let not_found = || CacheError::KeyNotFound { key: key.to_owned() };
+    pub(crate) fn incr(&mut self, key: &str, delta: i64, now: &mut Now<'_>) -> BackendResult<i64> {
+        let not_found = BackendError::key_not_found;
         let Some(entry) = self.entries.peek_mut(key) else {
             return Err(not_found());
         };
@@ -127,17 +127,10 @@ impl Shard {
             self.entries.pop(key);
             return Err(not_found());
         }
-        // The alias is filled in and the made key replaced with the caller's by the façade.
-        let overflow = || CacheError::Overflow {
-            alias: String::new(),
-            key: key.to_owned(),
-            delta,
-        };
+        // The façade adds the alias and the caller's key.
+        let overflow = || BackendError::overflow(delta);
         let current = parse_decimal(&entry.value).map_err(|problem| match problem {
-            NotAnI64::NotDecimal => CacheError::NotAnInteger {
-                alias: String::new(),
-                key: key.to_owned(),
-            },
+            NotAnI64::NotDecimal => BackendError::not_an_integer(),
             NotAnI64::OutOfRange => overflow(),
         })?;
         let new = current.checked_add(delta).ok_or_else(overflow)?;
@@ -256,7 +249,7 @@ mod tests {
         shard.set("last".into(), entry("1"), now);
         assert_eq!(shard.incr("n", 1, now).unwrap(), 2);
         assert_eq!(shard.keys(), ["n", "last", "s"]);
-        assert!(matches!(shard.incr("s", 1, now), Err(CacheError::NotAnInteger { .. })));
+        assert!(matches!(shard.incr("s", 1, now), Err(error) if *error.kind() == cache_core::ErrorKind::NotAnInteger));
         assert_eq!(shard.keys(), ["n", "last", "s"]);
     }
 

@@ -3,7 +3,7 @@
 use std::hash::BuildHasher;
 
 use bytes::Bytes;
-use cache_core::{Clock, Expiry, Result};
+use cache_core::{BackendResult, Clock, Expiry};
 use parking_lot::Mutex;
 
 use crate::now::Now;
@@ -119,7 +119,7 @@ impl Store {
         self.shard(key).lock().delete(key, &mut now)
     }
 
-    pub(crate) fn incr(&self, key: &str, delta: i64) -> Result<i64> {
+    pub(crate) fn incr(&self, key: &str, delta: i64) -> BackendResult<i64> {
         let mut now = Now::new(&self.clock);
         self.shard(key).lock().incr(key, delta, &mut now)
     }

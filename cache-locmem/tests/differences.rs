@@ -254,7 +254,7 @@ async fn batches_clear_and_the_synchronous_get() -> Result<()> {
 
 /// The backend itself, below the façade: the expiry it is given is the one it keeps.
 #[tokio::test]
-async fn backend_level_expiry() -> Result<()> {
+async fn backend_level_expiry() -> Result<(), cache_core::BackendError> {
     let clock = Clock::manual();
     let backend = LocMemBackend::new(LocMemOptions::default(), clock.clone());
     backend

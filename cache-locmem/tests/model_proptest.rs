@@ -33,7 +33,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use cache_core::{Cache, CacheError, CacheOptions, Call, Clock, Timeout};
+use cache_core::call::Call;
+use cache_core::{Cache, CacheError, CacheOptions, Clock, Timeout};
 use cache_locmem::{LocMemBackend, LocMemOptions};
 use proptest::prelude::*;
 use serde_json::{Value, json};

@@ -2,12 +2,11 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::io;
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use cache_core::{BackendConfig, CacheBackend, CacheError, Capabilities, Expiry, Result};
+use cache_core::{BackendConfig, BackendError, BackendResult, CacheBackend, CacheError, Capabilities, Expiry, Result};
 use futures::future::try_join_all;
 
 use crate::connection::Command;
@@ -133,7 +132,7 @@ impl MemcachedBackend {
     }
 
     /// Every server's `stats`, asked concurrently; fails if any server fails.
-    pub async fn stats(&self) -> Result<Vec<ServerStats>> {
+    pub async fn stats(&self) -> BackendResult<Vec<ServerStats>> {
         try_join_all(self.inner.servers.iter().map(|server| async move {
             match server.call(command(protocol::stats(), Expect::Stats)).await? {
                 Reply::Stats(stats) => Ok(ServerStats {
@@ -166,7 +165,7 @@ impl MemcachedBackend {
         &self,
         keys: impl Iterator<Item = &'k str>,
         build: impl Fn(&[usize]) -> Vec<Command>,
-    ) -> Result<Vec<(&Server, Vec<usize>, Vec<Reply>)>> {
+    ) -> BackendResult<Vec<(&Server, Vec<usize>, Vec<Reply>)>> {
         let calls = self
             .by_server(keys)
             .into_iter()
@@ -177,23 +176,23 @@ impl MemcachedBackend {
                 let commands = build(&group);
                 async move {
                     let replies = server.call_all(commands).await?;
-                    Ok::<_, CacheError>((server, group, replies))
+                    Ok::<_, BackendError>((server, group, replies))
                 }
             });
         try_join_all(calls).await
     }
 
-    fn check_size(&self, key: &str, value: &Bytes) -> Result<()> {
+    fn check_size(&self, value: &Bytes) -> BackendResult<()> {
         let limit = self.inner.options.max_value_bytes();
         if value.len() > limit {
-            return Err(too_large(key, value.len(), limit));
+            return Err(BackendError::value_too_large(value.len(), limit));
         }
         Ok(())
     }
 
-    async fn store(&self, verb: Store, key: &str, value: Bytes, expiry: Expiry) -> Result<bool> {
+    async fn store(&self, verb: Store, key: &str, value: Bytes, expiry: Expiry) -> BackendResult<bool> {
         wire_key::check(key)?;
-        self.check_size(key, &value)?;
+        self.check_size(&value)?;
         let exptime = exptime(expiry, unix_now())?;
         let server = self.server(key);
         let size = value.len();
@@ -205,9 +204,10 @@ impl MemcachedBackend {
         match server.call(command).await? {
             Reply::Status(Status::Stored) => Ok(true),
             Reply::Status(Status::NotStored) if verb == Store::Add => Ok(false),
-            Reply::Error(error) if error.is_too_large() => {
-                Err(too_large(key, size, self.inner.options.max_value_bytes()))
-            }
+            Reply::Error(error) if error.is_too_large() => Err(BackendError::value_too_large(
+                size,
+                self.inner.options.max_value_bytes(),
+            )),
             other => Err(refused(server, other)),
         }
     }
@@ -219,7 +219,7 @@ impl CacheBackend for MemcachedBackend {
         self.inner.capabilities.clone()
     }
 
-    async fn get(&self, key: &str) -> Result<Option<Bytes>> {
+    async fn get(&self, key: &str) -> BackendResult<Option<Bytes>> {
         wire_key::check(key)?;
         let server = self.server(key);
         match server.call(command(protocol::get([key]), Expect::Values)).await? {
@@ -228,15 +228,15 @@ impl CacheBackend for MemcachedBackend {
         }
     }
 
-    async fn set(&self, key: &str, value: Bytes, expiry: Expiry) -> Result<()> {
+    async fn set(&self, key: &str, value: Bytes, expiry: Expiry) -> BackendResult<()> {
         self.store(Store::Set, key, value, expiry).await.map(drop)
     }
 
-    async fn add(&self, key: &str, value: Bytes, expiry: Expiry) -> Result<bool> {
+    async fn add(&self, key: &str, value: Bytes, expiry: Expiry) -> BackendResult<bool> {
         self.store(Store::Add, key, value, expiry).await
     }
 
-    async fn touch(&self, key: &str, expiry: Expiry) -> Result<bool> {
+    async fn touch(&self, key: &str, expiry: Expiry) -> BackendResult<bool> {
         wire_key::check(key)?;
         let exptime = exptime(expiry, unix_now())?;
         let server = self.server(key);
@@ -250,7 +250,7 @@ impl CacheBackend for MemcachedBackend {
         }
     }
 
-    async fn delete(&self, key: &str) -> Result<bool> {
+    async fn delete(&self, key: &str) -> BackendResult<bool> {
         wire_key::check(key)?;
         let server = self.server(key);
         match server.call(command(protocol::delete(key), Expect::Status)).await? {
@@ -263,7 +263,7 @@ impl CacheBackend for MemcachedBackend {
     /// memcached's `incr` for a positive delta, `decr` for a negative one (it takes no negative
     /// amounts). A decrement stops at zero. A result past `i64::MAX` — memcached counts to 2^64 and
     /// then wraps — is undone and reported as `Overflow`.
-    async fn incr(&self, key: &str, delta: i64) -> Result<i64> {
+    async fn incr(&self, key: &str, delta: i64) -> BackendResult<i64> {
         wire_key::check(key)?;
         let server = self.server(key);
         let increment = delta >= 0;
@@ -273,12 +273,9 @@ impl CacheBackend for MemcachedBackend {
             .await?
         {
             Reply::Number(value) => value,
-            Reply::Status(Status::NotFound) => return Err(CacheError::KeyNotFound { key: key.to_owned() }),
+            Reply::Status(Status::NotFound) => return Err(BackendError::key_not_found()),
             Reply::Error(error) if error.is_non_numeric() => {
-                return Err(CacheError::NotAnInteger {
-                    alias: String::new(),
-                    key: key.to_owned(),
-                });
+                return Err(BackendError::not_an_integer());
             }
             other => return Err(refused(server, other)),
         };
@@ -298,26 +295,22 @@ impl CacheBackend for MemcachedBackend {
                 Ok(Reply::Number(_)) | Ok(Reply::Status(Status::NotFound)) => {}
                 Ok(other) => return Err(refused(server, other)),
                 Err(error) => {
-                    return Err(CacheError::retryable(
-                        format!(
-                            "incrementing '{key}' by {delta} overflowed a signed 64-bit integer, and undoing \
-                             it failed, so the stored value may be left changed"
-                        ),
-                        error,
-                    ));
+                    return Err(BackendError::new(error.kind().clone())
+                        .with_detail(format!(
+                            "incrementing by {delta} overflowed a signed 64-bit integer, and undoing it failed \
+                             ({error}), so the stored value may be left changed"
+                        ))
+                        .on_server(server.name())
+                        .with_source(error));
                 }
             }
         }
-        Err(CacheError::Overflow {
-            alias: String::new(),
-            key: key.to_owned(),
-            delta,
-        })
+        Err(BackendError::overflow(delta))
     }
 
     /// One multi-get per server (several `get` commands pipelined in one round trip past 1024
     /// keys), the servers asked concurrently.
-    async fn get_many(&self, keys: &[&str]) -> Result<Vec<Option<Bytes>>> {
+    async fn get_many(&self, keys: &[&str]) -> BackendResult<Vec<Option<Bytes>>> {
         for key in keys {
             wire_key::check(key)?;
         }
@@ -342,14 +335,11 @@ impl CacheBackend for MemcachedBackend {
                         position += 1;
                     }
                     let Some(&index) = chunk.get(position) else {
-                        return Err(CacheError::permanent(
-                            format!(
-                                "memcached server {}: a multi-get returned `{}`, a key not asked for",
-                                server.address(),
-                                String::from_utf8_lossy(&hit.key)
-                            ),
-                            None,
-                        ));
+                        return Err(BackendError::protocol(format!(
+                            "a multi-get returned `{}`, a key not asked for",
+                            String::from_utf8_lossy(&hit.key)
+                        ))
+                        .on_server(server.name()));
                     };
                     found[index] = Some(hit.value);
                     position += 1;
@@ -362,7 +352,7 @@ impl CacheBackend for MemcachedBackend {
     /// The sets for each server pipelined in one round trip, the servers written concurrently.
     /// A value over the size limit, or one the server refuses (`SERVER_ERROR object too large`,
     /// `out of memory`, `NOT_STORED`), is a failed key; the others are stored.
-    async fn set_many(&self, items: &[(&str, Bytes)], expiry: Expiry) -> Result<Vec<String>> {
+    async fn set_many(&self, items: &[(&str, Bytes)], expiry: Expiry) -> BackendResult<Vec<String>> {
         for (key, _) in items {
             wire_key::check(key)?;
         }
@@ -411,7 +401,7 @@ impl CacheBackend for MemcachedBackend {
     }
 
     /// The deletes for each server pipelined in one round trip, the servers concurrently.
-    async fn delete_many(&self, keys: &[&str]) -> Result<()> {
+    async fn delete_many(&self, keys: &[&str]) -> BackendResult<()> {
         for key in keys {
             wire_key::check(key)?;
         }
@@ -436,7 +426,7 @@ impl CacheBackend for MemcachedBackend {
 
     /// `flush_all` on every server, concurrently: everything on them goes, whoever stored it
     /// (Django's behaviour).
-    async fn clear(&self) -> Result<()> {
+    async fn clear(&self) -> BackendResult<()> {
         try_join_all(self.inner.servers.iter().map(|server| async move {
             match server.call(command(protocol::flush_all(), Expect::Status)).await? {
                 Reply::Status(Status::Ok) => Ok(()),
@@ -448,7 +438,7 @@ impl CacheBackend for MemcachedBackend {
     }
 
     /// Drops every connection (Django's `disconnect_all`); the next operation opens new ones.
-    async fn close(&self) -> Result<()> {
+    async fn close(&self) -> BackendResult<()> {
         for server in &self.inner.servers {
             server.disconnect();
         }
@@ -464,29 +454,15 @@ fn command(line: Vec<u8>, expect: Expect) -> Command {
     }
 }
 
-fn too_large(key: &str, size: usize, limit: usize) -> CacheError {
-    CacheError::ValueTooLarge {
-        alias: String::new(),
-        key: key.to_owned(),
-        size,
-        limit,
-    }
-}
-
 /// A reply the operation can't use: the server refused the command, or answered out of turn.
-fn refused(server: &Server, reply: Reply) -> CacheError {
-    match reply {
-        Reply::Error(error) if error.is_out_of_memory() => CacheError::retryable(
-            format!("memcached server {}: {error}", server.address()),
-            io::Error::other(error.to_string()),
-        ),
-        Reply::Error(error) => CacheError::permanent(
-            format!("memcached server {} refused the command: {error}", server.address()),
-            None,
-        ),
-        other => CacheError::permanent(
-            format!("memcached server {}: unexpected reply {other:?}", server.address()),
-            None,
-        ),
-    }
+fn refused(server: &Server, reply: Reply) -> BackendError {
+    let error = match reply {
+        // Out of memory may pass once the server evicts; other refusals will repeat.
+        Reply::Error(error) if error.is_out_of_memory() => {
+            BackendError::refused_by_server(error.to_string()).retryable(true)
+        }
+        Reply::Error(error) => BackendError::refused_by_server(format!("refused the command: {error}")),
+        other => BackendError::protocol(format!("unexpected reply {other:?}")),
+    };
+    error.on_server(server.name())
 }

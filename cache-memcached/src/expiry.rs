@@ -3,7 +3,7 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use cache_core::{CacheError, Expiry, Result};
+use cache_core::{BackendError, BackendResult, Expiry};
 
 /// memcached reads an `exptime` up to this many seconds (30 days) as relative, above it as a
 /// unix time.
@@ -22,7 +22,7 @@ pub const LAST_ABSOLUTE_EXPTIME: u64 = i32::MAX as u64;
 /// - Up to 30 days it is sent as is; beyond, as `now + seconds` (Django's 30-day rule).
 /// - A time past [`LAST_ABSOLUTE_EXPTIME`] is an error: memcached would store the value
 ///   already expired, silently.
-pub fn exptime(expiry: Expiry, now: u64) -> Result<u32> {
+pub fn exptime(expiry: Expiry, now: u64) -> BackendResult<u32> {
     let duration = match expiry {
         Expiry::Never => return Ok(0),
         Expiry::After(duration) => duration,
@@ -33,14 +33,11 @@ pub fn exptime(expiry: Expiry, now: u64) -> Result<u32> {
     }
     match now.checked_add(seconds) {
         Some(at) if at <= LAST_ABSOLUTE_EXPTIME => Ok(at as u32),
-        _ => Err(CacheError::permanent(
-            format!(
-                "memcached can't store a timeout of {seconds} seconds: timeouts over 30 days are sent as \
-                 an absolute unix time, and memcached's 32-bit time ends at 2038-01-19 03:14:07 UTC, so the \
-                 value would be stored already expired; use a shorter timeout or `never`"
-            ),
-            None,
-        )),
+        _ => Err(BackendError::unsupported(format!(
+            "memcached can't store a timeout of {seconds} seconds: timeouts over 30 days are sent as \
+             an absolute unix time, and memcached's 32-bit time ends at 2038-01-19 03:14:07 UTC, so the \
+             value would be stored already expired; use a shorter timeout or `never`"
+        ))),
     }
 }
 

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use cache_core::{CacheError, Result};
+use cache_core::{BackendError, BackendResult, Unavailability, Wait};
 use parking_lot::Mutex;
 use tokio::sync::oneshot;
 use tokio::time::Instant;
@@ -77,7 +77,8 @@ impl Server {
 
     /// Sends one command and waits for its reply, at most `connect_timeout` to connect and
     /// `timeout` for the reply.
-    pub async fn call(&self, command: Command) -> Result<Reply> {
+    pub async fn call(&self, command: Command) -> BackendResult<Reply> {
+        self.runtime_present()?;
         let slot = self.slot();
         let (connection, receiver) = self.submit(slot, command).await?;
         match tokio::time::timeout(self.timeout, receiver).await {
@@ -88,7 +89,8 @@ impl Server {
 
     /// Sends every command on one connection, pipelined (one round trip), and waits for every
     /// reply, all within `timeout`.
-    pub async fn call_all(&self, commands: Vec<Command>) -> Result<Vec<Reply>> {
+    pub async fn call_all(&self, commands: Vec<Command>) -> BackendResult<Vec<Reply>> {
+        self.runtime_present()?;
         let slot = self.slot();
         let mut commands = commands.into_iter();
         let Some(first) = commands.next() else {
@@ -131,7 +133,7 @@ impl Server {
 
     /// Queues `command` on the slot's connection, opening one if needed. A connection found
     /// closed when the command is queued is replaced once: nothing was sent on it.
-    async fn submit(&self, slot: &Slot, command: Command) -> Result<(Arc<Connection>, Receiver)> {
+    async fn submit(&self, slot: &Slot, command: Command) -> BackendResult<(Arc<Connection>, Receiver)> {
         let connection = self.connection(slot).await?;
         let command = match connection.submit(command) {
             Ok(receiver) => return Ok((connection, receiver)),
@@ -145,7 +147,7 @@ impl Server {
         }
     }
 
-    async fn connection(&self, slot: &Slot) -> Result<Arc<Connection>> {
+    async fn connection(&self, slot: &Slot) -> BackendResult<Arc<Connection>> {
         if let Some(connection) = live(slot) {
             return Ok(connection);
         }
@@ -156,10 +158,7 @@ impl Server {
             return Ok(connection);
         }
         if let Some(failed) = opening.as_ref().filter(|failed| failed.at >= asked) {
-            return Err(CacheError::retryable(
-                failed.message.clone(),
-                io::Error::new(failed.kind, failed.message.clone()),
-            ));
+            return Err(self.connect_failed(failed.kind, &failed.message));
         }
         let opened = tokio::time::timeout(self.connect_timeout, Connection::open(&self.address, self.no_delay)).await;
         let error = match opened {
@@ -178,48 +177,81 @@ impl Server {
                 ),
             ),
         };
-        let message = format!("memcached server {}: can't connect: {error}", self.address);
-        tracing::debug!("{message}");
+        let message = format!("can't connect: {error}");
+        tracing::debug!("memcached server {}: {message}", self.address);
         *opening = Some(FailedOpen {
             at: Instant::now(),
             kind: error.kind(),
             message: message.clone(),
         });
-        Err(CacheError::retryable(message, error))
+        Err(self.connect_failed(error.kind(), &message))
     }
 
-    fn answer(&self, answer: Result<Result<Reply, Broken>, oneshot::error::RecvError>) -> Result<Reply> {
+    fn answer(&self, answer: Result<Result<Reply, Broken>, oneshot::error::RecvError>) -> BackendResult<Reply> {
         match answer {
             Ok(Ok(reply)) => Ok(reply),
-            Ok(Err(Broken::Protocol(error))) => Err(CacheError::permanent(
-                format!("memcached server {}: {error}; the connection was closed", self.address),
-                Some(Box::new(error)),
-            )),
+            Ok(Err(Broken::Protocol(error))) => {
+                Err(BackendError::protocol(format!("{error}; the connection was closed"))
+                    .on_server(self.name())
+                    .with_source(error))
+            }
             Ok(Err(Broken::Closed(error))) => Err(self.closed(error)),
             Err(_) => Err(self.closed(None)),
         }
     }
 
-    fn closed(&self, error: Option<io::Error>) -> CacheError {
+    /// The connection's reader task, sockets and timeouts need tokio's reactor and timer: without
+    /// them they panic, so a call from outside a runtime is an error instead.
+    fn runtime_present(&self) -> BackendResult<()> {
+        match tokio::runtime::Handle::try_current() {
+            Ok(_) => Ok(()),
+            Err(_) => Err(BackendError::no_runtime("memcached").on_server(self.name())),
+        }
+    }
+
+    /// How users see this server in errors.
+    pub(crate) fn name(&self) -> String {
+        format!("memcached server {}", self.address)
+    }
+
+    /// Opening a connection failed with an error of `kind`; `message` says how.
+    fn connect_failed(&self, kind: io::ErrorKind, message: &str) -> BackendError {
+        let error = match kind {
+            io::ErrorKind::TimedOut => BackendError::timeout(Wait::Connect, message),
+            io::ErrorKind::ConnectionRefused => BackendError::unavailable(
+                Unavailability::Refused,
+                format!("{message}; is memcached running at this address?"),
+            ),
+            _ => BackendError::unavailable(Unavailability::Closed, message),
+        };
+        error.on_server(self.name())
+    }
+
+    fn closed(&self, error: Option<io::Error>) -> BackendError {
         let error = error.unwrap_or_else(|| {
             io::Error::new(
                 io::ErrorKind::ConnectionAborted,
                 "the connection closed before the reply arrived",
             )
         });
-        CacheError::retryable(format!("memcached server {}: {error}", self.address), error)
+        BackendError::unavailable(Unavailability::Closed, error.to_string())
+            .on_server(self.name())
+            .with_source(error)
     }
 
-    fn timed_out(&self, slot: &Slot, connection: &Arc<Connection>) -> CacheError {
+    fn timed_out(&self, slot: &Slot, connection: &Arc<Connection>) -> BackendError {
         // A server that doesn't answer in time gets a fresh connection for the next request,
         // rather than a queue of requests behind the one it is stuck on.
         connection.kill();
         forget(slot, connection);
-        let message = format!(
-            "memcached server {}: no reply within {:?} (the timeout option); the connection was closed",
-            self.address, self.timeout
-        );
-        CacheError::retryable(message.clone(), io::Error::new(io::ErrorKind::TimedOut, message))
+        BackendError::timeout(
+            Wait::Response,
+            format!(
+                "no reply within {:?} (the timeout option); the connection was closed",
+                self.timeout
+            ),
+        )
+        .on_server(self.name())
     }
 }
 

@@ -6,7 +6,7 @@
 //! end a command line early or add a token to it: no protocol injection.
 
 use cache_core::key::has_forbidden_byte;
-use cache_core::{CacheError, KeyProblem, KeyRule, Result};
+use cache_core::{BackendError, BackendResult, ErrorKind, KeyProblem, KeyRule};
 
 /// memcached's key length limit, in bytes.
 pub const MAX_KEY_BYTES: usize = 250;
@@ -14,27 +14,26 @@ pub const MAX_KEY_BYTES: usize = 250;
 /// Refuses a key memcached would reject or misread: empty, over [`MAX_KEY_BYTES`] bytes of UTF-8,
 /// or holding a byte from 0x00 to 0x20 (controls and space) or 0x7F.
 ///
-/// Over-long and forbidden-byte keys are `CacheError::InvalidKey` (the façade already refused them
-/// before I/O; this is the last line of defence at the wire); an empty key, which only a custom key
-/// function can make, is a permanent backend error.
-pub fn check(key: &str) -> Result<()> {
+/// Over-long and forbidden-byte keys are [`ErrorKind::InvalidKey`] (the façade already refused
+/// them before I/O; this is the last line of defence at the wire); an empty key, which only a
+/// custom key function can make, is unsupported.
+pub fn check(key: &str) -> BackendResult<()> {
     if key.is_empty() {
-        return Err(CacheError::permanent(
+        return Err(BackendError::unsupported(
             "memcached can't store an empty key; check the alias' key function",
-            None,
         ));
     }
     if key.len() > MAX_KEY_BYTES {
-        return Err(CacheError::InvalidKey(KeyProblem {
+        return Err(BackendError::new(ErrorKind::InvalidKey(KeyProblem {
             key: key.to_owned(),
             rule: KeyRule::TooManyBytes { limit: MAX_KEY_BYTES },
-        }));
+        })));
     }
     if has_forbidden_byte(key.as_bytes()) {
-        return Err(CacheError::InvalidKey(KeyProblem {
+        return Err(BackendError::new(ErrorKind::InvalidKey(KeyProblem {
             key: key.to_owned(),
             rule: KeyRule::ForbiddenCharacter,
-        }));
+        })));
     }
     Ok(())
 }
@@ -49,8 +48,8 @@ mod tests {
         assert!(check(&"清".repeat(83)).is_ok()); // 249 bytes
         // 84 characters, 252 bytes: fine for Django, too long for memcached.
         let wide = "清".repeat(84);
-        match check(&wide) {
-            Err(CacheError::InvalidKey(KeyProblem {
+        match check(&wide).map_err(|error| error.kind().clone()) {
+            Err(ErrorKind::InvalidKey(KeyProblem {
                 rule: KeyRule::TooManyBytes { limit: 250 },
                 key,
             })) => assert_eq!(key, wide),
@@ -63,8 +62,8 @@ mod tests {
         for key in ["a b", "a\r\nflush_all", "a\nb", "a\tb", "\0", "a\x7fb", " ", "a\x1b"] {
             assert!(
                 matches!(
-                    check(key),
-                    Err(CacheError::InvalidKey(KeyProblem {
+                    check(key).map_err(|error| error.kind().clone()),
+                    Err(ErrorKind::InvalidKey(KeyProblem {
                         rule: KeyRule::ForbiddenCharacter,
                         ..
                     }))
@@ -79,6 +78,8 @@ mod tests {
 
     #[test]
     fn empty_is_refused() {
-        assert!(matches!(check(""), Err(CacheError::Backend { retryable: false, .. })));
+        let error = check("").unwrap_err();
+        assert_eq!(*error.kind(), ErrorKind::Unsupported);
+        assert!(!error.is_retryable());
     }
 }

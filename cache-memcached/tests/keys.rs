@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use cache_core::testkit::servers::MemcachedServer;
-use cache_core::{Cache, CacheBackend, CacheError, CacheOptions, Expiry, KeyRule, Timeout};
+use cache_core::{Cache, CacheBackend, CacheError, CacheOptions, ErrorKind, Expiry, KeyRule, Timeout};
 use cache_memcached::{MemcachedBackend, MemcachedOptions, ServerAddress};
 use proptest::prelude::*;
 use support::{FakeServer, valid_key};
@@ -82,8 +82,8 @@ async fn an_injected_command_never_reaches_a_real_server() {
         );
         // Straight to the backend, as a custom key function or a caller of `backend()` could.
         assert!(every_operation(&backend, key).await.iter().all(|ok| !ok), "{key:?}");
-        match backend.get(key).await {
-            Err(CacheError::InvalidKey(problem)) => assert_eq!(problem.rule, KeyRule::ForbiddenCharacter),
+        match backend.get(key).await.map_err(|error| error.kind().clone()) {
+            Err(ErrorKind::InvalidKey(problem)) => assert_eq!(problem.rule, KeyRule::ForbiddenCharacter),
             other => panic!("{key:?}: {other:?}"),
         }
     }

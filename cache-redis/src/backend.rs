@@ -8,7 +8,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
-use cache_core::{BackendConfig, CacheBackend, CacheError, Capabilities, Expiry, Result, async_trait};
+use cache_core::{
+    BackendConfig, BackendError, BackendResult, CacheBackend, CacheError, Capabilities, Expiry, Result, async_trait,
+};
 use futures::FutureExt;
 use redis::aio::ConnectionLike;
 use redis::cluster::ClusterClient;
@@ -34,7 +36,7 @@ use crate::scripts::{INCR, LuaScript, PERSIST};
 /// waits for a server) and opened again after it breaks. Concurrent `get`s to one server go out as
 /// one `MGET` unless `options.batch_reads` is off (see the crate docs, "Batched reads"). Every call is bounded by
 /// `options.response_timeout`; a server that is down, unreachable or too slow is a retryable
-/// [`CacheError::Backend`] naming the server and the command.
+/// [`BackendError`] naming the server and the command.
 #[derive(Clone)]
 pub struct RedisBackend {
     inner: Arc<Inner>,
@@ -181,6 +183,10 @@ impl RedisBackend {
         node: &Node,
         request: impl AsyncFnOnce(&mut Conn) -> RedisResult<T>,
     ) -> std::result::Result<T, Failure> {
+        // redis-rs' sockets and our timeouts need tokio's reactor and timer: without them they panic.
+        if tokio::runtime::Handle::try_current().is_err() {
+            return Err(Failure::NoRuntime);
+        }
         // The generation of the connection used, once there is one (generations start at 1).
         let used = AtomicU64::new(0);
         let work = async {
@@ -225,7 +231,7 @@ impl RedisBackend {
     }
 
     /// One command, one reply.
-    async fn query(&self, node: &Node, operation: &'static str, cmd: &Cmd) -> Result<Value> {
+    async fn query(&self, node: &Node, operation: &'static str, cmd: &Cmd) -> BackendResult<Value> {
         self.send(node, cmd)
             .await
             .map_err(|failure| failure.into_error(node.shown(), operation))
@@ -242,7 +248,11 @@ impl RedisBackend {
     /// The reply to a `get` of `key` on a server (not a cluster): a `GET` of its own, or a place
     /// in a batched `MGET` when other reads to the same server are in flight (see
     /// [`ReadCoalescer`](crate::coalesce::ReadCoalescer)).
-    async fn read(&self, node: &Node, key: &str) -> Result<Value> {
+    async fn read(&self, node: &Node, key: &str) -> BackendResult<Value> {
+        // Batching spawns the MGET's sender: without a runtime that would panic.
+        if tokio::runtime::Handle::try_current().is_err() {
+            return Err(Failure::NoRuntime.into_error(node.shown(), "GET"));
+        }
         let read = node.reads().read(key, || {
             let (backend, node) = (self.clone(), node.clone());
             move |mget: Cmd| async move { backend.send(&node, &mget).await }
@@ -261,7 +271,7 @@ impl RedisBackend {
 
     /// The reply to a `GET` of `key`. A key holding a list, a set… reads as missing, as it does in
     /// an `MGET`.
-    async fn read_alone(&self, node: &Node, key: &str) -> Result<Value> {
+    async fn read_alone(&self, node: &Node, key: &str) -> BackendResult<Value> {
         let mut cmd = redis::cmd("GET");
         cmd.arg(key);
         match self.send(node, &cmd).await {
@@ -271,7 +281,12 @@ impl RedisBackend {
     }
 
     /// A pipeline: one write, one read of every reply.
-    async fn query_pipeline(&self, node: &Node, operation: &'static str, pipeline: &Pipeline) -> Result<Vec<Value>> {
+    async fn query_pipeline(
+        &self,
+        node: &Node,
+        operation: &'static str,
+        pipeline: &Pipeline,
+    ) -> BackendResult<Vec<Value>> {
         self.round_trip(node, async |connection: &mut Conn| {
             pipeline.query_async(connection).await
         })
@@ -281,7 +296,7 @@ impl RedisBackend {
 
     /// Commands sent at once on a cluster connection, which routes each to its node (and pipelines
     /// those for the same node): one reply per command.
-    async fn query_concurrent(&self, node: &Node, operation: &'static str, cmds: &[Cmd]) -> Result<Vec<Value>> {
+    async fn query_concurrent(&self, node: &Node, operation: &'static str, cmds: &[Cmd]) -> BackendResult<Vec<Value>> {
         self.round_trip(node, async |connection: &mut Conn| {
             let sent = cmds.iter().map(|cmd| {
                 let mut connection = connection.clone();
@@ -294,7 +309,7 @@ impl RedisBackend {
     }
 
     /// `SCAN` sent to the cluster nodes `routing` names.
-    async fn query_routed(&self, node: &Node, cmd: Cmd, routing: RoutingInfo) -> Result<Value> {
+    async fn query_routed(&self, node: &Node, cmd: Cmd, routing: RoutingInfo) -> BackendResult<Value> {
         self.round_trip(node, async move |connection: &mut Conn| match connection {
             Conn::Cluster(cluster) => cluster.route_command(cmd, routing).await,
             Conn::Server(server) => server.req_packed_command(&cmd).await?.extract_error(),
@@ -305,7 +320,7 @@ impl RedisBackend {
 
     /// A write: one command to the writer, followed in the same round trip by `WAIT` when
     /// `options.wait_for_replicas` asks for it.
-    async fn write(&self, operation: &'static str, cmd: Cmd) -> Result<Value> {
+    async fn write(&self, operation: &'static str, cmd: Cmd) -> BackendResult<Value> {
         let Some((replicas, wait_ms)) = self.inner.wait else {
             return self.query(&self.inner.writer, operation, &cmd).await;
         };
@@ -323,7 +338,7 @@ impl RedisBackend {
         mut pipeline: Pipeline,
         replicas: usize,
         wait_ms: u64,
-    ) -> Result<Vec<Value>> {
+    ) -> BackendResult<Vec<Value>> {
         // A refused write mustn't stop the WAIT; its error is told once the WAIT is checked.
         pipeline.ignore_errors().cmd("WAIT").arg(replicas).arg(wait_ms);
         let mut replies = self.query_pipeline(&self.inner.writer, operation, &pipeline).await?;
@@ -359,14 +374,14 @@ impl RedisBackend {
         operation: &'static str,
         key: &str,
         args: &[&[u8]],
-    ) -> Result<Value> {
+    ) -> BackendResult<Value> {
         match self.write(operation, script.evalsha(key, args)).await {
             Err(error) if is_no_script(&error) => self.write(operation, script.eval(key, args)).await,
             result => result,
         }
     }
 
-    async fn clear_by_pattern(&self, pattern: &str) -> Result<()> {
+    async fn clear_by_pattern(&self, pattern: &str) -> BackendResult<()> {
         let writer = &self.inner.writer;
         if !self.inner.cluster {
             let mut cursor = 0u64;
@@ -385,13 +400,8 @@ impl RedisBackend {
         let all_masters = RoutingInfo::MultiNode((MultipleNodeRoutingInfo::AllMasters, None));
         let first = self.query_routed(writer, scan(0, pattern), all_masters).await?;
         let Value::Map(pages) = first else {
-            return Err(CacheError::permanent(
-                format!(
-                    "redis {}: SCAN on every master gave no per-node replies",
-                    writer.shown()
-                ),
-                None,
-            ));
+            return Err(BackendError::protocol("SCAN on every master gave no per-node replies")
+                .on_server(format!("redis {}", writer.shown())));
         };
         for (address, mut reply) in pages {
             let address =
@@ -416,7 +426,7 @@ impl RedisBackend {
         Ok(())
     }
 
-    async fn unlink(&self, keys: Vec<Value>) -> Result<()> {
+    async fn unlink(&self, keys: Vec<Value>) -> BackendResult<()> {
         if keys.is_empty() {
             return Ok(());
         }
@@ -436,7 +446,7 @@ impl CacheBackend for RedisBackend {
         Capabilities::lenient()
     }
 
-    async fn get(&self, key: &str) -> Result<Option<Bytes>> {
+    async fn get(&self, key: &str) -> BackendResult<Option<Bytes>> {
         let node = self.reader();
         let reply = if self.inner.batch_reads {
             self.read(node, key).await?
@@ -450,11 +460,11 @@ impl CacheBackend for RedisBackend {
         }
     }
 
-    async fn set(&self, key: &str, value: Bytes, expiry: Expiry) -> Result<()> {
+    async fn set(&self, key: &str, value: Bytes, expiry: Expiry) -> BackendResult<()> {
         self.write("SET", set(key, &value, expiry)).await.map(drop)
     }
 
-    async fn add(&self, key: &str, value: Bytes, expiry: Expiry) -> Result<bool> {
+    async fn add(&self, key: &str, value: Bytes, expiry: Expiry) -> BackendResult<bool> {
         let mut cmd = set(key, &value, expiry);
         cmd.arg("NX");
         match self.write("SET NX", cmd).await? {
@@ -464,7 +474,7 @@ impl CacheBackend for RedisBackend {
         }
     }
 
-    async fn touch(&self, key: &str, expiry: Expiry) -> Result<bool> {
+    async fn touch(&self, key: &str, expiry: Expiry) -> BackendResult<bool> {
         let reply = match expiry {
             Expiry::After(duration) => {
                 let mut cmd = redis::cmd("PEXPIRE");
@@ -479,7 +489,7 @@ impl CacheBackend for RedisBackend {
         }
     }
 
-    async fn delete(&self, key: &str) -> Result<bool> {
+    async fn delete(&self, key: &str) -> BackendResult<bool> {
         let mut cmd = redis::cmd("UNLINK");
         cmd.arg(key);
         match self.write("UNLINK", cmd).await? {
@@ -488,7 +498,7 @@ impl CacheBackend for RedisBackend {
         }
     }
 
-    async fn incr(&self, key: &str, delta: i64) -> Result<i64> {
+    async fn incr(&self, key: &str, delta: i64) -> BackendResult<i64> {
         let mut digits = itoa::Buffer::new();
         let delta_text = digits.format(delta).as_bytes();
         let reply = self.run_script(&INCR, "incr script", key, &[delta_text]).await?;
@@ -497,25 +507,18 @@ impl CacheBackend for RedisBackend {
             return Err(unexpected(shown, "incr script", &reply));
         };
         match parts.as_slice() {
-            [Value::Int(0)] => Err(CacheError::KeyNotFound { key: key.to_owned() }),
+            [Value::Int(0)] => Err(BackendError::key_not_found()),
             [Value::Int(1), Value::BulkString(value)] => std::str::from_utf8(value)
                 .ok()
                 .and_then(|text| text.parse::<i64>().ok())
                 .ok_or_else(|| unexpected(shown, "incr script", &reply)),
-            [Value::Int(2)] => Err(CacheError::NotAnInteger {
-                alias: String::new(),
-                key: key.to_owned(),
-            }),
-            [Value::Int(3)] => Err(CacheError::Overflow {
-                alias: String::new(),
-                key: key.to_owned(),
-                delta,
-            }),
+            [Value::Int(2)] => Err(BackendError::not_an_integer()),
+            [Value::Int(3)] => Err(BackendError::overflow(delta)),
             _ => Err(unexpected(shown, "incr script", &reply)),
         }
     }
 
-    async fn get_many(&self, keys: &[&str]) -> Result<Vec<Option<Bytes>>> {
+    async fn get_many(&self, keys: &[&str]) -> BackendResult<Vec<Option<Bytes>>> {
         if keys.is_empty() {
             return Ok(Vec::new());
         }
@@ -537,7 +540,7 @@ impl CacheBackend for RedisBackend {
         }
     }
 
-    async fn set_many(&self, items: &[(&str, Bytes)], expiry: Expiry) -> Result<Vec<String>> {
+    async fn set_many(&self, items: &[(&str, Bytes)], expiry: Expiry) -> BackendResult<Vec<String>> {
         if items.is_empty() {
             return Ok(Vec::new());
         }
@@ -574,7 +577,7 @@ impl CacheBackend for RedisBackend {
         Ok(Vec::new())
     }
 
-    async fn delete_many(&self, keys: &[&str]) -> Result<()> {
+    async fn delete_many(&self, keys: &[&str]) -> BackendResult<()> {
         if keys.is_empty() {
             return Ok(());
         }
@@ -585,7 +588,7 @@ impl CacheBackend for RedisBackend {
         self.write("UNLINK", cmd).await.map(drop)
     }
 
-    async fn has_key(&self, key: &str) -> Result<bool> {
+    async fn has_key(&self, key: &str) -> BackendResult<bool> {
         let mut cmd = redis::cmd("EXISTS");
         cmd.arg(key);
         let node = self.reader();
@@ -595,13 +598,11 @@ impl CacheBackend for RedisBackend {
         }
     }
 
-    async fn clear(&self) -> Result<()> {
+    async fn clear(&self) -> BackendResult<()> {
         match &self.inner.clear {
             ClearPlan::Scan(pattern) => self.clear_by_pattern(pattern).await,
             ClearPlan::FlushDb => self.write("FLUSHDB", redis::cmd("FLUSHDB")).await.map(drop),
-            ClearPlan::Unknown => Err(CacheError::config(
-                Some(&self.inner.alias),
-                "options.clear",
+            ClearPlan::Unknown => Err(BackendError::unsupported(
                 "this alias makes its keys with a custom key function, so clear() can't tell them from other \
                  keys; set options.clear_pattern to a Redis glob matching them (\"myapp:*\", say), or \
                  options.clear = \"flushdb\" to empty the whole database",
@@ -609,7 +610,7 @@ impl CacheBackend for RedisBackend {
         }
     }
 
-    async fn close(&self) -> Result<()> {
+    async fn close(&self) -> BackendResult<()> {
         self.inner.writer.close();
         for reader in &self.inner.readers {
             reader.close();
@@ -654,7 +655,7 @@ fn scan(cursor: u64, pattern: &str) -> Cmd {
 }
 
 /// A `SCAN` reply: the next cursor and the keys of this page.
-fn scan_page(server: &str, reply: Value) -> Result<(u64, Vec<Value>)> {
+fn scan_page(server: &str, reply: Value) -> BackendResult<(u64, Vec<Value>)> {
     match reply {
         Value::Array(parts) => match <[Value; 2]>::try_from(parts) {
             Ok([Value::BulkString(cursor), Value::Array(keys)]) => {
@@ -685,7 +686,9 @@ pub(crate) fn prefix_pattern(prefix: &str) -> String {
     pattern
 }
 
-fn is_no_script(error: &CacheError) -> bool {
+/// The server doesn't have the script cached yet: the redis-rs error this backend attached as
+/// the source of its own `BackendError`.
+fn is_no_script(error: &BackendError) -> bool {
     use std::error::Error as _;
     error
         .source()

@@ -1,9 +1,9 @@
-//! redis-rs errors as `CacheError`s that say which server and which operation failed, and whether
-//! trying again may help.
+//! redis-rs errors as `BackendError`s that say which server and which operation failed, and
+//! whether trying again may help.
 
 use std::time::Duration;
 
-use cache_core::CacheError;
+use cache_core::{BackendError, Unavailability, Wait};
 use redis::{ErrorKind, RedisError, RetryMethod, ServerErrorKind};
 
 /// Whether a new connection may fix what `error` broke: the socket failed, or a reply was lost.
@@ -11,35 +11,49 @@ pub(crate) fn breaks_connection(error: &RedisError) -> bool {
     error.is_io_error() || error.is_connection_dropped() || error.is_unrecoverable_error()
 }
 
-/// `error`, from `operation` on `server`, as a `CacheError` (the façade adds the alias).
-pub(crate) fn from_redis(server: &str, operation: &str, error: RedisError) -> CacheError {
-    if is_authentication(&error) {
-        return CacheError::permanent(
-            format!(
-                "redis {server}: {operation} failed: authentication failed ({}); check the user name and password \
-                 of the location URL",
-                error.detail().unwrap_or("the server refused the credentials")
-            ),
-            Some(Box::new(error)),
-        );
-    }
-    let message = format!("redis {server}: {operation} failed: {error}");
-    if is_retryable(&error) {
-        CacheError::retryable(message, error)
+/// How users see a server in errors.
+fn named(server: &str) -> String {
+    format!("redis {server}")
+}
+
+/// `error`, from `operation` on `server`, as a `BackendError` (the façade adds the alias).
+pub(crate) fn from_redis(server: &str, operation: &str, error: RedisError) -> BackendError {
+    let failed = if is_authentication(&error) {
+        BackendError::refused_by_server(format!(
+            "{operation} failed: authentication failed ({}); check the user name and password of the location URL",
+            error.detail().unwrap_or("the server refused the credentials")
+        ))
     } else {
-        CacheError::permanent(message, Some(Box::new(error)))
-    }
+        let detail = format!("{operation} failed: {error}");
+        if error.is_connection_refusal() {
+            BackendError::unavailable(Unavailability::Refused, detail)
+        } else if error.is_timeout() {
+            BackendError::timeout(Wait::Response, detail)
+        } else if error.is_io_error() || error.is_connection_dropped() {
+            BackendError::unavailable(Unavailability::Closed, detail)
+        } else if matches!(error.kind(), ErrorKind::Server(_)) {
+            BackendError::refused_by_server(detail).retryable(is_retryable(&error))
+        } else if matches!(error.kind(), ErrorKind::Parse) {
+            BackendError::protocol(detail)
+        } else {
+            BackendError::new(cache_core::ErrorKind::Io)
+                .with_detail(detail)
+                .retryable(is_retryable(&error))
+        }
+    };
+    failed.on_server(named(server)).with_source(error)
 }
 
 /// The operation got no answer within the alias' `response_timeout`.
-pub(crate) fn timed_out(server: &str, operation: &str, timeout: Duration) -> CacheError {
-    CacheError::retryable(
-        format!("redis {server}: {operation} got no answer within {timeout:?} (options.response_timeout)"),
-        std::io::Error::new(std::io::ErrorKind::TimedOut, "response timeout"),
+pub(crate) fn timed_out(server: &str, operation: &str, timeout: Duration) -> BackendError {
+    BackendError::timeout(
+        Wait::Response,
+        format!("{operation} got no answer within {timeout:?} (options.response_timeout)"),
     )
+    .on_server(named(server))
 }
 
-/// What went wrong with one round trip, before it is told as a `CacheError`: cheap to clone, so
+/// What went wrong with one round trip, before it is told as a `BackendError`: cheap to clone, so
 /// every caller waiting on one batched `MGET` gets its own error.
 #[derive(Debug, Clone)]
 pub(crate) enum Failure {
@@ -49,15 +63,18 @@ pub(crate) enum Failure {
     TimedOut(Duration),
     /// A reply of a shape the command never gives.
     Unexpected(redis::Value),
+    /// Called outside a tokio runtime.
+    NoRuntime,
 }
 
 impl Failure {
-    /// The `CacheError` for `operation` on `server`.
-    pub(crate) fn into_error(self, server: &str, operation: &str) -> CacheError {
+    /// The `BackendError` for `operation` on `server`.
+    pub(crate) fn into_error(self, server: &str, operation: &str) -> BackendError {
         match self {
             Failure::Redis(error) => from_redis(server, operation, error),
             Failure::TimedOut(timeout) => timed_out(server, operation, timeout),
             Failure::Unexpected(reply) => unexpected(server, operation, &reply),
+            Failure::NoRuntime => BackendError::no_runtime("redis").on_server(named(server)),
         }
     }
 
@@ -69,8 +86,8 @@ impl Failure {
 }
 
 /// A reply of a shape the command never gives: a bug, or not a Redis server.
-pub(crate) fn unexpected(server: &str, operation: &str, reply: &redis::Value) -> CacheError {
-    CacheError::permanent(format!("redis {server}: {operation}: unexpected reply {reply:?}"), None)
+pub(crate) fn unexpected(server: &str, operation: &str, reply: &redis::Value) -> BackendError {
+    BackendError::protocol(format!("{operation}: unexpected reply {reply:?}")).on_server(named(server))
 }
 
 fn is_authentication(error: &RedisError) -> bool {
@@ -105,6 +122,7 @@ mod tests {
         let refused = RedisError::from(std::io::Error::from(std::io::ErrorKind::ConnectionRefused));
         let error = from_redis("redis://127.0.0.1:1", "GET", refused);
         assert!(error.is_retryable());
+        assert!(error.is_unavailable());
         let message = error.to_string();
         assert!(message.contains("redis redis://127.0.0.1:1: GET failed"), "{message}");
         assert!(timed_out("s", "SET", Duration::from_millis(500)).is_retryable());

@@ -9,7 +9,7 @@ use axum::body::{Body, to_bytes};
 use axum::http::{Method, Request, StatusCode, header};
 use cache_core::testkit::servers::RedisServer;
 use cache_core::{
-    BackendRegistration, Backends, Bytes, CacheBackend, CacheError, Caches, CachesConfig, Capabilities, ConfigFormat,
+    BackendError, BackendRegistration, Backends, Bytes, CacheBackend, Caches, CachesConfig, Capabilities, ConfigFormat,
     Expiry, async_trait,
 };
 use components::{
@@ -251,15 +251,15 @@ impl CacheBackend for Recording {
     fn capabilities(&self) -> Capabilities {
         Capabilities::lenient()
     }
-    async fn get(&self, key: &str) -> cache_core::Result<Option<Bytes>> {
+    async fn get(&self, key: &str) -> cache_core::BackendResult<Option<Bytes>> {
         self.reads.lock().push(key.to_owned());
         Ok(self.entries.lock().get(key).cloned())
     }
-    async fn set(&self, key: &str, value: Bytes, _: Expiry) -> cache_core::Result<()> {
+    async fn set(&self, key: &str, value: Bytes, _: Expiry) -> cache_core::BackendResult<()> {
         self.entries.lock().insert(key.to_owned(), value);
         Ok(())
     }
-    async fn add(&self, key: &str, value: Bytes, _: Expiry) -> cache_core::Result<bool> {
+    async fn add(&self, key: &str, value: Bytes, _: Expiry) -> cache_core::BackendResult<bool> {
         let mut entries = self.entries.lock();
         if entries.contains_key(key) {
             return Ok(false);
@@ -267,16 +267,16 @@ impl CacheBackend for Recording {
         entries.insert(key.to_owned(), value);
         Ok(true)
     }
-    async fn touch(&self, key: &str, _: Expiry) -> cache_core::Result<bool> {
+    async fn touch(&self, key: &str, _: Expiry) -> cache_core::BackendResult<bool> {
         Ok(self.entries.lock().contains_key(key))
     }
-    async fn delete(&self, key: &str) -> cache_core::Result<bool> {
+    async fn delete(&self, key: &str) -> cache_core::BackendResult<bool> {
         Ok(self.entries.lock().remove(key).is_some())
     }
-    async fn incr(&self, key: &str, _: i64) -> cache_core::Result<i64> {
-        Err(CacheError::KeyNotFound { key: key.to_owned() })
+    async fn incr(&self, _key: &str, _: i64) -> cache_core::BackendResult<i64> {
+        Err(BackendError::key_not_found())
     }
-    async fn clear(&self) -> cache_core::Result<()> {
+    async fn clear(&self) -> cache_core::BackendResult<()> {
         self.entries.lock().clear();
         Ok(())
     }

@@ -10,7 +10,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use cache_core::testkit::capture_warnings;
 use cache_core::{
-    BackendRegistration, Backends, Bytes, CacheBackend, CacheError, Caches, Capabilities, Expiry, async_trait,
+    BackendError, BackendRegistration, Backends, Bytes, CacheBackend, Caches, Capabilities, Expiry, Unavailability,
+    async_trait,
 };
 use common::*;
 use components::{ComponentsConfig, Registry, Renderer};
@@ -25,12 +26,9 @@ struct Flaky {
 }
 
 impl Flaky {
-    fn check(&self, flag: &AtomicBool) -> cache_core::Result<()> {
+    fn check(&self, flag: &AtomicBool) -> cache_core::BackendResult<()> {
         if flag.load(Ordering::SeqCst) {
-            Err(CacheError::retryable(
-                "connection refused",
-                std::io::Error::from(std::io::ErrorKind::ConnectionRefused),
-            ))
+            Err(BackendError::unavailable(Unavailability::Refused, "connection refused"))
         } else {
             Ok(())
         }
@@ -42,31 +40,31 @@ impl CacheBackend for Flaky {
     fn capabilities(&self) -> Capabilities {
         Capabilities::lenient()
     }
-    async fn get(&self, key: &str) -> cache_core::Result<Option<Bytes>> {
+    async fn get(&self, key: &str) -> cache_core::BackendResult<Option<Bytes>> {
         self.check(&self.fail_reads)?;
         Ok(self.entries.lock().get(key).cloned())
     }
-    async fn set(&self, key: &str, value: Bytes, _: Expiry) -> cache_core::Result<()> {
+    async fn set(&self, key: &str, value: Bytes, _: Expiry) -> cache_core::BackendResult<()> {
         self.check(&self.fail_writes)?;
         self.entries.lock().insert(key.to_owned(), value);
         Ok(())
     }
-    async fn add(&self, key: &str, value: Bytes, _: Expiry) -> cache_core::Result<bool> {
+    async fn add(&self, key: &str, value: Bytes, _: Expiry) -> cache_core::BackendResult<bool> {
         self.check(&self.fail_writes)?;
         Ok(self.entries.lock().try_insert_or_keep(key, value))
     }
-    async fn touch(&self, key: &str, _: Expiry) -> cache_core::Result<bool> {
+    async fn touch(&self, key: &str, _: Expiry) -> cache_core::BackendResult<bool> {
         self.check(&self.fail_writes)?;
         Ok(self.entries.lock().contains_key(key))
     }
-    async fn delete(&self, key: &str) -> cache_core::Result<bool> {
+    async fn delete(&self, key: &str) -> cache_core::BackendResult<bool> {
         self.check(&self.fail_writes)?;
         Ok(self.entries.lock().remove(key).is_some())
     }
-    async fn incr(&self, key: &str, _: i64) -> cache_core::Result<i64> {
-        Err(CacheError::KeyNotFound { key: key.to_owned() })
+    async fn incr(&self, _key: &str, _: i64) -> cache_core::BackendResult<i64> {
+        Err(BackendError::key_not_found())
     }
-    async fn clear(&self) -> cache_core::Result<()> {
+    async fn clear(&self) -> cache_core::BackendResult<()> {
         self.entries.lock().clear();
         Ok(())
     }
