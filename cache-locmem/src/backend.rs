@@ -9,7 +9,7 @@ use cache_core::{
 };
 
 use crate::options::LocMemOptions;
-use crate::registry;
+use crate::shared_stores;
 use crate::store::Store;
 
 /// Django's `LocMemCache`: an in-process LRU store with Django's culling, shared by every alias
@@ -44,7 +44,7 @@ impl LocMemBackend {
     pub fn from_config(config: &BackendConfig<'_>, clock: Clock) -> Result<Self> {
         let options = LocMemOptions::from_options(config.alias, config.options)?;
         let location = store_name(config.alias, config.location)?;
-        let store = registry::shared_store(config.alias, location, options, clock)?;
+        let store = shared_stores::shared_store(config.alias, location, options, clock)?;
         Ok(LocMemBackend {
             store,
             location: Some(location.into()),

@@ -5,8 +5,8 @@ mod integer;
 mod now;
 mod options;
 mod registration;
-mod registry;
 mod shard;
+mod shared_stores;
 mod store;
 
 pub use backend::LocMemBackend;

@@ -14,7 +14,7 @@ use crate::now::Now;
 
 /// A stored value and when it stops being readable.
 #[derive(Debug, Clone)]
-pub(crate) struct Entry {
+pub(crate) struct StoredValue {
     pub(crate) value: Bytes,
     pub(crate) expires_at: Option<Timestamp>,
 }
@@ -23,7 +23,7 @@ pub(crate) struct Entry {
 pub(crate) struct Shard {
     // Unbounded: the limit is enforced by `make_room`, with Django's arithmetic, not by `lru`'s
     // one-out-one-in eviction.
-    entries: LruCache<Box<str>, Entry>,
+    entries: LruCache<Box<str>, StoredValue>,
     max_entries: usize,
     cull_frequency: usize,
     /// No entry expires before this instant (it may be earlier than the true minimum after
@@ -74,14 +74,14 @@ impl Shard {
 
     /// Django's `_set`: cull if full (even when `key` is already there), then store as most
     /// recently used.
-    pub(crate) fn set(&mut self, key: Box<str>, entry: Entry, now: &mut Now<'_>) {
+    pub(crate) fn set(&mut self, key: Box<str>, entry: StoredValue, now: &mut Now<'_>) {
         self.make_room(now);
         self.note_expiry(entry.expires_at);
         self.entries.put(key, entry);
     }
 
     /// Stores only if the key is missing or expired. A refused add leaves recency alone.
-    pub(crate) fn add(&mut self, key: &str, entry: Entry, now: &mut Now<'_>) -> bool {
+    pub(crate) fn add(&mut self, key: &str, entry: StoredValue, now: &mut Now<'_>) -> bool {
         let live = self
             .entries
             .peek(key)
@@ -205,15 +205,15 @@ mod tests {
 
     use super::*;
 
-    fn entry(value: &'static str) -> Entry {
-        Entry {
+    fn entry(value: &'static str) -> StoredValue {
+        StoredValue {
             value: Bytes::from_static(value.as_bytes()),
             expires_at: None,
         }
     }
 
-    fn expiring(now: &mut Now<'_>, value: &'static str, seconds: u64) -> Entry {
-        Entry {
+    fn expiring(now: &mut Now<'_>, value: &'static str, seconds: u64) -> StoredValue {
+        StoredValue {
             value: Bytes::from_static(value.as_bytes()),
             expires_at: now.expires_at(Expiry::After(Duration::from_secs(seconds))),
         }

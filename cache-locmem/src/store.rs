@@ -8,7 +8,7 @@ use parking_lot::Mutex;
 
 use crate::now::Now;
 use crate::options::LocMemOptions;
-use crate::shard::{Entry, Shard};
+use crate::shard::{Shard, StoredValue};
 
 /// Stores with fewer entries than this are one shard, so Django's cull and LRU results hold
 /// exactly; every test in Django's catalogue uses limits far below it. At this size a single
@@ -91,7 +91,7 @@ impl Store {
 
     pub(crate) fn set(&self, key: &str, value: Bytes, expiry: Expiry) {
         let mut now = Now::new(&self.clock);
-        let entry = Entry {
+        let entry = StoredValue {
             value,
             expires_at: now.expires_at(expiry),
         };
@@ -102,7 +102,7 @@ impl Store {
 
     pub(crate) fn add(&self, key: &str, value: Bytes, expiry: Expiry) -> bool {
         let mut now = Now::new(&self.clock);
-        let entry = Entry {
+        let entry = StoredValue {
             value,
             expires_at: now.expires_at(expiry),
         };

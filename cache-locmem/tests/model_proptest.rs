@@ -58,7 +58,7 @@ enum Life {
 }
 
 #[derive(Debug, Clone)]
-struct Entry {
+struct ModelEntry {
     key: String,
     value: Value,
     /// Milliseconds on the model's clock; expired when `expires <= now` (Django's `exp <= now`).
@@ -75,7 +75,7 @@ enum Failure {
 #[derive(Debug)]
 struct Model {
     /// Most recently used first.
-    entries: Vec<Entry>,
+    entries: Vec<ModelEntry>,
     now: u64,
     max_entries: usize,
     cull_frequency: usize,
@@ -146,7 +146,7 @@ impl Model {
             self.entries.remove(index);
         }
         let expires = after.map(|ms| self.now + ms);
-        self.entries.insert(0, Entry { key, value, expires });
+        self.entries.insert(0, ModelEntry { key, value, expires });
     }
 
     fn cull_if_full(&mut self) {
