@@ -219,7 +219,9 @@ async fn read_loop<R: tokio::io::AsyncRead + Unpin>(
     writer: AbortHandle,
 ) {
     let mut buffer = BytesMut::with_capacity(READ_CHUNK);
-    let failed = 'connection: loop {
+    // `Ok`: every handle is gone. `Err`: the connection failed, while idle or while reading the
+    // reply of the request given.
+    let ended: Result<(), Option<(ReplySender, Broken)>> = 'connection: loop {
         // Idle: wait for the next expected reply, and notice at once when the server goes away
         // (a restart, a crash) so the next request opens a new connection instead of failing.
         let (expect, reply) = loop {
@@ -227,10 +229,10 @@ async fn read_loop<R: tokio::io::AsyncRead + Unpin>(
                 biased;
                 next = pending.recv() => match next {
                     Some(next) => break next,
-                    None => break 'connection false,
+                    None => break 'connection Ok(()),
                 },
                 read = read_more(&mut socket, &mut buffer, READ_CHUNK) => match read {
-                    Ok(0) | Err(_) => break 'connection true,
+                    Ok(0) | Err(_) => break 'connection Err(None),
                     Ok(_) => {} // a reply whose request is about to be announced
                 },
             }
@@ -249,26 +251,22 @@ async fn read_loop<R: tokio::io::AsyncRead + Unpin>(
                     break;
                 }
                 Ok(None) => match read_more(&mut socket, &mut buffer, progress.wanted.max(READ_CHUNK)).await {
-                    Ok(0) => {
-                        let _ = reply.send(Err(Broken::Closed(None)));
-                        break 'connection true;
-                    }
+                    Ok(0) => break 'connection Err(Some((reply, Broken::Closed(None)))),
                     Ok(_) => {}
-                    Err(error) => {
-                        let _ = reply.send(Err(Broken::Closed(Some(error))));
-                        break 'connection true;
-                    }
+                    Err(error) => break 'connection Err(Some((reply, Broken::Closed(Some(error))))),
                 },
-                Err(error) => {
-                    let _ = reply.send(Err(Broken::Protocol(error)));
-                    break 'connection true;
-                }
+                Err(error) => break 'connection Err(Some((reply, Broken::Protocol(error)))),
             }
         }
     };
-    if failed {
+    if let Err(failure) = ended {
+        // Dead before the asker hears of it, so its next call opens a new connection rather than
+        // queueing on this one.
         dead.store(true, Ordering::Release);
         writer.abort();
+        if let Some((reply, why)) = failure {
+            let _ = reply.send(Err(why));
+        }
         // Requests already written get no reply: their senders are dropped with `pending`, which
         // their askers see as a closed connection.
         pending.close();
