@@ -465,6 +465,9 @@ fn shown(bytes: &[u8]) -> String {
 }
 
 #[cfg(test)]
+mod hostile_replies;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
