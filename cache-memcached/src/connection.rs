@@ -396,6 +396,32 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_server_talking_out_of_turn_is_cut_off() {
+        // Bytes nobody asked for, more than a line's worth: the reader must not keep buffering
+        // them while it waits for a request.
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = tokio::spawn(async move {
+            let (mut stream, _) = listener.accept().await.unwrap();
+            let chunk = vec![b'x'; 64 * 1024];
+            while stream.write_all(&chunk).await.is_ok() {}
+        });
+        let address = ServerAddress::Tcp {
+            host: "127.0.0.1".into(),
+            port,
+        };
+        let connection = Connection::open(&address, true, 1024 * 1024).await.unwrap();
+        for _ in 0..500 {
+            if !connection.is_alive() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert!(!connection.is_alive());
+        server.abort();
+    }
+
+    #[tokio::test]
     async fn garbage_is_a_protocol_error() {
         let (address, _server) = fake_server(|_| "HELLO\r\n".into()).await;
         let connection = Connection::open(&address, true, 1024 * 1024).await.unwrap();
