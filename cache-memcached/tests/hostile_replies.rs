@@ -100,8 +100,7 @@ async fn a_value_for_another_key_is_an_error_not_that_value() {
         _ => Act::Send(healthy(line)),
     })
     .await;
-    let backend = backend(&server);
-    let cache = cache(&backend);
+    let cache = cache(&backend(&server));
 
     let error = cache.get::<String>("a").await.unwrap_err();
     assert_explained(
@@ -121,7 +120,7 @@ async fn a_value_for_another_key_is_an_error_not_that_value() {
 
     // The backend itself, without the façade, refuses it the same way.
     let server = hostile_first(b"VALUE :1:b 0 3\r\n\"b\"\r\nEND\r\n").await;
-    let error = self::backend(&server).get(":1:a").await.unwrap_err();
+    let error = backend(&server).get(":1:a").await.unwrap_err();
     assert!(error.to_string().contains("didn't ask for"), "{error}");
 }
 
