@@ -223,7 +223,9 @@ impl CacheBackend for MemcachedBackend {
         wire_key::check(key)?;
         let server = self.server(key);
         match server.call(command(protocol::get([key]), Expect::Values)).await? {
-            Reply::Values(hits) => Ok(hits.into_iter().next().map(|hit| hit.value)),
+            // The reader matched each hit to a key asked: a value for any other key never gets
+            // here, it is a protocol error that closed the connection.
+            Reply::Values(hits) => Ok(hits.into_iter().find(|hit| hit.index == 0).map(|hit| hit.value)),
             other => Err(refused(server, other)),
         }
     }
@@ -328,21 +330,10 @@ impl CacheBackend for MemcachedBackend {
                 let Reply::Values(hits) = reply else {
                     return Err(refused(server, reply));
                 };
-                // Hits come back in the order asked (a key asked twice, twice); misses are absent.
-                let mut position = 0;
+                // The reader matched each hit to the key of the chunk it answers (a key asked twice
+                // gets two hits); a value for a key not asked for is a protocol error there.
                 for hit in hits {
-                    while position < chunk.len() && keys[chunk[position]].as_bytes() != hit.key {
-                        position += 1;
-                    }
-                    let Some(&index) = chunk.get(position) else {
-                        return Err(BackendError::protocol(format!(
-                            "a multi-get returned `{}`, a key not asked for",
-                            String::from_utf8_lossy(&hit.key)
-                        ))
-                        .on_server(server.name()));
-                    };
-                    found[index] = Some(hit.value);
-                    position += 1;
+                    found[chunk[hit.index]] = Some(hit.value);
                 }
             }
         }

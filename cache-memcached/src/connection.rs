@@ -69,6 +69,14 @@ struct Request {
     reply: ReplySender,
 }
 
+/// A request written (or about to be), waiting for its reply: the reader needs its command line to
+/// know which keys a `get` asked for.
+struct Pending {
+    expect: Expect,
+    line: Vec<u8>,
+    reply: ReplySender,
+}
+
 /// The handle callers share; dropping the last one closes the connection once the requests
 /// already written are answered.
 pub struct Connection {
@@ -88,25 +96,26 @@ impl std::fmt::Debug for Connection {
 const WRITE_BATCH: usize = 64 * 1024;
 /// Data blocks at least this long are written from their own buffer instead of being copied.
 const LARGE_DATA: usize = 16 * 1024;
-/// Room reserved in the read buffer before each read.
+/// Room reserved in the read buffer before each read, at least.
 const READ_CHUNK: usize = 16 * 1024;
 
 impl Connection {
     /// Opens a connection to `address` and starts its reader and writer tasks on the current tokio
-    /// runtime. TCP host names are resolved by tokio off the worker threads.
-    pub async fn open(address: &ServerAddress, no_delay: bool) -> io::Result<Connection> {
+    /// runtime. TCP host names are resolved by tokio off the worker threads. A reply holding a
+    /// value longer than `max_value` bytes is a protocol error.
+    pub async fn open(address: &ServerAddress, no_delay: bool, max_value: usize) -> io::Result<Connection> {
         match address {
             ServerAddress::Tcp { host, port } => {
                 let stream = TcpStream::connect((host.as_str(), *port)).await?;
                 stream.set_nodelay(no_delay)?;
                 let (read, write) = stream.into_split();
-                Ok(Connection::start(read, write))
+                Ok(Connection::start(read, write, max_value))
             }
-            ServerAddress::Unix(path) => open_unix(path).await,
+            ServerAddress::Unix(path) => open_unix(path, max_value).await,
         }
     }
 
-    fn start<R, W>(read: R, write: W) -> Connection
+    fn start<R, W>(read: R, write: W, max_value: usize) -> Connection
     where
         R: tokio::io::AsyncRead + Unpin + Send + 'static,
         W: tokio::io::AsyncWrite + Unpin + Send + 'static,
@@ -115,7 +124,8 @@ impl Connection {
         let (pending_sender, pending) = mpsc::unbounded_channel();
         let dead = Arc::new(AtomicBool::new(false));
         let writer = tokio::spawn(write_loop(write, queued, pending_sender, Arc::clone(&dead))).abort_handle();
-        let reader = tokio::spawn(read_loop(read, pending, Arc::clone(&dead), writer.clone())).abort_handle();
+        let reader =
+            tokio::spawn(read_loop(read, pending, max_value, Arc::clone(&dead), writer.clone())).abort_handle();
         Connection {
             requests,
             dead,
@@ -151,14 +161,14 @@ impl Connection {
 }
 
 #[cfg(unix)]
-async fn open_unix(path: &Path) -> io::Result<Connection> {
+async fn open_unix(path: &Path, max_value: usize) -> io::Result<Connection> {
     let stream = tokio::net::UnixStream::connect(path).await?;
     let (read, write) = stream.into_split();
-    Ok(Connection::start(read, write))
+    Ok(Connection::start(read, write, max_value))
 }
 
 #[cfg(not(unix))]
-async fn open_unix(path: &Path) -> io::Result<Connection> {
+async fn open_unix(path: &Path, _max_value: usize) -> io::Result<Connection> {
     Err(io::Error::new(
         io::ErrorKind::Unsupported,
         format!("unix sockets ({}) are not available on this platform", path.display()),
@@ -168,7 +178,7 @@ async fn open_unix(path: &Path) -> io::Result<Connection> {
 async fn write_loop<W: tokio::io::AsyncWrite + Unpin>(
     mut socket: W,
     mut queued: mpsc::UnboundedReceiver<Request>,
-    pending: mpsc::UnboundedSender<(Expect, ReplySender)>,
+    pending: mpsc::UnboundedSender<Pending>,
     dead: Arc<AtomicBool>,
 ) {
     let mut out: Vec<u8> = Vec::with_capacity(WRITE_BATCH);
@@ -177,11 +187,16 @@ async fn write_loop<W: tokio::io::AsyncWrite + Unpin>(
         let written = async {
             loop {
                 let Request { command, reply } = request;
+                out.extend_from_slice(&command.line);
                 // The reader learns what to expect before the bytes that cause the reply leave.
-                if pending.send((command.expect, reply)).is_err() {
+                let waiting = Pending {
+                    expect: command.expect,
+                    line: command.line,
+                    reply,
+                };
+                if pending.send(waiting).is_err() {
                     return Err(io::Error::from(io::ErrorKind::BrokenPipe));
                 }
-                out.extend_from_slice(&command.line);
                 if let Some(data) = command.data {
                     if data.len() >= LARGE_DATA {
                         socket.write_all(&out).await?;
@@ -214,28 +229,37 @@ async fn write_loop<W: tokio::io::AsyncWrite + Unpin>(
 
 async fn read_loop<R: tokio::io::AsyncRead + Unpin>(
     mut socket: R,
-    mut pending: mpsc::UnboundedReceiver<(Expect, ReplySender)>,
+    mut pending: mpsc::UnboundedReceiver<Pending>,
+    max_value: usize,
     dead: Arc<AtomicBool>,
     writer: AbortHandle,
 ) {
     let mut buffer = BytesMut::with_capacity(READ_CHUNK);
-    let failed = 'connection: loop {
+    // `Ok`: every handle is gone. `Err`: the connection failed, while idle or while reading the
+    // reply of the request given.
+    let ended: Result<(), Option<(ReplySender, Broken)>> = 'connection: loop {
         // Idle: wait for the next expected reply, and notice at once when the server goes away
         // (a restart, a crash) so the next request opens a new connection instead of failing.
-        let (expect, reply) = loop {
+        let Pending { expect, line, reply } = loop {
             tokio::select! {
                 biased;
                 next = pending.recv() => match next {
                     Some(next) => break next,
-                    None => break 'connection false,
+                    None => break 'connection Ok(()),
                 },
-                read = read_more(&mut socket, &mut buffer, READ_CHUNK) => match read {
-                    Ok(0) | Err(_) => break 'connection true,
+                read = read_more(&mut socket, &mut buffer, 0) => match read {
+                    Ok(0) | Err(_) => break 'connection Err(None),
+                    // More than a line that no request explains: a server talking out of turn,
+                    // which would otherwise fill the buffer while nothing reads it.
+                    Ok(_) if buffer.len() > protocol::MAX_LINE => match pending.try_recv() {
+                        Ok(next) => break next,
+                        Err(_) => break 'connection Err(None),
+                    },
                     Ok(_) => {} // a reply whose request is about to be announced
                 },
             }
         };
-        let mut progress = protocol::Progress::default();
+        let mut progress = protocol::Progress::new(&line, max_value);
         loop {
             match protocol::parse(&buffer, expect, &mut progress) {
                 Ok(Some((end, parsed))) => {
@@ -248,39 +272,39 @@ async fn read_loop<R: tokio::io::AsyncRead + Unpin>(
                     let _ = reply.send(Ok(answer));
                     break;
                 }
-                Ok(None) => match read_more(&mut socket, &mut buffer, progress.wanted.max(READ_CHUNK)).await {
-                    Ok(0) => {
-                        let _ = reply.send(Err(Broken::Closed(None)));
-                        break 'connection true;
-                    }
+                Ok(None) => match read_more(&mut socket, &mut buffer, progress.wanted).await {
+                    Ok(0) => break 'connection Err(Some((reply, Broken::Closed(None)))),
                     Ok(_) => {}
-                    Err(error) => {
-                        let _ = reply.send(Err(Broken::Closed(Some(error))));
-                        break 'connection true;
-                    }
+                    Err(error) => break 'connection Err(Some((reply, Broken::Closed(Some(error))))),
                 },
-                Err(error) => {
-                    let _ = reply.send(Err(Broken::Protocol(error)));
-                    break 'connection true;
-                }
+                Err(error) => break 'connection Err(Some((reply, Broken::Protocol(error)))),
             }
         }
     };
-    if failed {
+    if let Err(failure) = ended {
+        // Dead before the asker hears of it, so its next call opens a new connection rather than
+        // queueing on this one.
         dead.store(true, Ordering::Release);
         writer.abort();
+        if let Some((reply, why)) = failure {
+            let _ = reply.send(Err(why));
+        }
         // Requests already written get no reply: their senders are dropped with `pending`, which
         // their askers see as a closed connection.
         pending.close();
     }
 }
 
+/// Reads what the socket has into `buffer`, `wanted` being how much more the reply needs at least
+/// (0 when unknown). The room reserved grows with what has arrived — at most doubling the buffer
+/// per read — rather than with what the server claims, so a header announcing a large value costs
+/// memory only as the value actually comes.
 async fn read_more<R: tokio::io::AsyncRead + Unpin>(
     socket: &mut R,
     buffer: &mut BytesMut,
-    room: usize,
+    wanted: usize,
 ) -> io::Result<usize> {
-    buffer.reserve(room);
+    buffer.reserve(wanted.min(buffer.len()).max(READ_CHUNK));
     socket.read_buf(buffer).await
 }
 
@@ -330,7 +354,7 @@ mod tests {
             _ => "ERROR\r\n".into(),
         })
         .await;
-        let connection = Connection::open(&address, true).await.unwrap();
+        let connection = Connection::open(&address, true, 1024 * 1024).await.unwrap();
         let receivers: Vec<_> = (0..200)
             .map(|i| {
                 connection
@@ -346,7 +370,7 @@ mod tests {
     #[tokio::test]
     async fn an_abandoned_request_keeps_the_connection_in_step() {
         let (address, _server) = fake_server(|line| format!("{}\r\n", line.len())).await;
-        let connection = Connection::open(&address, true).await.unwrap();
+        let connection = Connection::open(&address, true, 1024 * 1024).await.unwrap();
         drop(connection.submit(command("x\r\n", Expect::Number)).unwrap());
         let reply = connection.submit(command("xyz\r\n", Expect::Number)).unwrap().await;
         assert_eq!(reply.unwrap().unwrap(), Reply::Number(3));
@@ -355,7 +379,7 @@ mod tests {
     #[tokio::test]
     async fn a_closed_server_fails_waiting_requests_and_marks_the_connection_dead() {
         let (address, server) = fake_server(|_| String::new()).await;
-        let connection = Connection::open(&address, true).await.unwrap();
+        let connection = Connection::open(&address, true, 1024 * 1024).await.unwrap();
         let waiting = connection.submit(command("get k\r\n", Expect::Values)).unwrap();
         tokio::time::sleep(Duration::from_millis(50)).await;
         server.abort();
@@ -372,9 +396,35 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_server_talking_out_of_turn_is_cut_off() {
+        // Bytes nobody asked for, more than a line's worth: the reader must not keep buffering
+        // them while it waits for a request.
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = tokio::spawn(async move {
+            let (mut stream, _) = listener.accept().await.unwrap();
+            let chunk = vec![b'x'; 64 * 1024];
+            while stream.write_all(&chunk).await.is_ok() {}
+        });
+        let address = ServerAddress::Tcp {
+            host: "127.0.0.1".into(),
+            port,
+        };
+        let connection = Connection::open(&address, true, 1024 * 1024).await.unwrap();
+        for _ in 0..500 {
+            if !connection.is_alive() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert!(!connection.is_alive());
+        server.abort();
+    }
+
+    #[tokio::test]
     async fn garbage_is_a_protocol_error() {
         let (address, _server) = fake_server(|_| "HELLO\r\n".into()).await;
-        let connection = Connection::open(&address, true).await.unwrap();
+        let connection = Connection::open(&address, true, 1024 * 1024).await.unwrap();
         let reply = connection
             .submit(command("delete k\r\n", Expect::Status))
             .unwrap()
@@ -386,7 +436,7 @@ mod tests {
     #[tokio::test]
     async fn status_round_trip() {
         let (address, _server) = fake_server(|_| "DELETED\r\n".into()).await;
-        let connection = Connection::open(&address, true).await.unwrap();
+        let connection = Connection::open(&address, true, 1024 * 1024).await.unwrap();
         let reply = connection
             .submit(command("delete k\r\n", Expect::Status))
             .unwrap()

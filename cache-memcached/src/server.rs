@@ -24,6 +24,10 @@ pub struct Server {
     connect_timeout: Duration,
     timeout: Duration,
     no_delay: bool,
+    /// The longest value a reply may hold: the servers' item size limit. A value another client
+    /// stored with a shorter key can be a little longer than this client's own write limit, but
+    /// none is longer than memcached's `-I`.
+    max_value: usize,
 }
 
 /// One connection's place: the live connection, if any, and the record of the last failed
@@ -67,6 +71,7 @@ impl Server {
             connect_timeout: options.connect_timeout,
             timeout: options.timeout,
             no_delay: options.no_delay,
+            max_value: options.item_size_max,
         }
     }
 
@@ -160,7 +165,11 @@ impl Server {
         if let Some(failed) = opening.as_ref().filter(|failed| failed.at >= asked) {
             return Err(self.connect_failed(failed.kind, &failed.message));
         }
-        let opened = tokio::time::timeout(self.connect_timeout, Connection::open(&self.address, self.no_delay)).await;
+        let opened = tokio::time::timeout(
+            self.connect_timeout,
+            Connection::open(&self.address, self.no_delay, self.max_value),
+        )
+        .await;
         let error = match opened {
             Ok(Ok(connection)) => {
                 let connection = Arc::new(connection);

@@ -278,3 +278,108 @@ impl Drop for UnixMemcached {
         let _ = self.child.wait();
     }
 }
+
+/// What a [`HostileServer`] does with a command line.
+pub enum Act {
+    /// Writes these bytes and reads the next command.
+    Send(Vec<u8>),
+    /// Writes these bytes and closes the connection.
+    SendAndClose(Vec<u8>),
+}
+
+/// A server on a loopback port that answers each command line with whatever `answer` says — a
+/// broken or hostile memcached. `answer` is given the line (without `\r\n`) and the number of the
+/// connection it came on, from 0. Every task it starts is stopped when it is dropped.
+pub struct HostileServer {
+    pub port: u16,
+    accepted: Arc<std::sync::atomic::AtomicUsize>,
+    ended: Arc<tokio::sync::Notify>,
+    tasks: Arc<Mutex<Vec<tokio::task::AbortHandle>>>,
+}
+
+impl Drop for HostileServer {
+    fn drop(&mut self) {
+        for task in self.tasks.lock().drain(..) {
+            task.abort();
+        }
+    }
+}
+
+impl HostileServer {
+    pub async fn start(answer: impl Fn(&[u8], usize) -> Act + Send + Sync + 'static) -> HostileServer {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let answer = Arc::new(answer);
+        let accepted = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let ended = Arc::new(tokio::sync::Notify::new());
+        let tasks: Arc<Mutex<Vec<tokio::task::AbortHandle>>> = Arc::default();
+        let listening = tokio::spawn({
+            let (accepted, ended, tasks) = (Arc::clone(&accepted), Arc::clone(&ended), Arc::clone(&tasks));
+            async move {
+                while let Ok((stream, _)) = listener.accept().await {
+                    let number = accepted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    let (answer, ended) = (Arc::clone(&answer), Arc::clone(&ended));
+                    let task = tokio::spawn(async move {
+                        let (read, mut write) = stream.into_split();
+                        let mut read = BufReader::new(read);
+                        loop {
+                            let mut line = Vec::new();
+                            match read.read_until(b'\n', &mut line).await {
+                                Ok(0) | Err(_) => break,
+                                Ok(_) => {}
+                            }
+                            let line = line.strip_suffix(b"\r\n").unwrap_or(&line);
+                            let (bytes, close) = match answer(line, number) {
+                                Act::Send(bytes) => (bytes, false),
+                                Act::SendAndClose(bytes) => (bytes, true),
+                            };
+                            if write.write_all(&bytes).await.is_err() || close {
+                                break;
+                            }
+                        }
+                        ended.notify_one();
+                    });
+                    tasks.lock().push(task.abort_handle());
+                }
+            }
+        });
+        tasks.lock().push(listening.abort_handle());
+        HostileServer {
+            port,
+            accepted,
+            ended,
+            tasks,
+        }
+    }
+
+    pub fn location(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// Connections accepted so far.
+    pub fn connections(&self) -> usize {
+        self.accepted.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Waits until a connection has ended: the client closed it, or the server did.
+    pub async fn a_connection_ended(&self) {
+        self.ended.notified().await;
+    }
+}
+
+/// What a healthy memcached answers: each key of a `get` found, holding the JSON string `"v"`;
+/// `1` for `incr`/`decr`; `DELETED` for `delete`.
+pub fn healthy(line: &[u8]) -> Vec<u8> {
+    let text = String::from_utf8_lossy(line);
+    let mut tokens = text.split(' ');
+    match tokens.next() {
+        Some("get") => {
+            let mut reply: String = tokens.map(|key| format!("VALUE {key} 0 3\r\n\"v\"\r\n")).collect();
+            reply.push_str("END\r\n");
+            reply.into_bytes()
+        }
+        Some("incr" | "decr") => b"1\r\n".to_vec(),
+        Some("delete") => b"DELETED\r\n".to_vec(),
+        _ => b"ERROR\r\n".to_vec(),
+    }
+}
