@@ -180,6 +180,6 @@ async fn check_reports_each_alias() {
         error.to_string(),
         "cache alias `broken`: connection refused (retryable)"
     );
-    assert_eq!(caches.get("broken").unwrap().metrics().errors, 0);
-    assert_eq!(caches.default_cache().metrics().misses, 0);
+    assert_eq!(caches.get("broken").unwrap().metrics().errors(), 0);
+    assert_eq!(caches.default_cache().metrics().misses(), 0);
 }
