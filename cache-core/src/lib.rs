@@ -33,7 +33,7 @@ pub use operations::{
     Add, Delete, DeleteMany, Get, GetMany, GetOrSet, GetOrTrySet, HasKey, Incr, IncrVersion, Raw, Set, SetMany, Touch,
     Typed, ValueKind,
 };
-pub use registry::{AliasHealth, BackendConfig, BackendFactory, BackendRegistration, Backends, Caches};
+pub use registry::{AliasHealth, BackendConfig, BackendFactory, BackendRegistration, Backends, Caches, CachesBuilder};
 pub use timeout::Timeout;
 
 /// Re-exported so backend crates implement [`CacheBackend`] with the same macro version.

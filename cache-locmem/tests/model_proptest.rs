@@ -664,10 +664,7 @@ async fn check(
         },
         clock.clone(),
     ));
-    let options = CacheOptions {
-        timeout: alias_timeout,
-        ..CacheOptions::default()
-    };
+    let options = CacheOptions::default().with_timeout(alias_timeout);
     let cache = Cache::new("default", backend.clone(), options);
     let mut model = Model::new(max_entries, cull_frequency, alias_timeout);
     let universe = universe();
