@@ -6,6 +6,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use cache_core::{BackendConfig, CacheBackend, CacheError, Capabilities, Clock, Expiry, Location, Result, async_trait};
 
+use crate::builder::LocMemBuilder;
 use crate::options::LocMemOptions;
 use crate::registry;
 use crate::store::Store;
@@ -19,14 +20,18 @@ use crate::store::Store;
 #[derive(Clone)]
 pub struct LocMemBackend {
     store: Arc<Store>,
-    /// The location it was built for; `None` for a private store from [`LocMemBackend::new`].
+    /// The location it was built for; `None` for a private store from [`LocMemBackend::builder`].
     location: Option<Arc<str>>,
 }
 
 impl LocMemBackend {
-    /// A private store, shared with nothing else (the clones of this backend aside): for benches
-    /// and for embedding a cache that no configuration names.
-    pub fn new(options: LocMemOptions, clock: Clock) -> Self {
+    /// Builds a backend in code over a private store, shared with nothing else (the clones of this
+    /// backend aside): for benches and for embedding a cache that no configuration names.
+    pub fn builder() -> LocMemBuilder {
+        LocMemBuilder::new()
+    }
+
+    pub(crate) fn private(options: LocMemOptions, clock: Clock) -> Self {
         LocMemBackend {
             store: Arc::new(Store::new(options, clock)),
             location: None,
