@@ -368,6 +368,12 @@ impl Options {
         self.values.is_empty()
     }
 
+    /// The value given for the option `name` (lower-case), as written; for checks that span
+    /// two options.
+    pub fn get(&self, name: &str) -> Option<&serde_json::Value> {
+        self.values.get(name)
+    }
+
     /// Parses the options into a backend's own type. Give the type `#[serde(deny_unknown_fields)]`
     /// so a misspelt option is an error naming the alias and the option.
     ///
