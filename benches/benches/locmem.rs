@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use cache_benches::now;
-use cache_core::{Cache, CacheOptions, Clock};
-use cache_locmem::{LocMemBackend, LocMemOptions};
+use cache_core::{Cache, CacheOptions};
+use cache_locmem::LocMemBackend;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use parking_lot::Mutex;
 
@@ -29,11 +29,7 @@ fn value() -> Bytes {
 
 /// The façade over a private locmem store sized like the peers.
 fn facade() -> Cache {
-    let options = LocMemOptions {
-        max_entries: CAPACITY as u64,
-        ..LocMemOptions::default()
-    };
-    let backend = LocMemBackend::new(options, Clock::system());
+    let backend = LocMemBackend::builder().max_entries(CAPACITY as u64).build();
     Cache::new("bench", Arc::new(backend), CacheOptions::default())
 }
 

@@ -19,7 +19,7 @@ use async_memcached::AsciiProtocol;
 use cache_benches::median;
 use cache_core::testkit::servers::MemcachedServer;
 use cache_core::{Cache, CacheBackend, CacheOptions, Timeout};
-use cache_memcached::{MemcachedBackend, MemcachedOptions, ServerAddress};
+use cache_memcached::MemcachedBackend;
 use criterion::{Criterion, Throughput};
 use tokio::runtime::Runtime;
 
@@ -99,11 +99,7 @@ struct Contenders {
 impl Contenders {
     async fn new(server: &MemcachedServer) -> Contenders {
         let location = server.location();
-        let backend = MemcachedBackend::new(
-            vec![ServerAddress::parse(&location).unwrap()],
-            MemcachedOptions::default(),
-        )
-        .unwrap();
+        let backend = MemcachedBackend::builder().server(location.as_str()).build().unwrap();
         let cache = Cache::new("bench", Arc::new(backend.clone()), CacheOptions::default());
         let keys = keys();
         for chunk in keys.chunks(500) {

@@ -21,18 +21,84 @@ use crate::timeout::{Lifetime, Timeout};
 
 /// How an alias makes keys, resolves timeouts and encodes values: Django's `KEY_PREFIX`,
 /// `VERSION`, `KEY_FUNCTION` and `TIMEOUT`, plus the codec.
+///
+/// Start from `CacheOptions::default()` (Django's defaults) and change what differs; the fields
+/// are private so that settings can be added without breaking callers:
+///
+/// ```
+/// use cache_core::{CacheOptions, Timeout};
+///
+/// let options = CacheOptions::default()
+///     .with_key_prefix("shop")
+///     .with_version(2)
+///     .with_timeout(Timeout::Seconds(60.0));
+/// assert_eq!((options.key_prefix(), options.version()), ("shop", 2));
+/// ```
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct CacheOptions {
-    /// Prepended to every key (`KEY_PREFIX`).
-    pub key_prefix: String,
-    /// The default version (`VERSION`).
-    pub version: i64,
-    /// The alias' default timeout (`TIMEOUT`); `Timeout::Default` here means Django's 300 seconds.
-    pub timeout: Timeout,
-    /// How keys are made (`KEY_FUNCTION`).
-    pub key_function: KeyFunction,
-    /// How typed values are encoded.
-    pub codec: Codec,
+    key_prefix: String,
+    version: i64,
+    timeout: Timeout,
+    key_function: KeyFunction,
+    codec: Codec,
+}
+
+impl CacheOptions {
+    /// Prepended to every key (`KEY_PREFIX`); `""` by default.
+    pub fn key_prefix(&self) -> &str {
+        &self.key_prefix
+    }
+
+    /// The default version (`VERSION`); 1 by default.
+    pub fn version(&self) -> i64 {
+        self.version
+    }
+
+    /// The alias' default timeout (`TIMEOUT`); 300 seconds by default.
+    pub fn timeout(&self) -> Timeout {
+        self.timeout
+    }
+
+    /// How keys are made (`KEY_FUNCTION`); `"{prefix}:{version}:{key}"` by default.
+    pub fn key_function(&self) -> &KeyFunction {
+        &self.key_function
+    }
+
+    /// How typed values are encoded; JSON by default.
+    pub fn codec(&self) -> Codec {
+        self.codec
+    }
+
+    /// These options with `KEY_PREFIX` set.
+    pub fn with_key_prefix(mut self, key_prefix: impl Into<String>) -> Self {
+        self.key_prefix = key_prefix.into();
+        self
+    }
+
+    /// These options with `VERSION` set.
+    pub fn with_version(mut self, version: i64) -> Self {
+        self.version = version;
+        self
+    }
+
+    /// These options with `TIMEOUT` set; `Timeout::Default` means Django's 300 seconds.
+    pub fn with_timeout(mut self, timeout: Timeout) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// These options with `KEY_FUNCTION` set.
+    pub fn with_key_function(mut self, key_function: KeyFunction) -> Self {
+        self.key_function = key_function;
+        self
+    }
+
+    /// These options with the codec set.
+    pub fn with_codec(mut self, codec: Codec) -> Self {
+        self.codec = codec;
+        self
+    }
 }
 
 impl Default for CacheOptions {
@@ -70,7 +136,8 @@ pub(crate) struct CacheInner {
 }
 
 impl Cache {
-    /// A cache alias over `backend`. Applications usually get theirs from `Caches::get`.
+    /// A cache alias named `alias` over any backend, with its key, timeout and codec settings.
+    /// Applications that configure several aliases get theirs from `Caches::get`.
     pub fn new(alias: impl Into<String>, backend: Arc<dyn CacheBackend>, options: CacheOptions) -> Cache {
         let default_lifetime = Lifetime::resolve(options.timeout, Lifetime::from_seconds(DEFAULT_TIMEOUT_SECONDS));
         let capabilities = backend.capabilities();

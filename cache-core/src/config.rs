@@ -305,13 +305,11 @@ impl AliasConfig {
 
     /// The façade settings this entry describes (the key function is resolved by the registry).
     pub fn cache_options(&self) -> CacheOptions {
-        CacheOptions {
-            key_prefix: self.key_prefix.clone(),
-            version: self.version,
-            timeout: self.timeout,
-            codec: self.codec,
-            ..CacheOptions::default()
-        }
+        CacheOptions::default()
+            .with_key_prefix(self.key_prefix.clone())
+            .with_version(self.version)
+            .with_timeout(self.timeout)
+            .with_codec(self.codec)
     }
 }
 
@@ -370,6 +368,12 @@ impl Options {
         self.values.is_empty()
     }
 
+    /// The value given for the option `name` (lower-case), as written; for checks that span
+    /// two options.
+    pub fn get(&self, name: &str) -> Option<&serde_json::Value> {
+        self.values.get(name)
+    }
+
     /// Parses the options into a backend's own type. Give the type `#[serde(deny_unknown_fields)]`
     /// so a misspelt option is an error naming the alias and the option.
     ///
@@ -382,5 +386,16 @@ impl Options {
     ///   as ``invalid type: string "abc", expected u64``.
     pub fn parse<T: DeserializeOwned>(&self, alias: &str) -> Result<T> {
         options::parse(&self.values, alias)
+    }
+
+    /// Reads the options into a backend's options type, starting from its `Default`, with one
+    /// [`OptionField`](option_values::OptionField) per option: the way this workspace's backends
+    /// keep each option's name, default and parsing in one place.
+    ///
+    /// Errors are [`CacheError::Config`] with the field `options.<name>`: an unknown option (worded
+    /// as for [`Options::parse`]), one option written under two of its names, or the field's own
+    /// check of the value. A null value is the same as leaving the option out.
+    pub fn read<T: Default>(&self, alias: &str, fields: &[option_values::OptionField<T>]) -> Result<T> {
+        option_values::read(self, alias, fields)
     }
 }

@@ -32,7 +32,7 @@ pub use error::{BoxError, CacheError, KeyProblem, KeyRule, Result};
 pub use key::KeyFunction;
 pub use key_argument::IntoKey;
 pub use metrics::Metrics;
-pub use registry::{AliasHealth, BackendConfig, BackendFactory, BackendRegistration, Backends, Caches};
+pub use registry::{AliasHealth, BackendConfig, BackendFactory, BackendRegistration, Backends, Caches, CachesBuilder};
 pub use timeout::Timeout;
 
 /// Re-exported so backend crates implement [`CacheBackend`] with the same macro version.

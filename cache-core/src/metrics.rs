@@ -8,21 +8,58 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 const STRIPES: usize = 8;
 
 /// A point-in-time reading of an alias' counters.
+///
+/// Read through its accessors; the fields are private so that counters can be added without
+/// breaking callers.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Metrics {
+    hits: u64,
+    misses: u64,
+    sets: u64,
+    deletes: u64,
+    errors: u64,
+}
+
+impl Metrics {
     /// Reads that found a value (`get`, `get_many` per key, `has_key` true, `get_or_set` hits).
-    pub hits: u64,
+    pub fn hits(&self) -> u64 {
+        self.hits
+    }
+
     /// Reads that found nothing.
-    pub misses: u64,
+    pub fn misses(&self) -> u64 {
+        self.misses
+    }
+
     /// Writes (`set`, `add` that stored, `set_many` per key, `incr`/`decr`, `touch`).
-    pub sets: u64,
+    pub fn sets(&self) -> u64 {
+        self.sets
+    }
+
     /// Deletions: `delete`, `touch` and `set` with a zero timeout when they removed something, and
     /// every key `delete_many` (or `set_many` with a zero timeout) was asked to remove (backends
     /// don't report which existed).
-    pub deletes: u64,
+    pub fn deletes(&self) -> u64 {
+        self.deletes
+    }
+
     /// Calls that returned an error from the backend or codec, or refused a key or value before
     /// I/O; once per call (a `set_many` key reported as failed is not an error).
-    pub errors: u64,
+    pub fn errors(&self) -> u64 {
+        self.errors
+    }
+
+    /// What was counted between `earlier` and this reading.
+    pub fn since(&self, earlier: &Metrics) -> Metrics {
+        Metrics {
+            hits: self.hits - earlier.hits,
+            misses: self.misses - earlier.misses,
+            sets: self.sets - earlier.sets,
+            deletes: self.deletes - earlier.deletes,
+            errors: self.errors - earlier.errors,
+        }
+    }
 }
 
 #[derive(Default)]

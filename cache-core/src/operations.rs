@@ -451,7 +451,7 @@ impl<'a> Operation<'a> for IncrVersion<'a> {
 
     fn start(self, cache: &'a Cache, options: CallOptions) -> Self::Future {
         Box::pin(async move {
-            let version = options.version.unwrap_or(cache.options().version);
+            let version = options.version.unwrap_or(cache.options().version());
             let not_found = || CacheError::KeyNotFound {
                 key: self.key.to_string(),
             };

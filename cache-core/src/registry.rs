@@ -5,7 +5,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use crate::backend::CacheBackend;
-use crate::cache::Cache;
+use crate::cache::{Cache, CacheOptions};
 use crate::config::{AliasConfig, CachesConfig, Location, Options};
 use crate::error::{CacheError, Result};
 use crate::key::KeyFunction;
@@ -202,6 +202,23 @@ impl Caches {
         Ok(Caches { aliases })
     }
 
+    /// Assembles aliases in code, without a configuration file:
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use cache_core::{CacheOptions, Caches, DummyBackend};
+    ///
+    /// let caches = Caches::builder()
+    ///     .alias("default", Arc::new(DummyBackend), CacheOptions::default())
+    ///     .alias("sessions", Arc::new(DummyBackend), CacheOptions::default().with_key_prefix("s"))
+    ///     .build()?;
+    /// assert_eq!(caches.get("sessions")?.options().key_prefix(), "s");
+    /// # Ok::<(), cache_core::CacheError>(())
+    /// ```
+    pub fn builder() -> CachesBuilder {
+        CachesBuilder::default()
+    }
+
     /// The cache for `alias`.
     pub fn get(&self, alias: &str) -> Result<Cache> {
         self.aliases
@@ -249,6 +266,50 @@ impl Caches {
     }
 }
 
+/// [`Caches`] put together in code, from [`Caches::builder`].
+#[derive(Debug, Default)]
+#[must_use = "a builder does nothing until `build` is called"]
+pub struct CachesBuilder {
+    aliases: BTreeMap<String, Cache>,
+    /// The first alias given twice: reported by `build`, so the chain of calls stays unbroken.
+    repeated: Option<String>,
+}
+
+impl CachesBuilder {
+    /// Adds the alias `name` over `backend`, with its key, timeout and codec settings.
+    pub fn alias(self, name: impl Into<String>, backend: Arc<dyn CacheBackend>, options: CacheOptions) -> Self {
+        self.cache(Cache::new(name, backend, options))
+    }
+
+    /// Adds a `Cache` made already, under its own alias name.
+    pub fn cache(mut self, cache: Cache) -> Self {
+        let name = cache.alias().to_owned();
+        if self.aliases.insert(name.clone(), cache).is_some() {
+            self.repeated.get_or_insert(name);
+        }
+        self
+    }
+
+    /// The aliases, once each, with a `default` among them (required, as in Django).
+    pub fn build(self) -> Result<Caches> {
+        if let Some(name) = self.repeated {
+            return Err(CacheError::config(
+                Some(&name),
+                "alias",
+                "given twice to `Caches::builder()`; give each alias once",
+            ));
+        }
+        if !self.aliases.contains_key("default") {
+            return Err(CacheError::config(
+                None,
+                "caches.default",
+                "you must define a 'default' cache; add one with `Caches::builder().alias(\"default\", …)`",
+            ));
+        }
+        Ok(Caches { aliases: self.aliases })
+    }
+}
+
 fn build_alias(alias: &str, entry: &AliasConfig, backends: &Backends) -> Result<Cache> {
     let factory = backends.factory(alias, &entry.backend)?;
     let key_function = match &entry.key_function {
@@ -261,7 +322,7 @@ fn build_alias(alias: &str, entry: &AliasConfig, backends: &Backends) -> Result<
     let backend = factory(&config)?;
     let mut options = entry.cache_options();
     if let Some(function) = key_function {
-        options.key_function = function;
+        options = options.with_key_function(function);
     }
     Ok(Cache::new(alias, backend, options))
 }

@@ -191,8 +191,8 @@ fn a_django_caches_dict_dumped_to_json_loads_and_builds() {
     let caches = Caches::build(&config, &Backends::new()).unwrap();
     let default = caches.default_cache();
     assert_eq!(default.make_key("k", None), "site:2:k");
-    assert_eq!(default.options().timeout, Timeout::Seconds(60.0));
-    assert_eq!(caches.get("sessions").unwrap().options().timeout, Timeout::Never);
+    assert_eq!(default.options().timeout(), Timeout::Seconds(60.0));
+    assert_eq!(caches.get("sessions").unwrap().options().timeout(), Timeout::Never);
 }
 
 #[test]

@@ -185,6 +185,6 @@ async fn check_reports_each_alias() {
         error.backend_error().and_then(|error| error.server()),
         Some("test 127.0.0.1:1")
     );
-    assert_eq!(caches.get("broken").unwrap().metrics().errors, 0);
-    assert_eq!(caches.default_cache().metrics().misses, 0);
+    assert_eq!(caches.get("broken").unwrap().metrics().errors(), 0);
+    assert_eq!(caches.default_cache().metrics().misses(), 0);
 }

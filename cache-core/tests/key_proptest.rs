@@ -316,7 +316,7 @@ fn expected(cache: &Cache, op: KeyOp, first: &str, second: &str, version: Option
             version_overflows: false,
         },
         KeyOp::IncrVersion => {
-            let old_version = version.unwrap_or(cache.options().version);
+            let old_version = version.unwrap_or(cache.options().version());
             match old_version.checked_add(1) {
                 // get(old), then the new key is made: set(new), delete(old).
                 Some(new_version) => {
@@ -386,12 +386,10 @@ fn cache(alias: &Alias, strict: bool) -> (Cache, Arc<Recorder>) {
     } else {
         KeyFunction::default_format()
     };
-    let options = CacheOptions {
-        key_prefix: alias.prefix.clone(),
-        version: alias.version,
-        key_function,
-        ..CacheOptions::default()
-    };
+    let options = CacheOptions::default()
+        .with_key_prefix(alias.prefix.clone())
+        .with_version(alias.version)
+        .with_key_function(key_function);
     (Cache::new("keys", recorder.clone(), options), recorder)
 }
 

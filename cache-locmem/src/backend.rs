@@ -8,6 +8,7 @@ use cache_core::{
     BackendConfig, BackendResult, CacheBackend, CacheError, Capabilities, Clock, Expiry, Location, Result, async_trait,
 };
 
+use crate::builder::LocMemBuilder;
 use crate::options::LocMemOptions;
 use crate::shared_stores;
 use crate::store::Store;
@@ -21,14 +22,18 @@ use crate::store::Store;
 #[derive(Clone)]
 pub struct LocMemBackend {
     store: Arc<Store>,
-    /// The location it was built for; `None` for a private store from [`LocMemBackend::new`].
+    /// The location it was built for; `None` for a private store from [`LocMemBackend::builder`].
     location: Option<Arc<str>>,
 }
 
 impl LocMemBackend {
-    /// A private store, shared with nothing else (the clones of this backend aside): for benches
-    /// and for embedding a cache that no configuration names.
-    pub fn new(options: LocMemOptions, clock: Clock) -> Self {
+    /// Builds a backend in code over a private store, shared with nothing else (the clones of this
+    /// backend aside): for benches and for embedding a cache that no configuration names.
+    pub fn builder() -> LocMemBuilder {
+        LocMemBuilder::new()
+    }
+
+    pub(crate) fn private(options: LocMemOptions, clock: Clock) -> Self {
         LocMemBackend {
             store: Arc::new(Store::new(options, clock)),
             location: None,

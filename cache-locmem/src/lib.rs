@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod backend;
+mod builder;
 mod integer;
 mod now;
 mod options;
@@ -10,5 +11,6 @@ mod shared_stores;
 mod store;
 
 pub use backend::LocMemBackend;
+pub use builder::LocMemBuilder;
 pub use options::LocMemOptions;
 pub use registration::{NAMES, registration, registration_with_clock};

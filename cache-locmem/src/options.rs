@@ -1,15 +1,15 @@
 //! The alias' `options`: Django's `MAX_ENTRIES` and `CULL_FREQUENCY`.
 
-use cache_core::option_values::whole_number;
+use cache_core::option_values::OptionField;
 use cache_core::{Options, Result};
-use serde::Deserialize;
-use serde_json::Value;
 
 /// How large a locmem store grows and how much of it a cull removes.
 ///
-/// Read from an alias' `options` with [`LocMemOptions::from_options`]; built directly for
-/// [`LocMemBackend::new`](crate::LocMemBackend::new).
+/// Read from an alias' `options` with [`LocMemOptions::from_options`]; set in code through
+/// [`LocMemBackend::builder`](crate::LocMemBackend::builder). Non-exhaustive so that options can
+/// be added: start from `LocMemOptions::default()`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct LocMemOptions {
     /// Django's `MAX_ENTRIES`: a set that finds this many entries (expired ones included) culls
     /// first. `0` is allowed and keeps culling on every set (Django's `-1` behaves the same).
@@ -19,61 +19,46 @@ pub struct LocMemOptions {
     pub cull_frequency: u64,
 }
 
-impl LocMemOptions {
-    /// Django's default `MAX_ENTRIES`.
-    pub const DEFAULT_MAX_ENTRIES: u64 = 300;
-    /// Django's default `CULL_FREQUENCY`.
-    pub const DEFAULT_CULL_FREQUENCY: u64 = 3;
-
-    /// Reads `max_entries` and `cull_frequency` from an alias' `options`.
-    ///
-    /// Unknown options are refused (Django ignores them; a misspelt option silently doing
-    /// nothing is worse). Each value is a whole number, 0 or more, written as a number or as a
-    /// string of digits (environment overrides arrive as strings; Django's `int()` accepts both).
-    pub fn from_options(alias: &str, options: &Options) -> Result<LocMemOptions> {
-        // A raw pass first: serde rejects unknown fields with the names it expected, while the
-        // range check below can name the one field that is wrong, which serde's message can't.
-        let raw: RawOptions = options.parse(alias)?;
-        Ok(LocMemOptions {
-            max_entries: count(alias, "max_entries", raw.max_entries, Self::DEFAULT_MAX_ENTRIES)?,
-            cull_frequency: count(
-                alias,
-                "cull_frequency",
-                raw.cull_frequency,
-                Self::DEFAULT_CULL_FREQUENCY,
-            )?,
-        })
-    }
-}
-
 impl Default for LocMemOptions {
+    /// Django's defaults: 300 entries, a third culled.
     fn default() -> Self {
         LocMemOptions {
-            max_entries: Self::DEFAULT_MAX_ENTRIES,
-            cull_frequency: Self::DEFAULT_CULL_FREQUENCY,
+            max_entries: 300,
+            cull_frequency: 3,
         }
     }
 }
 
-/// The options as written, before their values are checked.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawOptions {
-    #[serde(default)]
-    max_entries: Option<Value>,
-    #[serde(default)]
-    cull_frequency: Option<Value>,
-}
+/// Every option, by the name an alias' `options` gives it. Each value is a whole number, 0 or
+/// more, written as a number or as a string of digits (environment overrides arrive as strings;
+/// Django's `int()` accepts both).
+const FIELDS: &[OptionField<LocMemOptions>] = &[
+    OptionField::new(&["max_entries"], |options, value| {
+        options.max_entries = value.whole_number(0..=u64::MAX, COUNT)?;
+        Ok(())
+    }),
+    OptionField::new(&["cull_frequency"], |options, value| {
+        options.cull_frequency = value.whole_number(0..=u64::MAX, COUNT)?;
+        Ok(())
+    }),
+];
 
-/// A non-negative whole number, or `default` when absent or null.
-fn count(alias: &str, name: &str, value: Option<Value>, default: u64) -> Result<u64> {
-    Ok(whole_number(alias, name, value, 0..=u64::MAX, "a whole number, 0 or more")?.unwrap_or(default))
+const COUNT: &str = "a whole number, 0 or more";
+
+impl LocMemOptions {
+    /// Reads `max_entries` and `cull_frequency` from an alias' `options`.
+    ///
+    /// Unknown options are refused (Django ignores them; a misspelt option silently doing
+    /// nothing is worse).
+    pub fn from_options(alias: &str, options: &Options) -> Result<LocMemOptions> {
+        options.read(alias, FIELDS)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     fn options(value: Value) -> Options {
         match value {
@@ -97,13 +82,7 @@ mod tests {
     #[test]
     fn numbers_and_digit_strings_are_accepted() {
         let parsed = parse(json!({"max_entries": 30, "cull_frequency": "2"})).unwrap();
-        assert_eq!(
-            parsed,
-            LocMemOptions {
-                max_entries: 30,
-                cull_frequency: 2
-            }
-        );
+        assert_eq!((parsed.max_entries, parsed.cull_frequency), (30, 2));
         assert_eq!(parse(json!({"max_entries": 0})).unwrap().max_entries, 0);
         assert_eq!(parse(json!({"cull_frequency": 0})).unwrap().cull_frequency, 0);
     }

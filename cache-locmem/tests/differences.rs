@@ -5,14 +5,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use cache_core::{Cache, CacheBackend, CacheError, CacheOptions, Capabilities, Clock, Expiry, Result, Timeout};
-use cache_locmem::{LocMemBackend, LocMemOptions};
+use cache_locmem::LocMemBackend;
 
 fn locmem(max_entries: u64, cull_frequency: u64, clock: &Clock) -> (Cache, Arc<LocMemBackend>) {
-    let options = LocMemOptions {
-        max_entries,
-        cull_frequency,
-    };
-    let backend = Arc::new(LocMemBackend::new(options, clock.clone()));
+    let backend = LocMemBackend::builder()
+        .max_entries(max_entries)
+        .cull_frequency(cull_frequency)
+        .clock(clock.clone())
+        .build();
+    let backend = Arc::new(backend);
     let cache = Cache::new("default", backend.clone(), CacheOptions::default());
     (cache, backend)
 }
@@ -256,7 +257,7 @@ async fn batches_clear_and_the_synchronous_get() -> Result<()> {
 #[tokio::test]
 async fn backend_level_expiry() -> Result<(), cache_core::BackendError> {
     let clock = Clock::manual();
-    let backend = LocMemBackend::new(LocMemOptions::default(), clock.clone());
+    let backend = LocMemBackend::builder().clock(clock.clone()).build();
     backend
         .set("k", "v".into(), Expiry::After(Duration::from_secs(2)))
         .await?;

@@ -5,18 +5,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use cache_core::{Cache, CacheOptions, Clock, Result, Timeout};
-use cache_locmem::{LocMemBackend, LocMemOptions};
+use cache_locmem::LocMemBackend;
 
 fn locmem(max_entries: u64, cull_frequency: u64, clock: &Clock) -> Cache {
-    let options = LocMemOptions {
-        max_entries,
-        cull_frequency,
-    };
-    Cache::new(
-        "default",
-        Arc::new(LocMemBackend::new(options, clock.clone())),
-        CacheOptions::default(),
-    )
+    let backend = LocMemBackend::builder()
+        .max_entries(max_entries)
+        .cull_frequency(cull_frequency)
+        .clock(clock.clone())
+        .build();
+    Cache::new("default", Arc::new(backend), CacheOptions::default())
 }
 
 async fn present(cache: &Cache, keys: impl IntoIterator<Item = String>) -> Result<usize> {
@@ -74,13 +71,13 @@ async fn test_cull_delete_when_store_empty() -> Result<()> {
 #[tokio::test]
 async fn max_entries_zero_settles_at_three_entries() -> Result<()> {
     let clock = Clock::manual();
-    let backend = Arc::new(LocMemBackend::new(
-        LocMemOptions {
-            max_entries: 0,
-            cull_frequency: 3,
-        },
-        clock,
-    ));
+    let backend = Arc::new(
+        LocMemBackend::builder()
+            .max_entries(0)
+            .cull_frequency(3)
+            .clock(clock)
+            .build(),
+    );
     let cache = Cache::new("default", backend.clone(), CacheOptions::default());
     for i in 0..20 {
         cache.set(&format!("k{i}"), &i).await?;
@@ -108,13 +105,13 @@ async fn cull_frequency_one_removes_everything_when_full() -> Result<()> {
 /// until the store holds `cull_frequency` entries, so it settles there.
 #[tokio::test]
 async fn cull_frequency_above_max_entries_lets_the_store_grow_to_it() -> Result<()> {
-    let backend = Arc::new(LocMemBackend::new(
-        LocMemOptions {
-            max_entries: 2,
-            cull_frequency: 5,
-        },
-        Clock::manual(),
-    ));
+    let backend = Arc::new(
+        LocMemBackend::builder()
+            .max_entries(2)
+            .cull_frequency(5)
+            .clock(Clock::manual())
+            .build(),
+    );
     let cache = Cache::new("default", backend.clone(), CacheOptions::default());
     for i in 0..20 {
         cache.set(&format!("k{i}"), &i).await?;

@@ -35,7 +35,7 @@ use std::time::Duration;
 
 use cache_core::call::Call;
 use cache_core::{Cache, CacheError, CacheOptions, Clock, Timeout};
-use cache_locmem::{LocMemBackend, LocMemOptions};
+use cache_locmem::LocMemBackend;
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
@@ -658,17 +658,13 @@ async fn check(
     drain: bool,
 ) -> Result<(), TestCaseError> {
     let clock = Clock::manual();
-    let backend = Arc::new(LocMemBackend::new(
-        LocMemOptions {
-            max_entries: max_entries as u64,
-            cull_frequency: cull_frequency as u64,
-        },
-        clock.clone(),
-    ));
-    let options = CacheOptions {
-        timeout: alias_timeout,
-        ..CacheOptions::default()
-    };
+    let backend = LocMemBackend::builder()
+        .max_entries(max_entries as u64)
+        .cull_frequency(cull_frequency as u64)
+        .clock(clock.clone())
+        .build();
+    let backend = Arc::new(backend);
+    let options = CacheOptions::default().with_timeout(alias_timeout);
     let cache = Cache::new("default", backend.clone(), options);
     let mut model = Model::new(max_entries, cull_frequency, alias_timeout);
     let universe = universe();

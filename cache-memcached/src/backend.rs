@@ -9,6 +9,7 @@ use bytes::Bytes;
 use cache_core::{BackendConfig, BackendError, BackendResult, CacheBackend, CacheError, Capabilities, Expiry, Result};
 use futures::future::try_join_all;
 
+use crate::builder::MemcachedBuilder;
 use crate::connection::Command;
 use crate::expiry::{exptime, unix_now};
 use crate::hashing::Rendezvous;
@@ -66,25 +67,30 @@ impl ServerStats {
 }
 
 impl MemcachedBackend {
+    /// Builds a backend in code, with no configuration: its servers and options.
+    pub fn builder() -> MemcachedBuilder {
+        MemcachedBuilder::new()
+    }
+
     /// A backend over `servers` (at least one, each once). Nothing is connected yet.
     ///
-    /// Errors are `CacheError::Config` naming the field at fault (`location` or `options.<name>`).
-    pub fn new(servers: Vec<ServerAddress>, options: MemcachedOptions) -> Result<MemcachedBackend> {
+    /// Errors are `CacheError::Config` naming the field at fault (`server` or `options.<name>`).
+    pub(crate) fn new(servers: Vec<ServerAddress>, options: MemcachedOptions) -> Result<MemcachedBackend> {
         options
             .check()
             .map_err(|(field, message)| CacheError::config(None, field, message))?;
         if servers.is_empty() {
             return Err(CacheError::config(
                 None,
-                "location",
-                "memcached needs at least one server",
+                "server",
+                "memcached needs at least one server; add one with `.server(\"127.0.0.1:11211\")`",
             ));
         }
         for (index, server) in servers.iter().enumerate() {
             if servers[..index].contains(server) {
                 return Err(CacheError::config(
                     None,
-                    "location",
+                    "server",
                     format!("the server `{server}` is listed twice; list each server once"),
                 ));
             }

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod backend;
+mod builder;
 mod connection;
 mod expiry;
 mod hashing;
@@ -12,6 +13,7 @@ mod server;
 mod wire_key;
 
 pub use backend::{MemcachedBackend, ServerStats};
+pub use builder::MemcachedBuilder;
 pub use expiry::{LAST_ABSOLUTE_EXPTIME, RELATIVE_LIMIT_SECONDS};
 pub use location::{DEFAULT_PORT, ServerAddress, servers_from_location};
 pub use options::{ITEM_OVERHEAD, MemcachedOptions};

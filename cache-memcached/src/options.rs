@@ -2,34 +2,36 @@
 
 use std::time::Duration;
 
-use cache_core::option_values::{MAX_TIMEOUT, flag, invalid, seconds, whole_number};
+use cache_core::option_values::{MAX_TIMEOUT, OptionField};
 use cache_core::{Options, Result};
-use serde::Deserialize;
 use serde_json::Value;
 
 /// How the backend talks to its servers.
 ///
-/// Read from an alias' `options` with [`MemcachedOptions::from_options`]; built directly for
-/// [`MemcachedBackend::new`](crate::MemcachedBackend::new).
+/// Read from an alias' `options` with [`MemcachedOptions::from_options`]; set in code through
+/// [`MemcachedBackend::builder`](crate::MemcachedBackend::builder). Non-exhaustive so that options
+/// can be added: start from `MemcachedOptions::default()`.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct MemcachedOptions {
     /// How long opening a connection may take (DNS included) before the operation fails with a
-    /// retryable error.
+    /// retryable error. One second by default.
     pub connect_timeout: Duration,
     /// How long a request may wait for its complete response, from the moment it is queued on a
     /// connection. Past it the operation fails with a retryable error and the connection is
-    /// closed (a server that doesn't answer in time is not trusted with the next request).
+    /// closed (a server that doesn't answer in time is not trusted with the next request). One
+    /// second by default.
     pub timeout: Duration,
     /// The servers' item size limit in bytes: memcached's `-I` (`item_size_max` in its
-    /// `stats settings`). Values up to this less [`ITEM_OVERHEAD`] bytes are accepted; larger ones
-    /// are refused before anything is sent.
+    /// `stats settings`), 1 MiB by default. Values up to this less [`ITEM_OVERHEAD`] bytes are
+    /// accepted; larger ones are refused before anything is sent.
     pub item_size_max: usize,
-    /// Connections opened to each server. Each carries any number of concurrent requests,
-    /// pipelined, so a few are enough; memcached gives each connection to one of its worker
-    /// threads, so more than its `-t` gains little.
+    /// Connections opened to each server, 2 by default. Each carries any number of concurrent
+    /// requests, pipelined, so a few are enough; memcached gives each connection to one of its
+    /// worker threads, so more than its `-t` gains little.
     pub pool_size: usize,
-    /// Whether to set `TCP_NODELAY` on TCP connections (pymemcache's `no_delay`). Requests are
-    /// already written in batches, so Nagle's algorithm only adds latency.
+    /// Whether to set `TCP_NODELAY` on TCP connections (pymemcache's `no_delay`); on by default.
+    /// Requests are already written in batches, so Nagle's algorithm only adds latency.
     pub no_delay: bool,
 }
 
@@ -42,16 +44,56 @@ pub struct MemcachedOptions {
 /// before.
 pub const ITEM_OVERHEAD: usize = 512;
 
-impl MemcachedOptions {
-    /// memcached's default item size limit, 1 MiB.
-    pub const DEFAULT_ITEM_SIZE_MAX: usize = 1024 * 1024;
-    /// The default connect timeout, one second.
-    pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
-    /// The default response timeout, one second.
-    pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(1);
-    /// The default number of connections per server.
-    pub const DEFAULT_POOL_SIZE: usize = 2;
+impl Default for MemcachedOptions {
+    fn default() -> Self {
+        MemcachedOptions {
+            connect_timeout: Duration::from_secs(1),
+            timeout: Duration::from_secs(1),
+            item_size_max: 1024 * 1024,
+            pool_size: 2,
+            no_delay: true,
+        }
+    }
+}
 
+/// Every option, by the name an alias' `options` gives it.
+const FIELDS: &[OptionField<MemcachedOptions>] = &[
+    OptionField::new(&["connect_timeout"], |options, value| {
+        options.connect_timeout = value.seconds()?;
+        Ok(())
+    }),
+    OptionField::new(&["timeout"], |options, value| {
+        options.timeout = value.seconds()?;
+        Ok(())
+    }),
+    OptionField::new(&["item_size_max"], |options, value| {
+        let bytes = match value.value() {
+            Value::Number(number) => number.as_u64(),
+            Value::String(text) => parse_size(text.trim()),
+            _ => None,
+        };
+        options.item_size_max = bytes
+            .and_then(|bytes| usize::try_from(bytes).ok())
+            .filter(|bytes| ITEM_SIZES.contains(bytes))
+            .ok_or_else(|| {
+                value
+                    .invalid("a size in bytes from 2 KiB to 1 GiB: a whole number or one ending in `k` or `m` (\"2m\")")
+            })?;
+        Ok(())
+    }),
+    OptionField::new(&["pool_size"], |options, value| {
+        let size = value.whole_number(1..=MAX_POOL_SIZE as u64, POOL_SIZE)?;
+        // Within 1..=64, so it fits.
+        options.pool_size = size as usize;
+        Ok(())
+    }),
+    OptionField::new(&["no_delay"], |options, value| {
+        options.no_delay = value.flag()?;
+        Ok(())
+    }),
+];
+
+impl MemcachedOptions {
     /// The largest value accepted: `item_size_max - ITEM_OVERHEAD`.
     pub fn max_value_bytes(&self) -> usize {
         self.item_size_max.saturating_sub(ITEM_OVERHEAD)
@@ -66,90 +108,40 @@ impl MemcachedOptions {
     /// - `pool_size`: a whole number from 1 to 64.
     /// - `no_delay`: a boolean.
     pub fn from_options(alias: &str, options: &Options) -> Result<MemcachedOptions> {
-        let raw: RawOptions = options.parse(alias)?;
-        let defaults = MemcachedOptions::default();
-        Ok(MemcachedOptions {
-            connect_timeout: seconds(alias, "connect_timeout", raw.connect_timeout)?
-                .unwrap_or(defaults.connect_timeout),
-            timeout: seconds(alias, "timeout", raw.timeout)?.unwrap_or(defaults.timeout),
-            item_size_max: item_size(alias, raw.item_size_max)?.unwrap_or(defaults.item_size_max),
-            pool_size: pool_size(alias, raw.pool_size)?.unwrap_or(defaults.pool_size),
-            no_delay: flag(alias, "no_delay", raw.no_delay)?.unwrap_or(defaults.no_delay),
-        })
+        options.read(alias, FIELDS)
     }
 
-    /// The rules [`MemcachedOptions::from_options`] enforces, for options built in code: the
-    /// field at fault and what is expected.
+    /// The rules [`MemcachedOptions::from_options`] enforces, for options set in code: the field
+    /// at fault and what to give instead.
     pub(crate) fn check(&self) -> std::result::Result<(), (String, String)> {
-        let out_of_range =
-            |field: &str, expected: &str| Err((format!("options.{field}"), format!("expected {expected}")));
+        let refuse = |field: &str, expected: &str, got: String| {
+            Err((format!("options.{field}"), format!("expected {expected}; got {got}")))
+        };
         for (field, duration) in [("connect_timeout", self.connect_timeout), ("timeout", self.timeout)] {
             if duration.is_zero() || duration > MAX_TIMEOUT {
-                return out_of_range(field, "a duration above 0 and at most a day");
+                return refuse(field, "a duration above 0 and at most a day", format!("{duration:?}"));
             }
         }
-        if !(MIN_ITEM_SIZE..=MAX_ITEM_SIZE).contains(&self.item_size_max) {
-            return out_of_range("item_size_max", "from 2 KiB to 1 GiB (memcached's `-I` range)");
+        if !ITEM_SIZES.contains(&self.item_size_max) {
+            return refuse(
+                "item_size_max",
+                "from 2 KiB to 1 GiB (memcached's `-I` range)",
+                self.item_size_max.to_string(),
+            );
         }
         if !(1..=MAX_POOL_SIZE).contains(&self.pool_size) {
-            return out_of_range("pool_size", "a whole number from 1 to 64");
+            return refuse("pool_size", POOL_SIZE, self.pool_size.to_string());
         }
         Ok(())
     }
 }
 
-impl Default for MemcachedOptions {
-    fn default() -> Self {
-        MemcachedOptions {
-            connect_timeout: Self::DEFAULT_CONNECT_TIMEOUT,
-            timeout: Self::DEFAULT_TIMEOUT,
-            item_size_max: Self::DEFAULT_ITEM_SIZE_MAX,
-            pool_size: Self::DEFAULT_POOL_SIZE,
-            no_delay: true,
-        }
-    }
-}
-
-const MIN_ITEM_SIZE: usize = 2 * 1024;
-const MAX_ITEM_SIZE: usize = 1024 * 1024 * 1024;
+/// memcached's `-I` range: 2 KiB to 1 GiB.
+const ITEM_SIZES: std::ops::RangeInclusive<usize> = 2 * 1024..=1024 * 1024 * 1024;
 const MAX_POOL_SIZE: usize = 64;
-
-/// The options as written, before their values are checked.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawOptions {
-    #[serde(default)]
-    connect_timeout: Option<Value>,
-    #[serde(default)]
-    timeout: Option<Value>,
-    #[serde(default)]
-    item_size_max: Option<Value>,
-    #[serde(default)]
-    pool_size: Option<Value>,
-    #[serde(default)]
-    no_delay: Option<Value>,
-}
+const POOL_SIZE: &str = "a whole number from 1 to 64";
 
 /// Bytes as memcached's `-I` reads them: digits with an optional `k`/`m` suffix (either case).
-fn item_size(alias: &str, value: Option<Value>) -> Result<Option<usize>> {
-    const EXPECTED: &str = "a size in bytes from 2 KiB to 1 GiB: a whole number or one ending in `k` or `m` (\"2m\")";
-    let bytes = match &value {
-        None | Some(Value::Null) => return Ok(None),
-        Some(Value::Number(number)) => number.as_u64(),
-        Some(Value::String(text)) => parse_size(text.trim()),
-        Some(_) => None,
-    };
-    match bytes.and_then(|bytes| usize::try_from(bytes).ok()) {
-        Some(bytes) if (MIN_ITEM_SIZE..=MAX_ITEM_SIZE).contains(&bytes) => Ok(Some(bytes)),
-        _ => Err(invalid(
-            alias,
-            "item_size_max",
-            EXPECTED,
-            value.as_ref().unwrap_or(&Value::Null),
-        )),
-    }
-}
-
 fn parse_size(text: &str) -> Option<u64> {
     let (digits, unit) = match text.as_bytes().last()? {
         b'k' | b'K' => (&text[..text.len() - 1], 1024),
@@ -160,13 +152,6 @@ fn parse_size(text: &str) -> Option<u64> {
         return None;
     }
     digits.parse::<u64>().ok()?.checked_mul(unit)
-}
-
-fn pool_size(alias: &str, value: Option<Value>) -> Result<Option<usize>> {
-    let range = 1..=MAX_POOL_SIZE as u64;
-    let size = whole_number(alias, "pool_size", value, range, "a whole number from 1 to 64")?;
-    // Within 1..=64, so it fits.
-    Ok(size.map(|size| size as usize))
 }
 
 #[cfg(test)]
@@ -209,16 +194,11 @@ mod tests {
             "no_delay": false,
         }))
         .unwrap();
-        assert_eq!(
-            options,
-            MemcachedOptions {
-                connect_timeout: Duration::from_millis(250),
-                timeout: Duration::from_secs(2),
-                item_size_max: 2 * 1024 * 1024,
-                pool_size: 4,
-                no_delay: false,
-            }
-        );
+        assert_eq!(options.connect_timeout, Duration::from_millis(250));
+        assert_eq!(options.timeout, Duration::from_secs(2));
+        assert_eq!(options.item_size_max, 2 * 1024 * 1024);
+        assert_eq!(options.pool_size, 4);
+        assert!(!options.no_delay);
         assert_eq!(parse(json!({"item_size_max": 4096})).unwrap().item_size_max, 4096);
         assert_eq!(
             parse(json!({"item_size_max": "512K"})).unwrap().item_size_max,

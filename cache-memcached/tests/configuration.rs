@@ -2,7 +2,7 @@
 
 use cache_core::testkit::servers::MemcachedServer;
 use cache_core::{Backends, Caches, CachesConfig, ConfigFormat};
-use cache_memcached::{MemcachedOptions, NAMES};
+use cache_memcached::{MemcachedBackend, NAMES};
 
 fn backends() -> Backends {
     let mut backends = Backends::new();
@@ -118,15 +118,17 @@ fn locations_are_checked() {
 
 #[test]
 fn options_in_code_are_checked_too() {
-    let options = MemcachedOptions {
-        pool_size: 0,
-        ..MemcachedOptions::default()
-    };
-    let servers = vec![cache_memcached::ServerAddress::parse("h").unwrap()];
-    let error = cache_memcached::MemcachedBackend::new(servers.clone(), options).unwrap_err();
-    assert!(error.to_string().starts_with("options.pool_size: expected"), "{error}");
-    let error = cache_memcached::MemcachedBackend::new(vec![], MemcachedOptions::default()).unwrap_err();
+    let error = MemcachedBackend::builder()
+        .server("h")
+        .pool_size(0)
+        .build()
+        .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "options.pool_size: expected a whole number from 1 to 64; got 0"
+    );
+    let error = MemcachedBackend::builder().build().unwrap_err();
     assert!(error.to_string().contains("at least one server"), "{error}");
-    let backend = cache_memcached::MemcachedBackend::new(servers, MemcachedOptions::default()).unwrap();
+    let backend = MemcachedBackend::builder().server("h").build().unwrap();
     assert!(format!("{backend:?}").contains("h:11211"));
 }

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use cache_core::testkit::servers::MemcachedServer;
 use cache_core::{Cache, CacheOptions, Timeout};
-use cache_memcached::{MemcachedBackend, MemcachedOptions, ServerAddress};
+use cache_memcached::{MemcachedBackend, MemcachedBuilder, ServerAddress};
 
 const TIMEOUT: Duration = Duration::from_millis(500);
 const CONNECT_TIMEOUT: Duration = Duration::from_millis(500);
@@ -23,21 +23,21 @@ struct Setup {
     keys: [Vec<String>; 2],
 }
 
+fn builder(locations: impl Iterator<Item = String>) -> MemcachedBuilder {
+    locations.fold(
+        MemcachedBackend::builder()
+            .timeout(TIMEOUT)
+            .connect_timeout(CONNECT_TIMEOUT),
+        MemcachedBuilder::server,
+    )
+}
+
 async fn setup() -> Setup {
     let servers = [
         MemcachedServer::start().await.unwrap(),
         MemcachedServer::start().await.unwrap(),
     ];
-    let options = MemcachedOptions {
-        timeout: TIMEOUT,
-        connect_timeout: CONNECT_TIMEOUT,
-        ..MemcachedOptions::default()
-    };
-    let addresses = servers
-        .iter()
-        .map(|s| ServerAddress::parse(&s.location()).unwrap())
-        .collect();
-    let backend = MemcachedBackend::new(addresses, options).unwrap();
+    let backend = builder(servers.iter().map(MemcachedServer::location)).build().unwrap();
     let cache = Cache::new("faults", Arc::new(backend.clone()), CacheOptions::default());
     let mut keys = [Vec::new(), Vec::new()];
     for i in 0..200 {
@@ -222,7 +222,9 @@ async fn a_server_down_from_the_start() {
     } = setup().await;
     servers[1].stop();
     // A fresh backend that never reached the stopped server: building it didn't need it.
-    let fresh = MemcachedBackend::new(backend.servers().cloned().collect(), backend.options().clone()).unwrap();
+    let fresh = builder(backend.servers().map(ServerAddress::to_string))
+        .build()
+        .unwrap();
     let fresh = Cache::new("fresh", Arc::new(fresh), CacheOptions::default());
     check_live_side(&fresh, &keys[0]).await;
     check_dead_side(&fresh, &keys[1]).await;

@@ -10,19 +10,19 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use cache_core::{Cache, CacheBackend, CacheError, CacheOptions};
-use cache_memcached::{MemcachedBackend, MemcachedOptions, ServerAddress};
+use cache_memcached::{MemcachedBackend, MemcachedOptions};
 use support::{Act, HostileServer, healthy};
 
 /// A backend with one connection, so a call after a failure shows whether the broken connection
 /// was replaced. The timeout is long: a test that waited for it would fail on the message, since
 /// none of these replies should be waited out.
 fn backend(server: &HostileServer) -> MemcachedBackend {
-    let options = MemcachedOptions {
-        pool_size: 1,
-        timeout: Duration::from_secs(60),
-        ..MemcachedOptions::default()
-    };
-    MemcachedBackend::new(vec![ServerAddress::parse(&server.location()).unwrap()], options).unwrap()
+    MemcachedBackend::builder()
+        .server(server.location())
+        .pool_size(1)
+        .timeout(Duration::from_secs(60))
+        .build()
+        .unwrap()
 }
 
 fn cache(backend: &MemcachedBackend) -> Cache {

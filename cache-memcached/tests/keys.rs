@@ -8,16 +8,12 @@ use std::sync::Arc;
 use bytes::Bytes;
 use cache_core::testkit::servers::MemcachedServer;
 use cache_core::{Cache, CacheBackend, CacheError, CacheOptions, ErrorKind, Expiry, KeyRule, Timeout};
-use cache_memcached::{MemcachedBackend, MemcachedOptions, ServerAddress};
+use cache_memcached::MemcachedBackend;
 use proptest::prelude::*;
 use support::{FakeServer, valid_key};
 
 fn backend(location: &str) -> MemcachedBackend {
-    MemcachedBackend::new(
-        vec![ServerAddress::parse(location).unwrap()],
-        MemcachedOptions::default(),
-    )
-    .unwrap()
+    MemcachedBackend::builder().server(location).build().unwrap()
 }
 
 fn cache(backend: &MemcachedBackend) -> Cache {

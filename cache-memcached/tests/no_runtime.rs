@@ -2,15 +2,14 @@
 //! connection tasks and timeouts need tokio.
 
 use cache_core::{Cache, CacheOptions, ErrorKind, Unavailability};
-use cache_memcached::{MemcachedBackend, MemcachedOptions, ServerAddress};
+use cache_memcached::MemcachedBackend;
 use std::future::IntoFuture;
 use std::sync::Arc;
 
 #[test]
 fn calls_outside_a_tokio_runtime_are_errors_not_panics() {
     // Nothing listens there: the check comes before any connection attempt.
-    let servers = vec![ServerAddress::parse("127.0.0.1:1").unwrap()];
-    let backend = MemcachedBackend::new(servers, MemcachedOptions::default()).unwrap();
+    let backend = MemcachedBackend::builder().server("127.0.0.1:1").build().unwrap();
     let cache = Cache::new("default", Arc::new(backend), CacheOptions::default());
     for error in [
         futures::executor::block_on(cache.get::<String>("k").into_future()).unwrap_err(),

@@ -10,18 +10,19 @@ use std::time::Duration;
 use bytes::Bytes;
 use cache_core::testkit::servers::MemcachedServer;
 use cache_core::{Cache, CacheBackend, CacheError, CacheOptions, ErrorKind, Expiry, Timeout};
-use cache_memcached::{ITEM_OVERHEAD, MemcachedBackend, MemcachedOptions, ServerAddress};
+use cache_memcached::{ITEM_OVERHEAD, MemcachedBackend, MemcachedBuilder, MemcachedOptions};
 use support::{FakeServer, UnixMemcached, raw, ttl};
 
 const DAY: f64 = 86_400.0;
 
-fn backend_with(locations: &[String], options: MemcachedOptions) -> MemcachedBackend {
-    let servers = locations.iter().map(|l| ServerAddress::parse(l).unwrap()).collect();
-    MemcachedBackend::new(servers, options).unwrap()
+fn builder(locations: &[String]) -> MemcachedBuilder {
+    locations.iter().fold(MemcachedBackend::builder(), |builder, location| {
+        builder.server(location)
+    })
 }
 
 fn backend(locations: &[String]) -> MemcachedBackend {
-    backend_with(locations, MemcachedOptions::default())
+    builder(locations).build().unwrap()
 }
 
 fn cache(backend: &MemcachedBackend) -> Cache {
@@ -190,11 +191,11 @@ async fn the_largest_value_fits_and_one_byte_more_is_refused_before_sending() {
 async fn a_server_that_refuses_a_value_as_too_large() {
     // Configured for 2 MiB items, talking to a server with the default 1 MiB: the server refuses.
     let server = MemcachedServer::start().await.unwrap();
-    let options = MemcachedOptions {
-        item_size_max: 2 * 1024 * 1024,
-        ..MemcachedOptions::default()
-    };
-    let cache = cache(&backend_with(&[server.location()], options));
+    let backend = builder(&[server.location()])
+        .item_size_max(2 * 1024 * 1024)
+        .build()
+        .unwrap();
+    let cache = cache(&backend);
     let big = Bytes::from(vec![b'a'; 1_500_000]);
     let error = cache.set_raw("big", big.clone()).await.unwrap_err();
     assert!(
@@ -218,11 +219,11 @@ async fn a_server_that_refuses_a_value_as_too_large() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_larger_item_size_on_both_sides() {
     let server = MemcachedServer::start_with(&["-I", "2m"]).await.unwrap();
-    let options = MemcachedOptions {
-        item_size_max: 2 * 1024 * 1024,
-        ..MemcachedOptions::default()
-    };
-    let cache = cache(&backend_with(&[server.location()], options));
+    let backend = builder(&[server.location()])
+        .item_size_max(2 * 1024 * 1024)
+        .build()
+        .unwrap();
+    let cache = cache(&backend);
     let big = Bytes::from(vec![b'z'; 2 * 1024 * 1024 - ITEM_OVERHEAD]);
     cache.set_raw("big", big.clone()).await.unwrap();
     assert_eq!(cache.get_raw("big").await.unwrap(), Some(big));

@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use cache_core::{
-    BackendConfig, BackendError, BackendResult, CacheBackend, CacheError, Capabilities, Expiry, Result, async_trait,
+    BackendConfig, BackendError, BackendResult, CacheBackend, CacheError, Capabilities, Expiry, Location, Result,
+    async_trait,
 };
 use futures::FutureExt;
 use redis::aio::ConnectionLike;
@@ -17,6 +18,7 @@ use redis::cluster::ClusterClient;
 use redis::cluster_routing::{MultipleNodeRoutingInfo, RoutingInfo, SingleNodeRoutingInfo};
 use redis::{Cmd, FromRedisValue, Pipeline, RedisError, RedisResult, Value};
 
+use crate::builder::RedisBuilder;
 use crate::coalesce::Read;
 use crate::connection::{Conn, Connect, Node};
 use crate::error::{Failure, breaks_connection, from_redis, unexpected};
@@ -77,14 +79,29 @@ const MAX_EXPIRY_MS: u128 = 1 << 62;
 const SCAN_COUNT: usize = 1000;
 
 impl RedisBackend {
+    /// Builds a backend in code, with no configuration: its servers and options.
+    pub fn builder() -> RedisBuilder {
+        RedisBuilder::new()
+    }
+
     /// The backend for one alias of a configuration: what the registered factory builds.
     ///
     /// Checks the options and every URL of the location now, so a typo fails `Caches::build`
     /// naming the alias; no connection is opened until the first call.
     pub fn from_config(config: &BackendConfig<'_>) -> Result<Self> {
-        let alias = config.alias;
-        let options = RedisOptions::from_options(alias, config.options)?;
-        let servers = location::server_urls(alias, config.location, &options)?;
+        let options = RedisOptions::from_options(config.alias, config.options)?;
+        Self::create(Some(config.alias), config.location, options, config.key_prefix)
+    }
+
+    /// The backend over `location` with checked `options`; `alias` names the alias in errors when
+    /// there is one, `key_prefix` is the one `clear()` scans for (`None`: unknown).
+    pub(crate) fn create(
+        alias: Option<&str>,
+        location: &Location,
+        options: RedisOptions,
+        key_prefix: Option<&str>,
+    ) -> Result<Self> {
+        let servers = location::server_urls(alias, location, &options)?;
         let certificates = location::tls_certificates(alias, &options)?;
         let (writer, readers) = if options.cluster {
             (
@@ -105,14 +122,14 @@ impl RedisBackend {
         let wait = if options.wait_for_replicas {
             if options.cluster {
                 return Err(CacheError::config(
-                    Some(alias),
+                    alias,
                     "options.wait_for_replicas",
                     "isn't available with `cluster = true`: a cluster's reads go to the masters, which have every write",
                 ));
             }
             if readers.is_empty() {
                 return Err(CacheError::config(
-                    Some(alias),
+                    alias,
                     "options.wait_for_replicas",
                     "needs at least two locations (a writer, then its replicas); there is nothing to wait for",
                 ));
@@ -122,15 +139,16 @@ impl RedisBackend {
             None
         };
         let clear = match options.clear {
-            ClearMode::Prefix => config
-                .key_prefix
-                .map_or(ClearPlan::Unknown, |prefix| ClearPlan::Scan(prefix_pattern(prefix))),
+            ClearMode::Prefix => {
+                key_prefix.map_or(ClearPlan::Unknown, |prefix| ClearPlan::Scan(prefix_pattern(prefix)))
+            }
             ClearMode::Pattern(pattern) => ClearPlan::Scan(pattern),
             ClearMode::FlushDb => ClearPlan::FlushDb,
         };
         Ok(RedisBackend {
             inner: Arc::new(Inner {
-                alias: alias.to_owned(),
+                // A backend built in code has no alias until a `Cache` names it; messages then show none.
+                alias: alias.unwrap_or_default().to_owned(),
                 writer,
                 readers,
                 cluster: options.cluster,
@@ -721,7 +739,7 @@ fn server_node(server: &ServerUrl, client: redis::Client, options: &RedisOptions
 /// The node for a cluster: redis-rs' cluster connection, which keeps the slot map and one
 /// connection per master, and reconnects to a node by itself.
 fn cluster_node(
-    alias: &str,
+    alias: Option<&str>,
     servers: &[ServerUrl],
     options: &RedisOptions,
     certificates: Option<&TlsCertificatesOrUnit>,

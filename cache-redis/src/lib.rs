@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod backend;
+mod builder;
 mod coalesce;
 mod connection;
 mod error;
@@ -10,5 +11,6 @@ mod registration;
 mod scripts;
 
 pub use backend::RedisBackend;
+pub use builder::RedisBuilder;
 pub use options::{ClearMode, RedisOptions};
 pub use registration::{NAMES, registration};

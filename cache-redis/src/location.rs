@@ -20,11 +20,11 @@ pub(crate) struct ServerUrl {
 
 /// The URLs of `location` by Django's rule (a string split on `;` and `,`, a list as is), each
 /// parsed by redis-rs now so a malformed one fails `Caches::build` naming the alias and the entry.
-pub(crate) fn server_urls(alias: &str, location: &Location, options: &RedisOptions) -> Result<Vec<ServerUrl>> {
+pub(crate) fn server_urls(alias: Option<&str>, location: &Location, options: &RedisOptions) -> Result<Vec<ServerUrl>> {
     let urls = location.servers();
     if urls.is_empty() {
         return Err(CacheError::config(
-            Some(alias),
+            alias,
             "location",
             "a Redis alias needs at least one server URL, such as \"redis://127.0.0.1:6379/0\" \
              (a list or a `,`/`;`-separated string: the first is written to, the others are read from)",
@@ -45,7 +45,7 @@ pub(crate) fn server_urls(alias: &str, location: &Location, options: &RedisOptio
         .collect::<Result<_>>()?;
     if options.tls_ca_file.is_some() && !parsed.iter().any(|server| server.tls) {
         return Err(CacheError::config(
-            Some(alias),
+            alias,
             "options.tls_ca_file",
             "set, but no location uses TLS; write the servers as rediss://… or remove the option",
         ));
@@ -54,7 +54,7 @@ pub(crate) fn server_urls(alias: &str, location: &Location, options: &RedisOptio
         && let Some(server) = parsed.iter().find(|server| server.db != 0)
     {
         return Err(CacheError::config(
-            Some(alias),
+            alias,
             "location",
             format!(
                 "`{}` selects database {}, but a Redis Cluster has only database 0; drop the `/{}`",
@@ -65,21 +65,21 @@ pub(crate) fn server_urls(alias: &str, location: &Location, options: &RedisOptio
     Ok(parsed)
 }
 
-fn parse(alias: &str, field: &str, url: String) -> Result<ServerUrl> {
+fn parse(alias: Option<&str>, field: &str, url: String) -> Result<ServerUrl> {
     let shown = redact(&url);
     let tls_scheme = url
         .get(..9)
         .is_some_and(|scheme| scheme.eq_ignore_ascii_case("rediss://"));
     if tls_scheme && !cfg!(feature = "tls") {
         return Err(CacheError::config(
-            Some(alias),
+            alias,
             field,
             format!("`{shown}` needs TLS; enable the `tls` feature of cache-redis in Cargo.toml"),
         ));
     }
     let info = url.as_str().into_connection_info().map_err(|error| {
         CacheError::config(
-            Some(alias),
+            alias,
             field,
             format!(
                 "`{shown}` is not a Redis URL ({}); write redis://[[user]:password@]host[:port][/db], \
@@ -131,13 +131,13 @@ fn redact_user_info(url: &str) -> String {
 
 /// The CA certificates of `options.tls_ca_file`, read once at build time.
 #[cfg(feature = "tls")]
-pub(crate) fn tls_certificates(alias: &str, options: &RedisOptions) -> Result<Option<redis::TlsCertificates>> {
+pub(crate) fn tls_certificates(alias: Option<&str>, options: &RedisOptions) -> Result<Option<redis::TlsCertificates>> {
     let Some(path) = &options.tls_ca_file else {
         return Ok(None);
     };
     let pem = std::fs::read(path).map_err(|error| {
         CacheError::config(
-            Some(alias),
+            alias,
             "options.tls_ca_file",
             format!("can't read `{}`: {error}", path.display()),
         )
@@ -150,11 +150,11 @@ pub(crate) fn tls_certificates(alias: &str, options: &RedisOptions) -> Result<Op
 
 /// Without the `tls` feature no location may use TLS, so there is never a CA file to read.
 #[cfg(not(feature = "tls"))]
-pub(crate) fn tls_certificates(alias: &str, options: &RedisOptions) -> Result<Option<()>> {
+pub(crate) fn tls_certificates(alias: Option<&str>, options: &RedisOptions) -> Result<Option<()>> {
     match &options.tls_ca_file {
         None => Ok(None),
         Some(_) => Err(CacheError::config(
-            Some(alias),
+            alias,
             "options.tls_ca_file",
             "needs the `tls` feature of cache-redis; enable it in Cargo.toml",
         )),
@@ -164,7 +164,7 @@ pub(crate) fn tls_certificates(alias: &str, options: &RedisOptions) -> Result<Op
 /// A client for one server, with the CA certificates when there are some.
 #[cfg(feature = "tls")]
 pub(crate) fn client(
-    alias: &str,
+    alias: Option<&str>,
     server: &ServerUrl,
     certificates: Option<&redis::TlsCertificates>,
 ) -> Result<redis::Client> {
@@ -177,13 +177,13 @@ pub(crate) fn client(
 
 /// A client for one server.
 #[cfg(not(feature = "tls"))]
-pub(crate) fn client(alias: &str, server: &ServerUrl, _certificates: Option<&()>) -> Result<redis::Client> {
+pub(crate) fn client(alias: Option<&str>, server: &ServerUrl, _certificates: Option<&()>) -> Result<redis::Client> {
     redis::Client::open(server.url.as_str()).map_err(|error| client_error(alias, server, &error))
 }
 
-pub(crate) fn client_error(alias: &str, server: &ServerUrl, error: &redis::RedisError) -> CacheError {
+pub(crate) fn client_error(alias: Option<&str>, server: &ServerUrl, error: &redis::RedisError) -> CacheError {
     CacheError::config(
-        Some(alias),
+        alias,
         "location",
         format!(
             "can't use `{}`: {}",
@@ -218,7 +218,7 @@ mod tests {
     fn urls_are_checked_and_listed_by_djangos_rule() {
         let options = RedisOptions::default();
         let servers = server_urls(
-            "a",
+            Some("a"),
             &Location::One("redis://127.0.0.1:1/2;redis://:pw@127.0.0.1:2".into()),
             &options,
         )
@@ -228,7 +228,7 @@ mod tests {
         assert_eq!(servers[1].shown, "redis://:***@127.0.0.1:2");
 
         let error = server_urls(
-            "a",
+            Some("a"),
             &Location::Many(vec!["redis://h".into(), "http://:pw@h".into()]),
             &options,
         )
@@ -241,14 +241,17 @@ mod tests {
         );
         assert!(!error.contains("pw"), "{error}");
 
-        let error = server_urls("a", &Location::Unset, &options).err().unwrap().to_string();
+        let error = server_urls(Some("a"), &Location::Unset, &options)
+            .err()
+            .unwrap()
+            .to_string();
         assert!(error.contains("needs at least one server URL"), "{error}");
 
         let cluster = RedisOptions {
             cluster: true,
             ..RedisOptions::default()
         };
-        let error = server_urls("a", &Location::One("redis://h/3".into()), &cluster)
+        let error = server_urls(Some("a"), &Location::One("redis://h/3".into()), &cluster)
             .err()
             .unwrap()
             .to_string();

@@ -4,10 +4,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use cache_core::option_values::{flag, invalid, seconds};
+use cache_core::option_values::OptionField;
 use cache_core::{CacheError, Options, Result};
-use serde::Deserialize;
-use serde_json::Value;
 
 /// What `clear()` removes.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -26,8 +24,11 @@ pub enum ClearMode {
 }
 
 /// How a Redis alias connects and behaves, read from its `options` with
-/// [`RedisOptions::from_options`].
+/// [`RedisOptions::from_options`]; set in code through
+/// [`RedisBackend::builder`](crate::RedisBackend::builder). Non-exhaustive so that options can be
+/// added: start from `RedisOptions::default()`.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct RedisOptions {
     /// How long one attempt to open a connection (TCP, TLS, `AUTH`, `SELECT`) may take.
     pub connect_timeout: Duration,
@@ -62,20 +63,17 @@ impl RedisOptions {
     /// names `socket_connect_timeout` and `socket_timeout` are accepted for `connect_timeout` and
     /// `response_timeout`, so a Django `OPTIONS` dict using them loads as it is.
     pub fn from_options(alias: &str, options: &Options) -> Result<RedisOptions> {
-        let raw: RawOptions = options.parse(alias)?;
-        let defaults = RedisOptions::default();
-        let clear = clear_mode(alias, raw.clear, raw.clear_pattern)?;
-        Ok(RedisOptions {
-            connect_timeout: seconds(alias, "connect_timeout", raw.connect_timeout)?
-                .unwrap_or(defaults.connect_timeout),
-            response_timeout: seconds(alias, "response_timeout", raw.response_timeout)?
-                .unwrap_or(defaults.response_timeout),
-            clear,
-            cluster: flag(alias, "cluster", raw.cluster)?.unwrap_or(false),
-            wait_for_replicas: flag(alias, "wait_for_replicas", raw.wait_for_replicas)?.unwrap_or(false),
-            batch_reads: flag(alias, "batch_reads", raw.batch_reads)?.unwrap_or(true),
-            tls_ca_file: raw.tls_ca_file.map(PathBuf::from),
-        })
+        let read = options.read(alias, FIELDS)?;
+        let given = |name: &str| options.get(name).is_some_and(|value| !value.is_null());
+        if given("clear") && given("clear_pattern") {
+            return Err(CacheError::config(
+                Some(alias),
+                "options.clear_pattern",
+                "`clear_pattern` replaces `clear`: give one of them (`clear_pattern` alone scans that pattern, \
+                 `clear = \"prefix\"` scans this alias' key prefix, `clear = \"flushdb\"` empties the database)",
+            ));
+        }
+        Ok(read)
     }
 }
 
@@ -93,64 +91,51 @@ impl Default for RedisOptions {
     }
 }
 
-/// The options as written, before their values are checked.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawOptions {
-    #[serde(default, alias = "socket_connect_timeout")]
-    connect_timeout: Option<Value>,
-    #[serde(default, alias = "socket_timeout")]
-    response_timeout: Option<Value>,
-    #[serde(default)]
-    clear: Option<Value>,
-    #[serde(default)]
-    clear_pattern: Option<Value>,
-    #[serde(default)]
-    cluster: Option<Value>,
-    #[serde(default)]
-    wait_for_replicas: Option<Value>,
-    #[serde(default)]
-    batch_reads: Option<Value>,
-    #[serde(default)]
-    tls_ca_file: Option<String>,
-}
-
-fn clear_mode(alias: &str, clear: Option<Value>, pattern: Option<Value>) -> Result<ClearMode> {
-    let pattern = match pattern {
-        None | Some(Value::Null) => None,
-        Some(Value::String(pattern)) if !pattern.is_empty() => Some(pattern),
-        Some(other) => {
-            return Err(invalid(
-                alias,
-                "clear_pattern",
-                "a non-empty Redis glob pattern such as \"myapp:*\"",
-                &other,
-            ));
-        }
-    };
-    let mode = match clear {
-        None | Some(Value::Null) => None,
-        Some(Value::String(mode)) if mode.eq_ignore_ascii_case("prefix") => Some(ClearMode::Prefix),
-        Some(Value::String(mode)) if mode.eq_ignore_ascii_case("flushdb") => Some(ClearMode::FlushDb),
-        Some(other) => return Err(invalid(alias, "clear", "\"prefix\" or \"flushdb\"", &other)),
-    };
-    match (mode, pattern) {
-        (None, None) => Ok(ClearMode::Prefix),
-        (Some(mode), None) => Ok(mode),
-        (None, Some(pattern)) => Ok(ClearMode::Pattern(pattern)),
-        (Some(_), Some(_)) => Err(CacheError::config(
-            Some(alias),
-            "options.clear_pattern",
-            "`clear_pattern` replaces `clear`: give one of them (`clear_pattern` alone scans that pattern, \
-             `clear = \"prefix\"` scans this alias' key prefix, `clear = \"flushdb\"` empties the database)",
-        )),
-    }
-}
+/// Every option, by the names an alias' `options` gives it (redis-py's among them).
+const FIELDS: &[OptionField<RedisOptions>] = &[
+    OptionField::new(&["connect_timeout", "socket_connect_timeout"], |options, value| {
+        options.connect_timeout = value.seconds()?;
+        Ok(())
+    }),
+    OptionField::new(&["response_timeout", "socket_timeout"], |options, value| {
+        options.response_timeout = value.seconds()?;
+        Ok(())
+    }),
+    OptionField::new(&["clear"], |options, value| {
+        options.clear = match value.value().as_str() {
+            Some(mode) if mode.eq_ignore_ascii_case("prefix") => ClearMode::Prefix,
+            Some(mode) if mode.eq_ignore_ascii_case("flushdb") => ClearMode::FlushDb,
+            _ => return Err(value.invalid("\"prefix\" or \"flushdb\"")),
+        };
+        Ok(())
+    }),
+    OptionField::new(&["clear_pattern"], |options, value| {
+        let pattern = value.text("a non-empty Redis glob pattern such as \"myapp:*\"")?;
+        options.clear = ClearMode::Pattern(pattern.to_owned());
+        Ok(())
+    }),
+    OptionField::new(&["cluster"], |options, value| {
+        options.cluster = value.flag()?;
+        Ok(())
+    }),
+    OptionField::new(&["wait_for_replicas"], |options, value| {
+        options.wait_for_replicas = value.flag()?;
+        Ok(())
+    }),
+    OptionField::new(&["batch_reads"], |options, value| {
+        options.batch_reads = value.flag()?;
+        Ok(())
+    }),
+    OptionField::new(&["tls_ca_file"], |options, value| {
+        options.tls_ca_file = Some(PathBuf::from(value.text("the path of a PEM file")?));
+        Ok(())
+    }),
+];
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     fn parse(value: Value) -> Result<RedisOptions> {
         match value {
@@ -190,18 +175,16 @@ mod tests {
             "tls_ca_file": "/etc/redis/ca.pem",
         }))
         .unwrap();
-        assert_eq!(
-            options,
-            RedisOptions {
-                connect_timeout: Duration::from_millis(250),
-                response_timeout: Duration::from_secs(2),
-                clear: ClearMode::FlushDb,
-                cluster: true,
-                wait_for_replicas: true,
-                batch_reads: false,
-                tls_ca_file: Some("/etc/redis/ca.pem".into()),
-            }
-        );
+        let expected = RedisOptions {
+            connect_timeout: Duration::from_millis(250),
+            response_timeout: Duration::from_secs(2),
+            clear: ClearMode::FlushDb,
+            cluster: true,
+            wait_for_replicas: true,
+            batch_reads: false,
+            tls_ca_file: Some("/etc/redis/ca.pem".into()),
+        };
+        assert_eq!(options, expected);
         let pattern = parse(json!({"clear_pattern": "CUSTOM-*"})).unwrap();
         assert_eq!(pattern.clear, ClearMode::Pattern("CUSTOM-*".into()));
     }

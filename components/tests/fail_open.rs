@@ -132,7 +132,7 @@ async fn a_cache_that_fails_to_read_costs_a_warning_and_a_counted_error_not_the_
     );
     assert_eq!(warnings.len(), 2, "{warnings:?}");
     assert!(warnings[0].contains("output cache failed to read"), "{warnings:?}");
-    assert_eq!(renderer.caches().get("default").unwrap().metrics().errors, 2);
+    assert_eq!(renderer.caches().get("default").unwrap().metrics().errors(), 2);
 
     // The server is back: the next render caches again, the one after hits.
     flaky.fail_reads.store(false, Ordering::SeqCst);
@@ -156,5 +156,5 @@ async fn a_cache_that_fails_to_write_still_serves_the_render() {
     );
     assert!(warnings.iter().all(|w| w.contains("failed to write")), "{warnings:?}");
     let metrics = renderer.caches().get("default").unwrap().metrics();
-    assert_eq!((metrics.misses, metrics.errors), (2, 2));
+    assert_eq!((metrics.misses(), metrics.errors()), (2, 2));
 }

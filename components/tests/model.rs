@@ -369,5 +369,5 @@ async fn a_cached_component_that_includes_itself_is_an_error_not_a_hang() {
         "{error:?}"
     );
     // Nothing half-rendered was stored.
-    assert_eq!(renderer.caches().get("default").unwrap().metrics().sets, 0);
+    assert_eq!(renderer.caches().get("default").unwrap().metrics().sets(), 0);
 }

@@ -51,7 +51,7 @@ async fn a_hit_is_the_same_html_with_fresh_ids_and_runs_no_component_code() {
     assert!(cache.has_key(&key).await.unwrap());
     assert_eq!(cache.make_key(&key, None), format!(":1:{key}"));
     let metrics = cache.metrics();
-    assert_eq!((metrics.sets, metrics.errors), (1, 0));
+    assert_eq!((metrics.sets(), metrics.errors()), (1, 0));
 }
 
 #[tokio::test]
@@ -226,8 +226,8 @@ async fn each_ttl_does_what_its_name_says() {
     assert_eq!(calls.get(), 3);
     let after = caches.get("default").unwrap().metrics();
     assert_eq!(
-        (after.hits + after.misses, after.sets),
-        (before.hits + before.misses, before.sets)
+        (after.hits() + after.misses(), after.sets()),
+        (before.hits() + before.misses(), before.sets())
     );
 }
 
@@ -261,7 +261,7 @@ async fn caching_is_off_unless_a_component_turns_it_on() {
         let output = renderer.render::<Greeting>(GreetingProps::default()).await.unwrap();
         assert_eq!((output.stats.renders, output.stats.hits), (1, 0));
     }
-    assert_eq!(renderer.caches().get("default").unwrap().metrics().sets, 0);
+    assert_eq!(renderer.caches().get("default").unwrap().metrics().sets(), 0);
 }
 
 #[tokio::test]
@@ -447,7 +447,7 @@ async fn a_failed_leader_lets_the_waiters_render_and_nothing_is_stored() {
         assert!(task.await.unwrap().is_err());
     }
     assert_eq!(renders.get(), 4, "a failure is not shared: each waiter tried itself");
-    assert_eq!(renderer.caches().get("default").unwrap().metrics().sets, 0);
+    assert_eq!(renderer.caches().get("default").unwrap().metrics().sets(), 0);
 }
 
 #[tokio::test]
@@ -467,8 +467,8 @@ async fn the_components_section_overrides_settings_and_names_aliases() {
     let settings = renderer.output_cache("Greeting").unwrap();
     assert_eq!((settings.cache.as_str(), settings.ttl), ("fragments", Ttl::Never));
     renderer.render::<Greeting>(GreetingProps::default()).await.unwrap();
-    assert_eq!(renderer.caches().get("fragments").unwrap().metrics().sets, 1);
-    assert_eq!(renderer.caches().get("default").unwrap().metrics().sets, 0);
+    assert_eq!(renderer.caches().get("fragments").unwrap().metrics().sets(), 1);
+    assert_eq!(renderer.caches().get("default").unwrap().metrics().sets(), 0);
 
     // The master switch.
     let off = locmem_config(&["default"], "[components]\noutput_cache = false\n");

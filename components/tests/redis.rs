@@ -137,7 +137,7 @@ async fn with_the_server_stopped_pages_are_served_uncached_and_caching_resumes_w
     let renderer = redis_renderer(&server.url());
     let warm = renderer.render::<Shell>(Default::default()).await.unwrap();
     assert_eq!(warm.stats.stores, 2);
-    let errors_before = renderer.caches().get("default").unwrap().metrics().errors;
+    let errors_before = renderer.caches().get("default").unwrap().metrics().errors();
 
     server.stop();
     let started = Instant::now();
@@ -158,7 +158,7 @@ async fn with_the_server_stopped_pages_are_served_uncached_and_caching_resumes_w
     );
     let warned = warnings.iter().filter(|w| w.contains("output cache failed")).count();
     assert_eq!(warned as u32, failed, "{warnings:?}");
-    let errors_after = renderer.caches().get("default").unwrap().metrics().errors;
+    let errors_after = renderer.caches().get("default").unwrap().metrics().errors();
     assert_eq!(
         errors_after - errors_before,
         u64::from(failed),

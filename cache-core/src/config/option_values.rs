@@ -1,77 +1,159 @@
-//! Checks for the option values backends have in common, so every backend words them alike.
+//! Reading a backend's `options` table through one table of [`OptionField`]s per backend, and the
+//! checks for the values backends have in common, so every backend words them alike.
 //!
-//! A backend reads its `options` table into a `#[serde(deny_unknown_fields)]` struct of raw
-//! [`Value`]s (through [`Options::parse`](crate::Options::parse), which names unknown options),
-//! then checks each value with these. Values may arrive as strings: environment overrides are
-//! strings unless they are valid JSON.
+//! A backend's options type implements `Default` (each option's default) and lists its options
+//! once, as `OptionField`s (each option's names and how its value is read); [`Options::read`]
+//! does the rest: unknown options are refused naming the accepted ones, a null value is the same
+//! as leaving the option out, and an option written under two of its names is refused. Values may
+//! arrive as strings: environment overrides are strings unless they are valid JSON.
 
+use std::fmt;
 use std::time::Duration;
 
 use serde_json::Value;
 
+use super::Options;
 use crate::error::{CacheError, Result};
 
 /// The longest timeout accepted: a day. Anything longer is a typo (milliseconds written as seconds).
 pub const MAX_TIMEOUT: Duration = Duration::from_secs(24 * 60 * 60);
 
-/// The error for option `name` of `alias`: `cache alias `a`: options.<name>: expected …; got …`.
-pub fn invalid(alias: &str, name: &str, expected: &str, got: &Value) -> CacheError {
+/// One option a backend accepts: the names it is written under and how its value is read.
+#[non_exhaustive]
+pub struct OptionField<T> {
+    /// Its own name first, then other clients' spellings of it (redis-py's `socket_timeout`).
+    pub names: &'static [&'static str],
+    /// Checks the written value and stores it in the backend's options.
+    pub read: fn(&mut T, &OptionValue<'_>) -> Result<()>,
+}
+
+impl<T> OptionField<T> {
+    /// The option written as any of `names` (the first is the one error messages use), read by `read`.
+    pub const fn new(names: &'static [&'static str], read: fn(&mut T, &OptionValue<'_>) -> Result<()>) -> Self {
+        OptionField { names, read }
+    }
+}
+
+impl<T> fmt::Debug for OptionField<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OptionField")
+            .field("names", &self.names)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One written option value, with what its errors must name: the alias and the option.
+#[derive(Debug, Clone, Copy)]
+pub struct OptionValue<'a> {
+    alias: &'a str,
+    name: &'a str,
+    value: &'a Value,
+}
+
+impl<'a> OptionValue<'a> {
+    /// The value as written (never null: a null option is left out).
+    pub fn value(&self) -> &'a Value {
+        self.value
+    }
+
+    /// The error for this value: `cache alias `a`: options.<name>: expected …; got …`.
+    pub fn invalid(&self, expected: &str) -> CacheError {
+        CacheError::config(
+            Some(self.alias),
+            format!("options.{}", self.name),
+            format!("expected {expected}; got {}", self.value),
+        )
+    }
+
+    /// A timeout: a number of seconds above 0 and at most [`MAX_TIMEOUT`], written as a number or
+    /// a string holding one.
+    pub fn seconds(&self) -> Result<Duration> {
+        let number = match self.value {
+            Value::Number(number) => number.as_f64(),
+            Value::String(text) => text.trim().parse::<f64>().ok(),
+            _ => None,
+        };
+        match number {
+            Some(seconds) if seconds > 0.0 && seconds <= MAX_TIMEOUT.as_secs_f64() => {
+                Ok(Duration::from_secs_f64(seconds))
+            }
+            _ => Err(self.invalid("a number of seconds above 0 and at most a day (86400)")),
+        }
+    }
+
+    /// A whole number within `range`, written as a number or a string of digits (`expected` says
+    /// which, for the error).
+    pub fn whole_number(&self, range: std::ops::RangeInclusive<u64>, expected: &str) -> Result<u64> {
+        let number = match self.value {
+            Value::Number(number) => number.as_u64(),
+            Value::String(text) => text.trim().parse::<u64>().ok(),
+            _ => None,
+        };
+        number
+            .filter(|number| range.contains(number))
+            .ok_or_else(|| self.invalid(expected))
+    }
+
+    /// A switch: `true` or `false` (or those words in a string, as environment overrides give them).
+    pub fn flag(&self) -> Result<bool> {
+        match self.value {
+            Value::Bool(flag) => Ok(*flag),
+            Value::String(text) if text.eq_ignore_ascii_case("true") => Ok(true),
+            Value::String(text) if text.eq_ignore_ascii_case("false") => Ok(false),
+            _ => Err(self.invalid("true or false")),
+        }
+    }
+
+    /// A string that isn't empty (`expected` describes it, for the error).
+    pub fn text(&self, expected: &str) -> Result<&'a str> {
+        match self.value {
+            Value::String(text) if !text.is_empty() => Ok(text),
+            _ => Err(self.invalid(expected)),
+        }
+    }
+}
+
+/// [`Options::read`]: every given option read into `T::default()` by the field that names it.
+pub(super) fn read<T: Default>(options: &Options, alias: &str, fields: &[OptionField<T>]) -> Result<T> {
+    let mut target = T::default();
+    let mut given: Vec<(&str, &str)> = Vec::new();
+    for (written, value) in &options.values {
+        let Some(field) = fields.iter().find(|field| field.names.contains(&written.as_str())) else {
+            return Err(unknown(alias, written, fields));
+        };
+        let name = field.names[0];
+        if let Some((earlier, _)) = given.iter().find(|(_, known)| *known == name) {
+            return Err(CacheError::config(
+                Some(alias),
+                format!("options.{written}"),
+                format!("`{earlier}` and `{written}` are two names of one option; give one of them"),
+            ));
+        }
+        given.push((written, name));
+        if !value.is_null() {
+            (field.read)(&mut target, &OptionValue { alias, name, value })?;
+        }
+    }
+    Ok(target)
+}
+
+/// Worded as `Options::parse` words serde's unknown-field error, so every backend reads alike.
+fn unknown<T>(alias: &str, written: &str, fields: &[OptionField<T>]) -> CacheError {
+    let names: Vec<String> = fields
+        .iter()
+        .flat_map(|field| field.names)
+        .map(|name| format!("`{name}`"))
+        .collect();
+    let fix = match names.as_slice() {
+        [] => "this backend takes no options".to_owned(),
+        [a, b] => format!("the options this backend accepts are {a} or {b}"),
+        all => format!("the options this backend accepts are {}", all.join(", ")),
+    };
     CacheError::config(
         Some(alias),
-        format!("options.{name}"),
-        format!("expected {expected}; got {got}"),
+        format!("options.{written}"),
+        format!("unknown option; {fix}"),
     )
-}
-
-/// A timeout: a number of seconds above 0 and at most [`MAX_TIMEOUT`], written as a number or a
-/// string holding one. `None` when absent or null.
-pub fn seconds(alias: &str, name: &str, value: Option<Value>) -> Result<Option<Duration>> {
-    const EXPECTED: &str = "a number of seconds above 0 and at most a day (86400)";
-    let number = match &value {
-        None | Some(Value::Null) => return Ok(None),
-        Some(Value::Number(number)) => number.as_f64(),
-        Some(Value::String(text)) => text.trim().parse::<f64>().ok(),
-        Some(_) => None,
-    };
-    match number {
-        Some(seconds) if seconds > 0.0 && seconds <= MAX_TIMEOUT.as_secs_f64() => {
-            Ok(Some(Duration::from_secs_f64(seconds)))
-        }
-        _ => Err(invalid(alias, name, EXPECTED, value.as_ref().unwrap_or(&Value::Null))),
-    }
-}
-
-/// A whole number within `range`, written as a number or a string of digits (`expected` says
-/// which, for the error). `None` when absent or null.
-pub fn whole_number(
-    alias: &str,
-    name: &str,
-    value: Option<Value>,
-    range: std::ops::RangeInclusive<u64>,
-    expected: &str,
-) -> Result<Option<u64>> {
-    let number = match &value {
-        None | Some(Value::Null) => return Ok(None),
-        Some(Value::Number(number)) => number.as_u64(),
-        Some(Value::String(text)) => text.trim().parse::<u64>().ok(),
-        Some(_) => None,
-    };
-    match number {
-        Some(number) if range.contains(&number) => Ok(Some(number)),
-        _ => Err(invalid(alias, name, expected, value.as_ref().unwrap_or(&Value::Null))),
-    }
-}
-
-/// A switch: `true` or `false` (or those words in a string, as environment overrides give them).
-/// `None` when absent or null.
-pub fn flag(alias: &str, name: &str, value: Option<Value>) -> Result<Option<bool>> {
-    match value {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Bool(flag)) => Ok(Some(flag)),
-        Some(Value::String(text)) if text.eq_ignore_ascii_case("true") => Ok(Some(true)),
-        Some(Value::String(text)) if text.eq_ignore_ascii_case("false") => Ok(Some(false)),
-        Some(other) => Err(invalid(alias, name, "true or false", &other)),
-    }
 }
 
 #[cfg(test)]
@@ -80,36 +162,108 @@ mod tests {
 
     use super::*;
 
+    #[derive(Debug, Default, PartialEq)]
+    struct Sample {
+        wait: Option<Duration>,
+        count: u64,
+        on: bool,
+    }
+
+    const FIELDS: &[OptionField<Sample>] = &[
+        OptionField::new(&["wait", "socket_wait"], |sample, value| {
+            sample.wait = Some(value.seconds()?);
+            Ok(())
+        }),
+        OptionField::new(&["count"], |sample, value| {
+            sample.count = value.whole_number(1..=9, "a whole number from 1 to 9")?;
+            Ok(())
+        }),
+        OptionField::new(&["on"], |sample, value| {
+            sample.on = value.flag()?;
+            Ok(())
+        }),
+    ];
+
+    fn read_json(value: Value) -> Result<Sample> {
+        match value {
+            Value::Object(map) => Options::from_map(map).read("a", FIELDS),
+            _ => unreachable!("options are an object"),
+        }
+    }
+
+    fn error(value: Value) -> String {
+        read_json(value).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn every_option_by_any_of_its_names() {
+        assert_eq!(read_json(json!({})).unwrap(), Sample::default());
+        assert_eq!(read_json(json!({"count": null})).unwrap(), Sample::default());
+        assert_eq!(
+            read_json(json!({"socket_wait": "0.5", "count": "3", "on": "TRUE"})).unwrap(),
+            Sample {
+                wait: Some(Duration::from_millis(500)),
+                count: 3,
+                on: true
+            }
+        );
+    }
+
+    #[test]
+    fn unknown_and_doubled_options_are_refused() {
+        assert_eq!(
+            error(json!({"cont": 1})),
+            "cache alias `a`: options.cont: unknown option; the options this backend accepts are `wait`, \
+             `socket_wait`, `count`, `on`"
+        );
+        assert_eq!(
+            error(json!({"socket_wait": 1, "wait": 2})),
+            "cache alias `a`: options.wait: `socket_wait` and `wait` are two names of one option; give one of them"
+        );
+        let none: &[OptionField<Sample>] = &[];
+        let refused = Options::from_map(json!({"x": 1}).as_object().unwrap().clone()).read("a", none);
+        assert_eq!(
+            refused.unwrap_err().to_string(),
+            "cache alias `a`: options.x: unknown option; this backend takes no options"
+        );
+    }
+
     #[test]
     fn seconds_accept_numbers_and_numeric_strings_within_a_day() {
-        assert_eq!(seconds("a", "t", None).unwrap(), None);
         assert_eq!(
-            seconds("a", "t", Some(json!(0.5))).unwrap(),
+            read_json(json!({"wait": 0.5})).unwrap().wait,
             Some(Duration::from_millis(500))
         );
         assert_eq!(
-            seconds("a", "t", Some(json!(" 2 "))).unwrap(),
+            read_json(json!({"wait": " 2 "})).unwrap().wait,
             Some(Duration::from_secs(2))
         );
         for bad in [json!(0), json!(-1), json!(86_401), json!("abc"), json!(true)] {
-            let error = seconds("a", "t", Some(bad.clone())).unwrap_err().to_string();
             assert_eq!(
-                error,
+                error(json!({ "wait": bad.clone() })),
                 format!(
-                    "cache alias `a`: options.t: expected a number of seconds above 0 and at most a day (86400); got {bad}"
+                    "cache alias `a`: options.wait: expected a number of seconds above 0 and at most a day (86400); got {bad}"
                 )
             );
         }
     }
 
     #[test]
+    fn whole_numbers_stay_in_their_range() {
+        for bad in [json!(0), json!(10), json!(1.5), json!("x")] {
+            assert_eq!(
+                error(json!({ "count": bad.clone() })),
+                format!("cache alias `a`: options.count: expected a whole number from 1 to 9; got {bad}")
+            );
+        }
+    }
+
+    #[test]
     fn flags_accept_booleans_and_their_words() {
-        assert_eq!(flag("a", "f", None).unwrap(), None);
-        assert_eq!(flag("a", "f", Some(json!(true))).unwrap(), Some(true));
-        assert_eq!(flag("a", "f", Some(json!("FALSE"))).unwrap(), Some(false));
+        assert!(!read_json(json!({"on": "FALSE"})).unwrap().on);
         assert_eq!(
-            flag("a", "f", Some(json!(1))).unwrap_err().to_string(),
-            "cache alias `a`: options.f: expected true or false; got 1"
+            error(json!({"on": 1})),
+            "cache alias `a`: options.on: expected true or false; got 1"
         );
     }
 }
