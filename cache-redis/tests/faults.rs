@@ -109,7 +109,11 @@ fn tally(result: Result<(), &CacheError>, oks: &AtomicU64, errors: &AtomicU64) {
         Ok(()) => oks.fetch_add(1, Ordering::Relaxed),
         Err(error) => {
             assert!(error.is_retryable(), "not retryable: {error}");
-            assert!(error.to_string().starts_with("cache alias `faulty`: redis "), "{error}");
+            let message = error.to_string();
+            assert!(
+                message.starts_with("cache alias `faulty`, key 'task:") && message.contains("': redis "),
+                "{message}"
+            );
             errors.fetch_add(1, Ordering::Relaxed)
         }
     };
@@ -135,7 +139,8 @@ async fn a_hung_server_times_out() {
     assert!(error.is_retryable(), "{error}");
     let message = error.to_string();
     assert!(
-        message.starts_with("cache alias `hung`: redis redis://127.0.0.1:")
+        error.is_timeout()
+            && message.starts_with("cache alias `hung`, key 'k': redis redis://127.0.0.1:")
             && message.contains("GET got no answer within 500ms (options.response_timeout)"),
         "{message}"
     );
@@ -166,7 +171,7 @@ async fn a_wrong_password_is_a_clear_permanent_error() {
     let message = error.to_string();
     assert!(
         message.starts_with(&format!(
-            "cache alias `secured`: redis redis://:***@{address}: GET failed: authentication failed"
+            "cache alias `secured`, key 'k': redis redis://:***@{address}: GET failed: authentication failed"
         )),
         "{message}"
     );
@@ -210,7 +215,8 @@ async fn a_closed_port_is_a_retryable_error_and_check_reports_it() {
     assert!(error.is_retryable(), "{error}");
     let message = error.to_string();
     assert!(
-        message.starts_with(&format!("cache alias `offline`: redis {url}: GET failed: ")),
+        error.is_unavailable()
+            && message.starts_with(&format!("cache alias `offline`, key 'k': redis {url}: GET failed: ")),
         "{message}"
     );
     assert!(message.to_ascii_lowercase().contains("refused"), "{message}");

@@ -67,7 +67,7 @@ async fn conformance_over_tls() {
     let untrusted = common::cache("untrusted", Location::One(url.clone()), "", json!({})).unwrap();
     let message = untrusted.get::<i64>("k").await.unwrap_err().to_string();
     assert!(
-        message.starts_with(&format!("cache alias `untrusted`: redis {url}: GET failed")),
+        message.starts_with(&format!("cache alias `untrusted`, key 'k': redis {url}: GET failed")),
         "{message}"
     );
 
