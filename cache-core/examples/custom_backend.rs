@@ -21,14 +21,14 @@ type Entry = (Bytes, Option<Timestamp>);
 
 /// One store: every alias whose `location` names it shares it, as Django's locmem stores are shared.
 #[derive(Debug)]
-pub struct HashMapBackend {
+pub(crate) struct HashMapBackend {
     entries: Mutex<HashMap<String, Entry>>,
     clock: Clock,
 }
 
 impl HashMapBackend {
     /// An empty store reading `clock`.
-    pub fn new(clock: Clock) -> Self {
+    pub(crate) fn new(clock: Clock) -> Self {
         HashMapBackend {
             entries: Mutex::new(HashMap::new()),
             clock,
@@ -130,7 +130,7 @@ impl CacheBackend for HashMapBackend {
 
 /// The registry entry: the name `hashmap`, and a factory that gives every alias with the same
 /// `location` the same store.
-pub fn registration(clock: Clock) -> BackendRegistration {
+pub(crate) fn registration(clock: Clock) -> BackendRegistration {
     let stores: Mutex<HashMap<String, Arc<HashMapBackend>>> = Mutex::default();
     BackendRegistration::new(&["hashmap"], move |config| {
         if !config.options.is_empty() {
@@ -149,7 +149,7 @@ pub fn registration(clock: Clock) -> BackendRegistration {
 }
 
 /// The `CACHES` setting of this example, from `examples/hashmap.toml` (plus `CACHES__…` overrides).
-pub fn example_config() -> Result<CachesConfig> {
+pub(crate) fn example_config() -> Result<CachesConfig> {
     CachesConfig::load(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/hashmap.toml"))
 }
 

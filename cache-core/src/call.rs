@@ -5,6 +5,7 @@
 //! returns a [`Call`] over one of the operation types here, and awaiting it runs the operation.
 //! The traits are sealed: the operations are the façade's own.
 
+use std::fmt;
 use std::future::{Future, IntoFuture};
 
 use crate::cache::Cache;
@@ -25,6 +26,16 @@ pub struct Call<'a, Op> {
     cache: &'a Cache,
     op: Op,
     options: CallOptions,
+}
+
+impl<Op: fmt::Debug> fmt::Debug for Call<'_, Op> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Call")
+            .field("alias", &self.cache.alias())
+            .field("op", &self.op)
+            .field("options", &self.options)
+            .finish()
+    }
 }
 
 /// One façade operation: what it needs and how it runs. Implemented by the types behind

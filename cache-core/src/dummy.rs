@@ -22,7 +22,7 @@ pub struct DummyBackend;
 struct NoOptions {}
 
 /// The registry entry: `dummy` and `django.core.cache.backends.dummy.DummyCache`.
-pub fn registration() -> BackendRegistration {
+pub(crate) fn registration() -> BackendRegistration {
     BackendRegistration::new(&["dummy", "django.core.cache.backends.dummy.DummyCache"], |config| {
         config.options.parse::<NoOptions>(config.alias)?;
         Ok(Arc::new(DummyBackend))

@@ -6,6 +6,7 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::fmt;
 use std::future::{Future, Ready, ready};
 use std::marker::PhantomData;
 
@@ -649,5 +650,60 @@ where
             let produce = move || async move { Ok::<T, CacheError>(produce().await) };
             get_or_try_set_inner(cache, &key, produce, options).await
         })
+    }
+}
+
+// ---- Debug -------------------------------------------------------------------------------------
+// By hand: the derived impls would demand `Debug` of the value type, key type and producer,
+// which a pending call need not have. A call shows what it will do, not its payload.
+
+impl<T> fmt::Debug for Typed<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Typed<{}>", std::any::type_name::<T>())
+    }
+}
+
+impl fmt::Debug for Raw {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Raw")
+    }
+}
+
+/// `Debug` for operations on one key: the operation's name and the key.
+macro_rules! debug_by_key {
+    ($($name:ident<$($param:ident),*>),* $(,)?) => {$(
+        impl<$($param),*> fmt::Debug for $name<'_, $($param),*> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_struct(stringify!($name)).field("key", &self.key).finish_non_exhaustive()
+            }
+        }
+    )*};
+}
+
+debug_by_key!(Get<V>, Set<>, Add<>, Touch<>, Delete<>, HasKey<>, Incr<>, IncrVersion<>, GetOrTrySet<T, E, F>, GetOrSet<T, F>);
+
+impl<K: AsRef<str>, V> fmt::Debug for GetMany<'_, K, V> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let keys: Vec<&str> = self.keys.iter().map(AsRef::as_ref).collect();
+        f.debug_struct("GetMany").field("keys", &keys).finish_non_exhaustive()
+    }
+}
+
+impl<K: AsRef<str>> fmt::Debug for DeleteMany<'_, K> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let keys: Vec<&str> = self.keys.iter().map(AsRef::as_ref).collect();
+        f.debug_struct("DeleteMany")
+            .field("keys", &keys)
+            .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Debug for SetMany {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let keys: Vec<&str> = match &self.items {
+            Ok(items) => items.iter().map(|(key, _)| key.as_str()).collect(),
+            Err(_) => Vec::new(),
+        };
+        f.debug_struct("SetMany").field("keys", &keys).finish_non_exhaustive()
     }
 }

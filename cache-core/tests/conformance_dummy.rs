@@ -1,5 +1,5 @@
 //! The built-in `dummy` backend (Django's DummyCache) against the suite: it stores nothing, so the
-//! runner picks the dummy catalogue (§12.7) by its capabilities.
+//! runner picks the dummy catalogue (Django's `DummyCacheTests`) by its capabilities.
 #![cfg(feature = "testkit")]
 
 use cache_core::testkit::{Subject, Time, run_all};

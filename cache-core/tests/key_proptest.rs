@@ -1,5 +1,5 @@
 //! Keys on arbitrary input: making, validating and quoting them never panics, and the rules are
-//! exactly the reference's (§4): a made key is refused or warned about when it is longer than the
+//! exactly Django's (`memcache_key_warnings` in `django/core/cache/backends/base.py`): a made key is refused or warned about when it is longer than the
 //! limit in characters or holds U+0000–U+0020 or U+007F, length first; a strict backend refuses
 //! exactly what `key_problems` reports, before any I/O, and a lenient one gets the made key as is.
 
@@ -71,7 +71,7 @@ fn max_length() -> impl Strategy<Value = usize> {
 
 // ---- independent statements of the rules -----------------------------------------------------
 
-/// Reference §4.2: `[\x00-\x20\x7f]`.
+/// Django's `memcache_key_warnings`: `[\x00-\x20\x7f]`.
 fn is_forbidden(c: char) -> bool {
     c <= ' ' || c == '\u{7f}'
 }
@@ -88,7 +88,7 @@ fn expected_rules(made: &str, max_length: usize) -> Vec<KeyRule> {
     rules
 }
 
-/// Python's `str.isprintable()` for one character, as reference §4.2 states it.
+/// Python's `str.isprintable()` for one character, as Django's `memcache_key_warnings` uses it.
 fn python_printable(c: char) -> bool {
     c == ' '
         || !matches!(
@@ -282,7 +282,7 @@ async fn run(cache: &Cache, op: KeyOp, first: &str, second: &str, version: Optio
     }
 }
 
-/// What the façade must do with `op`, from the reference: the keys it makes, in order, each
+/// What the façade must do with `op`, from Django's rules: the keys it makes, in order, each
 /// validated before it is used; the first problem stops the call on a strict backend.
 struct Expected {
     /// `Err` with the problem a strict backend reports, or `Ok` with the keys the backend sees.
@@ -498,8 +498,8 @@ proptest! {
         }
     }
 
-    /// Each character is written as itself exactly when Python counts it printable (reference
-    /// §4.2), and otherwise with the shortest of `\xNN`, `\uNNNN`, `\UNNNNNNNN` (or `\n`, `\r`, `\t`).
+    /// Each character is written as itself exactly when Python counts it printable (Python's
+    /// `repr`, as Django's `memcache_key_warnings` shows keys), and otherwise with the shortest of `\xNN`, `\uNNNN`, `\UNNNNNNNN` (or `\n`, `\r`, `\t`).
     #[test]
     fn python_repr_escapes_exactly_the_non_printable(c in prop_oneof![any::<char>(), prop::sample::select(edges())]) {
         let text = c.to_string();

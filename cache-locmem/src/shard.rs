@@ -219,7 +219,7 @@ mod tests {
         }
     }
 
-    /// The reference's max-5 ordering example (§5.3), read off the recency list itself.
+    /// Django's max-5 ordering example (`LocMemCacheTests.test_lru_get`/`test_lru_set`), read off the recency list itself.
     #[test]
     fn recency_follows_django_max_5_example() {
         let clock = Clock::manual();

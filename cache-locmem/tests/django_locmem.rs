@@ -1,4 +1,4 @@
-//! Django's own LocMemCache results (reference §5.3, §12.1 and §12.2), with the exact counts its
+//! Django's own LocMemCache results (`tests/cache/tests.py`: `LocMemCacheTests`, `BaseCacheTests`), with the exact counts its
 //! test suite asserts, driven through the `Cache` façade with a manual clock.
 
 use std::sync::Arc;
@@ -179,7 +179,7 @@ async fn test_lru_incr() -> Result<()> {
     Ok(())
 }
 
-/// Reference §5.3: with room for 5, `get` refreshes recency; `touch`, `has_key` and a refused
+/// Django's `LocMemCacheTests.test_lru_get`/`test_lru_set`/`test_lru_incr`: with room for 5, `get` refreshes recency; `touch`, `has_key` and a refused
 /// `add` do not; the set that finds the store full culls `5 / 3 = 1` entry, the least recently used.
 #[tokio::test]
 async fn lru_order_of_the_max_5_example() -> Result<()> {

@@ -23,7 +23,7 @@ use crate::protocol::{self, Expect, Parsed, ProtocolError, Reply};
 
 /// One command to send: its line, an optional data block, and the kind of reply it gets.
 #[derive(Debug)]
-pub struct Command {
+pub(crate) struct Command {
     /// The command line, `\r\n` included.
     pub line: Vec<u8>,
     /// The data block of a storage command; `\r\n` is added after it.
@@ -34,7 +34,7 @@ pub struct Command {
 
 /// Why a request got no reply.
 #[derive(Debug)]
-pub enum Broken {
+pub(crate) enum Broken {
     /// The connection closed or failed before the reply was read.
     Closed(Option<io::Error>),
     /// The server sent something that is no reply; the connection was dropped.
@@ -62,7 +62,7 @@ impl std::error::Error for Broken {
 }
 
 /// Where a reply goes.
-pub type ReplySender = oneshot::Sender<Result<Reply, Broken>>;
+pub(crate) type ReplySender = oneshot::Sender<Result<Reply, Broken>>;
 
 struct Request {
     command: Command,
@@ -79,7 +79,7 @@ struct Pending {
 
 /// The handle callers share; dropping the last one closes the connection once the requests
 /// already written are answered.
-pub struct Connection {
+pub(crate) struct Connection {
     requests: mpsc::UnboundedSender<Request>,
     dead: Arc<AtomicBool>,
     reader: AbortHandle,
@@ -103,7 +103,7 @@ impl Connection {
     /// Opens a connection to `address` and starts its reader and writer tasks on the current tokio
     /// runtime. TCP host names are resolved by tokio off the worker threads. A reply holding a
     /// value longer than `max_value` bytes is a protocol error.
-    pub async fn open(address: &ServerAddress, no_delay: bool, max_value: usize) -> io::Result<Connection> {
+    pub(crate) async fn open(address: &ServerAddress, no_delay: bool, max_value: usize) -> io::Result<Connection> {
         match address {
             ServerAddress::Tcp { host, port } => {
                 let stream = TcpStream::connect((host.as_str(), *port)).await?;
@@ -135,13 +135,13 @@ impl Connection {
     }
 
     /// Whether requests can still be sent.
-    pub fn is_alive(&self) -> bool {
+    pub(crate) fn is_alive(&self) -> bool {
         !self.dead.load(Ordering::Acquire) && !self.requests.is_closed()
     }
 
     /// Queues a command; its reply arrives on the returned receiver. When the connection is
     /// closed, the command comes back untouched (nothing was sent).
-    pub fn submit(&self, command: Command) -> Result<oneshot::Receiver<Result<Reply, Broken>>, Command> {
+    pub(crate) fn submit(&self, command: Command) -> Result<oneshot::Receiver<Result<Reply, Broken>>, Command> {
         if self.dead.load(Ordering::Acquire) {
             return Err(command);
         }
@@ -153,7 +153,7 @@ impl Connection {
     }
 
     /// Closes the connection at once: requests waiting for a reply fail as `Broken::Closed`.
-    pub fn kill(&self) {
+    pub(crate) fn kill(&self) {
         self.dead.store(true, Ordering::Release);
         self.writer.abort();
         self.reader.abort();

@@ -22,7 +22,7 @@ pub const LAST_ABSOLUTE_EXPTIME: u64 = i32::MAX as u64;
 /// - Up to 30 days it is sent as is; beyond, as `now + seconds` (Django's 30-day rule).
 /// - A time past [`LAST_ABSOLUTE_EXPTIME`] is an error: memcached would store the value
 ///   already expired, silently.
-pub fn exptime(expiry: Expiry, now: u64) -> BackendResult<u32> {
+pub(crate) fn exptime(expiry: Expiry, now: u64) -> BackendResult<u32> {
     let duration = match expiry {
         Expiry::Never => return Ok(0),
         Expiry::After(duration) => duration,
@@ -42,7 +42,7 @@ pub fn exptime(expiry: Expiry, now: u64) -> BackendResult<u32> {
 }
 
 /// The current unix time in whole seconds (0 on a clock set before 1970).
-pub fn unix_now() -> u64 {
+pub(crate) fn unix_now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |since| since.as_secs())

@@ -8,13 +8,13 @@
 
 /// Picks a server for each key by rendezvous hashing over the servers' node names.
 #[derive(Debug, Clone)]
-pub struct Rendezvous {
+pub(crate) struct Rendezvous {
     nodes: Vec<String>,
 }
 
 impl Rendezvous {
     /// Hashing over these node names (see [`ServerAddress::node_name`](crate::ServerAddress::node_name)).
-    pub fn new(nodes: Vec<String>) -> Self {
+    pub(crate) fn new(nodes: Vec<String>) -> Self {
         Rendezvous { nodes }
     }
 
@@ -22,7 +22,7 @@ impl Rendezvous {
     ///
     /// # Panics
     /// When there are no nodes; the backend always has at least one server.
-    pub fn pick(&self, key: &str) -> usize {
+    pub(crate) fn pick(&self, key: &str) -> usize {
         if self.nodes.len() == 1 {
             return 0;
         }
@@ -59,7 +59,7 @@ fn pymemcache_byte(c: char) -> u8 {
 }
 
 /// MurmurHash3, x86 32-bit, seed 0, over a stream of bytes.
-pub fn murmur3_32(data: impl IntoIterator<Item = u8>) -> u32 {
+pub(crate) fn murmur3_32(data: impl IntoIterator<Item = u8>) -> u32 {
     const C1: u32 = 0xcc9e_2d51;
     const C2: u32 = 0x1b87_3593;
     let mix = |k: u32| k.wrapping_mul(C1).rotate_left(15).wrapping_mul(C2);

@@ -1,4 +1,6 @@
 #![doc = include_str!("../README.md")]
+// Every dependency must be used: a declared but unused one costs build time for nothing.
+#![cfg_attr(not(test), deny(unused_crate_dependencies))]
 
 mod backend;
 mod builder;

@@ -10,7 +10,7 @@ use bytes::Bytes;
 
 /// What kind of reply a command gets, which is how the reader knows where a reply ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Expect {
+pub(crate) enum Expect {
     /// `VALUE …` blocks then `END` (`get`, `gets`).
     Values,
     /// One status line (`STORED`, `DELETED`, `TOUCHED`, `OK`, …).
@@ -23,7 +23,7 @@ pub enum Expect {
 
 /// A complete reply.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Reply {
+pub(crate) enum Reply {
     /// The items found, in the order the server sent them.
     Values(Vec<Hit>),
     /// A status line.
@@ -38,7 +38,7 @@ pub enum Reply {
 
 /// One `VALUE` block.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Hit {
+pub(crate) struct Hit {
     /// Which key of the `get` it answers: 0 for the first key asked. The parser has matched the
     /// key the server sent back to it, so a value never goes to another key.
     pub index: usize,
@@ -50,7 +50,7 @@ pub struct Hit {
 
 /// The status lines the backend acts on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Status {
+pub(crate) enum Status {
     /// `STORED`
     Stored,
     /// `NOT_STORED`
@@ -69,7 +69,7 @@ pub enum Status {
 
 /// An error reply: the command was read and refused, and the connection stays in step.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ErrorReply {
+pub(crate) enum ErrorReply {
     /// `ERROR`: an unknown command.
     Error,
     /// `CLIENT_ERROR <message>`: the request was wrong.
@@ -80,17 +80,17 @@ pub enum ErrorReply {
 
 impl ErrorReply {
     /// `SERVER_ERROR object too large for cache`: the value exceeds the item size limit.
-    pub fn is_too_large(&self) -> bool {
+    pub(crate) fn is_too_large(&self) -> bool {
         matches!(self, ErrorReply::Server(message) if message.contains("too large"))
     }
 
     /// `CLIENT_ERROR cannot increment or decrement non-numeric value`.
-    pub fn is_non_numeric(&self) -> bool {
+    pub(crate) fn is_non_numeric(&self) -> bool {
         matches!(self, ErrorReply::Client(message) if message.contains("non-numeric"))
     }
 
     /// `SERVER_ERROR out of memory …`: may succeed once the server has evicted something.
-    pub fn is_out_of_memory(&self) -> bool {
+    pub(crate) fn is_out_of_memory(&self) -> bool {
         matches!(self, ErrorReply::Server(message) if message.contains("out of memory"))
     }
 }
@@ -107,7 +107,7 @@ impl std::fmt::Display for ErrorReply {
 
 /// Bytes the server sent that fit no reply: the connection can't be trusted any more.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ProtocolError(pub String);
+pub(crate) struct ProtocolError(pub String);
 
 impl std::fmt::Display for ProtocolError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -120,7 +120,7 @@ impl std::error::Error for ProtocolError {}
 // ---- encoding --------------------------------------------------------------------------------
 
 /// `get <key> <key> …\r\n`.
-pub fn get<'a>(keys: impl IntoIterator<Item = &'a str>) -> Vec<u8> {
+pub(crate) fn get<'a>(keys: impl IntoIterator<Item = &'a str>) -> Vec<u8> {
     let mut line = Vec::with_capacity(64);
     line.extend_from_slice(b"get");
     for key in keys {
@@ -133,7 +133,7 @@ pub fn get<'a>(keys: impl IntoIterator<Item = &'a str>) -> Vec<u8> {
 
 /// The storage verbs the backend uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Store {
+pub(crate) enum Store {
     /// `set`
     Set,
     /// `add`
@@ -141,7 +141,7 @@ pub enum Store {
 }
 
 /// `<set|add> <key> 0 <exptime> <bytes>\r\n`; the data block and its `\r\n` follow separately.
-pub fn store(verb: Store, key: &str, exptime: u32, length: usize) -> Vec<u8> {
+pub(crate) fn store(verb: Store, key: &str, exptime: u32, length: usize) -> Vec<u8> {
     let mut line = Vec::with_capacity(key.len() + 32);
     line.extend_from_slice(match verb {
         Store::Set => b"set ",
@@ -157,7 +157,7 @@ pub fn store(verb: Store, key: &str, exptime: u32, length: usize) -> Vec<u8> {
 }
 
 /// `touch <key> <exptime>\r\n`.
-pub fn touch(key: &str, exptime: u32) -> Vec<u8> {
+pub(crate) fn touch(key: &str, exptime: u32) -> Vec<u8> {
     let mut line = Vec::with_capacity(key.len() + 20);
     line.extend_from_slice(b"touch ");
     line.extend_from_slice(key.as_bytes());
@@ -168,7 +168,7 @@ pub fn touch(key: &str, exptime: u32) -> Vec<u8> {
 }
 
 /// `delete <key>\r\n`.
-pub fn delete(key: &str) -> Vec<u8> {
+pub(crate) fn delete(key: &str) -> Vec<u8> {
     let mut line = Vec::with_capacity(key.len() + 9);
     line.extend_from_slice(b"delete ");
     line.extend_from_slice(key.as_bytes());
@@ -177,7 +177,7 @@ pub fn delete(key: &str) -> Vec<u8> {
 }
 
 /// `incr <key> <amount>\r\n` or `decr <key> <amount>\r\n`.
-pub fn arithmetic(increment: bool, key: &str, amount: u64) -> Vec<u8> {
+pub(crate) fn arithmetic(increment: bool, key: &str, amount: u64) -> Vec<u8> {
     let mut line = Vec::with_capacity(key.len() + 28);
     line.extend_from_slice(if increment { b"incr " } else { b"decr " });
     line.extend_from_slice(key.as_bytes());
@@ -188,12 +188,12 @@ pub fn arithmetic(increment: bool, key: &str, amount: u64) -> Vec<u8> {
 }
 
 /// `flush_all\r\n`.
-pub fn flush_all() -> Vec<u8> {
+pub(crate) fn flush_all() -> Vec<u8> {
     b"flush_all\r\n".to_vec()
 }
 
 /// `stats\r\n`.
-pub fn stats() -> Vec<u8> {
+pub(crate) fn stats() -> Vec<u8> {
     b"stats\r\n".to_vec()
 }
 
@@ -208,14 +208,14 @@ pub fn stats() -> Vec<u8> {
 /// The longest line a reply may hold. A `VALUE` header with a 250-byte key and three 20-digit
 /// numbers is under 320 bytes, and memcached's status, error and `STAT` lines are shorter; a line
 /// with no end in sight past this is a server talking nonsense, not one still sending.
-pub const MAX_LINE: usize = 2048;
+pub(crate) const MAX_LINE: usize = 2048;
 
 /// The most `STAT` lines a `stats` reply may hold; memcached sends about a hundred.
 const MAX_STATS: usize = 1024;
 
 /// How far the parse of one reply got; kept across reads so a long multi-get reply is scanned once.
 #[derive(Debug)]
-pub struct Progress<'a> {
+pub(crate) struct Progress<'a> {
     /// The keys the `get` being answered asked for, space-separated, in order; empty for
     /// other commands.
     asked: &'a [u8],
@@ -237,7 +237,7 @@ pub struct Progress<'a> {
 /// A reply that is complete in the buffer: it ends at `end`; the values of a `Values` reply are
 /// cut out of the buffer by [`Progress::values`].
 #[derive(Debug, PartialEq, Eq)]
-pub enum Parsed {
+pub(crate) enum Parsed {
     /// `VALUE` blocks and `END`.
     Values,
     /// Anything else, already whole.
@@ -247,7 +247,7 @@ pub enum Parsed {
 impl<'a> Progress<'a> {
     /// The start of the parse of the reply to `command` (its line, as sent), accepting data blocks
     /// of at most `max_value` bytes.
-    pub fn new(command: &'a [u8], max_value: usize) -> Progress<'a> {
+    pub(crate) fn new(command: &'a [u8], max_value: usize) -> Progress<'a> {
         let asked = command
             .strip_prefix(b"get ")
             .map_or(&[][..], |keys| keys.strip_suffix(b"\r\n").unwrap_or(keys));
@@ -264,7 +264,7 @@ impl<'a> Progress<'a> {
     }
 
     /// The hits of a finished `Values` reply, as slices of `frame` (the buffer's first `end` bytes).
-    pub fn values(self, frame: &Bytes) -> Vec<Hit> {
+    pub(crate) fn values(self, frame: &Bytes) -> Vec<Hit> {
         self.hits
             .into_iter()
             .map(|(index, key, value)| Hit {
@@ -299,7 +299,7 @@ impl<'a> Progress<'a> {
 ///
 /// `Ok(None)`: the reply isn't complete yet; read more and call again with the same `progress`.
 /// `Ok(Some((end, parsed)))`: the reply takes the first `end` bytes.
-pub fn parse(
+pub(crate) fn parse(
     buffer: &[u8],
     expect: Expect,
     progress: &mut Progress<'_>,

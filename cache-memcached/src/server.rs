@@ -17,7 +17,7 @@ use crate::options::MemcachedOptions;
 use crate::protocol::Reply;
 
 /// A server and its connections.
-pub struct Server {
+pub(crate) struct Server {
     address: ServerAddress,
     slots: Box<[Slot]>,
     next: AtomicUsize,
@@ -63,7 +63,7 @@ impl std::fmt::Debug for Server {
 
 impl Server {
     /// A server with `options.pool_size` connection slots; nothing is opened yet.
-    pub fn new(address: ServerAddress, options: &MemcachedOptions) -> Server {
+    pub(crate) fn new(address: ServerAddress, options: &MemcachedOptions) -> Server {
         Server {
             address,
             slots: (0..options.pool_size).map(|_| Slot::default()).collect(),
@@ -76,13 +76,13 @@ impl Server {
     }
 
     /// Where it listens.
-    pub fn address(&self) -> &ServerAddress {
+    pub(crate) fn address(&self) -> &ServerAddress {
         &self.address
     }
 
     /// Sends one command and waits for its reply, at most `connect_timeout` to connect and
     /// `timeout` for the reply.
-    pub async fn call(&self, command: Command) -> BackendResult<Reply> {
+    pub(crate) async fn call(&self, command: Command) -> BackendResult<Reply> {
         self.runtime_present()?;
         let slot = self.slot();
         let (connection, receiver) = self.submit(slot, command).await?;
@@ -94,7 +94,7 @@ impl Server {
 
     /// Sends every command on one connection, pipelined (one round trip), and waits for every
     /// reply, all within `timeout`.
-    pub async fn call_all(&self, commands: Vec<Command>) -> BackendResult<Vec<Reply>> {
+    pub(crate) async fn call_all(&self, commands: Vec<Command>) -> BackendResult<Vec<Reply>> {
         self.runtime_present()?;
         let slot = self.slot();
         let mut commands = commands.into_iter();
@@ -125,7 +125,7 @@ impl Server {
 
     /// Drops every connection; requests already written still get their replies, and the next
     /// request opens a new connection.
-    pub fn disconnect(&self) {
+    pub(crate) fn disconnect(&self) {
         for slot in self.slots.iter() {
             slot.live.lock().take();
         }

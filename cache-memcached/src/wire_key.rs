@@ -17,7 +17,7 @@ pub const MAX_KEY_BYTES: usize = 250;
 /// Over-long and forbidden-byte keys are [`ErrorKind::InvalidKey`] (the façade already refused
 /// them before I/O; this is the last line of defence at the wire); an empty key, which only a
 /// custom key function can make, is unsupported.
-pub fn check(key: &str) -> BackendResult<()> {
+pub(crate) fn check(key: &str) -> BackendResult<()> {
     if key.is_empty() {
         return Err(BackendError::unsupported(
             "memcached can't store an empty key; check the alias' key function",

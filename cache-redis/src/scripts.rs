@@ -70,7 +70,7 @@ return {1, redis.call('GET', KEYS[1])}
 
 /// `touch(key, never)`: `PERSIST` if the key exists, and 1 or 0 for whether it does. `PERSIST` alone
 /// replies 0 for a key that has no expiry to remove, which Django's Redis backend returns as
-/// "the key doesn't exist" (reference §3.2); touch reports existence on every backend.
+/// "the key doesn't exist" (Django's `RedisCache.touch`); touch reports existence on every backend.
 pub(crate) static PERSIST: LazyLock<LuaScript> = LazyLock::new(|| {
     LuaScript::new(
         r"

@@ -15,13 +15,13 @@ use tokio::net::{TcpListener, TcpStream};
 
 /// Whether a key token is one memcached accepts as is: 1 to 250 bytes, none of them a control
 /// character, a space or DEL.
-pub fn valid_key(key: &[u8]) -> bool {
+pub(crate) fn valid_key(key: &[u8]) -> bool {
     !key.is_empty() && key.len() <= 250 && key.iter().all(|&b| b > b' ' && b != 0x7f)
 }
 
 /// What the fake server saw.
 #[derive(Debug, Default)]
-pub struct Log {
+pub(crate) struct Log {
     /// Every command line, as received (without `\r\n`).
     pub lines: Vec<Vec<u8>>,
     /// Lines that are not a well-formed command with valid keys, and why.
@@ -31,7 +31,7 @@ pub struct Log {
 /// A memcached stand-in on a loopback port: an in-memory store answering `get`, `set`, `add`,
 /// `touch`, `delete`, `incr`, `decr` and `flush_all`, which records every command line and
 /// flags any that a real server would misread.
-pub struct FakeServer {
+pub(crate) struct FakeServer {
     pub port: u16,
     pub log: Arc<Mutex<Log>>,
     task: tokio::task::JoinHandle<()>,
@@ -44,7 +44,7 @@ impl Drop for FakeServer {
 }
 
 impl FakeServer {
-    pub async fn start() -> FakeServer {
+    pub(crate) async fn start() -> FakeServer {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let log = Arc::new(Mutex::new(Log::default()));
@@ -60,12 +60,12 @@ impl FakeServer {
         FakeServer { port, log, task }
     }
 
-    pub fn location(&self) -> String {
+    pub(crate) fn location(&self) -> String {
         format!("127.0.0.1:{}", self.port)
     }
 
     /// The lines received that start with `verb `.
-    pub fn count(&self, verb: &str) -> usize {
+    pub(crate) fn count(&self, verb: &str) -> usize {
         let prefix = format!("{verb} ");
         self.log
             .lock()
@@ -75,11 +75,11 @@ impl FakeServer {
             .count()
     }
 
-    pub fn violations(&self) -> Vec<String> {
+    pub(crate) fn violations(&self) -> Vec<String> {
         self.log.lock().violations.clone()
     }
 
-    pub fn clear_log(&self) {
+    pub(crate) fn clear_log(&self) {
         let mut log = self.log.lock();
         log.lines.clear();
         log.violations.clear();
@@ -205,7 +205,7 @@ async fn serve(stream: TcpStream, log: Arc<Mutex<Log>>, store: Arc<Mutex<HashMap
 
 /// A plain text-protocol exchange with a real server: sends `request`, returns what arrives
 /// until `until` ends the reply.
-pub async fn raw(address: &str, request: &[u8], until: &[u8]) -> Vec<u8> {
+pub(crate) async fn raw(address: &str, request: &[u8], until: &[u8]) -> Vec<u8> {
     let mut stream = TcpStream::connect(address).await.unwrap();
     stream.write_all(request).await.unwrap();
     let mut reply = Vec::new();
@@ -223,7 +223,7 @@ pub async fn raw(address: &str, request: &[u8], until: &[u8]) -> Vec<u8> {
 
 /// The remaining time to live memcached reports for `key` (`mg <key> t`): -1 for never, `None`
 /// when the key is missing.
-pub async fn ttl(address: &str, key: &str) -> Option<i64> {
+pub(crate) async fn ttl(address: &str, key: &str) -> Option<i64> {
     let reply = raw(address, format!("mg {key} t\r\n").as_bytes(), b"\r\n").await;
     let text = String::from_utf8(reply).unwrap();
     if text.starts_with("EN") {
@@ -234,14 +234,14 @@ pub async fn ttl(address: &str, key: &str) -> Option<i64> {
 }
 
 /// A memcached listening on a unix socket only, in a directory of its own; killed on drop.
-pub struct UnixMemcached {
+pub(crate) struct UnixMemcached {
     child: Child,
     pub path: PathBuf,
     _dir: tempfile::TempDir,
 }
 
 impl UnixMemcached {
-    pub async fn start() -> UnixMemcached {
+    pub(crate) async fn start() -> UnixMemcached {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("memcached.sock");
         let child = Command::new("memcached")
@@ -280,7 +280,7 @@ impl Drop for UnixMemcached {
 }
 
 /// What a [`HostileServer`] does with a command line.
-pub enum Act {
+pub(crate) enum Act {
     /// Writes these bytes and reads the next command.
     Send(Vec<u8>),
     /// Writes these bytes and closes the connection.
@@ -290,7 +290,7 @@ pub enum Act {
 /// A server on a loopback port that answers each command line with whatever `answer` says — a
 /// broken or hostile memcached. `answer` is given the line (without `\r\n`) and the number of the
 /// connection it came on, from 0. Every task it starts is stopped when it is dropped.
-pub struct HostileServer {
+pub(crate) struct HostileServer {
     pub port: u16,
     accepted: Arc<std::sync::atomic::AtomicUsize>,
     ended: Arc<tokio::sync::Notify>,
@@ -306,7 +306,7 @@ impl Drop for HostileServer {
 }
 
 impl HostileServer {
-    pub async fn start(answer: impl Fn(&[u8], usize) -> Act + Send + Sync + 'static) -> HostileServer {
+    pub(crate) async fn start(answer: impl Fn(&[u8], usize) -> Act + Send + Sync + 'static) -> HostileServer {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let answer = Arc::new(answer);
@@ -352,24 +352,24 @@ impl HostileServer {
         }
     }
 
-    pub fn location(&self) -> String {
+    pub(crate) fn location(&self) -> String {
         format!("127.0.0.1:{}", self.port)
     }
 
     /// Connections accepted so far.
-    pub fn connections(&self) -> usize {
+    pub(crate) fn connections(&self) -> usize {
         self.accepted.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Waits until a connection has ended: the client closed it, or the server did.
-    pub async fn a_connection_ended(&self) {
+    pub(crate) async fn a_connection_ended(&self) {
         self.ended.notified().await;
     }
 }
 
 /// What a healthy memcached answers: each key of a `get` found, holding the JSON string `"v"`;
 /// `1` for `incr`/`decr`; `DELETED` for `delete`.
-pub fn healthy(line: &[u8]) -> Vec<u8> {
+pub(crate) fn healthy(line: &[u8]) -> Vec<u8> {
     let text = String::from_utf8_lossy(line);
     let mut tokens = text.split(' ');
     match tokens.next() {

@@ -8,7 +8,7 @@ use cache_core::{AliasConfig, Backends, Cache, Caches, CachesConfig, Location, O
 use serde_json::Value;
 
 /// `options` from a JSON object.
-pub fn options(value: Value) -> Options {
+pub(crate) fn options(value: Value) -> Options {
     match value {
         Value::Object(map) => Options::from_map(map),
         other => panic!("options must be an object, not {other}"),
@@ -16,7 +16,7 @@ pub fn options(value: Value) -> Options {
 }
 
 /// The registry with `redis` and the conformance suite's custom key functions.
-pub fn backends() -> Backends {
+pub(crate) fn backends() -> Backends {
     let mut backends = Backends::new();
     backends.register(cache_redis::registration());
     for function in key_functions() {
@@ -28,7 +28,7 @@ pub fn backends() -> Backends {
 /// The conformance aliases over `location`, all with `extra` options. The two aliases whose custom
 /// key function makes `CUSTOM-<prefix>-<version>-<key>` clear by that pattern, since the prefix
 /// rule can't see their keys.
-pub fn subject(location: Location, extra: Value) -> Subject {
+pub(crate) fn subject(location: Location, extra: Value) -> Subject {
     let mut config = Subject::config("redis", location, options(extra.clone()));
     for alias in [aliases::CUSTOM_KEY, aliases::CUSTOM_KEY2] {
         let mut custom = extra.clone();
@@ -40,7 +40,7 @@ pub fn subject(location: Location, extra: Value) -> Subject {
 }
 
 /// One alias named `alias` with these settings.
-pub fn cache(alias: &str, location: Location, key_prefix: &str, extra: Value) -> cache_core::Result<Cache> {
+pub(crate) fn cache(alias: &str, location: Location, key_prefix: &str, extra: Value) -> cache_core::Result<Cache> {
     let mut entry = AliasConfig::new("redis");
     entry.location = location;
     entry.key_prefix = key_prefix.to_owned();
@@ -52,7 +52,7 @@ pub fn cache(alias: &str, location: Location, key_prefix: &str, extra: Value) ->
 }
 
 /// A plain redis-rs connection, to look at what the backend did.
-pub async fn raw(url: &str) -> redis::aio::MultiplexedConnection {
+pub(crate) async fn raw(url: &str) -> redis::aio::MultiplexedConnection {
     redis::Client::open(url)
         .expect("a fixture URL")
         .get_multiplexed_async_connection()
@@ -62,7 +62,7 @@ pub async fn raw(url: &str) -> redis::aio::MultiplexedConnection {
 
 /// How many times `command` ran on the server since its statistics were last reset
 /// (`INFO commandstats`, line `cmdstat_<command>:calls=<n>,…`).
-pub async fn calls(url: &str, command: &str) -> u64 {
+pub(crate) async fn calls(url: &str, command: &str) -> u64 {
     let info: String = redis::cmd("INFO")
         .arg("commandstats")
         .query_async(&mut raw(url).await)
@@ -76,7 +76,7 @@ pub async fn calls(url: &str, command: &str) -> u64 {
 }
 
 /// Zeroes the server's command statistics.
-pub async fn reset_stats(url: &str) {
+pub(crate) async fn reset_stats(url: &str) {
     let _: () = redis::cmd("CONFIG")
         .arg("RESETSTAT")
         .query_async(&mut raw(url).await)
@@ -86,7 +86,7 @@ pub async fn reset_stats(url: &str) {
 
 /// Sends `kill -<signal>` to the fixture server: `"STOP"` hangs it (it keeps its connections but
 /// answers nothing), `"CONT"` resumes it.
-pub fn signal(server: &cache_core::testkit::servers::RedisServer, signal: &str) {
+pub(crate) fn signal(server: &cache_core::testkit::servers::RedisServer, signal: &str) {
     let pid = server.pid().expect("the server runs").to_string();
     let status = std::process::Command::new("kill")
         .args([&format!("-{signal}"), &pid])
