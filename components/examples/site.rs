@@ -1,4 +1,4 @@
-//! The example site: `cargo run -p components --example site`, then open http://127.0.0.1:8000.
+//! The example site: `cargo run -p cache-components --example site`, then open http://127.0.0.1:8000.
 //!
 //! A document page with several components, an output-cached "slow" component whose hit/miss and
 //! timing are shown, and a button loading a fragment whose component has JS, CSS and variables.
@@ -13,8 +13,8 @@ use axum::Router;
 use axum::http::{HeaderValue, Uri, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
+use cache_components::{Component, Data, NoProps, OutputCache, Registry, Renderer, Strategy, Ttl, View, media_router};
 use cache_core::{Backends, BoxError, Caches, CachesConfig};
-use components::{Component, Data, NoProps, OutputCache, Registry, Renderer, Strategy, Ttl, View, media_router};
 use serde::{Deserialize, Serialize};
 
 /// The page.
@@ -226,7 +226,7 @@ fn percent_decode(text: &str) -> String {
 }
 
 /// The site's components.
-pub fn registry() -> Result<Registry, components::ComponentError> {
+pub fn registry() -> Result<Registry, cache_components::ComponentError> {
     let mut registry = Registry::new();
     registry
         .register(Page)?

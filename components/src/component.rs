@@ -32,7 +32,7 @@ pub type Data = serde_json::Map<String, serde_json::Value>;
 /// Names `slots`, `component_id` and `component` shadow props of the same name.
 ///
 /// ```
-/// use components::{Component, OutputCache, View};
+/// use cache_components::{Component, OutputCache, View};
 /// use serde::{Deserialize, Serialize};
 ///
 /// struct Card;

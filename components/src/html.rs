@@ -14,7 +14,7 @@ use crate::slots::Slots;
 /// placeholders the renderer fills in, exactly as `component(...)` and `component_id` do in a template.
 ///
 /// ```
-/// use components::{Component, Html, View};
+/// use cache_components::{Component, Html, View};
 /// use serde::{Deserialize, Serialize};
 ///
 /// struct Badge;
@@ -30,7 +30,7 @@ use crate::slots::Slots;
 /// }
 ///
 /// impl Badge {
-///     fn write(&self, props: &BadgeProps, html: &mut Html<'_>) -> Result<(), components::BoxError> {
+///     fn write(&self, props: &BadgeProps, html: &mut Html<'_>) -> Result<(), cache_components::BoxError> {
 ///         html.raw("<span data-id=\"").component_id().raw("\">").text(&props.label);
 ///         html.slot("default");
 ///         html.raw("</span>");

@@ -19,7 +19,7 @@ use crate::template;
 /// Every component an application renders, registered by value.
 ///
 /// ```
-/// use components::{Component, NoProps, Registry, View};
+/// use cache_components::{Component, NoProps, Registry, View};
 ///
 /// struct Hello;
 /// impl Component for Hello {
@@ -33,8 +33,8 @@ use crate::template;
 /// let mut registry = Registry::new();
 /// registry.register(Hello)?;
 /// let hello = registry.get("Hello").unwrap();
-/// assert_eq!(hello.class_id(), components::class_id::<Hello>());
-/// # Ok::<(), components::ComponentError>(())
+/// assert_eq!(hello.class_id(), cache_components::class_id::<Hello>());
+/// # Ok::<(), cache_components::ComponentError>(())
 /// ```
 pub struct Registry {
     pub(crate) entries: Vec<Entry>,

@@ -9,7 +9,7 @@ use crate::template::DEFAULT_SLOT;
 /// [`crate::Html::child_with_slots`]). Contents are trusted HTML; give a slot twice and the last wins.
 ///
 /// ```
-/// let slots = components::Slots::new().default_slot("<p>body</p>").fill("header", "<h1>Title</h1>");
+/// let slots = cache_components::Slots::new().default_slot("<p>body</p>").fill("header", "<h1>Title</h1>");
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Slots {

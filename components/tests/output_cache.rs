@@ -7,11 +7,11 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use cache_core::Clock;
-use common::*;
-use components::{
+use cache_components::{
     ComponentError, ComponentsConfig, MediaKind, NoProps, OutputCache, Registry, Renderer, Slots, Ttl, class_id,
 };
+use cache_core::Clock;
+use common::*;
 
 #[tokio::test]
 async fn a_hit_is_the_same_html_with_fresh_ids_and_runs_no_component_code() {

@@ -5,11 +5,11 @@ mod common;
 
 use std::time::{Duration, Instant};
 
+use cache_components::{ComponentsConfig, NoProps, OutputCache, Registry, Renderer, Slots, Ttl};
 use cache_core::testkit::capture_warnings;
 use cache_core::testkit::servers::RedisServer;
 use cache_core::{Backends, Caches, CachesConfig, ConfigFormat};
 use common::*;
-use components::{ComponentsConfig, NoProps, OutputCache, Registry, Renderer, Slots, Ttl};
 
 /// A `Caches` whose `default` alias is the Redis server at `url`, with short timeouts so a dead
 /// server is noticed quickly.

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
+use cache_components::{BoxError, Component, ComponentsConfig, Data, NoProps, OutputCache, Registry, Renderer, View};
 use cache_core::{Backends, Caches, CachesConfig, Clock, ConfigFormat};
-use components::{BoxError, Component, ComponentsConfig, Data, NoProps, OutputCache, Registry, Renderer, View};
 use serde::{Deserialize, Serialize};
 
 /// A `[caches]` config whose aliases are private locmem stores, plus `extra` TOML appended.
