@@ -202,6 +202,42 @@ impl Caches {
         Ok(Caches { aliases })
     }
 
+    /// The aliases of caches built in code ([`Cache::new`]) rather than from a configuration,
+    /// each under its own alias name. As with [`Caches::build`], `default` is required; two caches
+    /// with the same alias are refused.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use cache_core::{Cache, CacheOptions, Caches, DummyBackend};
+    ///
+    /// let default = Cache::new("default", Arc::new(DummyBackend), CacheOptions::default());
+    /// let caches = Caches::from_caches([default])?;
+    /// assert_eq!(caches.default_cache().alias(), "default");
+    /// assert!(Caches::from_caches([]).is_err(), "`default` is required");
+    /// # Ok::<(), cache_core::CacheError>(())
+    /// ```
+    pub fn from_caches(caches: impl IntoIterator<Item = Cache>) -> Result<Caches> {
+        let mut aliases = BTreeMap::new();
+        for cache in caches {
+            let alias = cache.alias().to_owned();
+            if aliases.insert(alias.clone(), cache).is_some() {
+                return Err(CacheError::config(
+                    Some(&alias),
+                    "alias",
+                    "two caches were given this alias; give each cache its own",
+                ));
+            }
+        }
+        if !aliases.contains_key("default") {
+            return Err(CacheError::config(
+                None,
+                "caches.default",
+                "you must define a 'default' cache in the `caches` section",
+            ));
+        }
+        Ok(Caches { aliases })
+    }
+
     /// The cache for `alias`.
     pub fn get(&self, alias: &str) -> Result<Cache> {
         self.aliases

@@ -16,7 +16,7 @@
 use cache_core::{Bytes, Cache, Caches};
 
 use crate::canonical;
-use crate::embedded::private_locmem;
+use crate::embedded::embedded_media_cache;
 use crate::error::ComponentError;
 use crate::output::{MediaKind, Variables};
 use crate::registry::Entry;
@@ -245,13 +245,6 @@ pub(crate) fn class_content(entry: &Entry, kind: MediaKind) -> Option<String> {
         MediaKind::Js => entry.js.as_deref().map(|js| class_js(&entry.class_id, js)),
         MediaKind::Css => entry.css.as_deref().map(str::to_owned),
     }
-}
-
-/// An unbounded, never-expiring locmem store of its own (django-components' default media cache:
-/// evicting a class' JS would break pages already open).
-pub fn embedded_media_cache() -> Cache {
-    let settings = format!("timeout = \"never\"\noptions = {{ max_entries = {} }}\n", i64::MAX);
-    private_locmem(&settings).default_cache()
 }
 
 #[cfg(test)]
