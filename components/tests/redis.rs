@@ -178,5 +178,8 @@ async fn with_the_server_stopped_pages_are_served_uncached_and_caching_resumes_w
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let hit = renderer.render::<Shell>(Default::default()).await.unwrap();
-    assert_eq!((hit.stats.hits, hit.stats.renders), (3, 1));
+    // The second greeting hits too, or finds the first's hit in the page when that came back
+    // before its own lookup started: either way no component but the shell renders.
+    assert_eq!(hit.stats.renders, 1, "{:?}", hit.stats);
+    assert_eq!(hit.stats.hits + hit.stats.coalesced, 3, "{:?}", hit.stats);
 }
