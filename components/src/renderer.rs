@@ -184,10 +184,16 @@ impl Renderer {
 
     /// Writes the class JS/CSS of every registered component to the media store (overwriting), as
     /// at startup: pages rendered by an earlier process can then load them at once.
+    ///
+    /// A cache that fails is a [`ComponentError::Cache`] naming the media alias.
     pub async fn store_media(&self) -> Result<(), ComponentError> {
         let registry = &self.inner.registry;
         for (index, entry) in registry.entries.iter().enumerate() {
-            self.inner.media.store_class(entry).await?;
+            let media = &self.inner.media;
+            media
+                .store_class(entry)
+                .await
+                .map_err(|source| ComponentError::cache(media.cache.alias(), source))?;
             self.inner.classes_stored[index].store(true, Ordering::Relaxed);
         }
         Ok(())

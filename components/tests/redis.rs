@@ -5,7 +5,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use cache_components::{ComponentsConfig, NoProps, OutputCache, Registry, Renderer, Slots, Ttl};
+use cache_components::{ComponentError, ComponentsConfig, NoProps, OutputCache, Registry, Renderer, Slots, Ttl};
 use cache_core::testkit::capture_warnings;
 use cache_core::testkit::servers::RedisServer;
 use cache_core::{Backends, Caches, CachesConfig, ConfigFormat};
@@ -182,4 +182,27 @@ async fn with_the_server_stopped_pages_are_served_uncached_and_caching_resumes_w
     // before its own lookup started: either way no component but the shell renders.
     assert_eq!(hit.stats.renders, 1, "{:?}", hit.stats);
     assert_eq!(hit.stats.hits + hit.stats.coalesced, 3, "{:?}", hit.stats);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_media_store_whose_server_is_stopped_is_a_cache_error_not_a_configuration_error() {
+    let server = RedisServer::start().await.unwrap();
+    let mut registry = Registry::new();
+    registry.register(Widget).unwrap().register(Badge).unwrap();
+    let config = ComponentsConfig {
+        cache: Some("default".into()),
+        ..ComponentsConfig::default()
+    };
+    let renderer = Renderer::new(registry, redis_caches(&server.url()), config).unwrap();
+    renderer.store_media().await.unwrap();
+
+    server.stop();
+    let error = renderer.store_media().await.unwrap_err();
+    assert!(
+        matches!(&error, ComponentError::Cache { alias, .. } if alias == "default"),
+        "{error:?}"
+    );
+    let message = error.to_string();
+    assert!(message.contains("cache alias `default` failed"), "{message}");
+    assert!(message.contains("server is up"), "{message}");
 }
