@@ -7,8 +7,8 @@ use cache_core::BoxError;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use crate::html::Html;
-use crate::settings::OutputCache;
+use crate::output_cache::settings::OutputCache;
+use crate::rendering::html::Html;
 
 /// Extra template variables, and JS/CSS variables: a JSON object.
 pub type Data = serde_json::Map<String, serde_json::Value>;

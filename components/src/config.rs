@@ -6,7 +6,7 @@ use cache_core::CachesConfig;
 use serde::Deserialize;
 
 use crate::error::ComponentError;
-use crate::settings::{OutputCache, Ttl};
+use crate::output_cache::settings::{OutputCache, Ttl};
 
 /// The `[components]` section, read with [`ComponentsConfig::from_caches_config`].
 ///

@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use crate::canonical;
 use crate::component::{Component, Data, RenderFn, View};
-use crate::html::Html;
+use crate::rendering::html::Html;
 
 /// Props of some component, typed inside. Always made by the same component's [`Erased`], so the
 /// downcasts below can't fail.

@@ -2,8 +2,8 @@
 
 use std::collections::BTreeMap;
 
-use crate::markers;
-use crate::template::DEFAULT_SLOT;
+use crate::rendering::markers;
+use crate::rendering::template::DEFAULT_SLOT;
 
 /// Slot contents for a render started from Rust ([`crate::Renderer::render`] or
 /// [`crate::Html::child_with_slots`]). Contents are trusted HTML; give a slot twice and the last wins.

@@ -4,9 +4,10 @@ use std::sync::Arc;
 
 use crate::component::{Component, Data};
 use crate::error::ComponentError;
-use crate::markers;
-use crate::page::{Lineage, Page, PendingCall};
-use crate::slots::Slots;
+use crate::rendering::call::{Lineage, PendingCall};
+use crate::rendering::markers;
+use crate::rendering::page::Page;
+use crate::rendering::slots::Slots;
 
 /// The output of one render of a render-function component ([`crate::View::Function`]).
 ///
@@ -115,7 +116,7 @@ impl<'a> Html<'a> {
         props: C::Props,
         slots: Slots,
     ) -> Result<&mut Self, ComponentError> {
-        let index = self.page.renderer.registry.index_of::<C>()?;
+        let index = self.page.state.registry.index_of::<C>()?;
         let call = PendingCall::new(index, Arc::new(props), slots.into_sorted(), self.lineage.clone());
         let n = self.page.add_call(call);
         self.out.push_str(&markers::call_marker(n));
