@@ -19,18 +19,18 @@ pub use config::{ComponentsConfig, OutputCacheOverride};
 pub use embedded::{embedded_caches, embedded_media_cache};
 pub use error::ComponentError;
 pub use media::endpoint::{MANAGER_JS, media_router};
+pub use media::kind::MediaKind;
 pub use media::store::{MEDIA_KEY_PREFIX, media_key};
 pub use media::strategies::{CSS_PLACEHOLDER, InvalidStrategy, JS_PLACEHOLDER, Strategy};
 pub use media::urls::{MANAGER_URL, MEDIA_PATH, media_url};
-pub use media::variables::{MediaKind, Variables};
+pub use media::variables::Variables;
 pub use output_cache::key::KEY_PREFIX;
 pub use output_cache::settings::{DEFAULT_ALIAS, OutputCache, Ttl};
 pub use registry::{ComponentInfo, Registry};
 pub use rendering::html::Html;
 pub use rendering::output::{Dependency, InstanceId, RenderOutput, RenderStats};
 pub use rendering::renderer::{Render, Renderer};
-pub use rendering::slots::Slots;
-pub use rendering::template::DEFAULT_SLOT;
+pub use rendering::slots::{DEFAULT_SLOT, Slots};
 
 /// How deep components may nest before a render fails with [`ComponentError::TooDeep`]: deep enough
 /// for any real page, shallow enough to stop a component that includes itself.

@@ -14,7 +14,7 @@ use crate::component::{Component, View};
 use crate::erased::{Erased, Typed};
 use crate::error::ComponentError;
 use crate::media::content::{check_media, class_js};
-use crate::media::variables::MediaKind;
+use crate::media::kind::MediaKind;
 use crate::output_cache::key::{Digest, class_key, fingerprint};
 use crate::output_cache::settings::OutputCache;
 use crate::rendering::markers;
@@ -229,10 +229,12 @@ impl Registry {
     }
 
     pub(crate) fn index_of<C: Component>(&self) -> Result<usize, ComponentError> {
-        self.by_type
-            .get(&TypeId::of::<C>())
-            .copied()
-            .ok_or_else(|| self.unknown(C::NAME))
+        self.index_of_type(TypeId::of::<C>(), C::NAME)
+    }
+
+    /// The index of the component type `type_id`, whose `NAME` is `name`.
+    pub(crate) fn index_of_type(&self, type_id: TypeId, name: &str) -> Result<usize, ComponentError> {
+        self.by_type.get(&type_id).copied().ok_or_else(|| self.unknown(name))
     }
 
     pub(crate) fn unknown(&self, name: &str) -> ComponentError {

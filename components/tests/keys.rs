@@ -1,5 +1,5 @@
-//! Output cache keys: their shape, and that the inputs django-components confuses (reference §2.3)
-//! get different keys here while equal inputs share one.
+//! Output cache keys: their shape, and that the inputs django-components confuses (its docs:
+//! "Component caching") get different keys here while equal inputs share one.
 
 mod common;
 

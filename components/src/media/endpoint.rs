@@ -7,9 +7,9 @@ use axum::http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, 
 use axum::routing::any;
 use cache_core::Bytes;
 
+use crate::media::kind::MediaKind;
 use crate::media::store::media_key;
 use crate::media::urls::{MANAGER_URL, MEDIA_PATH};
-use crate::media::variables::MediaKind;
 use crate::registry::Entry;
 use crate::rendering::renderer::Renderer;
 

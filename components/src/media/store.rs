@@ -17,7 +17,8 @@ use cache_core::{Bytes, Cache, CacheError, Caches};
 
 use crate::embedded::embedded_media_cache;
 use crate::error::ComponentError;
-use crate::media::variables::{MediaKind, Variables};
+use crate::media::kind::MediaKind;
+use crate::media::variables::Variables;
 use crate::registry::Entry;
 
 /// Every media key starts with this.

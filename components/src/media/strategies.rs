@@ -6,9 +6,10 @@ use std::str::FromStr;
 
 use crate::error::ComponentError;
 use crate::media::content::{js_string, script_safe};
+use crate::media::kind::MediaKind;
 use crate::media::root_attributes::rewrite;
 use crate::media::urls::{MANAGER_URL, media_url};
-use crate::media::variables::{MediaKind, Variables};
+use crate::media::variables::Variables;
 use crate::registry::Registry;
 use crate::rendering::output::RenderOutput;
 

@@ -1,6 +1,6 @@
 //! Where the media endpoint serves component JS/CSS and the client script: the URLs pages name.
 
-use crate::media::variables::MediaKind;
+use crate::media::kind::MediaKind;
 
 /// Where media URLs start: `/components/cache/<class id>[.<hash>].<js|css>`.
 pub const MEDIA_PATH: &str = "/components/cache/";

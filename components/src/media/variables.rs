@@ -7,6 +7,7 @@ use crate::canonical;
 use crate::component::Data;
 use crate::error::ComponentError;
 use crate::media::content::{css_variables_sheet, js_string, script_safe};
+use crate::media::kind::MediaKind;
 use crate::registry::Entry;
 
 /// Hex characters of the hash: 64 bits (django-components uses six hex characters, 24 bits, which
@@ -30,25 +31,6 @@ pub(crate) fn payload(entry: &Entry, kind: MediaKind, data: Data) -> Result<Opti
         hash: hash.into(),
         json: json.into(),
     }))
-}
-
-/// Which kind of media a variables payload is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum MediaKind {
-    /// JS variables (`js_data`).
-    Js,
-    /// CSS variables (`css_data`).
-    Css,
-}
-
-impl MediaKind {
-    /// `js` or `css`, as in media keys and URLs.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            MediaKind::Js => "js",
-            MediaKind::Css => "css",
-        }
-    }
 }
 
 /// One distinct JS or CSS variables payload of a component class.

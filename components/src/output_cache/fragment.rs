@@ -133,7 +133,7 @@ impl Assembly {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::media::variables::MediaKind;
+    use crate::media::kind::MediaKind;
 
     pub(crate) fn sample() -> Fragment {
         Fragment {

@@ -5,54 +5,15 @@
 use std::sync::Arc;
 
 use cache_core::single_flight::Role;
-use cache_core::{Cache, CacheError, Caches, Timeout};
+use cache_core::{Cache, CacheError};
 use futures::future::BoxFuture;
 
-use crate::config::ComponentsConfig;
 use crate::error::ComponentError;
 use crate::output_cache::fragment::Fragment;
 use crate::output_cache::key::{Digest, output_key};
-use crate::output_cache::settings::OutputCache;
-use crate::registry::Entry;
+use crate::output_cache::target::OutputStore;
 use crate::rendering::call::PendingCall;
 use crate::rendering::page::{Page, Stats};
-
-/// The output cache of one component, resolved against the configuration.
-pub(crate) struct OutputStore {
-    pub(crate) cache: Cache,
-    /// The lifetime of what is stored (`settings.ttl`, which stores).
-    pub(crate) timeout: Timeout,
-    pub(crate) settings: OutputCache,
-}
-
-impl OutputStore {
-    /// Where `entry`'s output goes with the `[components]` section applied, or `None` when it
-    /// isn't stored. A ttl that isn't positive, or an alias that isn't configured, is an error.
-    pub(crate) fn for_component(
-        entry: &Entry,
-        caches: &Caches,
-        config: &ComponentsConfig,
-    ) -> Result<Option<OutputStore>, ComponentError> {
-        let settings = config.settings_for(entry.name, entry.output_cache.clone());
-        if let Some(problem) = settings.ttl.problem() {
-            return Err(ComponentError::definition(entry.name, problem));
-        }
-        // `stores()` rules out `Ttl::DontStore`, the one without a timeout.
-        match settings.ttl.timeout() {
-            Some(timeout) if settings.stores() => {
-                let cache = caches.get(&settings.cache).map_err(|error| {
-                    ComponentError::definition(entry.name, format!("its output cache alias: {error}"))
-                })?;
-                Ok(Some(OutputStore {
-                    cache,
-                    timeout,
-                    settings,
-                }))
-            }
-            _ => Ok(None),
-        }
-    }
-}
 
 /// A call whose output is cached.
 ///

@@ -6,3 +6,4 @@ pub(crate) mod key;
 pub(crate) mod lookup;
 pub(crate) mod settings;
 pub(crate) mod stored_form;
+pub(crate) mod target;

@@ -4,7 +4,8 @@
 
 use cache_core::Bytes;
 
-use crate::media::variables::{MediaKind, Variables};
+use crate::media::kind::MediaKind;
+use crate::media::variables::Variables;
 use crate::output_cache::fragment::{Fragment, IdRef, Instance};
 use crate::registry::Registry;
 

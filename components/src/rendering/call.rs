@@ -1,9 +1,13 @@
 //! A component call waiting to be rendered, and where in the component tree it was made.
 
+use std::any::Any;
 use std::sync::{Arc, OnceLock};
 
-use crate::erased::Props;
 use crate::output_cache::key::Digest;
+
+/// Props of some component, typed inside. Always made by the same component's erased form, so the
+/// downcasts below can't fail.
+pub(crate) type Props = Arc<dyn Any + Send + Sync>;
 
 /// A component call waiting to be rendered: made by `component(...)` in a template,
 /// [`crate::Html::child`] in a render function, or the top-level render.

@@ -1,12 +1,12 @@
 //! [`Html`]: what a render function writes its output with.
 
+use std::any::TypeId;
 use std::sync::Arc;
 
 use crate::component::{Component, Data};
 use crate::error::ComponentError;
 use crate::rendering::call::{Lineage, PendingCall};
 use crate::rendering::markers;
-use crate::rendering::page::Page;
 use crate::rendering::slots::Slots;
 
 /// The output of one render of a render-function component ([`crate::View::Function`]).
@@ -41,7 +41,7 @@ use crate::rendering::slots::Slots;
 /// ```
 pub struct Html<'a> {
     pub(crate) out: String,
-    page: &'a Arc<Page>,
+    calls: &'a dyn ChildCalls,
     call: &'a PendingCall,
     render: u32,
     data: &'a Data,
@@ -50,7 +50,7 @@ pub struct Html<'a> {
 
 impl<'a> Html<'a> {
     pub(crate) fn new(
-        page: &'a Arc<Page>,
+        calls: &'a dyn ChildCalls,
         call: &'a PendingCall,
         render: u32,
         data: &'a Data,
@@ -58,7 +58,7 @@ impl<'a> Html<'a> {
     ) -> Self {
         Html {
             out: String::new(),
-            page,
+            calls,
             call,
             render,
             data,
@@ -116,10 +116,20 @@ impl<'a> Html<'a> {
         props: C::Props,
         slots: Slots,
     ) -> Result<&mut Self, ComponentError> {
-        let index = self.page.state.registry.index_of::<C>()?;
+        let index = self.calls.index_of(TypeId::of::<C>(), C::NAME)?;
         let call = PendingCall::new(index, Arc::new(props), slots.into_sorted(), self.lineage.clone());
-        let n = self.page.add_call(call);
+        let n = self.calls.add_call(call);
         self.out.push_str(&markers::call_marker(n));
         Ok(self)
     }
+}
+
+/// Where a render function's child calls go: the page in progress. A trait, so that what a
+/// component author writes with doesn't depend on how pages are put together.
+pub(crate) trait ChildCalls: Sync {
+    /// The registry index of the component type `type_id`, whose `NAME` is `name`.
+    fn index_of(&self, type_id: TypeId, name: &str) -> Result<usize, ComponentError>;
+
+    /// Records a call and returns its number, for its marker.
+    fn add_call(&self, call: PendingCall) -> u32;
 }

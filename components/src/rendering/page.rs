@@ -11,6 +11,7 @@ use crate::error::ComponentError;
 use crate::output_cache::fragment::{Fragment, IdRef};
 use crate::output_cache::key::{Digest, DigestInput};
 use crate::rendering::call::PendingCall;
+use crate::rendering::html::ChildCalls;
 use crate::rendering::ids::IdSequence;
 use crate::rendering::markers::{self, Token};
 use crate::rendering::output::{Dependency, RenderOutput, RenderStats};
@@ -201,6 +202,16 @@ impl Page {
             stats: self.stats.read(),
             spans,
         }
+    }
+}
+
+impl ChildCalls for Page {
+    fn index_of(&self, type_id: std::any::TypeId, name: &str) -> Result<usize, ComponentError> {
+        self.state.registry.index_of_type(type_id, name)
+    }
+
+    fn add_call(&self, call: PendingCall) -> u32 {
+        Page::add_call(self, call)
     }
 }
 

@@ -9,14 +9,13 @@ use futures::future::BoxFuture;
 
 use crate::component::Component;
 use crate::config::ComponentsConfig;
-use crate::erased::Props;
 use crate::error::ComponentError;
 use crate::media::store::MediaStore;
 use crate::media::strategies::{self, Strategy};
 use crate::output_cache::key::output_key;
 use crate::output_cache::settings::OutputCache;
 use crate::registry::Registry;
-use crate::rendering::call::{Lineage, PendingCall};
+use crate::rendering::call::{Lineage, PendingCall, Props};
 use crate::rendering::output::RenderOutput;
 use crate::rendering::page::Page;
 use crate::rendering::resolve::resolve;

@@ -7,7 +7,8 @@ use futures::future::BoxFuture;
 
 use crate::MAX_DEPTH;
 use crate::error::ComponentError;
-use crate::media::variables::{self, MediaKind};
+use crate::media::kind::MediaKind;
+use crate::media::variables;
 use crate::output_cache::fragment::{Assembly, Fragment, Instance};
 use crate::output_cache::key::Digest;
 use crate::output_cache::lookup;
@@ -68,7 +69,7 @@ async fn render(page: &Arc<Page>, call: &PendingCall, digest: Option<Digest>) ->
     let raw = if entry.has_template {
         template::render(page, call, entry, own, data, call.lineage.children(digest))?
     } else {
-        let mut html = Html::new(page, call, own, &data, call.lineage.children(digest));
+        let mut html = Html::new(&**page, call, own, &data, call.lineage.children(digest));
         if let Some(Err(source)) = entry.component.render_function(&call.props, &mut html) {
             // `Html::child` errors (an unregistered child) come back through the function's `?`.
             return Err(match source.downcast::<ComponentError>() {

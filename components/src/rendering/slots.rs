@@ -3,7 +3,9 @@
 use std::collections::BTreeMap;
 
 use crate::rendering::markers;
-use crate::rendering::template::DEFAULT_SLOT;
+
+/// The name of the default slot: what a `{% call component(...) %}` body fills.
+pub const DEFAULT_SLOT: &str = "default";
 
 /// Slot contents for a render started from Rust ([`crate::Renderer::render`] or
 /// [`crate::Html::child_with_slots`]). Contents are trusted HTML; give a slot twice and the last wins.

@@ -11,7 +11,7 @@ use crate::config::ComponentsConfig;
 use crate::error::ComponentError;
 use crate::media::store::MediaStore;
 use crate::output_cache::fragment::Fragment;
-use crate::output_cache::lookup::OutputStore;
+use crate::output_cache::target::OutputStore;
 use crate::registry::{Entry, Registry};
 
 /// See the module docs.

@@ -13,13 +13,11 @@ use crate::registry::Entry;
 use crate::rendering::call::{Lineage, PendingCall};
 use crate::rendering::markers;
 use crate::rendering::page::Page;
+use crate::rendering::slots::DEFAULT_SLOT;
 
 /// The context variable holding the [`Scope`] of the render in progress. Not a name a template
 /// would use by accident.
 const SCOPE: &str = "__components_scope";
-
-/// The name of the default slot: what a `{% call component(...) %}` body fills.
-pub const DEFAULT_SLOT: &str = "default";
 
 /// The render a template belongs to, reachable from `component(...)` calls inside it.
 #[derive(Debug)]
