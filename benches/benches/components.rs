@@ -16,10 +16,10 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use cache_benches::now;
-use cache_core::{Backends, Caches, CachesConfig, ConfigFormat};
-use components::{
+use cache_components::{
     BoxError, Component, ComponentsConfig, Data, MediaKind, NoProps, OutputCache, Registry, Renderer, Strategy, View,
 };
+use cache_core::{Backends, Caches, CachesConfig, ConfigFormat};
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use serde::{Deserialize, Serialize};
 use tower::ServiceExt;
@@ -285,7 +285,12 @@ impl Component for Swatch {
 fn media(c: &mut Criterion) {
     let mut registry = Registry::new();
     registry.register(Swatch).unwrap();
-    let renderer = Renderer::new(registry, components::embedded_caches(), ComponentsConfig::default()).unwrap();
+    let renderer = Renderer::new(
+        registry,
+        cache_components::embedded_caches(),
+        ComponentsConfig::default(),
+    )
+    .unwrap();
     let props = SwatchProps {
         n: 7,
         color: "rgb(0, 128, 0)".into(),
@@ -316,7 +321,7 @@ fn media(c: &mut Criterion) {
     });
     group.finish();
 
-    let class = components::class_id::<Swatch>();
+    let class = cache_components::class_id::<Swatch>();
     let css_hash = output
         .variables
         .iter()
@@ -324,7 +329,7 @@ fn media(c: &mut Criterion) {
         .unwrap()
         .hash
         .to_string();
-    let router = components::media_router(renderer.clone());
+    let router = cache_components::media_router(renderer.clone());
     let get = |uri: String, etag: Option<&str>| {
         let mut request = Request::builder().uri(uri);
         if let Some(etag) = etag {
@@ -332,8 +337,8 @@ fn media(c: &mut Criterion) {
         }
         now(router.clone().oneshot(request.body(Body::empty()).unwrap())).unwrap()
     };
-    let class_url = components::media_url(&class, MediaKind::Js, None);
-    let vars_url = components::media_url(&class, MediaKind::Css, Some(&css_hash));
+    let class_url = cache_components::media_url(&class, MediaKind::Js, None);
+    let vars_url = cache_components::media_url(&class, MediaKind::Css, Some(&css_hash));
     let etag = get(vars_url.clone(), None).headers()["etag"]
         .to_str()
         .unwrap()

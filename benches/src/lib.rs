@@ -1,4 +1,6 @@
 //! Benchmarks only: see `benches/` and README.md. What follows is shared by the bench files.
+// Every dependency must be used: a declared but unused one costs build time for nothing.
+#![cfg_attr(not(test), deny(unused_crate_dependencies))]
 
 use std::future::IntoFuture;
 

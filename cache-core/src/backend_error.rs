@@ -78,6 +78,11 @@ pub enum Unavailability {
 /// Build one with a kind's constructor ([`BackendError::timeout`], [`BackendError::protocol`], …)
 /// and name the server with [`BackendError::on_server`].
 pub struct BackendError {
+    // Boxed: a backend's `Result` stays one pointer wide on the hot path, where errors are rare.
+    inner: Box<Inner>,
+}
+
+struct Inner {
     kind: ErrorKind,
     retryable: bool,
     server: Option<String>,
@@ -90,11 +95,13 @@ impl BackendError {
     pub fn new(kind: ErrorKind) -> Self {
         let retryable = matches!(kind, ErrorKind::Timeout(_) | ErrorKind::Unavailable(_) | ErrorKind::Io);
         BackendError {
-            kind,
-            retryable,
-            server: None,
-            detail: None,
-            source: None,
+            inner: Box::new(Inner {
+                kind,
+                retryable,
+                server: None,
+                detail: None,
+                source: None,
+            }),
         }
     }
 
@@ -162,61 +169,64 @@ impl BackendError {
     /// Names the server the error concerns, as users would recognise it (`redis://host:6379/0`,
     /// `memcached 127.0.0.1:11211`).
     pub fn on_server(mut self, server: impl Into<String>) -> Self {
-        self.server = Some(server.into());
+        self.inner.server = Some(server.into());
         self
     }
 
     /// What failed and what to check, in words.
     pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
-        self.detail = Some(detail.into());
+        self.inner.detail = Some(detail.into());
         self
     }
 
     /// The underlying error, kept for `Error::source()`.
     pub fn with_source(mut self, source: impl Into<BoxError>) -> Self {
-        self.source = Some(source.into());
+        self.inner.source = Some(source.into());
         self
     }
 
     /// Overrides whether the same call may succeed if tried again (a server that refused because
     /// it is loading or out of memory may accept later).
     pub fn retryable(mut self, retryable: bool) -> Self {
-        self.retryable = retryable;
+        self.inner.retryable = retryable;
         self
     }
 
     /// What went wrong.
     pub fn kind(&self) -> &ErrorKind {
-        &self.kind
+        &self.inner.kind
     }
 
     /// The server it concerns, when the backend has servers.
     pub fn server(&self) -> Option<&str> {
-        self.server.as_deref()
+        self.inner.server.as_deref()
     }
 
     /// Whether the same call may succeed if tried again.
     pub fn is_retryable(&self) -> bool {
-        self.retryable
+        self.inner.retryable
     }
 
     /// Whether no answer came in time.
     pub fn is_timeout(&self) -> bool {
-        matches!(self.kind, ErrorKind::Timeout(_))
+        matches!(self.inner.kind, ErrorKind::Timeout(_))
     }
 
     /// Whether the server could not be reached (refused, closed, circuit open, no runtime).
     pub fn is_unavailable(&self) -> bool {
-        matches!(self.kind, ErrorKind::Unavailable(_))
+        matches!(self.inner.kind, ErrorKind::Unavailable(_))
     }
 }
 
 impl fmt::Display for BackendError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if let Some(server) = &self.server {
+        let Inner {
+            kind, server, detail, ..
+        } = &*self.inner;
+        if let Some(server) = server {
             write!(f, "{server}: ")?;
         }
-        match (&self.detail, &self.kind) {
+        match (detail, kind) {
             (Some(detail), _) => f.write_str(detail),
             (None, ErrorKind::KeyNotFound) => f.write_str("key not found"),
             (None, ErrorKind::NotAnInteger) => f.write_str("the stored value is not an integer"),
@@ -249,18 +259,19 @@ impl fmt::Display for BackendError {
 impl fmt::Debug for BackendError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("BackendError")
-            .field("kind", &self.kind)
-            .field("retryable", &self.retryable)
-            .field("server", &self.server)
-            .field("detail", &self.detail)
-            .field("source", &self.source)
+            .field("kind", &self.inner.kind)
+            .field("retryable", &self.inner.retryable)
+            .field("server", &self.inner.server)
+            .field("detail", &self.inner.detail)
+            .field("source", &self.inner.source)
             .finish()
     }
 }
 
 impl std::error::Error for BackendError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.source
+        self.inner
+            .source
             .as_deref()
             .map(|source| source as &(dyn std::error::Error + 'static))
     }

@@ -111,6 +111,37 @@ impl<V: Clone> Follower<V> {
     }
 }
 
+// By hand: a flight is shown by what it holds, without demanding `Debug` of keys and values.
+impl<K: Hash + Eq, V> std::fmt::Debug for SingleFlight<K, V> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SingleFlight")
+            .field("in_flight", &self.in_flight.lock().len())
+            .field("landed", &self.landed.load(Ordering::Relaxed))
+            .finish()
+    }
+}
+
+impl<K: Hash + Eq, V> std::fmt::Debug for Role<K, V> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Role::Leader(_) => "Leader",
+            Role::Follower(_) => "Follower",
+        })
+    }
+}
+
+impl<K: Hash + Eq, V> std::fmt::Debug for Leader<K, V> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Leader").finish_non_exhaustive()
+    }
+}
+
+impl<V> std::fmt::Debug for Follower<V> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Follower").finish_non_exhaustive()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -159,36 +190,5 @@ mod tests {
             matches!(flights.join("k".into()), Role::Leader(_)),
             "the next caller leads again"
         );
-    }
-}
-
-// By hand: a flight is shown by what it holds, without demanding `Debug` of keys and values.
-impl<K: Hash + Eq, V> std::fmt::Debug for SingleFlight<K, V> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SingleFlight")
-            .field("in_flight", &self.in_flight.lock().len())
-            .field("landed", &self.landed.load(Ordering::Relaxed))
-            .finish()
-    }
-}
-
-impl<K: Hash + Eq, V> std::fmt::Debug for Role<K, V> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Role::Leader(_) => "Leader",
-            Role::Follower(_) => "Follower",
-        })
-    }
-}
-
-impl<K: Hash + Eq, V> std::fmt::Debug for Leader<K, V> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Leader").finish_non_exhaustive()
-    }
-}
-
-impl<V> std::fmt::Debug for Follower<V> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Follower").finish_non_exhaustive()
     }
 }

@@ -70,13 +70,13 @@ pub(crate) fn murmur3_32(data: impl IntoIterator<Item = u8>) -> u32 {
     for byte in data {
         block |= u32::from(byte) << (8 * (length % 4));
         length = length.wrapping_add(1);
-        if length % 4 == 0 {
+        if length.is_multiple_of(4) {
             h ^= mix(block);
             h = h.rotate_left(13).wrapping_mul(5).wrapping_add(0xe654_6b64);
             block = 0;
         }
     }
-    if length % 4 != 0 {
+    if !length.is_multiple_of(4) {
         h ^= mix(block);
     }
     h ^= length;

@@ -1,4 +1,4 @@
-//! The example site: `cargo run -p components --example site`, then open http://127.0.0.1:8000.
+//! The example site: `cargo run -p cache-components --example site`, then open http://127.0.0.1:8000.
 //!
 //! A document page with several components, an output-cached "slow" component whose hit/miss and
 //! timing are shown, and a button loading a fragment whose component has JS, CSS and variables.
@@ -13,12 +13,12 @@ use axum::Router;
 use axum::http::{HeaderValue, Uri, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
+use cache_components::{Component, Data, NoProps, OutputCache, Registry, Renderer, Strategy, Ttl, View, media_router};
 use cache_core::{Backends, BoxError, Caches, CachesConfig};
-use components::{Component, Data, NoProps, OutputCache, Registry, Renderer, Strategy, Ttl, View, media_router};
 use serde::{Deserialize, Serialize};
 
 /// The page.
-pub struct Page;
+pub(crate) struct Page;
 
 impl Component for Page {
     const NAME: &'static str = "Page";
@@ -44,12 +44,12 @@ impl Component for Page {
 }
 
 /// A greeting with JS: it counts its instances.
-pub struct Greeting;
+pub(crate) struct Greeting;
 
 /// Whom to greet.
 #[derive(Serialize, Deserialize, Default)]
 #[serde(default)]
-pub struct GreetingProps {
+pub(crate) struct GreetingProps {
     name: String,
 }
 
@@ -71,7 +71,7 @@ impl Component for Greeting {
 }
 
 /// Slow to render (half a second), so its output is cached for 30 seconds.
-pub struct Slow;
+pub(crate) struct Slow;
 
 impl Component for Slow {
     const NAME: &'static str = "Slow";
@@ -95,12 +95,12 @@ impl Component for Slow {
 }
 
 /// The fragment's component: JS (runs once per instance), CSS and JS/CSS variables.
-pub struct Swatch;
+pub(crate) struct Swatch;
 
 /// Which swatch, in which color.
 #[derive(Serialize, Deserialize, Default)]
 #[serde(default)]
-pub struct SwatchProps {
+pub(crate) struct SwatchProps {
     n: u32,
     color: String,
 }
@@ -226,7 +226,7 @@ fn percent_decode(text: &str) -> String {
 }
 
 /// The site's components.
-pub fn registry() -> Result<Registry, components::ComponentError> {
+pub(crate) fn registry() -> Result<Registry, cache_components::ComponentError> {
     let mut registry = Registry::new();
     registry
         .register(Page)?
@@ -237,7 +237,7 @@ pub fn registry() -> Result<Registry, components::ComponentError> {
 }
 
 /// The site's router over `renderer`: `/`, `/fragment` and the media endpoint.
-pub fn app(renderer: Renderer) -> Router {
+pub(crate) fn app(renderer: Renderer) -> Router {
     let for_page = renderer.clone();
     let for_fragment = renderer.clone();
     Router::new()

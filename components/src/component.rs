@@ -7,8 +7,8 @@ use cache_core::BoxError;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use crate::html::Html;
-use crate::settings::OutputCache;
+use crate::output_cache::settings::OutputCache;
+use crate::rendering::html::Html;
 
 /// Extra template variables, and JS/CSS variables: a JSON object.
 pub type Data = serde_json::Map<String, serde_json::Value>;
@@ -32,7 +32,7 @@ pub type Data = serde_json::Map<String, serde_json::Value>;
 /// Names `slots`, `component_id` and `component` shadow props of the same name.
 ///
 /// ```
-/// use components::{Component, OutputCache, View};
+/// use cache_components::{Component, OutputCache, View};
 /// use serde::{Deserialize, Serialize};
 ///
 /// struct Card;
@@ -134,6 +134,15 @@ pub enum View<C: Component> {
     Template(Cow<'static, str>),
     /// A function writing HTML; see [`Component::code_version`].
     Function(RenderFn<C>),
+}
+
+impl<C: Component> std::fmt::Debug for View<C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            View::Template(source) => f.debug_tuple("Template").field(source).finish(),
+            View::Function(_) => f.write_str("Function"),
+        }
+    }
 }
 
 impl<C: Component> View<C> {

@@ -6,7 +6,7 @@ use cache_core::CachesConfig;
 use serde::Deserialize;
 
 use crate::error::ComponentError;
-use crate::settings::{OutputCache, Ttl};
+use crate::output_cache::settings::{OutputCache, Ttl};
 
 /// The `[components]` section, read with [`ComponentsConfig::from_caches_config`].
 ///
@@ -56,7 +56,8 @@ impl ComponentsConfig {
     /// The `[components]` section of a loaded configuration file (matched ignoring case, so Django's
     /// `COMPONENTS` works), or the defaults when the file has none.
     pub fn from_caches_config(config: &CachesConfig) -> Result<Self, ComponentError> {
-        Ok(config.section::<ComponentsConfig>("components")?.unwrap_or_default())
+        let section = config.section::<ComponentsConfig>("components");
+        Ok(section.map_err(ComponentError::Config)?.unwrap_or_default())
     }
 
     /// The settings component `name` runs with: its own, with this section's override and master
@@ -111,7 +112,8 @@ mod tests {
     use super::*;
 
     fn load(text: &str) -> Result<ComponentsConfig, ComponentError> {
-        let config = CachesConfig::from_str_with_env(text, ConfigFormat::Toml, Vec::<(String, String)>::new())?;
+        let config = CachesConfig::from_str_with_env(text, ConfigFormat::Toml, Vec::<(String, String)>::new())
+            .map_err(ComponentError::Config)?;
         ComponentsConfig::from_caches_config(&config)
     }
 

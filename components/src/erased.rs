@@ -1,6 +1,5 @@
 //! A [`Component`] behind a trait object, so one registry holds components of every props type.
 
-use std::any::Any;
 use std::sync::Arc;
 
 use cache_core::BoxError;
@@ -10,11 +9,8 @@ use serde::Deserialize;
 
 use crate::canonical;
 use crate::component::{Component, Data, RenderFn, View};
-use crate::html::Html;
-
-/// Props of some component, typed inside. Always made by the same component's [`Erased`], so the
-/// downcasts below can't fail.
-pub(crate) type Props = Arc<dyn Any + Send + Sync>;
+use crate::rendering::call::Props;
+use crate::rendering::html::Html;
 
 /// What the renderer needs from a component without knowing its types.
 pub(crate) trait Erased: Send + Sync {

@@ -6,8 +6,9 @@ use cache_core::{BoxError, CacheError};
 /// component (or the configuration field) to fix.
 ///
 /// A cache backend that fails while rendering is *not* an error: the component renders uncached
-/// (fail-open). Only configuration problems of the cache (an unknown alias) surface as
-/// [`ComponentError::Config`].
+/// (fail-open). Configuration problems (an unknown alias) are [`ComponentError::Config`]; a cache
+/// that fails where the caller asked for a write ([`crate::Renderer::store_media`]) is
+/// [`ComponentError::Cache`], never a configuration error.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ComponentError {
@@ -80,7 +81,21 @@ pub enum ComponentError {
     /// The `[components]` section or a component's output cache settings are wrong
     /// (an alias that doesn't exist, a ttl that isn't positive, an override of an unknown component).
     #[error(transparent)]
-    Config(#[from] CacheError),
+    Config(CacheError),
+
+    /// A cache call failed: the server behind the alias is down, slow or refused it. Nothing in
+    /// the configuration is wrong; the same call may work once the server is back.
+    #[error(
+        "cache alias `{alias}` failed: {source}; check that its server is up and reachable \
+         within the alias' timeouts, then try again"
+    )]
+    Cache {
+        /// The alias whose cache failed.
+        alias: String,
+        /// The cache's error.
+        #[source]
+        source: CacheError,
+    },
 }
 
 impl ComponentError {
@@ -88,6 +103,14 @@ impl ComponentError {
         ComponentError::Definition {
             component: component.to_owned(),
             message: message.into(),
+        }
+    }
+
+    /// A failed call to the cache of `alias`.
+    pub(crate) fn cache(alias: &str, source: CacheError) -> Self {
+        ComponentError::Cache {
+            alias: alias.to_owned(),
+            source,
         }
     }
 

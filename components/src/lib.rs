@@ -1,48 +1,38 @@
 #![doc = include_str!("../README.md")]
+// Every dependency must be used: a declared but unused one costs build time for nothing.
+#![cfg_attr(not(test), deny(unused_crate_dependencies))]
 
 mod canonical;
 mod class_id;
 mod component;
 mod config;
-mod deps;
 mod embedded;
-mod endpoint;
 mod erased;
 mod error;
-mod fragment;
-mod html;
-mod ids;
-mod join;
-mod key;
-mod markers;
 mod media;
-mod output;
-mod page;
+mod output_cache;
 mod registry;
-mod renderer;
-mod resolve;
-mod settings;
-mod slots;
-mod template;
-mod vars;
+mod rendering;
 
 pub use cache_core::BoxError;
 pub use class_id::class_id;
 pub use component::{Component, Data, NoProps, RenderFn, View};
 pub use config::{ComponentsConfig, OutputCacheOverride};
-pub use deps::{CSS_PLACEHOLDER, InvalidStrategy, JS_PLACEHOLDER, MANAGER_URL, MEDIA_PATH, Strategy, media_url};
-pub use embedded::embedded_caches;
-pub use endpoint::{MANAGER_JS, media_router};
+pub use embedded::{embedded_caches, embedded_media_cache};
 pub use error::ComponentError;
-pub use html::Html;
-pub use key::KEY_PREFIX;
-pub use media::{MEDIA_KEY_PREFIX, embedded_media_cache, media_key};
-pub use output::{Dependency, InstanceId, MediaKind, RenderOutput, RenderStats, Variables};
+pub use media::endpoint::{MANAGER_JS, media_router};
+pub use media::kind::MediaKind;
+pub use media::store::{MEDIA_KEY_PREFIX, media_key};
+pub use media::strategies::{CSS_PLACEHOLDER, InvalidStrategy, JS_PLACEHOLDER, Strategy};
+pub use media::urls::{MANAGER_URL, MEDIA_PATH, media_url};
+pub use media::variables::Variables;
+pub use output_cache::key::KEY_PREFIX;
+pub use output_cache::settings::{DEFAULT_ALIAS, OutputCache, Ttl};
 pub use registry::{ComponentInfo, Registry};
-pub use renderer::{Render, Renderer};
-pub use settings::{DEFAULT_ALIAS, OutputCache, Ttl};
-pub use slots::Slots;
-pub use template::DEFAULT_SLOT;
+pub use rendering::html::Html;
+pub use rendering::output::{Dependency, InstanceId, RenderOutput, RenderStats};
+pub use rendering::renderer::{Render, Renderer};
+pub use rendering::slots::{DEFAULT_SLOT, Slots};
 
 /// How deep components may nest before a render fails with [`ComponentError::TooDeep`]: deep enough
 /// for any real page, shallow enough to stop a component that includes itself.

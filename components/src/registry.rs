@@ -6,20 +6,23 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
-use minijinja::Environment;
+use minijinja::value::{Value, ValueKind};
+use minijinja::{AutoEscape, Environment, Error, Output, State, escape_formatter};
 
 use crate::class_id::{check_name, class_id};
 use crate::component::{Component, View};
 use crate::erased::{Erased, Typed};
 use crate::error::ComponentError;
-use crate::key::{Digest, class_key, fingerprint};
-use crate::settings::OutputCache;
-use crate::template;
+use crate::media::content::{check_media, class_js};
+use crate::media::kind::MediaKind;
+use crate::output_cache::key::{Digest, class_key, fingerprint};
+use crate::output_cache::settings::OutputCache;
+use crate::rendering::markers;
 
 /// Every component an application renders, registered by value.
 ///
 /// ```
-/// use components::{Component, NoProps, Registry, View};
+/// use cache_components::{Component, NoProps, Registry, View};
 ///
 /// struct Hello;
 /// impl Component for Hello {
@@ -33,11 +36,12 @@ use crate::template;
 /// let mut registry = Registry::new();
 /// registry.register(Hello)?;
 /// let hello = registry.get("Hello").unwrap();
-/// assert_eq!(hello.class_id(), components::class_id::<Hello>());
-/// # Ok::<(), components::ComponentError>(())
+/// assert_eq!(hello.class_id(), cache_components::class_id::<Hello>());
+/// # Ok::<(), cache_components::ComponentError>(())
 /// ```
 pub struct Registry {
-    pub(crate) entries: Vec<Entry>,
+    /// In registration order; an entry's index is how the rest of the crate refers to it.
+    pub(crate) entries: Vec<Arc<Entry>>,
     pub(crate) env: Environment<'static>,
     by_name: HashMap<&'static str, usize>,
     by_type: HashMap<TypeId, usize>,
@@ -58,12 +62,58 @@ pub(crate) struct Entry {
     pub(crate) component: Box<dyn Erased>,
 }
 
+impl Entry {
+    /// Whether the component has JS (resp. CSS), which its JS (resp. CSS) variables are handed to.
+    pub(crate) fn has_media(&self, kind: MediaKind) -> bool {
+        match kind {
+            MediaKind::Js => self.js.is_some(),
+            MediaKind::Css => self.css.is_some(),
+        }
+    }
+
+    /// Its class-level JS or CSS as stored, served and inlined.
+    pub(crate) fn class_media(&self, kind: MediaKind) -> Option<String> {
+        match kind {
+            MediaKind::Js => self.js.as_deref().map(|js| class_js(&self.class_id, js)),
+            MediaKind::Css => self.css.clone().map(Cow::into_owned),
+        }
+    }
+}
+
+/// The environment every component template compiles in: HTML autoescaping whatever the
+/// template's name, and a formatter that keeps NUL out. The renderer adds `component(...)` when
+/// it takes the registry, since only a render has a page to record child calls in.
+fn environment() -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_auto_escape_callback(|_| AutoEscape::Html);
+    env.set_formatter(formatter);
+    env
+}
+
+/// The default formatter, except that text from outside can't carry a NUL (it would read as a
+/// render marker).
+fn formatter(out: &mut Output, state: &mut State, value: &Value) -> Result<(), Error> {
+    if !value.is_safe() {
+        let text = match value.kind() {
+            ValueKind::String => value.as_str().map(str::to_owned),
+            ValueKind::Seq | ValueKind::Map | ValueKind::Iterable | ValueKind::Plain | ValueKind::Bytes => {
+                Some(value.to_string())
+            }
+            _ => None,
+        };
+        if let Some(text) = text.filter(|text| text.contains('\0')) {
+            return escape_formatter(out, state, &Value::from(markers::sanitize(&text).into_owned()));
+        }
+    }
+    escape_formatter(out, state, value)
+}
+
 impl Registry {
     /// An empty registry.
     pub fn new() -> Self {
         Registry {
             entries: Vec::new(),
-            env: template::environment(),
+            env: environment(),
             by_name: HashMap::new(),
             by_type: HashMap::new(),
             by_class_id: HashMap::new(),
@@ -115,9 +165,9 @@ impl Registry {
         };
         let js = component.js().filter(|js| !js.trim().is_empty());
         let css = component.css().filter(|css| !css.trim().is_empty());
-        crate::media::check_media(name, js.as_deref(), css.as_deref())?;
+        check_media(name, js.as_deref(), css.as_deref())?;
         let index = self.entries.len();
-        self.entries.push(Entry {
+        self.entries.push(Arc::new(Entry {
             name,
             class_id: Arc::clone(&class_id),
             class_key: class_key(&class_id, &fingerprint),
@@ -126,7 +176,7 @@ impl Registry {
             css,
             output_cache: component.output_cache(),
             component: Box::new(Typed::new(component, &view)),
-        });
+        }));
         self.by_name.insert(name, index);
         self.by_type.insert(TypeId::of::<C>(), index);
         self.by_class_id.insert(class_id, index);
@@ -147,7 +197,7 @@ impl Registry {
 
     /// The entry of class id `class_id`.
     pub(crate) fn entry_by_class_id(&self, class_id: &str) -> Option<&Entry> {
-        self.by_class_id.get(class_id).map(|&index| &self.entries[index])
+        self.by_class_id.get(class_id).map(|&index| &*self.entries[index])
     }
 
     /// The component with this class id (what rendered HTML and media URLs name).
@@ -179,10 +229,12 @@ impl Registry {
     }
 
     pub(crate) fn index_of<C: Component>(&self) -> Result<usize, ComponentError> {
-        self.by_type
-            .get(&TypeId::of::<C>())
-            .copied()
-            .ok_or_else(|| self.unknown(C::NAME))
+        self.index_of_type(TypeId::of::<C>(), C::NAME)
+    }
+
+    /// The index of the component type `type_id`, whose `NAME` is `name`.
+    pub(crate) fn index_of_type(&self, type_id: TypeId, name: &str) -> Result<usize, ComponentError> {
+        self.by_type.get(&type_id).copied().ok_or_else(|| self.unknown(name))
     }
 
     pub(crate) fn unknown(&self, name: &str) -> ComponentError {

@@ -13,8 +13,8 @@ mod site;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use cache_components::Renderer;
 use cache_core::{Backends, Caches, CachesConfig};
-use components::Renderer;
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader, Read, Write};
 

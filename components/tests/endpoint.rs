@@ -7,14 +7,14 @@ use std::sync::Arc;
 
 use axum::body::{Body, to_bytes};
 use axum::http::{Method, Request, StatusCode, header};
+use cache_components::{
+    Component, ComponentsConfig, MediaKind, NoProps, Registry, RenderOutput, Renderer, Strategy as Deps, View,
+    media_key, media_router, media_url,
+};
 use cache_core::testkit::servers::RedisServer;
 use cache_core::{
     BackendError, BackendRegistration, Backends, Bytes, CacheBackend, Caches, CachesConfig, Capabilities, ConfigFormat,
     Expiry, async_trait,
-};
-use components::{
-    Component, ComponentsConfig, MediaKind, NoProps, Registry, RenderOutput, Renderer, Strategy as Deps, View,
-    media_key, media_router, media_url,
 };
 use parking_lot::Mutex;
 use proptest::prelude::*;
@@ -90,9 +90,9 @@ fn hash_of(output: &RenderOutput, kind: MediaKind) -> String {
 
 #[tokio::test]
 async fn entries_are_served_with_types_etags_and_cache_control() {
-    let renderer = Renderer::new(registry(), components::embedded_caches(), Default::default()).unwrap();
+    let renderer = Renderer::new(registry(), cache_components::embedded_caches(), Default::default()).unwrap();
     let output = fragment(&renderer, "red").await;
-    let cls = components::class_id::<Btn>();
+    let cls = cache_components::class_id::<Btn>();
 
     let js = request(&renderer, Method::GET, &media_url(&cls, MediaKind::Js, None), &[]).await;
     assert_eq!(js.status(), StatusCode::OK);
@@ -155,10 +155,10 @@ async fn entries_are_served_with_types_etags_and_cache_control() {
 
 #[tokio::test]
 async fn unknown_or_malformed_names_are_404_and_other_methods_405() {
-    let renderer = Renderer::new(registry(), components::embedded_caches(), Default::default()).unwrap();
+    let renderer = Renderer::new(registry(), cache_components::embedded_caches(), Default::default()).unwrap();
     let _ = fragment(&renderer, "red").await;
-    let cls = components::class_id::<Btn>();
-    let plain = components::class_id::<Plain>();
+    let cls = cache_components::class_id::<Btn>();
+    let plain = cache_components::class_id::<Plain>();
     for uri in [
         format!("/components/cache/{plain}.js"),
         format!("/components/cache/{plain}.css"),
@@ -190,8 +190,8 @@ async fn unknown_or_malformed_names_are_404_and_other_methods_405() {
 
 #[tokio::test]
 async fn a_class_entry_missing_from_the_cache_is_rebuilt_from_the_registry() {
-    let renderer = Renderer::new(registry(), components::embedded_caches(), Default::default()).unwrap();
-    let cls = components::class_id::<Btn>();
+    let renderer = Renderer::new(registry(), cache_components::embedded_caches(), Default::default()).unwrap();
+    let cls = cache_components::class_id::<Btn>();
     let key = media_key(&cls, MediaKind::Css, None);
     // Nothing rendered yet: nothing stored.
     assert!(renderer.media_cache().get_raw(&key).await.unwrap().is_none());
@@ -222,8 +222,8 @@ async fn a_class_entry_missing_from_the_cache_is_rebuilt_from_the_registry() {
 /// is not served; this build's content is, and replaces it.
 #[tokio::test]
 async fn a_class_entry_an_older_build_stored_is_replaced() {
-    let renderer = Renderer::new(registry(), components::embedded_caches(), Default::default()).unwrap();
-    let cls = components::class_id::<Btn>();
+    let renderer = Renderer::new(registry(), cache_components::embedded_caches(), Default::default()).unwrap();
+    let cls = cache_components::class_id::<Btn>();
     let key = media_key(&cls, MediaKind::Css, None);
     renderer
         .media_cache()
@@ -342,7 +342,7 @@ fn fuzzed_paths_never_fail_and_never_read_outside_the_media_namespace() {
         .lock()
         .insert(":1:secret".to_owned(), Bytes::from_static(b"SECRET"));
     runtime.block_on(async { fragment(&renderer, "red").await });
-    let cls = components::class_id::<Btn>();
+    let cls = cache_components::class_id::<Btn>();
     let config = ProptestConfig {
         cases: 512,
         failure_persistence: None,
@@ -394,7 +394,7 @@ async fn the_media_store_works_on_a_real_redis_alias() {
     assert_eq!(first.media_cache().alias(), "media");
     first.store_media().await.unwrap();
     let output = fragment(&first, "blue").await;
-    let cls = components::class_id::<Btn>();
+    let cls = cache_components::class_id::<Btn>();
     let css_hash = hash_of(&output, MediaKind::Css);
 
     // Another process, the same server: it serves what the first stored.

@@ -8,13 +8,13 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use cache_components::{ComponentsConfig, Registry, Renderer};
 use cache_core::testkit::capture_warnings;
 use cache_core::{
     BackendError, BackendRegistration, Backends, Bytes, CacheBackend, Caches, Capabilities, Expiry, Unavailability,
     async_trait,
 };
 use common::*;
-use components::{ComponentsConfig, Registry, Renderer};
 use parking_lot::Mutex;
 
 /// A store whose reads and writes can be made to fail as a dead server's would (retryable).

@@ -1,12 +1,12 @@
-//! Output cache keys: their shape, and that the inputs django-components confuses (reference §2.3)
-//! get different keys here while equal inputs share one.
+//! Output cache keys: their shape, and that the inputs django-components confuses (its docs:
+//! "Component caching") get different keys here while equal inputs share one.
 
 mod common;
 
 use std::collections::BTreeMap;
 
+use cache_components::{Component, ComponentError, OutputCache, Registry, Slots, View, class_id};
 use common::*;
-use components::{Component, ComponentError, OutputCache, Registry, Slots, View, class_id};
 use serde::{Deserialize, Serialize};
 
 /// Prints its list and map props; cached.
@@ -194,7 +194,7 @@ fn the_template_is_part_of_the_key() {
     struct Versioned(&'static str);
     impl Component for Versioned {
         const NAME: &'static str = "Versioned";
-        type Props = components::NoProps;
+        type Props = cache_components::NoProps;
         fn view(&self) -> View<Self> {
             View::template(self.0)
         }

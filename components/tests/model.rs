@@ -5,8 +5,8 @@ mod common;
 
 use std::future::IntoFuture;
 
+use cache_components::{Component, ComponentError, Html, NoProps, OutputCache, Registry, Slots, View, class_id};
 use common::*;
-use components::{Component, ComponentError, Html, NoProps, OutputCache, Registry, Slots, View, class_id};
 use serde::{Deserialize, Serialize};
 
 fn uncached_card() -> Card {
@@ -104,7 +104,7 @@ struct ListProps {
 }
 
 impl List {
-    fn write(&self, props: &ListProps, html: &mut Html<'_>) -> Result<(), components::BoxError> {
+    fn write(&self, props: &ListProps, html: &mut Html<'_>) -> Result<(), cache_components::BoxError> {
         html.raw("<ul id=\"").component_id().raw("\">");
         if !html.slot("before") {
             html.raw("<li>nothing before</li>");
@@ -238,7 +238,7 @@ async fn a_component_that_includes_itself_stops_at_the_depth_limit() {
     registry.register(Recursive).unwrap();
     let error = renderer(registry).render::<Recursive>(NoProps {}).await.unwrap_err();
     assert!(
-        matches!(error, ComponentError::TooDeep { limit, .. } if limit == components::MAX_DEPTH),
+        matches!(error, ComponentError::TooDeep { limit, .. } if limit == cache_components::MAX_DEPTH),
         "{error:?}"
     );
 }
@@ -311,8 +311,11 @@ async fn template_data_overrides_props_and_reserved_names_override_both() {
         fn view(&self) -> View<Self> {
             View::template(r#"{{ title }}/{{ extra }}/<x id="{{ component_id }}">"#)
         }
-        async fn template_data(&self, _props: &ShadowProps) -> Result<components::Data, components::BoxError> {
-            let mut data = components::Data::new();
+        async fn template_data(
+            &self,
+            _props: &ShadowProps,
+        ) -> Result<cache_components::Data, cache_components::BoxError> {
+            let mut data = cache_components::Data::new();
             data.insert("title".into(), "from data".into());
             data.insert("extra".into(), 1.into());
             Ok(data)

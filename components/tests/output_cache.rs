@@ -7,11 +7,12 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+use cache_components::{
+    ComponentError, ComponentsConfig, MediaKind, NoProps, OutputCache, Registry, Renderer, Slots, Ttl, class_id,
+    embedded_caches,
+};
 use cache_core::Clock;
 use common::*;
-use components::{
-    ComponentError, ComponentsConfig, MediaKind, NoProps, OutputCache, Registry, Renderer, Slots, Ttl, class_id,
-};
 
 #[tokio::test]
 async fn a_hit_is_the_same_html_with_fresh_ids_and_runs_no_component_code() {
@@ -512,4 +513,32 @@ fn unknown_aliases_and_components_fail_at_startup() {
         })
         .unwrap();
     assert!(Renderer::from_config(registry, caches_with_clock(&config, Clock::system()), &config).is_ok());
+}
+
+#[tokio::test]
+async fn a_renderer_frees_its_embedded_stores_when_it_is_dropped() {
+    let mut registry = Registry::new();
+    registry.register(Greeting::cached()).unwrap();
+    let renderer = Renderer::new(registry, embedded_caches(), ComponentsConfig::default()).unwrap();
+    assert_eq!(
+        renderer
+            .render::<Greeting>(GreetingProps::default())
+            .await
+            .unwrap()
+            .stats
+            .stores,
+        1
+    );
+    let output_store = Arc::downgrade(renderer.caches().default_cache().backend());
+    let media_store = Arc::downgrade(renderer.media_cache().backend());
+
+    let clone = renderer.clone();
+    drop(renderer);
+    assert!(media_store.upgrade().is_some(), "a clone still renders with them");
+    drop(clone);
+    assert!(
+        output_store.upgrade().is_none(),
+        "no process-wide registry keeps the output store"
+    );
+    assert!(media_store.upgrade().is_none(), "nor the media store");
 }

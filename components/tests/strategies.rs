@@ -2,7 +2,7 @@
 
 use std::borrow::Cow;
 
-use components::{
+use cache_components::{
     Component, ComponentError, MEDIA_KEY_PREFIX, MediaKind, NoProps, Registry, RenderOutput, Renderer, Strategy, View,
     media_key,
 };
@@ -78,11 +78,11 @@ fn renderer() -> Renderer {
         .unwrap()
         .register(Placed)
         .unwrap();
-    Renderer::new(registry, components::embedded_caches(), Default::default()).unwrap()
+    Renderer::new(registry, cache_components::embedded_caches(), Default::default()).unwrap()
 }
 
 /// An instance id as an attribute name: lowercase, as HTML attribute names are.
-fn attr(id: components::InstanceId) -> String {
+fn attr(id: cache_components::InstanceId) -> String {
     id.as_str().to_ascii_lowercase()
 }
 
@@ -117,8 +117,8 @@ async fn document_inlines_css_in_head_and_js_before_body_end() {
     let renderer = renderer();
     let out = renderer.render::<Doc>(NoProps {}).await.unwrap();
     let html = renderer.with_dependencies(&out, Strategy::Document).await.unwrap();
-    let cls = components::class_id::<Btn>();
-    let doc_cls = components::class_id::<Doc>();
+    let cls = cache_components::class_id::<Btn>();
+    let doc_cls = cache_components::class_id::<Doc>();
     let d = &out.dependencies;
     let red = var_hash(&out, MediaKind::Css, r#"{"color":"red"}"#);
     let blue = var_hash(&out, MediaKind::Css, r#"{"color":"blue"}"#);
@@ -200,7 +200,7 @@ async fn inlining_strategies_write_nothing_to_the_media_store() {
     ] {
         renderer.with_dependencies(&out, strategy).await.unwrap();
     }
-    let cls = components::class_id::<Btn>();
+    let cls = cache_components::class_id::<Btn>();
     let red = var_hash(&out, MediaKind::Css, r#"{"color":"red"}"#);
     for key in [
         media_key(&cls, MediaKind::Css, None),
@@ -221,7 +221,7 @@ async fn fragment_lists_urls_to_fetch_and_inlines_nothing() {
         .await
         .unwrap();
     let html = renderer.with_dependencies(&out, Strategy::Fragment).await.unwrap();
-    let cls = components::class_id::<Btn>();
+    let cls = cache_components::class_id::<Btn>();
     let red = var_hash(&out, MediaKind::Css, r#"{"color":"red"}"#);
     let c = var_hash(&out, MediaKind::Js, r#"{"msg":"C"}"#);
     let id = out.dependencies[0].id;
@@ -275,7 +275,7 @@ async fn multi_root_and_nested_roots_get_every_owner_s_attribute() {
     let green = var_hash(&out, MediaKind::Css, r#"{"color":"green"}"#);
     let html = renderer.with_dependencies(&out, Strategy::Ignore).await.unwrap();
     assert_eq!(html, out.html);
-    let cls = components::class_id::<Btn>();
+    let cls = cache_components::class_id::<Btn>();
     let w = var_hash(&out, MediaKind::Js, r#"{"msg":"W"}"#);
     let appended = renderer.with_dependencies(&out, Strategy::Append).await.unwrap();
     let content = format!(
@@ -307,7 +307,7 @@ async fn placeholders_get_the_media_or_nothing() {
     let renderer = renderer();
     let out = renderer.render::<Placed>(NoProps {}).await.unwrap();
     let d = &out.dependencies;
-    let cls = components::class_id::<Btn>();
+    let cls = cache_components::class_id::<Btn>();
     let red = var_hash(&out, MediaKind::Css, r#"{"color":"red"}"#);
     let p = var_hash(&out, MediaKind::Js, r#"{"msg":"P"}"#);
     let button = format!(
@@ -341,13 +341,13 @@ async fn cache_hits_get_attributes_with_fresh_ids() {
         fn view(&self) -> View<Self> {
             View::template(r#"<section>{{ component("Multi") }}</section><aside></aside>"#)
         }
-        fn output_cache(&self) -> components::OutputCache {
-            components::OutputCache::enabled()
+        fn output_cache(&self) -> cache_components::OutputCache {
+            cache_components::OutputCache::enabled()
         }
     }
     let mut registry = Registry::new();
     registry.register(Multi).unwrap().register(Cached).unwrap();
-    let renderer = Renderer::new(registry, components::embedded_caches(), Default::default()).unwrap();
+    let renderer = Renderer::new(registry, cache_components::embedded_caches(), Default::default()).unwrap();
     for round in 0..2 {
         let out = renderer.render::<Cached>(NoProps {}).await.unwrap();
         assert_eq!(out.stats.hits, round);
@@ -402,7 +402,7 @@ async fn unclosed_children_do_not_hide_later_roots() {
     }
     let mut registry = Registry::new();
     registry.register(Loose).unwrap();
-    let renderer = Renderer::new(registry, components::embedded_caches(), Default::default()).unwrap();
+    let renderer = Renderer::new(registry, cache_components::embedded_caches(), Default::default()).unwrap();
     let out = renderer.render::<Loose>(NoProps {}).await.unwrap();
     let html = renderer.with_dependencies(&out, Strategy::Simple).await.unwrap();
     let id = attr(out.dependencies[0].id);

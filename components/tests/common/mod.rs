@@ -7,12 +7,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
+use cache_components::{BoxError, Component, ComponentsConfig, Data, NoProps, OutputCache, Registry, Renderer, View};
 use cache_core::{Backends, Caches, CachesConfig, Clock, ConfigFormat};
-use components::{BoxError, Component, ComponentsConfig, Data, NoProps, OutputCache, Registry, Renderer, View};
 use serde::{Deserialize, Serialize};
 
 /// A `[caches]` config whose aliases are private locmem stores, plus `extra` TOML appended.
-pub fn locmem_config(aliases: &[&str], extra: &str) -> CachesConfig {
+pub(crate) fn locmem_config(aliases: &[&str], extra: &str) -> CachesConfig {
     static NEXT: AtomicU64 = AtomicU64::new(0);
     let mut text = String::new();
     for alias in aliases {
@@ -26,14 +26,14 @@ pub fn locmem_config(aliases: &[&str], extra: &str) -> CachesConfig {
 }
 
 /// Builds the caches of `config` on locmem stores reading `clock`.
-pub fn caches_with_clock(config: &CachesConfig, clock: Clock) -> Caches {
+pub(crate) fn caches_with_clock(config: &CachesConfig, clock: Clock) -> Caches {
     let mut backends = Backends::new();
     backends.register(cache_locmem::registration_with_clock(clock));
     Caches::build(config, &backends).unwrap()
 }
 
 /// A renderer over private locmem `default` (and `extra_aliases`) stores with the default `[components]` section.
-pub fn renderer(registry: Registry) -> Renderer {
+pub(crate) fn renderer(registry: Registry) -> Renderer {
     let config = locmem_config(&["default"], "");
     Renderer::new(
         registry,
@@ -45,27 +45,27 @@ pub fn renderer(registry: Registry) -> Renderer {
 
 /// Counts how often something ran.
 #[derive(Clone, Default)]
-pub struct Counter(Arc<AtomicUsize>);
+pub(crate) struct Counter(Arc<AtomicUsize>);
 
 impl Counter {
-    pub fn hit(&self) {
+    pub(crate) fn hit(&self) {
         self.0.fetch_add(1, Ordering::SeqCst);
     }
 
-    pub fn get(&self) -> usize {
+    pub(crate) fn get(&self) -> usize {
         self.0.load(Ordering::SeqCst)
     }
 }
 
 // ---- Greeting: cached, props with defaults --------------------------------------------------
 
-pub struct Greeting {
+pub(crate) struct Greeting {
     pub settings: OutputCache,
     pub data_calls: Counter,
 }
 
 impl Greeting {
-    pub fn cached() -> Self {
+    pub(crate) fn cached() -> Self {
         Greeting {
             settings: OutputCache::enabled(),
             data_calls: Counter::default(),
@@ -75,7 +75,7 @@ impl Greeting {
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(default)]
-pub struct GreetingProps {
+pub(crate) struct GreetingProps {
     pub name: String,
     pub punctuation: String,
 }
@@ -90,7 +90,7 @@ impl Default for GreetingProps {
 }
 
 impl GreetingProps {
-    pub fn to(name: &str) -> Self {
+    pub(crate) fn to(name: &str) -> Self {
         GreetingProps {
             name: name.into(),
             ..GreetingProps::default()
@@ -118,7 +118,7 @@ impl Component for Greeting {
 
 // ---- Shell: an uncached page whose template is given --------------------------------------
 
-pub struct Shell(pub &'static str);
+pub(crate) struct Shell(pub &'static str);
 
 impl Component for Shell {
     const NAME: &'static str = "Shell";
@@ -131,20 +131,20 @@ impl Component for Shell {
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default)]
-pub struct ShellProps {
+pub(crate) struct ShellProps {
     pub n: u32,
     pub names: Vec<String>,
 }
 
 // ---- Card: cached, with a default and a named slot ----------------------------------------
 
-pub struct Card {
+pub(crate) struct Card {
     pub settings: OutputCache,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default)]
-pub struct CardProps {
+pub(crate) struct CardProps {
     pub title: String,
 }
 
@@ -167,11 +167,11 @@ impl Component for Card {
 
 // ---- Widget: JS/CSS with variables, and a child -------------------------------------------
 
-pub struct Widget;
+pub(crate) struct Widget;
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default)]
-pub struct WidgetProps {
+pub(crate) struct WidgetProps {
     pub color: String,
 }
 
@@ -209,11 +209,11 @@ impl Component for Widget {
 }
 
 /// A render-function component.
-pub struct Badge;
+pub(crate) struct Badge;
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default)]
-pub struct BadgeProps {
+pub(crate) struct BadgeProps {
     pub label: String,
 }
 
@@ -244,14 +244,14 @@ impl Component for Badge {
 
 // ---- Slow: cached, with a slow data hook that can be told to fail -------------------------
 
-pub struct Slow {
+pub(crate) struct Slow {
     pub renders: Counter,
     pub fail: Arc<AtomicBool>,
     pub delay: Duration,
 }
 
 impl Slow {
-    pub fn new(delay: Duration) -> Self {
+    pub(crate) fn new(delay: Duration) -> Self {
         Slow {
             renders: Counter::default(),
             fail: Arc::default(),
@@ -290,7 +290,7 @@ impl Component for Slow {
 }
 
 /// The ids of `html`'s elements, in order (every test template prints ids as `id="…"`/`data-id="…"`).
-pub fn ids(html: &str) -> Vec<String> {
+pub(crate) fn ids(html: &str) -> Vec<String> {
     html.split("id=\"")
         .skip(1)
         .map(|rest| rest[..rest.find('"').unwrap()].to_owned())
@@ -298,17 +298,17 @@ pub fn ids(html: &str) -> Vec<String> {
 }
 
 /// `html` with every id replaced by `#`, to compare renders whose ids differ.
-pub fn without_ids(html: &str, ids: &[String]) -> String {
+pub(crate) fn without_ids(html: &str, ids: &[String]) -> String {
     ids.iter()
         .fold(html.to_owned(), |html, id| html.replace(id.as_str(), "#"))
 }
 
 /// A button with JS, CSS and JS/CSS variables.
-pub struct Btn;
+pub(crate) struct Btn;
 
 #[derive(Serialize, Deserialize, Default)]
 #[serde(default)]
-pub struct BtnProps {
+pub(crate) struct BtnProps {
     pub label: String,
     pub color: String,
 }

@@ -3,6 +3,8 @@
 use std::fmt;
 use std::sync::Arc;
 
+use crate::media::variables::Variables;
+
 /// The result of rendering a component, whether its output came from the cache or not.
 #[derive(Debug, Clone)]
 pub struct RenderOutput {
@@ -71,38 +73,6 @@ impl fmt::Debug for InstanceId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "InstanceId({})", self.as_str())
     }
-}
-
-/// Which kind of media a variables payload is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum MediaKind {
-    /// JS variables (`js_data`).
-    Js,
-    /// CSS variables (`css_data`).
-    Css,
-}
-
-impl MediaKind {
-    /// `js` or `css`, as in media keys and URLs.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            MediaKind::Js => "js",
-            MediaKind::Css => "css",
-        }
-    }
-}
-
-/// One distinct JS or CSS variables payload of a component class.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Variables {
-    /// The component's class id.
-    pub class_id: Arc<str>,
-    /// JS or CSS.
-    pub kind: MediaKind,
-    /// 16 hex characters (64 bits) of the BLAKE3 hash of `json`; instances refer to the payload by it.
-    pub hash: Arc<str>,
-    /// The variables as canonical JSON (keys sorted).
-    pub json: Arc<str>,
 }
 
 /// What the output cache did during one render; counts of components, not of cache calls.

@@ -7,11 +7,11 @@ use axum::http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, 
 use axum::routing::any;
 use cache_core::Bytes;
 
-use crate::deps::{MANAGER_URL, MEDIA_PATH};
-use crate::media::{class_content, media_key};
-use crate::output::MediaKind;
+use crate::media::kind::MediaKind;
+use crate::media::store::media_key;
+use crate::media::urls::{MANAGER_URL, MEDIA_PATH};
 use crate::registry::Entry;
-use crate::renderer::Renderer;
+use crate::rendering::renderer::Renderer;
 
 /// How long a URL that changes with its content may be cached: a year, never revalidated.
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
@@ -140,11 +140,7 @@ async fn lookup(renderer: &Renderer, name: &MediaName<'_>) -> Lookup {
     let Some(entry) = renderer.registry().entry_by_class_id(name.class_id) else {
         return Lookup::NotFound;
     };
-    let has_media = match name.kind {
-        MediaKind::Js => entry.js.is_some(),
-        MediaKind::Css => entry.css.is_some(),
-    };
-    if !has_media {
+    if !entry.has_media(name.kind) {
         return Lookup::NotFound;
     }
     let media = renderer.media();
@@ -174,7 +170,7 @@ async fn class_media(
     stored: Result<Option<Bytes>, cache_core::CacheError>,
 ) -> Lookup {
     let media = renderer.media();
-    let content = Bytes::from(class_content(entry, kind).unwrap_or_default());
+    let content = Bytes::from(entry.class_media(kind).unwrap_or_default());
     match stored {
         Ok(Some(stored)) if stored == content => {}
         Ok(_) => {

@@ -1,143 +1,15 @@
-//! The structured render result: what the output cache stores.
-//!
-//! django-components caches the final HTML string, so a hit replays the first render's instance
-//! ids and forgets its JS/CSS variables (reference §2.6). A [`Fragment`] keeps the HTML with the
-//! places instance ids go left open, one record per component instance in it, and the JS/CSS
-//! variable payloads, so each use gets fresh ids and registers its variables again.
-
-use std::sync::Arc;
+//! The stored form of a [`Fragment`]: a small length-prefixed binary layout rather than JSON, so a
+//! hit decodes with a few copies and no escaping, which is most of what a hit costs. Every length
+//! is checked, so a corrupt or foreign value is an error (then treated as a miss), never a panic.
 
 use cache_core::Bytes;
 
-use crate::output::{MediaKind, Variables};
+use crate::media::kind::MediaKind;
+use crate::media::variables::Variables;
+use crate::output_cache::fragment::{Fragment, IdRef, Instance};
 use crate::registry::Registry;
 
-/// One component instance inside a fragment, in document order (a parent before its children).
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Instance {
-    pub(crate) class_id: Arc<str>,
-    /// The hash of its JS variables, when it has any.
-    pub(crate) js_vars: Option<Arc<str>>,
-    /// The hash of its CSS variables, when it has any.
-    pub(crate) css_vars: Option<Arc<str>>,
-    /// Where its output is in the fragment's HTML: bytes `start..end` (its children's included).
-    /// Its root elements — the ones its `data-djc-*` attributes go on — are found there.
-    pub(crate) span: (u32, u32),
-}
-
-/// Whose id goes at a place in the HTML.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum IdRef {
-    /// The fragment's own instance number `n` (0 is the fragment's root).
-    Local(u32),
-    /// The page render `n` outside this fragment: slot content that printed its parent's
-    /// `component_id`. Such a fragment is only meaningful inside that page and is never shared.
-    Outer(u32),
-}
-
-/// A rendered component subtree. See the module docs.
-///
-/// The HTML is shared bytes, always UTF-8: a hit keeps the cache's buffer instead of copying it.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub(crate) struct Fragment {
-    pub(crate) html: Bytes,
-    /// Where ids go, by byte offset into `html`, ascending.
-    pub(crate) ids: Vec<(u32, IdRef)>,
-    pub(crate) instances: Vec<Instance>,
-    /// Distinct variable payloads of every instance.
-    pub(crate) variables: Vec<Variables>,
-}
-
 impl Fragment {
-    /// Whether the fragment can be stored and reused: it refers to nothing outside itself.
-    pub(crate) fn is_self_contained(&self) -> bool {
-        self.ids.iter().all(|(_, id)| matches!(id, IdRef::Local(_)))
-    }
-}
-
-/// A fragment being put together from a template's output and its children's fragments.
-pub(crate) struct Assembly {
-    html: Vec<u8>,
-    ids: Vec<(u32, IdRef)>,
-    instances: Vec<Instance>,
-    variables: Vec<Variables>,
-    /// The page render the root came from: ids of it are the root's own.
-    own_render: u32,
-}
-
-impl Assembly {
-    /// Starts the fragment of `root`, rendered as page render `own_render`.
-    pub(crate) fn new(root: Instance, variables: Vec<Variables>, own_render: u32, capacity: usize) -> Self {
-        Assembly {
-            html: Vec::with_capacity(capacity),
-            ids: Vec::new(),
-            instances: vec![root],
-            variables,
-            own_render,
-        }
-    }
-
-    pub(crate) fn text(&mut self, text: &str) {
-        self.html.extend_from_slice(text.as_bytes());
-    }
-
-    /// The id of page render `render` goes here.
-    pub(crate) fn id(&mut self, render: u32) {
-        let id = if render == self.own_render {
-            IdRef::Local(0)
-        } else {
-            IdRef::Outer(render)
-        };
-        self.ids.push((self.html.len() as u32, id));
-    }
-
-    /// Appends `child`; its references to this fragment's root become local.
-    pub(crate) fn append_child(&mut self, child: &Fragment) {
-        let base = self.instances.len() as u32;
-        let at = self.html.len() as u32;
-        let own = self.own_render;
-        self.ids.extend(child.ids.iter().map(|&(offset, id)| {
-            let id = match id {
-                IdRef::Local(n) => IdRef::Local(base + n),
-                IdRef::Outer(render) if render == own => IdRef::Local(0),
-                outer => outer,
-            };
-            (at + offset, id)
-        }));
-        self.html.extend_from_slice(&child.html);
-        self.instances.extend(child.instances.iter().map(|instance| Instance {
-            span: (at + instance.span.0, at + instance.span.1),
-            ..instance.clone()
-        }));
-        for variables in &child.variables {
-            let known = self
-                .variables
-                .iter()
-                .any(|v| v.hash == variables.hash && v.kind == variables.kind && v.class_id == variables.class_id);
-            if !known {
-                self.variables.push(variables.clone());
-            }
-        }
-    }
-
-    pub(crate) fn finish(mut self) -> Fragment {
-        self.instances[0].span = (0, self.html.len() as u32);
-        Fragment {
-            html: Bytes::from(self.html),
-            ids: self.ids,
-            instances: self.instances,
-            variables: self.variables,
-        }
-    }
-}
-
-impl Fragment {
-    // ---- the stored form ---------------------------------------------------------------------
-    //
-    // A small length-prefixed binary layout rather than JSON: a hit decodes with a few copies and
-    // no escaping, which is most of what a hit costs. Every length is checked, so a corrupt or
-    // foreign value is an error (then treated as a miss), never a panic.
-
     /// The bytes stored in the cache. Only self-contained fragments are stored.
     pub(crate) fn encode(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(MAGIC.len() + self.html.len() + 16 * self.ids.len() + 64);
@@ -330,33 +202,7 @@ impl<'a> Reader<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn sample() -> Fragment {
-        Fragment {
-            html: Bytes::from_static("<div id=\"\">é<span id=\"\"></span></div>".as_bytes()),
-            ids: vec![(9, IdRef::Local(0)), (23, IdRef::Local(1))],
-            instances: vec![
-                Instance {
-                    class_id: "Card_000001".into(),
-                    js_vars: Some("00ff00ff00ff00ff".into()),
-                    css_vars: None,
-                    span: (0, 38),
-                },
-                Instance {
-                    class_id: "Badge_000002".into(),
-                    js_vars: None,
-                    css_vars: Some("1234567890abcdef".into()),
-                    span: (13, 32),
-                },
-            ],
-            variables: vec![Variables {
-                class_id: "Card_000001".into(),
-                kind: MediaKind::Js,
-                hash: "00ff00ff00ff00ff".into(),
-                json: "{\"a\":1}".into(),
-            }],
-        }
-    }
+    use crate::output_cache::fragment::tests::sample;
 
     #[test]
     fn a_fragment_round_trips() {
@@ -388,37 +234,5 @@ mod tests {
             )
             .is_err()
         );
-    }
-
-    #[test]
-    fn children_are_renumbered_and_references_to_the_parent_become_local() {
-        let mut parent = Assembly::new(sample().instances[0].clone(), Vec::new(), 7, 0);
-        parent.text("<main>");
-        let child = Fragment {
-            html: Bytes::from_static(b"ab"),
-            ids: vec![(0, IdRef::Local(0)), (1, IdRef::Outer(7)), (2, IdRef::Outer(9))],
-            instances: vec![sample().instances[1].clone()],
-            variables: sample().variables,
-        };
-        parent.append_child(&child);
-        parent.id(7);
-        parent.append_child(&child);
-        let parent = parent.finish();
-        assert_eq!(
-            parent.ids,
-            vec![
-                (6, IdRef::Local(1)),
-                (7, IdRef::Local(0)),
-                (8, IdRef::Outer(9)),
-                (8, IdRef::Local(0)),
-                (8, IdRef::Local(2)),
-                (9, IdRef::Local(0)),
-                (10, IdRef::Outer(9)),
-            ]
-        );
-        assert_eq!(&parent.html[..], b"<main>abab");
-        assert_eq!(parent.instances.len(), 3);
-        assert_eq!(parent.variables.len(), 1, "payloads are registered once");
-        assert!(!parent.is_self_contained());
     }
 }

@@ -1,36 +1,8 @@
-//! The media store: component JS/CSS and JS/CSS variables, where the media endpoint serves them from.
-//!
-//! Keys (before the alias' key function adds its prefix and version):
-//!
-//! | key | value |
-//! |---|---|
-//! | `__components:<class id>:js` | the class' JS, `$onComponent(` calls bound to the class |
-//! | `__components:<class id>:css` | the class' CSS, verbatim |
-//! | `__components:<class id>:js:<hash>` | a script registering one JS variables payload |
-//! | `__components:<class id>:css:<hash>` | a style sheet setting one CSS variables payload |
-//!
-//! The values are the bytes served, UTF-8. Class entries are rebuilt from the registry whenever
-//! they are missing (the endpoint writes them back), so a cache that evicts them or a new replica
-//! never breaks a page; variable entries are written (if absent) by every render that uses them.
-
-use cache_core::{Bytes, Cache, Caches};
+//! The bytes of component JS/CSS as they are stored, served and inlined: class JS bound to its
+//! class, JS/CSS variables as a script or a style sheet, all safe inside `<script>`/`<style>`.
 
 use crate::canonical;
-use crate::embedded::private_locmem;
 use crate::error::ComponentError;
-use crate::output::{MediaKind, Variables};
-use crate::registry::Entry;
-
-/// Every media key starts with this.
-pub const MEDIA_KEY_PREFIX: &str = "__components:";
-
-/// The media key of a class' JS or CSS (`hash` `None`) or of one variables payload.
-pub fn media_key(class_id: &str, kind: MediaKind, hash: Option<&str>) -> String {
-    match hash {
-        None => format!("{MEDIA_KEY_PREFIX}{class_id}:{}", kind.as_str()),
-        Some(hash) => format!("{MEDIA_KEY_PREFIX}{class_id}:{}:{hash}", kind.as_str()),
-    }
-}
 
 /// Refuses JS containing `</script` and CSS containing `</style` (any case): inlined in a page,
 /// they would end the element early and let the rest run as HTML.
@@ -86,19 +58,6 @@ pub(crate) fn class_js(class_id: &str, js: &str) -> String {
     }
     out.push_str(rest);
     out
-}
-
-/// What the media entry of `variables` holds.
-pub(crate) fn variables_content(variables: &Variables) -> String {
-    match variables.kind {
-        MediaKind::Js => format!(
-            "DjangoComponents.manager.registerComponentData({}, {}, {});",
-            js_string(&variables.class_id),
-            js_string(&variables.hash),
-            script_safe(&variables.json)
-        ),
-        MediaKind::Css => css_variables_sheet(&variables.class_id, &variables.hash, &variables.json),
-    }
 }
 
 /// A JS string literal of `text`, safe inside a `<script>` element.
@@ -191,67 +150,6 @@ fn css_string_into(text: &str, out: &mut String) {
         }
     }
     out.push('"');
-}
-
-/// Where a renderer keeps its media: the alias `[components] cache` names, else a store of its own.
-#[derive(Clone)]
-pub(crate) struct MediaStore {
-    pub(crate) cache: Cache,
-}
-
-impl MediaStore {
-    /// The store in `alias` of `caches`, or the embedded one.
-    pub(crate) fn new(caches: &Caches, alias: Option<&str>) -> Result<MediaStore, ComponentError> {
-        let cache = match alias {
-            Some(alias) => caches
-                .get(alias)
-                .map_err(|error| ComponentError::config("components.cache", error.to_string()))?,
-            None => embedded_media_cache(),
-        };
-        Ok(MediaStore { cache })
-    }
-
-    /// Writes the class entries of `entry` (overwriting).
-    pub(crate) async fn store_class(&self, entry: &Entry) -> Result<(), cache_core::CacheError> {
-        if let Some(content) = class_content(entry, MediaKind::Js) {
-            let key = media_key(&entry.class_id, MediaKind::Js, None);
-            self.cache.set_raw(&key, content).await?;
-        }
-        if let Some(content) = class_content(entry, MediaKind::Css) {
-            let key = media_key(&entry.class_id, MediaKind::Css, None);
-            self.cache.set_raw(&key, content).await?;
-        }
-        Ok(())
-    }
-
-    /// Writes the entry of `variables`, overwriting it so that its lifetime starts again: a page
-    /// that refers to it must find it when its fetch comes.
-    pub(crate) async fn store_variables(&self, variables: &Variables) -> Result<(), cache_core::CacheError> {
-        let key = media_key(&variables.class_id, variables.kind, Some(&variables.hash));
-        self.cache.set_raw(&key, variables_content(variables)).await?;
-        Ok(())
-    }
-
-    /// The stored bytes under a media key, if any.
-    pub(crate) async fn get(&self, key: &str) -> Result<Option<Bytes>, cache_core::CacheError> {
-        debug_assert!(key.starts_with(MEDIA_KEY_PREFIX));
-        self.cache.get_raw(key).await
-    }
-}
-
-/// The class-level content of `entry` of `kind`, as stored and inlined.
-pub(crate) fn class_content(entry: &Entry, kind: MediaKind) -> Option<String> {
-    match kind {
-        MediaKind::Js => entry.js.as_deref().map(|js| class_js(&entry.class_id, js)),
-        MediaKind::Css => entry.css.as_deref().map(str::to_owned),
-    }
-}
-
-/// An unbounded, never-expiring locmem store of its own (django-components' default media cache:
-/// evicting a class' JS would break pages already open).
-pub fn embedded_media_cache() -> Cache {
-    let settings = format!("timeout = \"never\"\noptions = {{ max_entries = {} }}\n", i64::MAX);
-    private_locmem(&settings).default_cache()
 }
 
 #[cfg(test)]

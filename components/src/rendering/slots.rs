@@ -2,14 +2,16 @@
 
 use std::collections::BTreeMap;
 
-use crate::markers;
-use crate::template::DEFAULT_SLOT;
+use crate::rendering::markers;
+
+/// The name of the default slot: what a `{% call component(...) %}` body fills.
+pub const DEFAULT_SLOT: &str = "default";
 
 /// Slot contents for a render started from Rust ([`crate::Renderer::render`] or
 /// [`crate::Html::child_with_slots`]). Contents are trusted HTML; give a slot twice and the last wins.
 ///
 /// ```
-/// let slots = components::Slots::new().default_slot("<p>body</p>").fill("header", "<h1>Title</h1>");
+/// let slots = cache_components::Slots::new().default_slot("<p>body</p>").fill("header", "<h1>Title</h1>");
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Slots {

@@ -1,12 +1,13 @@
 //! [`Html`]: what a render function writes its output with.
 
+use std::any::TypeId;
 use std::sync::Arc;
 
 use crate::component::{Component, Data};
 use crate::error::ComponentError;
-use crate::markers;
-use crate::page::{Lineage, Page, PendingCall};
-use crate::slots::Slots;
+use crate::rendering::call::{Lineage, PendingCall};
+use crate::rendering::markers;
+use crate::rendering::slots::Slots;
 
 /// The output of one render of a render-function component ([`crate::View::Function`]).
 ///
@@ -14,7 +15,7 @@ use crate::slots::Slots;
 /// placeholders the renderer fills in, exactly as `component(...)` and `component_id` do in a template.
 ///
 /// ```
-/// use components::{Component, Html, View};
+/// use cache_components::{Component, Html, View};
 /// use serde::{Deserialize, Serialize};
 ///
 /// struct Badge;
@@ -30,7 +31,7 @@ use crate::slots::Slots;
 /// }
 ///
 /// impl Badge {
-///     fn write(&self, props: &BadgeProps, html: &mut Html<'_>) -> Result<(), components::BoxError> {
+///     fn write(&self, props: &BadgeProps, html: &mut Html<'_>) -> Result<(), cache_components::BoxError> {
 ///         html.raw("<span data-id=\"").component_id().raw("\">").text(&props.label);
 ///         html.slot("default");
 ///         html.raw("</span>");
@@ -40,16 +41,24 @@ use crate::slots::Slots;
 /// ```
 pub struct Html<'a> {
     pub(crate) out: String,
-    page: &'a Arc<Page>,
+    calls: &'a dyn ChildCalls,
     call: &'a PendingCall,
     render: u32,
     data: &'a Data,
     lineage: Lineage,
 }
 
+impl std::fmt::Debug for Html<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Html")
+            .field("written", &self.out.len())
+            .finish_non_exhaustive()
+    }
+}
+
 impl<'a> Html<'a> {
     pub(crate) fn new(
-        page: &'a Arc<Page>,
+        calls: &'a dyn ChildCalls,
         call: &'a PendingCall,
         render: u32,
         data: &'a Data,
@@ -57,7 +66,7 @@ impl<'a> Html<'a> {
     ) -> Self {
         Html {
             out: String::new(),
-            page,
+            calls,
             call,
             render,
             data,
@@ -115,10 +124,20 @@ impl<'a> Html<'a> {
         props: C::Props,
         slots: Slots,
     ) -> Result<&mut Self, ComponentError> {
-        let index = self.page.renderer.registry.index_of::<C>()?;
+        let index = self.calls.index_of(TypeId::of::<C>(), C::NAME)?;
         let call = PendingCall::new(index, Arc::new(props), slots.into_sorted(), self.lineage.clone());
-        let n = self.page.add_call(call);
+        let n = self.calls.add_call(call);
         self.out.push_str(&markers::call_marker(n));
         Ok(self)
     }
+}
+
+/// Where a render function's child calls go: the page in progress. A trait, so that what a
+/// component author writes with doesn't depend on how pages are put together.
+pub(crate) trait ChildCalls: Sync {
+    /// The registry index of the component type `type_id`, whose `NAME` is `name`.
+    fn index_of(&self, type_id: TypeId, name: &str) -> Result<usize, ComponentError>;
+
+    /// Records a call and returns its number, for its marker.
+    fn add_call(&self, call: PendingCall) -> u32;
 }

@@ -1,23 +1,17 @@
-//! Render strategies: putting a render's JS/CSS into its HTML (reference §5–§6).
+//! Render strategies: putting a render's JS/CSS into its HTML, with the placement rules of
+//! django-components' `deps_strategy` (see its docs on rendering JS and CSS).
 
-use std::cell::RefCell;
 use std::fmt;
-use std::rc::Rc;
 use std::str::FromStr;
 
-use lol_html::html_content::ContentType;
-use lol_html::{RewriteStrSettings, element, rewrite_str};
-
 use crate::error::ComponentError;
-use crate::media::{class_content, js_string, script_safe, variables_content};
-use crate::output::{MediaKind, RenderOutput};
+use crate::media::content::{js_string, script_safe};
+use crate::media::kind::MediaKind;
+use crate::media::root_attributes::rewrite;
+use crate::media::urls::{MANAGER_URL, media_url};
+use crate::media::variables::Variables;
 use crate::registry::Registry;
-
-/// Where media URLs start: `/components/cache/<class id>[.<hash>].<js|css>`.
-pub const MEDIA_PATH: &str = "/components/cache/";
-
-/// The URL of the client script.
-pub const MANAGER_URL: &str = "/components/manager.js";
+use crate::rendering::output::RenderOutput;
 
 /// The CSS placeholder: every occurrence gets the page's CSS (document and simple strategies).
 pub const CSS_PLACEHOLDER: &str = r#"<link name="CSS_PLACEHOLDER">"#;
@@ -88,14 +82,6 @@ impl FromStr for Strategy {
     }
 }
 
-/// The media URL of a class entry (`hash` `None`) or of a variables payload.
-pub fn media_url(class_id: &str, kind: MediaKind, hash: Option<&str>) -> String {
-    match hash {
-        None => format!("{MEDIA_PATH}{class_id}.{}", kind.as_str()),
-        Some(hash) => format!("{MEDIA_PATH}{class_id}.{hash}.{}", kind.as_str()),
-    }
-}
-
 /// One JS or CSS item of a page, deduplicated by URL.
 struct Item {
     url: String,
@@ -134,7 +120,7 @@ fn collect(output: &RenderOutput, registry: &Registry, inline: bool) -> Media {
             .variables
             .iter()
             .find(|v| v.kind == kind && &*v.class_id == class_id && &*v.hash == hash)
-            .map(variables_content)
+            .map(Variables::content)
             .unwrap_or_default()
     };
     for dependency in &output.dependencies {
@@ -147,7 +133,7 @@ fn collect(output: &RenderOutput, registry: &Registry, inline: bool) -> Media {
             push(
                 &mut media.css,
                 url,
-                &|| class_content(entry, MediaKind::Css).unwrap_or_default(),
+                &|| entry.class_media(MediaKind::Css).unwrap_or_default(),
                 false,
             );
             if let Some(hash) = &dependency.css_vars {
@@ -165,7 +151,7 @@ fn collect(output: &RenderOutput, registry: &Registry, inline: bool) -> Media {
             push(
                 &mut media.js,
                 url,
-                &|| class_content(entry, MediaKind::Js).unwrap_or_default(),
+                &|| entry.class_media(MediaKind::Js).unwrap_or_default(),
                 true,
             );
             if let Some(hash) = &dependency.js_vars {
@@ -232,101 +218,6 @@ fn preloader() -> String {
          s.async = false;\ndocument.head.appendChild(s);\n}}\nif (document.currentScript) document.currentScript.remove();\n}})();</script>",
         js_string(MANAGER_URL)
     )
-}
-
-/// Sets `data-djc-id-<id>` (and `data-djc-css-<hash>` with CSS variables) on every root element
-/// of every instance, and replaces the placeholders with `css` and `js`. Returns the HTML and
-/// whether a CSS and a JS placeholder were found.
-fn rewrite(output: &RenderOutput, css: &str, js: &str) -> Result<(String, bool, bool), ComponentError> {
-    struct State {
-        /// Elements open now (those that can hold content and have an end tag).
-        depth: usize,
-        /// Instances whose span holds the current position, outermost first, with the depth of
-        /// their root elements once seen.
-        open: Vec<(usize, Option<usize>)>,
-        /// The next instance (by span start) not yet opened.
-        next: usize,
-        css_found: bool,
-        js_found: bool,
-    }
-    let state = Rc::new(RefCell::new(State {
-        depth: 0,
-        open: Vec::new(),
-        next: 0,
-        css_found: false,
-        js_found: false,
-    }));
-    let spans = &output.spans;
-    let dependencies = &output.dependencies;
-    let handler_state = Rc::clone(&state);
-    let html = rewrite_str(
-        &output.html,
-        RewriteStrSettings::new()
-            .with_strict(false)
-            .append_element_content_handler(element!("*", move |el| {
-                let at = el.source_location().bytes().start;
-                let tag = el.tag_name();
-                let placeholder = match (tag.as_str(), el.get_attribute("name").as_deref()) {
-                    ("link", Some("CSS_PLACEHOLDER")) => Some(false),
-                    ("script", Some("JS_PLACEHOLDER")) => Some(true),
-                    _ => None,
-                };
-                let mut state = handler_state.borrow_mut();
-                if let Some(is_js) = placeholder {
-                    if is_js {
-                        state.js_found = true;
-                        el.replace(js, ContentType::Html);
-                    } else {
-                        state.css_found = true;
-                        el.replace(css, ContentType::Html);
-                    }
-                }
-                while state.open.last().is_some_and(|&(i, _)| spans[i].1 <= at) {
-                    state.open.pop();
-                }
-                while state.next < spans.len() && spans[state.next].0 <= at {
-                    let i = state.next;
-                    state.next += 1;
-                    // Past an empty span, or an instance printed nothing but text before here.
-                    if spans[i].1 > at {
-                        while state.open.last().is_some_and(|&(j, _)| spans[j].1 <= spans[i].0) {
-                            state.open.pop();
-                        }
-                        state.open.push((i, None));
-                    }
-                }
-                let depth = state.depth;
-                if placeholder.is_none() {
-                    for (i, root_depth) in state.open.iter_mut() {
-                        let root_depth = root_depth.get_or_insert(depth);
-                        if depth <= *root_depth {
-                            let dependency = &dependencies[*i];
-                            el.set_attribute(&format!("data-djc-id-{}", dependency.id), "")?;
-                            if let Some(hash) = &dependency.css_vars {
-                                el.set_attribute(&format!("data-djc-css-{hash}"), "")?;
-                            }
-                        }
-                    }
-                }
-                if let Some(handlers) = el.end_tag_handlers() {
-                    state.depth += 1;
-                    let end_state = Rc::clone(&handler_state);
-                    let handler: lol_html::EndTagHandler<'static> = Box::new(move |_end| {
-                        let mut state = end_state.borrow_mut();
-                        state.depth = state.depth.saturating_sub(1);
-                        Ok(())
-                    });
-                    handlers.push(handler);
-                }
-                Ok(())
-            })),
-    )
-    .map_err(|error| ComponentError::Render {
-        component: dependencies.first().map(|d| d.class_id.to_string()).unwrap_or_default(),
-        source: format!("its HTML can't be rewritten: {error}").into(),
-    })?;
-    let state = state.borrow();
-    Ok((html, state.css_found, state.js_found))
 }
 
 /// Applies `strategy` to `output`; see [`crate::Renderer::with_dependencies`].

@@ -2,7 +2,7 @@
 
 use std::hash::{BuildHasher, RandomState};
 
-use crate::output::InstanceId;
+use crate::rendering::output::InstanceId;
 
 const ALPHABET: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 /// 62^6: how many distinct ids there are.
@@ -24,7 +24,7 @@ impl IdSequence {
         let start = random.hash_one(0x5eed_u64) % SPACE;
         // 62^6 = 2^6 * 31^6: an odd step not divisible by 31 is coprime with it.
         let mut step = (random.hash_one(0x57e9_u64) % SPACE) | 1;
-        if step % 31 == 0 {
+        if step.is_multiple_of(31) {
             step += 2;
         }
         IdSequence { next: start, step }

@@ -2,100 +2,20 @@
 //! fragments already fetched, and the counters.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, OnceLock};
 
 use parking_lot::Mutex;
 
-use crate::erased::Props;
 use crate::error::ComponentError;
-use crate::fragment::{Fragment, IdRef};
-use crate::ids::IdSequence;
-use crate::key::{Digest, DigestInput};
-use crate::markers::{self, Token};
-use crate::output::{Dependency, RenderOutput, RenderStats};
-use crate::renderer::RendererInner;
-
-/// A component call waiting to be rendered: made by `component(...)` in a template,
-/// [`crate::Html::child`] in a render function, or the top-level render.
-pub(crate) struct PendingCall {
-    pub(crate) entry: usize,
-    pub(crate) props: Props,
-    /// Slot contents by name, sorted by name, raw (they may hold markers).
-    pub(crate) slots: Vec<(String, String)>,
-    /// Where in the component tree the call was made.
-    pub(crate) lineage: Lineage,
-    /// The call's digest with its slots, once computed: the keys of parents that put it in a slot
-    /// include it, and so does its own key when it caches with its slots.
-    identity: OnceLock<Digest>,
-}
-
-impl PendingCall {
-    pub(crate) fn new(entry: usize, props: Props, slots: Vec<(String, String)>, lineage: Lineage) -> Self {
-        PendingCall {
-            entry,
-            props,
-            slots,
-            lineage,
-            identity: OnceLock::new(),
-        }
-    }
-
-    pub(crate) fn slot(&self, name: &str) -> Option<&str> {
-        self.slots
-            .binary_search_by(|(slot, _)| slot.as_str().cmp(name))
-            .ok()
-            .map(|index| self.slots[index].1.as_str())
-    }
-}
-
-/// Where a call sits in the component tree: how deep, and inside which cached renders.
-///
-/// A cached component that (directly or through others) calls itself with the same props would
-/// wait for its own render to finish — forever, since single-flight makes the inner call wait for
-/// the outer. The cached renders a call is inside are kept so that such a call is an error instead.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Lineage {
-    /// 0 at the top level.
-    pub(crate) depth: u32,
-    cached: Option<Arc<CachedAncestor>>,
-}
-
-#[derive(Debug)]
-struct CachedAncestor {
-    digest: Digest,
-    parent: Option<Arc<CachedAncestor>>,
-}
-
-impl Lineage {
-    /// The lineage of calls made while rendering a call of this lineage; `digest` when that
-    /// render is a cached one.
-    pub(crate) fn children(&self, digest: Option<Digest>) -> Lineage {
-        let cached = match digest {
-            None => self.cached.clone(),
-            Some(digest) => Some(Arc::new(CachedAncestor {
-                digest,
-                parent: self.cached.clone(),
-            })),
-        };
-        Lineage {
-            depth: self.depth + 1,
-            cached,
-        }
-    }
-
-    /// Whether the call is inside a render of `digest`.
-    pub(crate) fn is_inside(&self, digest: &Digest) -> bool {
-        let mut ancestor = self.cached.as_deref();
-        while let Some(node) = ancestor {
-            if node.digest == *digest {
-                return true;
-            }
-            ancestor = node.parent.as_deref();
-        }
-        false
-    }
-}
+use crate::output_cache::fragment::{Fragment, IdRef};
+use crate::output_cache::key::{Digest, DigestInput};
+use crate::rendering::call::PendingCall;
+use crate::rendering::html::ChildCalls;
+use crate::rendering::ids::IdSequence;
+use crate::rendering::markers::{self, Token};
+use crate::rendering::output::{Dependency, RenderOutput, RenderStats};
+use crate::rendering::state::RendererState;
 
 /// Counters of one render; see [`RenderStats`].
 #[derive(Default)]
@@ -128,7 +48,7 @@ impl Stats {
 
 /// See the module docs.
 pub(crate) struct Page {
-    pub(crate) renderer: Arc<RendererInner>,
+    pub(crate) state: Arc<RendererState>,
     calls: Mutex<Vec<Arc<PendingCall>>>,
     next_render: AtomicU32,
     /// Shareable fragments already obtained in this page, by cache key: identical cached children
@@ -139,9 +59,9 @@ pub(crate) struct Page {
 }
 
 impl Page {
-    pub(crate) fn new(renderer: Arc<RendererInner>) -> Self {
+    pub(crate) fn new(state: Arc<RendererState>) -> Self {
         Page {
-            renderer,
+            state,
             calls: Mutex::new(Vec::new()),
             next_render: AtomicU32::new(0),
             seen: Mutex::new(HashMap::default()),
@@ -182,7 +102,7 @@ impl Page {
         if with_slots && let Some(identity) = call.identity.get() {
             return Ok(*identity);
         }
-        let entry = &self.renderer.registry.entries[call.entry];
+        let entry = &self.state.component(call.component).entry;
         let mut props = Vec::with_capacity(64);
         entry
             .component
@@ -282,6 +202,16 @@ impl Page {
             stats: self.stats.read(),
             spans,
         }
+    }
+}
+
+impl ChildCalls for Page {
+    fn index_of(&self, type_id: std::any::TypeId, name: &str) -> Result<usize, ComponentError> {
+        self.state.registry.index_of_type(type_id, name)
+    }
+
+    fn add_call(&self, call: PendingCall) -> u32 {
+        Page::add_call(self, call)
     }
 }
 

@@ -15,7 +15,7 @@ pub const DEFAULT_ALIAS: &str = "default";
 /// output depends on (the database, the time), so caching is the component author's decision.
 ///
 /// ```
-/// use components::{OutputCache, Ttl};
+/// use cache_components::{OutputCache, Ttl};
 ///
 /// let settings = OutputCache::enabled().ttl(Ttl::Seconds(60.0)).cache("fragments").include_slots(true);
 /// assert!(settings.enabled);

@@ -1,24 +1,23 @@
-//! The minijinja side: the environment every component template runs in, the `component(...)`
-//! function, and rendering one template.
+//! The minijinja side of a render: the `component(...)` function templates call children with,
+//! and running one component's template.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use minijinja::value::{Kwargs, Object, Serde, Value, ValueKind, merge_maps};
-use minijinja::{AutoEscape, Environment, Error, ErrorKind, Output, State, escape_formatter};
+use minijinja::{Error, ErrorKind, State};
 
 use crate::component::Data;
 use crate::error::ComponentError;
-use crate::markers;
-use crate::page::{Lineage, Page, PendingCall};
 use crate::registry::Entry;
+use crate::rendering::call::{Lineage, PendingCall};
+use crate::rendering::markers;
+use crate::rendering::page::Page;
+use crate::rendering::slots::DEFAULT_SLOT;
 
 /// The context variable holding the [`Scope`] of the render in progress. Not a name a template
 /// would use by accident.
 const SCOPE: &str = "__components_scope";
-
-/// The name of the default slot: what a `{% call component(...) %}` body fills.
-pub const DEFAULT_SLOT: &str = "default";
 
 /// The render a template belongs to, reachable from `component(...)` calls inside it.
 #[derive(Debug)]
@@ -30,36 +29,9 @@ pub(crate) struct Scope {
 
 impl Object for Scope {}
 
-/// The environment of a registry: HTML autoescaping for every template (whatever its name), a
-/// formatter that keeps NUL out, and `component(...)`.
-pub(crate) fn environment() -> Environment<'static> {
-    let mut env = Environment::new();
-    env.set_auto_escape_callback(|_| AutoEscape::Html);
-    env.set_formatter(formatter);
-    env.add_function("component", component);
-    env
-}
-
-/// The default formatter, except that text from outside can't carry a NUL (see `markers`).
-fn formatter(out: &mut Output, state: &mut State, value: &Value) -> Result<(), Error> {
-    if !value.is_safe() {
-        let text = match value.kind() {
-            ValueKind::String => value.as_str().map(str::to_owned),
-            ValueKind::Seq | ValueKind::Map | ValueKind::Iterable | ValueKind::Plain | ValueKind::Bytes => {
-                Some(value.to_string())
-            }
-            _ => None,
-        };
-        if let Some(text) = text.filter(|text| text.contains('\0')) {
-            return escape_formatter(out, state, &Value::from(markers::sanitize(&text).into_owned()));
-        }
-    }
-    escape_formatter(out, state, value)
-}
-
 /// `component(name, prop=value, …, slots={…})`: records the call and prints its marker; the child
 /// is rendered (or fetched from the cache) once this template is done.
-fn component(state: &mut State, name: &str, kwargs: Kwargs) -> Result<Value, Error> {
+pub(crate) fn component(state: &mut State, name: &str, kwargs: Kwargs) -> Result<Value, Error> {
     let scope = state
         .lookup(SCOPE)
         .and_then(|value| value.downcast_object::<Scope>())
@@ -69,7 +41,7 @@ fn component(state: &mut State, name: &str, kwargs: Kwargs) -> Result<Value, Err
                 "component() can only be called while a component renders",
             )
         })?;
-    let registry = &scope.page.renderer.registry;
+    let registry = &scope.page.state.registry;
     let index = registry.index_of_name(name).ok_or_else(|| {
         Error::new(
             ErrorKind::InvalidOperation,
@@ -161,7 +133,7 @@ pub(crate) fn render(
         source,
     };
     let template = page
-        .renderer
+        .state
         .registry
         .env
         .get_template(&entry.class_id)

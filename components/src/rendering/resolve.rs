@@ -1,0 +1,122 @@
+//! Turning a component call into a [`Fragment`]: through its output cache when it has one, else by
+//! rendering it — its data hook, its template or function, then its children, concurrently.
+
+use std::sync::Arc;
+
+use futures::future::BoxFuture;
+
+use crate::MAX_DEPTH;
+use crate::error::ComponentError;
+use crate::media::kind::MediaKind;
+use crate::media::variables;
+use crate::output_cache::fragment::{Assembly, Fragment, Instance};
+use crate::output_cache::key::Digest;
+use crate::output_cache::lookup;
+use crate::rendering::call::PendingCall;
+use crate::rendering::html::Html;
+use crate::rendering::join::join_all;
+use crate::rendering::markers::{self, Token};
+use crate::rendering::page::{Page, Stats};
+use crate::rendering::template;
+
+/// The fragment of `call`.
+pub(crate) fn resolve(
+    page: &Arc<Page>,
+    call: Arc<PendingCall>,
+) -> BoxFuture<'_, Result<Arc<Fragment>, ComponentError>> {
+    Box::pin(async move {
+        let component = page.state.component(call.component);
+        let entry = &component.entry;
+        if call.lineage.depth > MAX_DEPTH {
+            return Err(ComponentError::TooDeep {
+                component: entry.name.to_owned(),
+                limit: MAX_DEPTH,
+            });
+        }
+        match &component.output {
+            None => render_boxed(page, &call, None).await.map(Arc::new),
+            Some(output) => {
+                let render = |digest| render_boxed(page, &call, Some(digest));
+                lookup::cached(page, &call, output, render).await
+            }
+        }
+    })
+}
+
+/// [`render`] in a box of its own: it holds a template render and its children's futures, and a
+/// hit — the path that matters most — shouldn't carry (and move) that state in its own future.
+fn render_boxed<'a>(
+    page: &'a Arc<Page>,
+    call: &'a PendingCall,
+    digest: Option<Digest>,
+) -> BoxFuture<'a, Result<Fragment, ComponentError>> {
+    Box::pin(render(page, call, digest))
+}
+
+/// Renders `call` itself: its data hook, its template or function, then its children. `digest`
+/// is the call's when its output is cached.
+async fn render(page: &Arc<Page>, call: &PendingCall, digest: Option<Digest>) -> Result<Fragment, ComponentError> {
+    Stats::count(&page.stats.renders);
+    let entry = &page.state.component(call.component).entry;
+    let own = page.start_render();
+    let render_error = |source| ComponentError::Render {
+        component: entry.name.to_owned(),
+        source,
+    };
+    let data = entry.component.template_data(&call.props).await.map_err(render_error)?;
+    let js = variables::payload(entry, MediaKind::Js, entry.component.js_data(&call.props))?;
+    let css = variables::payload(entry, MediaKind::Css, entry.component.css_data(&call.props))?;
+    let raw = if entry.has_template {
+        template::render(page, call, entry, own, data, call.lineage.children(digest))?
+    } else {
+        let mut html = Html::new(&**page, call, own, &data, call.lineage.children(digest));
+        if let Some(Err(source)) = entry.component.render_function(&call.props, &mut html) {
+            // `Html::child` errors (an unregistered child) come back through the function's `?`.
+            return Err(match source.downcast::<ComponentError>() {
+                Ok(error) => *error,
+                Err(source) => render_error(source),
+            });
+        }
+        html.out
+    };
+
+    // Children render concurrently: on a networked cache their lookups overlap. Sorted by call
+    // number, which is the order the calls were made in.
+    let tokens: Vec<Token<'_>> = markers::tokens(&raw).collect();
+    let mut wanted: Vec<u32> = tokens
+        .iter()
+        .filter_map(|token| match token {
+            Token::Call(n) => Some(*n),
+            _ => None,
+        })
+        .collect();
+    wanted.sort_unstable();
+    wanted.dedup();
+    let calls: Vec<(u32, Arc<PendingCall>)> = wanted
+        .into_iter()
+        .filter_map(|n| page.call(n).map(|call| (n, call)))
+        .collect();
+    let children = join_all(calls.iter().map(|(_, child)| resolve(page, Arc::clone(child)))).await?;
+
+    let root = Instance {
+        class_id: Arc::clone(&entry.class_id),
+        js_vars: js.as_ref().map(|v| Arc::clone(&v.hash)),
+        css_vars: css.as_ref().map(|v| Arc::clone(&v.hash)),
+        span: (0, 0),
+    };
+    // Sized up front: a page of a hundred children would otherwise regrow (and recopy) its HTML
+    // a dozen times.
+    let capacity = raw.len() + children.iter().map(|child| child.html.len()).sum::<usize>();
+    let mut fragment = Assembly::new(root, js.into_iter().chain(css).collect(), own, capacity);
+    for token in tokens {
+        match token {
+            Token::Text(text) => fragment.text(text),
+            Token::Id(render) => fragment.id(render),
+            Token::Call(n) => match calls.binary_search_by_key(&n, |(wanted, _)| *wanted) {
+                Ok(index) => fragment.append_child(&children[index]),
+                Err(_) => fragment.text("\u{FFFD}"),
+            },
+        }
+    }
+    Ok(fragment.finish())
+}
