@@ -56,7 +56,7 @@ pub(crate) fn to_string<T: Serialize + ?Sized>(value: &T) -> Result<String> {
 }
 
 /// One object entry written so far: where its key and its value are in the output.
-struct Entry {
+struct ObjectMember {
     key: Range<usize>,
     value_end: usize,
 }
@@ -65,7 +65,7 @@ struct Writer<'a> {
     out: &'a mut Vec<u8>,
     /// The entries of every object being written, innermost last (a stack shared by all levels,
     /// so objects allocate nothing of their own).
-    entries: Vec<Entry>,
+    entries: Vec<ObjectMember>,
     scratch: Vec<u8>,
 }
 
@@ -116,7 +116,7 @@ impl<'w, 'a> Object<'w, 'a> {
             .pending_key
             .take()
             .ok_or_else(|| Error("a map value came without its key".to_owned()))?;
-        self.writer.entries.push(Entry {
+        self.writer.entries.push(ObjectMember {
             key,
             value_end: self.writer.out.len(),
         });

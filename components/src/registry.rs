@@ -41,7 +41,7 @@ use crate::rendering::markers;
 /// ```
 pub struct Registry {
     /// In registration order; an entry's index is how the rest of the crate refers to it.
-    pub(crate) entries: Vec<Arc<Entry>>,
+    pub(crate) entries: Vec<Arc<RegisteredComponent>>,
     pub(crate) env: Environment<'static>,
     by_name: HashMap<&'static str, usize>,
     by_type: HashMap<TypeId, usize>,
@@ -49,7 +49,7 @@ pub struct Registry {
 }
 
 /// One registered component.
-pub(crate) struct Entry {
+pub(crate) struct RegisteredComponent {
     pub(crate) name: &'static str,
     pub(crate) class_id: Arc<str>,
     /// The key its output digests are computed with: its class id and code fingerprint.
@@ -62,7 +62,7 @@ pub(crate) struct Entry {
     pub(crate) component: Box<dyn Erased>,
 }
 
-impl Entry {
+impl RegisteredComponent {
     /// Whether the component has JS (resp. CSS), which its JS (resp. CSS) variables are handed to.
     pub(crate) fn has_media(&self, kind: MediaKind) -> bool {
         match kind {
@@ -167,7 +167,7 @@ impl Registry {
         let css = component.css().filter(|css| !css.trim().is_empty());
         check_media(name, js.as_deref(), css.as_deref())?;
         let index = self.entries.len();
-        self.entries.push(Arc::new(Entry {
+        self.entries.push(Arc::new(RegisteredComponent {
             name,
             class_id: Arc::clone(&class_id),
             class_key: class_key(&class_id, &fingerprint),
@@ -196,7 +196,7 @@ impl Registry {
     }
 
     /// The entry of class id `class_id`.
-    pub(crate) fn entry_by_class_id(&self, class_id: &str) -> Option<&Entry> {
+    pub(crate) fn entry_by_class_id(&self, class_id: &str) -> Option<&RegisteredComponent> {
         self.by_class_id.get(class_id).map(|&index| &*self.entries[index])
     }
 
@@ -262,7 +262,7 @@ impl fmt::Debug for Registry {
 /// A registered component, as the registry describes it.
 #[derive(Clone, Copy)]
 pub struct ComponentInfo<'a> {
-    entry: &'a Entry,
+    entry: &'a RegisteredComponent,
 }
 
 impl<'a> ComponentInfo<'a> {

@@ -10,7 +10,7 @@ use cache_core::Bytes;
 use crate::media::kind::MediaKind;
 use crate::media::store::media_key;
 use crate::media::urls::{MANAGER_URL, MEDIA_PATH};
-use crate::registry::Entry;
+use crate::registry::RegisteredComponent;
 use crate::rendering::renderer::Renderer;
 
 /// How long a URL that changes with its content may be cached: a year, never revalidated.
@@ -164,7 +164,7 @@ async fn lookup(renderer: &Renderer, name: &MediaName<'_>) -> Lookup {
 /// there (class ids name the type, not its code), is replaced.
 async fn class_media(
     renderer: &Renderer,
-    entry: &Entry,
+    entry: &RegisteredComponent,
     kind: MediaKind,
     key: &str,
     stored: Result<Option<Bytes>, cache_core::CacheError>,

@@ -19,7 +19,7 @@ use crate::embedded::embedded_media_cache;
 use crate::error::ComponentError;
 use crate::media::kind::MediaKind;
 use crate::media::variables::Variables;
-use crate::registry::Entry;
+use crate::registry::RegisteredComponent;
 
 /// Every media key starts with this.
 pub const MEDIA_KEY_PREFIX: &str = "__components:";
@@ -51,7 +51,7 @@ impl MediaStore {
     }
 
     /// Writes the class entries of `entry` (overwriting).
-    pub(crate) async fn store_class(&self, entry: &Entry) -> Result<(), CacheError> {
+    pub(crate) async fn store_class(&self, entry: &RegisteredComponent) -> Result<(), CacheError> {
         if let Some(content) = entry.class_media(MediaKind::Js) {
             let key = media_key(&entry.class_id, MediaKind::Js, None);
             self.cache.set_raw(&key, content).await?;

@@ -8,7 +8,7 @@ use crate::component::Data;
 use crate::error::ComponentError;
 use crate::media::content::{css_variables_sheet, js_string, script_safe};
 use crate::media::kind::MediaKind;
-use crate::registry::Entry;
+use crate::registry::RegisteredComponent;
 
 /// Hex characters of the hash: 64 bits (django-components uses six hex characters, 24 bits, which
 /// by the birthday bound collide at a few thousand distinct payloads per class).
@@ -16,7 +16,11 @@ const HASH_CHARS: usize = 16;
 
 /// The payload of `data` for `entry`, or `None` when there is nothing to register: no data, or no
 /// JS (resp. CSS) to hand it to.
-pub(crate) fn payload(entry: &Entry, kind: MediaKind, data: Data) -> Result<Option<Variables>, ComponentError> {
+pub(crate) fn payload(
+    entry: &RegisteredComponent,
+    kind: MediaKind,
+    data: Data,
+) -> Result<Option<Variables>, ComponentError> {
     if data.is_empty() || !entry.has_media(kind) {
         return Ok(None);
     }

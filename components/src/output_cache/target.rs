@@ -6,7 +6,7 @@ use cache_core::{Cache, Caches, Timeout};
 use crate::config::ComponentsConfig;
 use crate::error::ComponentError;
 use crate::output_cache::settings::OutputCache;
-use crate::registry::Entry;
+use crate::registry::RegisteredComponent;
 
 /// The output cache of one component, resolved against the configuration.
 pub(crate) struct OutputStore {
@@ -20,7 +20,7 @@ impl OutputStore {
     /// Where `entry`'s output goes with the `[components]` section applied, or `None` when it
     /// isn't stored. A ttl that isn't positive, or an alias that isn't configured, is an error.
     pub(crate) fn for_component(
-        entry: &Entry,
+        entry: &RegisteredComponent,
         caches: &Caches,
         config: &ComponentsConfig,
     ) -> Result<Option<OutputStore>, ComponentError> {

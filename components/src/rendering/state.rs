@@ -12,7 +12,7 @@ use crate::error::ComponentError;
 use crate::media::store::MediaStore;
 use crate::output_cache::fragment::Fragment;
 use crate::output_cache::target::OutputStore;
-use crate::registry::{Entry, Registry};
+use crate::registry::{RegisteredComponent, Registry};
 
 /// See the module docs.
 pub(crate) struct RendererState {
@@ -30,7 +30,7 @@ pub(crate) struct RendererState {
 
 /// A registered component as this renderer runs it.
 pub(crate) struct ConfiguredComponent {
-    pub(crate) entry: Arc<Entry>,
+    pub(crate) entry: Arc<RegisteredComponent>,
     /// Where its output is cached, or `None` when it isn't.
     pub(crate) output: Option<OutputStore>,
     /// Whether this renderer has written its class JS/CSS to the media store.

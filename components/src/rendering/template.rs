@@ -9,7 +9,7 @@ use minijinja::{Error, ErrorKind, State};
 
 use crate::component::Data;
 use crate::error::ComponentError;
-use crate::registry::Entry;
+use crate::registry::RegisteredComponent;
 use crate::rendering::call::{Lineage, PendingCall};
 use crate::rendering::markers;
 use crate::rendering::page::Page;
@@ -123,7 +123,7 @@ fn slot_content(value: &Value) -> String {
 pub(crate) fn render(
     page: &Arc<Page>,
     call: &PendingCall,
-    entry: &Entry,
+    entry: &RegisteredComponent,
     render: u32,
     data: Data,
     lineage: Lineage,
