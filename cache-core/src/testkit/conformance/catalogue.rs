@@ -160,7 +160,7 @@ pub(super) static CONFORMANCE: &[Conformance] = &[
     ),
     entry!(
         keys::invalid_key_characters,
-        "BaseCacheTests.test_invalid_key_characters, with BaseMemcachedTests._perform_invalid_key_test for strict backends",
+        "BaseCacheTests.test_invalid_key_characters; BaseMemcachedTests._perform_invalid_key_test if strict",
         stores
     ),
     entry!(

@@ -1,11 +1,11 @@
 //! The conformance suite: Django's cache test catalogue, one `pub async fn` per behaviour.
 //!
-//! Each function takes a [`Subject`](crate::testkit::Subject) and panics (through `assert!`) when the backend misbehaves;
-//! Django's test names are kept without the `test_` prefix, and each function's docs name the Django
-//! test of `tests/cache/tests.py` it ports (`BaseCacheTests.test_add`), or say what it checks when
+//! Each function takes a [`Subject`](crate::testkit::Subject) and panics (through `assert!`) when the backend
+//! misbehaves; Django's test names are kept without the `test_` prefix, and each function's docs name the
+//! Django test of `tests/cache/tests.py` it ports (`BaseCacheTests.test_add`), or say what it checks when
 //! Django has no test for it. [`behaviours`] lists them with whether each applies to a backend's
-//! [`Capabilities`](crate::Capabilities), and [`trials`] (or a [`Harness`]) makes each one a test of
-//! its own, so that `cargo test` names every behaviour that passed, failed or was skipped, and why.
+//! [`Capabilities`](crate::Capabilities), and [`trials`] (or a [`Harness`]) makes each one a test of its own,
+//! so that `cargo test` names every behaviour that passed, failed or was skipped, and why.
 //!
 //! The functions assume a cleared storage and use keys of their own, so they can also be called one
 //! by one from a backend's tests.
