@@ -1,7 +1,8 @@
 //! Keys on arbitrary input: making, validating and quoting them never panics, and the rules are
-//! exactly Django's (`memcache_key_warnings` in `django/core/cache/backends/base.py`): a made key is refused or warned about when it is longer than the
-//! limit in characters or holds U+0000–U+0020 or U+007F, length first; a strict backend refuses
-//! exactly what `key_problems` reports, before any I/O, and a lenient one gets the made key as is.
+//! exactly Django's (`BaseCache.validate_key` and `memcache_key_warnings`): a made key is refused
+//! or warned about when it is longer than the limit in characters or holds U+0000–U+0020 or
+//! U+007F, length first; a strict backend refuses exactly what `key_problems` reports, before any
+//! I/O, and a lenient one gets the made key as is.
 
 use std::sync::{Arc, Mutex};
 
@@ -88,7 +89,7 @@ fn expected_rules(made: &str, max_length: usize) -> Vec<KeyRule> {
     rules
 }
 
-/// Python's `str.isprintable()` for one character, as Django's `memcache_key_warnings` uses it.
+/// Python's `str.isprintable()` for one character, which Django's `repr` of a key in its warnings follows.
 fn python_printable(c: char) -> bool {
     c == ' '
         || !matches!(
@@ -498,8 +499,8 @@ proptest! {
         }
     }
 
-    /// Each character is written as itself exactly when Python counts it printable (Python's
-    /// `repr`, as Django's `memcache_key_warnings` shows keys), and otherwise with the shortest of `\xNN`, `\uNNNN`, `\UNNNNNNNN` (or `\n`, `\r`, `\t`).
+    /// Each character is written as itself exactly when Python counts it printable (as `repr` in
+    /// Django's key warnings does), and otherwise with the shortest of `\xNN`, `\uNNNN`, `\UNNNNNNNN` (or `\n`, `\r`, `\t`).
     #[test]
     fn python_repr_escapes_exactly_the_non_printable(c in prop_oneof![any::<char>(), prop::sample::select(edges())]) {
         let text = c.to_string();

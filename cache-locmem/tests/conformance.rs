@@ -1,7 +1,10 @@
-//! The shared conformance suite (Django's BaseCacheTests catalogue) on locmem, configured through
-//! the registry like an application would, once with a clock the suite moves and once in real time.
+//! The shared conformance suite (Django's `BaseCacheTests`) on locmem, configured through the registry
+//! like an application would, once with a clock the suite moves and once in real time. Each
+//! behaviour is a test of its own (`harness = false`: the testkit's `Harness` is `main`).
 
-use cache_core::testkit::{Subject, Time, run_all};
+use std::process::ExitCode;
+
+use cache_core::testkit::{Harness, Subject, Time};
 use cache_core::{Backends, Clock, Location, Options};
 
 fn subject(location: &str, clock: Clock, time: Time) -> Subject {
@@ -17,15 +20,17 @@ fn subject(location: &str, clock: Clock, time: Time) -> Subject {
     .expect("the conformance aliases build on locmem")
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn conformance_with_a_manual_clock() {
+fn main() -> ExitCode {
     let clock = Clock::manual();
-    let report = run_all(&subject("conformance-manual", clock.clone(), Time::Manual(clock))).await;
-    assert!(report.passed().len() > 60 && report.failed().is_empty(), "{report}");
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn conformance_in_real_time() {
-    let report = run_all(&subject("conformance-real", Clock::system(), Time::Real)).await;
-    assert!(report.passed().len() > 60 && report.failed().is_empty(), "{report}");
+    let mut harness = Harness::new();
+    harness
+        .conformance(
+            "locmem_manual_clock",
+            &subject("conformance-manual", clock.clone(), Time::Manual(clock)),
+        )
+        .conformance(
+            "locmem_real_time",
+            &subject("conformance-real", Clock::system(), Time::Real),
+        );
+    harness.run().exit_code()
 }

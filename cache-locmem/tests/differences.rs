@@ -1,4 +1,4 @@
-//! Where this backend deliberately departs from Django's LocMemCache (listed in the README), and
+//! Where this backend deliberately departs from Django's LocMemCache (see the README), and
 //! the rules `incr` and lazy expiry follow; each through the `Cache` façade with a manual clock.
 
 use std::sync::Arc;

@@ -1,5 +1,5 @@
-//! Django's own LocMemCache results (`tests/cache/tests.py`: `LocMemCacheTests`, `BaseCacheTests`), with the exact counts its
-//! test suite asserts, driven through the `Cache` façade with a manual clock.
+//! Django's own LocMemCache results (its culling, `BaseCacheTests.test_cull`/`test_zero_cull` and
+//! `LocMemCacheTests`), with the exact counts its test suite asserts, driven through the `Cache` façade with a manual clock.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -179,7 +179,7 @@ async fn test_lru_incr() -> Result<()> {
     Ok(())
 }
 
-/// Django's `LocMemCacheTests.test_lru_get`/`test_lru_set`/`test_lru_incr`: with room for 5, `get` refreshes recency; `touch`, `has_key` and a refused
+/// Django's locmem culling: with room for 5, `get` refreshes recency; `touch`, `has_key` and a refused
 /// `add` do not; the set that finds the store full culls `5 / 3 = 1` entry, the least recently used.
 #[tokio::test]
 async fn lru_order_of_the_max_5_example() -> Result<()> {

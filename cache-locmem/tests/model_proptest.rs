@@ -1,6 +1,6 @@
 //! Random sequences of façade operations on a small locmem store agree with a reference model:
-//! Django's LocMemCache (`django/core/cache/backends/locmem.py` and `base.py`) plus the deliberate
-//! differences listed in the README.
+//! Django's LocMemCache (`django/core/cache/backends/locmem.py`) plus the deliberate differences the
+//! README lists.
 //!
 //! The model is a plain list ordered most → least recently used, with expiries in milliseconds
 //! on a manual time. It follows Django's documented behaviour, not the implementation:
@@ -15,7 +15,7 @@
 //! - The cull drops expired entries first (a deliberate difference); only if the store is still full does Django's
 //!   arithmetic apply to what is left: `len / cull_frequency` least recently used entries, or
 //!   everything when `cull_frequency` is 0.
-//! - A zero or negative timeout never stores (Django's `BaseCacheTests.test_zero_timeout`): `set`/`set_many` delete, `add` is
+//! - A zero or negative timeout never stores (as in Django): `set`/`set_many` delete, `add` is
 //!   "was the key free", `touch` deletes and reports whether a live entry was there, and
 //!   `get_or_set` returns its value without writing. So such a write never culls either, where
 //!   Django's `_set` would cull a full store and then park an already-expired entry in it.
@@ -768,7 +768,7 @@ proptest! {
     }
 }
 
-/// Django's LRU example (max 5, `LocMemCacheTests.test_lru_get`) replayed through the model and the store, as a
+/// An LRU example of Django's locmem culling (max 5) replayed through the model and the store, as a
 /// sanity check that the model encodes the documented order and not merely the store's.
 #[test]
 fn model_follows_the_reference_lru_example() {

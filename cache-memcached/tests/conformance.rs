@@ -1,8 +1,12 @@
-//! The shared conformance suite (Django's BaseCacheTests catalogue with memcached's overrides) on
-//! real memcached servers started by the testkit: once on one server, once spread over two.
+//! The shared conformance suite (Django's `BaseCacheTests` with `BaseMemcachedTests`' overrides) on
+//! real memcached servers started by the testkit: once on one server, once spread over two. Each
+//! behaviour is a test of its own (`harness = false`: the testkit's `Harness` is `main`), and every
+//! server started here is stopped before the binary exits.
+
+use std::process::ExitCode;
 
 use cache_core::testkit::servers::MemcachedServer;
-use cache_core::testkit::{Subject, Time, run_all};
+use cache_core::testkit::{Harness, Subject, Time};
 use cache_core::{Backends, Location, Options};
 
 fn subject(location: Location) -> Subject {
@@ -12,19 +16,21 @@ fn subject(location: Location) -> Subject {
         .expect("the conformance aliases build on memcached")
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn conformance_on_one_server() {
-    let server = MemcachedServer::start().await.expect("memcached starts");
-    let report = run_all(&subject(Location::One(server.location()))).await;
-    assert!(report.passed().len() > 60 && report.failed().is_empty(), "{report}");
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn conformance_on_two_servers() {
-    let first = MemcachedServer::start().await.expect("memcached starts");
-    let second = MemcachedServer::start().await.expect("memcached starts");
+fn main() -> ExitCode {
+    let mut harness = Harness::new();
+    let one = harness.block_on(MemcachedServer::start()).expect("memcached starts");
+    let first = harness.block_on(MemcachedServer::start()).expect("memcached starts");
+    let second = harness.block_on(MemcachedServer::start()).expect("memcached starts");
+    let one_server = harness.block_on(async { subject(Location::One(one.location())) });
     // Django's `;`-separated form.
-    let location = Location::One(format!("{};{}", first.location(), second.location()));
-    let report = run_all(&subject(location)).await;
-    assert!(report.passed().len() > 60 && report.failed().is_empty(), "{report}");
+    let two_servers =
+        harness.block_on(async { subject(Location::One(format!("{};{}", first.location(), second.location()))) });
+    harness
+        .conformance("memcached_one_server", &one_server)
+        .conformance("memcached_two_servers", &two_servers);
+    let conclusion = harness.run();
+    for server in [one, first, second] {
+        server.stop();
+    }
+    conclusion.exit_code()
 }

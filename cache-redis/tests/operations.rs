@@ -177,7 +177,7 @@ async fn expiries_are_milliseconds_so_fractional_timeouts_hold() {
     server.stop();
 }
 
-/// Deliberate difference (listed in the README): Django's `touch(key, None)` is `PERSIST`, which replies 0 —
+/// Deliberate difference (see the README): Django's `touch(key, None)` is `PERSIST`, which replies 0 —
 /// "missing" — for a key that exists but has no TTL to remove.
 #[tokio::test]
 async fn touch_to_never_reports_an_existing_key_without_ttl() {

@@ -8,8 +8,9 @@ use crate::{
     Timeout,
 };
 
-/// The alias names a [`Subject`] defines. The first five are Django's test-suite aliases (§12.0 of
-/// the reference); the others differ only in their default `timeout`.
+/// The alias names a [`Subject`] defines. The first five are the aliases of Django's cache tests
+/// (`caches_setting_for_tests` in `tests/cache/tests.py`); the others differ only in their default
+/// `timeout`.
 pub mod aliases {
     /// No prefix, version 1, the default key function, a 300-second default timeout.
     pub const DEFAULT: &str = "default";

@@ -11,14 +11,14 @@ use crate::Cache;
 use crate::Timeout;
 use crate::testkit::Subject;
 
-/// §12.1 #1 `test_simple`: a set value is read back.
+/// `BaseCacheTests.test_simple`: a set value is read back.
 pub async fn simple(s: &Subject) {
     let cache = s.cache();
     cache.set("key", "value").await.unwrap();
     assert_eq!(cache.get::<String>("key").await.unwrap().as_deref(), Some("value"));
 }
 
-/// §12.1 #2 `test_default_used_when_none_is_set`, §13.1: a stored `None` is a hit, so the caller's
+/// `BaseCacheTests.test_default_used_when_none_is_set`: a stored `None` is a hit, so the caller's
 /// default does not apply. In Rust the hit is `Some(None)` when reading an `Option<T>`.
 pub async fn default_used_when_none_is_set(s: &Subject) {
     let cache = s.cache();
@@ -28,7 +28,7 @@ pub async fn default_used_when_none_is_set(s: &Subject) {
     assert_eq!(got.unwrap_or_else(|| Some("default".to_owned())), None);
 }
 
-/// §12.1 #3 `test_add`: `add` stores only when the key is free.
+/// `BaseCacheTests.test_add`: `add` stores only when the key is free.
 pub async fn add(s: &Subject) {
     let cache = s.cache();
     assert!(cache.add("addkey1", "value").await.unwrap());
@@ -36,7 +36,7 @@ pub async fn add(s: &Subject) {
     assert_eq!(cache.get::<String>("addkey1").await.unwrap().as_deref(), Some("value"));
 }
 
-/// §12.1 #4 `test_prefix`: aliases with different key prefixes don't see each other's keys.
+/// `BaseCacheTests.test_prefix`: aliases with different key prefixes don't see each other's keys.
 pub async fn prefix(s: &Subject) {
     let cache = s.cache();
     let prefixed = s.prefix();
@@ -50,7 +50,7 @@ pub async fn prefix(s: &Subject) {
     );
 }
 
-/// §12.1 #5 `test_non_existent`: a missing key is a miss (`Ok(None)`), never an error.
+/// `BaseCacheTests.test_non_existent`: a missing key is a miss (`Ok(None)`), never an error.
 pub async fn non_existent(s: &Subject) {
     let cache = s.cache();
     assert_eq!(cache.get::<String>("does_not_exist").await.unwrap(), None);
@@ -58,7 +58,7 @@ pub async fn non_existent(s: &Subject) {
     assert_eq!(with_default.unwrap_or_else(|| "bang!".to_owned()), "bang!");
 }
 
-/// §12.1 #7 `test_delete`: `delete` removes one key, says it did, and leaves the others.
+/// `BaseCacheTests.test_delete`: `delete` removes one key, says it did, and leaves the others.
 pub async fn delete(s: &Subject) {
     let cache = s.cache();
     cache.set_many([("key1", "spam"), ("key2", "eggs")]).await.unwrap();
@@ -68,12 +68,12 @@ pub async fn delete(s: &Subject) {
     assert_eq!(cache.get::<String>("key2").await.unwrap().as_deref(), Some("eggs"));
 }
 
-/// §12.1 #8 `test_delete_nonexistent`: deleting a missing key yields false.
+/// `BaseCacheTests.test_delete_nonexistent`: deleting a missing key yields false.
 pub async fn delete_nonexistent(s: &Subject) {
     assert!(!s.cache().delete("nonexistent_key").await.unwrap());
 }
 
-/// §12.1 #9 `test_has_key` and #10 `test_in` (Rust has no `in`): true for a set key, a key that
+/// `BaseCacheTests.test_has_key` and `test_in` (Rust has no `in`): true for a set key, a key that
 /// never expires and a stored `None`; false for a missing key.
 pub async fn has_key(s: &Subject) {
     let cache = s.cache();
@@ -86,7 +86,7 @@ pub async fn has_key(s: &Subject) {
     assert!(cache.has_key("null").await.unwrap());
 }
 
-/// §12.1 #13 `test_close`: `close` succeeds, and the cache still works afterwards.
+/// `BaseCacheTests.test_close`: `close` succeeds, and the cache still works afterwards.
 pub async fn close(s: &Subject) {
     let cache = s.cache();
     cache.close().await.unwrap();
@@ -94,7 +94,7 @@ pub async fn close(s: &Subject) {
     assert_eq!(cache.get::<i64>("after_close").await.unwrap(), Some(1));
 }
 
-/// §12.1 #28 `test_clear`: `clear` removes every key.
+/// `BaseCacheTests.test_clear`: `clear` removes every key.
 pub async fn clear(s: &Subject) {
     let cache = s.cache();
     cache.set_many([("key1", "spam"), ("key2", "eggs")]).await.unwrap();
@@ -132,7 +132,7 @@ where
     assert_eq!(cache.get::<T>(key).await.unwrap(), Some(value), "round trip of `{key}`");
 }
 
-/// §12.1 #14 `test_data_types`: every serde shape reads back equal (Django's functions and classes
+/// `BaseCacheTests.test_data_types`: every serde shape reads back equal (Django's functions and classes
 /// become structs and enums: what a Rust value can be).
 pub async fn data_types(s: &Subject) {
     let cache = s.cache();
@@ -179,7 +179,7 @@ pub async fn data_types(s: &Subject) {
     round_trip(&cache, "enum", vec![Choice::Unit, Choice::Pair(1, -1)]).await;
 }
 
-/// §12.1 #20 `test_unicode`: non-ASCII keys and values through set, add and set_many.
+/// `BaseCacheTests.test_unicode`: non-ASCII keys and values through set, add and set_many.
 pub async fn unicode(s: &Subject) {
     let cache = s.cache();
     let stuff = [
@@ -206,7 +206,7 @@ pub async fn unicode(s: &Subject) {
     }
 }
 
-/// §12.1 #21 `test_binary_string`: arbitrary bytes (every byte value, invalid UTF-8) survive the
+/// `BaseCacheTests.test_binary_string`: arbitrary bytes (every byte value, invalid UTF-8) survive the
 /// raw methods: set, add and set_many.
 pub async fn binary_string(s: &Subject) {
     let cache = s.cache();
@@ -222,8 +222,9 @@ pub async fn binary_string(s: &Subject) {
     assert_eq!(cache.get_raw("binary1-set_many").await.unwrap(), Some(value));
 }
 
-/// §13.1 and §11: stored "empty" values are hits — `None`, empty bytes, an empty string, an empty
-/// list — for `get`, `has_key` and `get_many` alike.
+/// No Django test of its own (Django's stored `None` is a hit on every backend that stores): stored "empty"
+/// values are hits — `None`, empty bytes, an empty string, an empty list — for `get`, `has_key` and
+/// `get_many` alike.
 pub async fn stored_empty_values_are_hits(s: &Subject) {
     let cache = s.cache();
     cache.set("none", &None::<i64>).await.unwrap();

@@ -8,7 +8,7 @@ fn map<V: Clone>(pairs: &[(&str, V)]) -> HashMap<String, V> {
     pairs.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect()
 }
 
-/// §12.1 #6 `test_get_many`, §13.1: found keys only, by the caller's key; a stored `None` is found.
+/// `BaseCacheTests.test_get_many`: found keys only, by the caller's key; a stored `None` is found.
 /// Django accepts any iterable of keys; here any slice of `AsRef<str>` (`&str` or `String`).
 pub async fn get_many(s: &Subject) {
     let cache = s.cache();
@@ -35,7 +35,7 @@ pub async fn get_many(s: &Subject) {
         cache.get_many::<_, String>(&["a", "a"]).await.unwrap(),
         map(&[("a", "a".to_owned())])
     );
-    // §2.3: no keys, no result.
+    // No keys, no result (Django returns an empty dict).
     assert!(cache.get_many::<&str, String>(&[]).await.unwrap().is_empty());
 
     cache.set_many([("x", None), ("y", Some(1i64))]).await.unwrap();
@@ -45,7 +45,7 @@ pub async fn get_many(s: &Subject) {
     );
 }
 
-/// §12.1 #22 `test_set_many`: every pair is stored.
+/// `BaseCacheTests.test_set_many`: every pair is stored.
 pub async fn set_many(s: &Subject) {
     let cache = s.cache();
     cache.set_many([("key1", "spam"), ("key2", "eggs")]).await.unwrap();
@@ -53,19 +53,19 @@ pub async fn set_many(s: &Subject) {
     assert_eq!(cache.get::<String>("key2").await.unwrap().as_deref(), Some("eggs"));
 }
 
-/// §12.1 #23 `test_set_many_returns_empty_list_on_success`, §13.10: no failed keys.
+/// `BaseCacheTests.test_set_many_returns_empty_list_on_success`: no failed keys.
 pub async fn set_many_returns_empty_list_on_success(s: &Subject) {
     let failed = s.cache().set_many([("key1", "spam"), ("key2", "eggs")]).await.unwrap();
     assert_eq!(failed, Vec::<String>::new());
 }
 
-/// §12.1 #25 `test_set_many_empty_data`, §2.3: nothing to store, no failed keys.
+/// `BaseCacheTests.test_set_many_empty_data`: nothing to store, no failed keys.
 pub async fn set_many_empty_data(s: &Subject) {
     let failed = s.cache().set_many(Vec::<(&str, i64)>::new()).await.unwrap();
     assert_eq!(failed, Vec::<String>::new());
 }
 
-/// §12.1 #26 `test_delete_many`: the named keys go, the others stay.
+/// `BaseCacheTests.test_delete_many`: the named keys go, the others stay.
 pub async fn delete_many(s: &Subject) {
     let cache = s.cache();
     cache
@@ -78,7 +78,7 @@ pub async fn delete_many(s: &Subject) {
     assert_eq!(cache.get::<String>("key3").await.unwrap().as_deref(), Some("ham"));
 }
 
-/// §12.1 #27 `test_delete_many_no_keys`: deleting nothing succeeds.
+/// `BaseCacheTests.test_delete_many_no_keys`: deleting nothing succeeds.
 pub async fn delete_many_no_keys(s: &Subject) {
     s.cache().delete_many::<&str>(&[]).await.unwrap();
 }

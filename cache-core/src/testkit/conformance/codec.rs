@@ -1,5 +1,6 @@
 //! Values the codec can't encode, and stored bytes it can't decode: Django's pickling tests
-//! (#49, #50), where an unpicklable value raises from `set` and `add`.
+//! (`BaseCacheTests.test_add_fail_on_pickleerror`, `test_set_fail_on_pickleerror`), where an unpicklable
+//! value raises from `set` and `add`.
 
 use bytes::Bytes;
 use serde::{Deserialize, Serialize, Serializer};
@@ -17,7 +18,7 @@ impl Serialize for Unserializable {
     }
 }
 
-/// §12.1 #49 `test_add_fail_on_pickleerror`: `add` of a value that can't be encoded is a `Codec`
+/// `BaseCacheTests.test_add_fail_on_pickleerror`: `add` of a value that can't be encoded is a `Codec`
 /// error, and nothing is stored.
 pub async fn add_fail_on_codec_error(s: &Subject) {
     let cache = s.cache();
@@ -28,7 +29,7 @@ pub async fn add_fail_on_codec_error(s: &Subject) {
     assert!(!cache.has_key("unpicklable").await.unwrap());
 }
 
-/// §12.1 #50 `test_set_fail_on_pickleerror`: `set` of a value that can't be encoded is a `Codec`
+/// `BaseCacheTests.test_set_fail_on_pickleerror`: `set` of a value that can't be encoded is a `Codec`
 /// error, and the old value stays.
 pub async fn set_fail_on_codec_error(s: &Subject) {
     let cache = s.cache();
@@ -43,8 +44,9 @@ pub async fn set_fail_on_codec_error(s: &Subject) {
     );
 }
 
-/// The batch and computed forms of #49/#50: `set_many` with one value that can't be encoded
-/// stores none of the batch; `get_or_set` whose value can't be encoded stores nothing.
+/// The batch and computed forms of `test_add_fail_on_pickleerror` and `test_set_fail_on_pickleerror`:
+/// `set_many` with one value that can't be encoded stores none of the batch; `get_or_set` whose value can't
+/// be encoded stores nothing.
 pub async fn codec_error_in_set_many_and_get_or_set(s: &Subject) {
     let cache = s.cache();
     let batch = [("fine", None), ("unpicklable", Some(Unserializable))];

@@ -6,7 +6,7 @@ use bytes::Bytes;
 use crate::CacheError;
 use crate::testkit::Subject;
 
-/// §12.1 #11 `test_incr`: adds, reads back, takes negative deltas; a missing key is
+/// `BaseCacheTests.test_incr`: adds, reads back, takes negative deltas; a missing key is
 /// `KeyNotFound` with the caller's key (Django's `ValueError("Key 'x' not found")`); a stored
 /// `None` is `NotAnInteger` (Django's backend-specific type error).
 pub async fn incr(s: &Subject) {
@@ -34,7 +34,7 @@ pub async fn incr(s: &Subject) {
     assert_err!(cache.incr("null", 1).await, CacheError::NotAnInteger { key, .. } if key == "null");
 }
 
-/// §12.1 #12 `test_decr`: the same, downwards.
+/// `BaseCacheTests.test_decr`: the same, downwards.
 pub async fn decr(s: &Subject) {
     let cache = s.cache();
     cache.set("answer", &43).await.unwrap();
@@ -57,8 +57,9 @@ pub async fn decr(s: &Subject) {
     assert_err!(cache.decr("null", 1).await, CacheError::NotAnInteger { key, .. } if key == "null");
 }
 
-/// §11, §13.4: going below zero gives negative numbers, or stops at zero on a backend whose
-/// capabilities say decrements floor there (memcached).
+/// No Django test (Django's memcached backends floor `decr` at zero, the others go negative): going below
+/// zero gives negative numbers, or stops at zero on a backend whose capabilities say decrements floor there
+/// (memcached).
 pub async fn incr_decr_below_zero(s: &Subject) {
     let cache = s.cache();
     let floors = s.capabilities().decr_floors_at_zero;
@@ -82,8 +83,9 @@ pub async fn incr_decr_below_zero(s: &Subject) {
     }
 }
 
-/// §3.6 (deliberate difference), §11: incr and decr of a float, a bool, a string (even "12"), a
-/// `None`, a list or a map are `NotAnInteger` on every backend, and leave the value as it was.
+/// `BaseCacheTests.test_incr`/`test_decr` on a stored `None`, widened (a deliberate difference: Django's
+/// locmem adds to any number): incr and decr of a float, a bool, a string (even "12"), a `None`, a list or a
+/// map are `NotAnInteger` on every backend, and leave the value as it was.
 pub async fn incr_of_non_integer_is_an_error(s: &Subject) {
     let cache = s.cache();
     let values = [
@@ -113,8 +115,8 @@ pub async fn incr_of_non_integer_is_an_error(s: &Subject) {
     }
 }
 
-/// §3.6 (deliberate difference): an increment past the signed 64-bit range is `Overflow`, never a
-/// wrap, and the stored value stays as it was.
+/// No Django test (a deliberate difference: Python integers don't overflow): an increment past the signed
+/// 64-bit range is `Overflow`, never a wrap, and the stored value stays as it was.
 pub async fn incr_overflow(s: &Subject) {
     let cache = s.cache();
     cache.set("max", &i64::MAX).await.unwrap();
@@ -135,7 +137,7 @@ pub async fn incr_overflow(s: &Subject) {
     }
 }
 
-/// §3.2 of the design (contract): integers are stored as plain ASCII decimal, so any client reads
+/// No Django test (the contract between backends): integers are stored as plain ASCII decimal, so any client reads
 /// what `set` wrote, a raw `b"5"` increments to 6, and a value a decrement shortened (memcached pads
 /// it with spaces) still reads back as an integer.
 pub async fn integers_are_ascii_decimal(s: &Subject) {

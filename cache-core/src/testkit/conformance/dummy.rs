@@ -1,4 +1,4 @@
-//! §12.7 `DummyCacheTests`: a backend that stores nothing (`stores_values == false`) still accepts
+//! Django's `DummyCacheTests`: a backend that stores nothing (`stores_values == false`) still accepts
 //! every call, misses every read, and warns about bad keys.
 
 use std::future::IntoFuture;
@@ -9,14 +9,14 @@ use crate::testkit::conformance::keys::expect_key_problem;
 use crate::testkit::{Subject, capture_warnings};
 use crate::{CacheError, Timeout};
 
-/// §12.7 `test_simple`: a set value is not read back.
+/// `DummyCacheTests.test_simple`: a set value is not read back.
 pub async fn simple(s: &Subject) {
     let cache = s.cache();
     cache.set("key", "value").await.unwrap();
     assert_eq!(cache.get::<String>("key").await.unwrap(), None);
 }
 
-/// §12.7 `test_add`: `add` yields true every time, and nothing is read back.
+/// `DummyCacheTests.test_add`: `add` yields true every time, and nothing is read back.
 pub async fn add(s: &Subject) {
     let cache = s.cache();
     assert!(cache.add("addkey1", "value").await.unwrap());
@@ -24,14 +24,14 @@ pub async fn add(s: &Subject) {
     assert_eq!(cache.get::<String>("addkey1").await.unwrap(), None);
 }
 
-/// §12.7 `test_non_existent`: a miss, so the caller's default applies.
+/// `DummyCacheTests.test_non_existent`: a miss, so the caller's default applies.
 pub async fn non_existent(s: &Subject) {
     let got = s.cache().get::<String>("does_not_exist").await.unwrap();
     assert_eq!(got, None);
     assert_eq!(got.unwrap_or_else(|| "bang!".to_owned()), "bang!");
 }
 
-/// §12.7 `test_get_many`: nothing is found after set_many.
+/// `DummyCacheTests.test_get_many`: nothing is found after set_many.
 pub async fn get_many(s: &Subject) {
     let cache = s.cache();
     cache
@@ -48,7 +48,7 @@ fn spaces_message(s: &Subject) -> String {
     format!("Cache key contains characters that will cause errors if used with memcached: '{made}'")
 }
 
-/// §12.7 `test_get_many_invalid_key`: the bad key is warned about (made key in the message).
+/// `DummyCacheTests.test_get_many_invalid_key`: the bad key is warned about (made key in the message).
 pub async fn get_many_invalid_key(s: &Subject) {
     let cache = s.cache();
     let keys = ["key with spaces"];
@@ -61,7 +61,7 @@ pub async fn get_many_invalid_key(s: &Subject) {
     }
 }
 
-/// §12.7 `test_delete`: nothing to delete, so false.
+/// `DummyCacheTests.test_delete`: nothing to delete, so false.
 pub async fn delete(s: &Subject) {
     let cache = s.cache();
     cache.set_many([("key1", "spam"), ("key2", "eggs")]).await.unwrap();
@@ -70,7 +70,7 @@ pub async fn delete(s: &Subject) {
     assert_eq!(cache.get::<String>("key2").await.unwrap(), None);
 }
 
-/// §12.7 `test_has_key` and `test_in`: always false.
+/// `DummyCacheTests.test_has_key` and `test_in`: always false.
 pub async fn has_key(s: &Subject) {
     let cache = s.cache();
     cache.set("hello1", "goodbye1").await.unwrap();
@@ -78,7 +78,7 @@ pub async fn has_key(s: &Subject) {
     assert!(!cache.has_key("goodbye1").await.unwrap());
 }
 
-/// §12.7 `test_incr`: `KeyNotFound` for a key just set, a missing key, and a negative delta.
+/// `DummyCacheTests.test_incr`: `KeyNotFound` for a key just set, a missing key, and a negative delta.
 pub async fn incr(s: &Subject) {
     let cache = s.cache();
     cache.set("answer", &42).await.unwrap();
@@ -93,7 +93,7 @@ pub async fn incr(s: &Subject) {
     );
 }
 
-/// §12.7 `test_decr`: the same, downwards.
+/// `DummyCacheTests.test_decr`: the same, downwards.
 pub async fn decr(s: &Subject) {
     let cache = s.cache();
     cache.set("answer", &42).await.unwrap();
@@ -108,12 +108,12 @@ pub async fn decr(s: &Subject) {
     );
 }
 
-/// §12.7 `test_touch`: false.
+/// `DummyCacheTests.test_touch`: false.
 pub async fn touch(s: &Subject) {
     assert!(!s.cache().touch("whatever").await.unwrap());
 }
 
-/// §12.7 `test_data_types`: whatever is set, nothing is read back.
+/// `DummyCacheTests.test_data_types`: whatever is set, nothing is read back.
 pub async fn data_types(s: &Subject) {
     let cache = s.cache();
     let stuff = json!({
@@ -128,7 +128,7 @@ pub async fn data_types(s: &Subject) {
     assert_eq!(cache.get::<serde_json::Value>("stuff").await.unwrap(), None);
 }
 
-/// §12.7 `test_expiration`: with any timeout, `add` yields true and nothing is read back.
+/// `DummyCacheTests.test_expiration`: with any timeout, `add` yields true and nothing is read back.
 /// (Django sleeps two seconds here; there is nothing that could expire, so this doesn't.)
 pub async fn expiration(s: &Subject) {
     let cache = s.cache();
@@ -141,7 +141,7 @@ pub async fn expiration(s: &Subject) {
     assert!(!cache.has_key("expire3").await.unwrap());
 }
 
-/// §12.7 `test_unicode`: non-ASCII keys and values, nothing read back.
+/// `DummyCacheTests.test_unicode`: non-ASCII keys and values, nothing read back.
 pub async fn unicode(s: &Subject) {
     let cache = s.cache();
     let stuff = [
@@ -156,7 +156,7 @@ pub async fn unicode(s: &Subject) {
     }
 }
 
-/// §12.7 `test_set_many`: no failed keys, with or without a timeout and version.
+/// `DummyCacheTests.test_set_many`: no failed keys, with or without a timeout and version.
 pub async fn set_many(s: &Subject) {
     let cache = s.cache();
     assert!(cache.set_many([("a", 1), ("b", 2)]).await.unwrap().is_empty());
@@ -169,7 +169,7 @@ pub async fn set_many(s: &Subject) {
     assert!(failed.is_empty());
 }
 
-/// §12.7 `test_set_many_invalid_key`: the bad key is warned about.
+/// `DummyCacheTests.test_set_many_invalid_key`: the bad key is warned about.
 pub async fn set_many_invalid_key(s: &Subject) {
     let cache = s.cache();
     let stored = expect_key_problem(s, "set_many", &spaces_message(s), || {
@@ -181,12 +181,12 @@ pub async fn set_many_invalid_key(s: &Subject) {
     }
 }
 
-/// §12.7 `test_delete_many`: succeeds.
+/// `DummyCacheTests.test_delete_many`: succeeds.
 pub async fn delete_many(s: &Subject) {
     s.cache().delete_many(&["a", "b"]).await.unwrap();
 }
 
-/// §12.7 `test_delete_many_invalid_key`: the bad key is warned about.
+/// `DummyCacheTests.test_delete_many_invalid_key`: the bad key is warned about.
 pub async fn delete_many_invalid_key(s: &Subject) {
     let cache = s.cache();
     let keys = ["key with spaces"];
@@ -199,17 +199,17 @@ pub async fn delete_many_invalid_key(s: &Subject) {
     }
 }
 
-/// §12.7 `test_clear`: succeeds.
+/// `DummyCacheTests.test_clear`: succeeds.
 pub async fn clear(s: &Subject) {
     s.cache().clear().await.unwrap();
 }
 
-/// `AsyncDummyCacheTests.test_aclose` (§12.8): succeeds.
+/// `AsyncDummyCacheTests.test_aclose` (`tests/cache/tests_async.py`): succeeds.
 pub async fn close(s: &Subject) {
     s.cache().close().await.unwrap();
 }
 
-/// §12.7 `test_incr_version`: `KeyNotFound` for a key just set and for a missing one, at any version.
+/// `DummyCacheTests.test_incr_version`: `KeyNotFound` for a key just set and for a missing one, at any version.
 pub async fn incr_version(s: &Subject) {
     let cache = s.cache();
     cache.set("answer", &42).await.unwrap();
@@ -224,7 +224,7 @@ pub async fn incr_version(s: &Subject) {
     );
 }
 
-/// §12.7 `test_decr_version`: the same, downwards.
+/// `DummyCacheTests.test_decr_version`: the same, downwards.
 pub async fn decr_version(s: &Subject) {
     let cache = s.cache();
     cache.set("answer", &42).await.unwrap();
@@ -239,7 +239,7 @@ pub async fn decr_version(s: &Subject) {
     );
 }
 
-/// §12.7 `test_get_or_set`, §8.1: the produced value every time, nothing kept.
+/// `DummyCacheTests.test_get_or_set`: the produced value every time, nothing kept.
 pub async fn get_or_set(s: &Subject) {
     let cache = s.cache();
     let value = cache
@@ -253,7 +253,7 @@ pub async fn get_or_set(s: &Subject) {
     assert_eq!(cache.get_or_set("gs", || async { 2i64 }).await.unwrap(), 2);
 }
 
-/// §12.7 `test_get_or_set_callable`: the producer runs on every call.
+/// `DummyCacheTests.test_get_or_set_callable`: the producer runs on every call.
 pub async fn get_or_set_callable(s: &Subject) {
     let cache = s.cache();
     let my_callable = || async { "default".to_owned() };
@@ -261,8 +261,8 @@ pub async fn get_or_set_callable(s: &Subject) {
     assert_eq!(cache.get_or_set("mykey", my_callable).await.unwrap(), "default");
 }
 
-/// §8.1: every operation still validates its key, so a bad key is warned about even though nothing
-/// is stored.
+/// `DummyCacheTests.test_get_many_invalid_key` and the other `*_invalid_key` tests, for every operation:
+/// every operation still validates its key, so a bad key is warned about even though nothing is stored.
 pub async fn every_operation_validates_keys(s: &Subject) {
     let cache = s.cache();
     let expected = spaces_message(s);

@@ -18,7 +18,7 @@ const SHORT: Timeout = Timeout::Seconds(1.0);
 /// entry given one second may live for up to two.
 const PAST_SHORT: Duration = Duration::from_millis(2100);
 
-/// §12.1 #18 `test_expiration`: an expired key reads as missing, can be `add`ed again, and
+/// `BaseCacheTests.test_expiration`: an expired key reads as missing, can be `add`ed again, and
 /// `has_key` is false for it.
 pub async fn expiration(s: &Subject) {
     let cache = s.cache();
@@ -35,7 +35,7 @@ pub async fn expiration(s: &Subject) {
     assert!(!cache.has_key("expire3").await.unwrap());
 }
 
-/// §12.1 #19 `test_touch`: `touch` replaces the timeout, with a given one or the alias default.
+/// `BaseCacheTests.test_touch`: `touch` replaces the timeout, with a given one or the alias default.
 pub async fn touch(s: &Subject) {
     let cache = s.cache();
     let given = async {
@@ -73,7 +73,7 @@ pub async fn touch(s: &Subject) {
     assert!(!cache.touch("touch_nonexistent").await.unwrap());
 }
 
-/// §12.1 #24 `test_set_many_expiration`: set_many's timeout applies to every key.
+/// `BaseCacheTests.test_set_many_expiration`: set_many's timeout applies to every key.
 pub async fn set_many_expiration(s: &Subject) {
     let cache = s.cache();
     cache
@@ -86,7 +86,7 @@ pub async fn set_many_expiration(s: &Subject) {
     assert_eq!(cache.get::<String>("many2").await.unwrap(), None);
 }
 
-/// §12.1 #30 `test_forever_timeout` (the waiting part): `touch` with "never" removes the timeout.
+/// `BaseCacheTests.test_forever_timeout` (the waiting part): `touch` with "never" removes the timeout.
 pub async fn forever_timeout_touch(s: &Subject) {
     let cache = s.cache();
     cache.set("forever5", "belgian fries").timeout(SHORT).await.unwrap();
@@ -98,7 +98,7 @@ pub async fn forever_timeout_touch(s: &Subject) {
     );
 }
 
-/// §12.2 `test_incr_decr_timeout`, §13.4: incr and decr keep the entry's timeout (Django's
+/// `LocMemCacheTests.test_incr_decr_timeout`: incr and decr keep the entry's timeout (Django's
 /// base implementation re-sets with the default; locmem, Redis and memcached keep it).
 pub async fn incr_keeps_timeout(s: &Subject) {
     let cache = s.cache();
@@ -113,8 +113,9 @@ pub async fn incr_keeps_timeout(s: &Subject) {
     );
 }
 
-/// §2.2, §13.5: `incr_version` re-sets the value with the alias' default timeout, whatever the
-/// entry had: a short-lived entry outlives its second, a never-expiring one gets the default.
+/// No Django test (Django's `incr_version` is a get, a set and a delete): `incr_version` re-sets the value
+/// with the alias' default timeout, whatever the entry had: a short-lived entry outlives its second, a
+/// never-expiring one gets the default.
 pub async fn incr_version_uses_default_timeout(s: &Subject) {
     let cache = s.cache();
     cache.set("iv_short", &1).timeout(SHORT).await.unwrap();
@@ -137,8 +138,9 @@ pub async fn incr_version_uses_default_timeout(s: &Subject) {
     );
 }
 
-/// §3.6 (deliberate differences): an expired entry is missing to every operation — `delete` and
-/// `touch` yield false, `get_many` leaves it out, `incr` reports the key not found.
+/// No Django test (a deliberate difference: Django's locmem keeps expired entries until read): an expired
+/// entry is missing to every operation — `delete` and `touch` yield false, `get_many` leaves it out, `incr`
+/// reports the key not found.
 pub async fn expired_entry_is_missing(s: &Subject) {
     let cache = s.cache();
     for key in ["gone_delete", "gone_touch", "gone_many", "gone_incr"] {

@@ -1,4 +1,4 @@
-//! get_or_set and get_or_try_set: Django's §2.1 algorithm, plus coalescing of concurrent misses.
+//! get_or_set and get_or_try_set: Django's algorithm (`BaseCache.get_or_set`), plus coalescing of concurrent misses.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -7,7 +7,7 @@ use std::time::Duration;
 use crate::testkit::Subject;
 use crate::{CacheError, Timeout};
 
-/// §12.1 #51 `test_get_or_set`: a miss stores and yields the produced value; a produced `None` is
+/// `BaseCacheTests.test_get_or_set`: a miss stores and yields the produced value; a produced `None` is
 /// stored as a value.
 pub async fn get_or_set(s: &Subject) {
     let cache = s.cache();
@@ -24,7 +24,7 @@ pub async fn get_or_set(s: &Subject) {
     );
 }
 
-/// §12.1 #52 `test_get_or_set_callable`, §2.1: the producer runs only on a miss; on a hit the
+/// `BaseCacheTests.test_get_or_set_callable`: the producer runs only on a miss; on a hit the
 /// stored value is returned — a stored `None` included.
 pub async fn get_or_set_callable(s: &Subject) {
     let cache = s.cache();
@@ -48,7 +48,7 @@ pub async fn get_or_set_callable(s: &Subject) {
     assert_eq!(cache.get::<Option<String>>("null").await.unwrap(), Some(None));
 }
 
-/// §12.1 #53 `test_get_or_set_version`: get_or_set works per version. (Django's `TypeError` for a
+/// `BaseCacheTests.test_get_or_set_version`: get_or_set works per version. (Django's `TypeError` for a
 /// missing default can't happen here: the producer is a required argument, checked by the compiler.)
 pub async fn get_or_set_version(s: &Subject) {
     let cache = s.cache();
@@ -66,7 +66,7 @@ pub async fn get_or_set_version(s: &Subject) {
     assert_eq!(cache.get::<i64>("brian").version(3).await.unwrap(), None);
 }
 
-/// §12.1 #54 `test_get_or_set_racing`, §2.1: when another writer stores the key while the value is
+/// `BaseCacheTests.test_get_or_set_racing`: when another writer stores the key while the value is
 /// being produced, `add` loses and the stored value wins — for this caller too.
 pub async fn get_or_set_racing(s: &Subject) {
     let cache = &s.cache();
@@ -82,8 +82,8 @@ pub async fn get_or_set_racing(s: &Subject) {
     assert_eq!(cache.get::<String>("key").await.unwrap().as_deref(), Some("winner"));
 }
 
-/// §2.1: with a zero timeout the produced value is returned, nothing is cached, and the next call
-/// produces again.
+/// No Django test (it follows from `BaseCache.get_or_set`): with a zero timeout the produced value is
+/// returned, nothing is cached, and the next call produces again.
 pub async fn get_or_set_zero_timeout(s: &Subject) {
     let cache = s.cache();
     let calls = &AtomicUsize::new(0);
@@ -132,9 +132,9 @@ pub async fn get_or_try_set_passes_producer_errors_through(s: &Subject) {
     assert_eq!(cache.get::<i64>("fallible").await.unwrap(), Some(3));
 }
 
-/// Design §3.2: 100 concurrent callers missing the same key run the producer once (single-flight)
-/// and all get its value. Callers are spawned tasks, so on a multi-thread runtime they really run
-/// in parallel.
+/// No Django test (Django has no single-flight): 100 concurrent callers missing the same key run the producer
+/// once (single-flight) and all get its value. Callers are spawned tasks, so on a multi-thread runtime they
+/// really run in parallel.
 pub async fn get_or_set_single_flight(s: &Subject) {
     const CALLERS: usize = 100;
     let calls = Arc::new(AtomicUsize::new(0));

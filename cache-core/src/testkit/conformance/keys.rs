@@ -7,7 +7,7 @@ use std::future::{Future, IntoFuture};
 use crate::testkit::{Subject, aliases, capture_warnings};
 use crate::{CacheError, Result};
 
-/// §12.1 #47 `test_custom_key_func`: aliases with a custom key function see each other's keys
+/// `BaseCacheTests.test_custom_key_func`: aliases with a custom key function see each other's keys
 /// (the same function registered under two names, as Django passes it by value and by path) and
 /// not the default alias' keys.
 pub async fn custom_key_func(s: &Subject) {
@@ -117,8 +117,9 @@ async fn perform_invalid_key_test(s: &Subject, key: &str, expected: &str) {
     );
 }
 
-/// §12.1 #36 `test_invalid_key_characters` (and §12.3's memcached override): a key with spaces.
-/// The message names the made key (`:1:` prefixed), as memcached's override expects.
+/// `BaseCacheTests.test_invalid_key_characters` (and `BaseMemcachedTests._perform_invalid_key_test`, for
+/// strict backends): a key with spaces. The message names the made key (`:1:` prefixed), as memcached's
+/// override expects.
 pub async fn invalid_key_characters(s: &Subject) {
     let key = "key with spaces and 清";
     let made = s.cache().make_key(key, None);
@@ -126,7 +127,7 @@ pub async fn invalid_key_characters(s: &Subject) {
     perform_invalid_key_test(s, key, &expected).await;
 }
 
-/// §12.1 #37 `test_invalid_key_length`: 251 characters (the last one wide) is too long.
+/// `BaseCacheTests.test_invalid_key_length`: 251 characters (the last one wide) is too long.
 pub async fn invalid_key_length(s: &Subject) {
     let key = format!("{}清", "a".repeat(250));
     let made = s.cache().make_key(&key, None);
@@ -134,7 +135,7 @@ pub async fn invalid_key_length(s: &Subject) {
     perform_invalid_key_test(s, &key, &expected).await;
 }
 
-/// §12.1 #38 `test_invalid_with_version_key_length` (memcached's form, §12.3): the limit applies to
+/// `BaseCacheTests.test_invalid_with_version_key_length` (`BaseMemcachedTests`' form): the limit applies to
 /// the made key, so 248 characters plus `:1:` is too long, while 247 plus `:1:` is exactly allowed.
 pub async fn invalid_with_version_key_length(s: &Subject) {
     let key = "a".repeat(248);
@@ -151,8 +152,9 @@ pub async fn invalid_with_version_key_length(s: &Subject) {
     assert_eq!(cache.get::<i64>(&longest).await.unwrap(), Some(1));
 }
 
-/// §4.2, §11: keys that look unusual but break no rule are stored without a warning: non-ASCII
-/// letters, a no-break space (only U+0000–U+0020 and U+007F are forbidden), colons, emoji.
+/// No Django test (Django's `validate_key` rules): keys that look unusual but break no rule are stored
+/// without a warning: non-ASCII letters, a no-break space (only U+0000–U+0020 and U+007F are forbidden),
+/// colons, emoji.
 pub async fn unusual_but_valid_keys(s: &Subject) {
     let cache = s.cache();
     for key in [
@@ -171,7 +173,7 @@ pub async fn unusual_but_valid_keys(s: &Subject) {
     }
 }
 
-/// §4.2: Django counts characters, memcached bytes. A made key of 84 CJK characters (252 bytes in
+/// No Django test: Django counts characters, memcached bytes. A made key of 84 CJK characters (252 bytes in
 /// UTF-8) passes Django's check; a strict backend refuses it before any I/O, naming the unit,
 /// while a lenient one stores it without a warning.
 pub async fn multi_byte_key_length(s: &Subject) {

@@ -6,7 +6,7 @@ use bytes::Bytes;
 use crate::CacheError;
 use crate::testkit::Subject;
 
-/// §12.3 `test_memcached_deletes_key_on_failed_set`, §3.6 (deliberate difference): a value over the
+/// `BaseMemcachedTests.test_memcached_deletes_key_on_failed_set`, as a deliberate difference: a value over the
 /// backend's `max_value_bytes` is `ValueTooLarge` from `set`, `add` and `get_or_set`, a failed key
 /// in `set_many` (the rest of the batch is stored), and the value stored before stays.
 pub async fn value_too_large(s: &Subject) {

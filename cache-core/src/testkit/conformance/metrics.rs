@@ -1,4 +1,4 @@
-//! The per-alias counters (design §3.2): hits, misses, sets, deletes, errors.
+//! The per-alias counters (Django has none): hits, misses, sets, deletes, errors.
 
 use bytes::Bytes;
 
@@ -16,7 +16,7 @@ fn counted(metrics: Metrics) -> (u64, u64, u64, u64, u64) {
     )
 }
 
-/// Design §3.2: each operation counts what it did, on its own alias only. A read counts a hit or
+/// No Django test: each operation counts what it did, on its own alias only. A read counts a hit or
 /// a miss per key; `set`, a stored `add`, each `set_many` key and `incr` count a set; a `delete`
 /// that removed something and each `delete_many` key count a delete; a value that can't be decoded
 /// counts an error (after its hit).
@@ -47,7 +47,7 @@ pub async fn metrics_count_operations(s: &Subject) {
     assert_eq!(other_alias.metrics(), other_before, "another alias' counters moved");
 }
 
-/// Design §3.2: `errors` counts calls that returned an error, once each, when they are awaited —
+/// No Django test: `errors` counts calls that returned an error, once each, when they are awaited —
 /// a call built and dropped unawaited counts nothing.
 pub async fn metrics_count_each_failed_call_once(s: &Subject) {
     let cache = s.cache();

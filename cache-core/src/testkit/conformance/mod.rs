@@ -1,10 +1,11 @@
 //! The conformance suite: Django's cache test catalogue, one `pub async fn` per behaviour.
 //!
-//! Each function takes a [`Subject`](crate::testkit::Subject) and panics (through `assert!`) when the backend misbehaves;
-//! Django's test names are kept without the `test_` prefix, and each function's docs give the
-//! catalogue item of `reference/django-cache.md` it ports. [`run_all`] runs every function that
-//! applies to the backend's [`Capabilities`](crate::Capabilities), clearing the storage before
-//! each, and reports what ran, what was skipped and why.
+//! Each function takes a [`Subject`](crate::testkit::Subject) and panics (through `assert!`) when the backend
+//! misbehaves; Django's test names are kept without the `test_` prefix, and each function's docs name the
+//! Django test of `tests/cache/tests.py` it ports (`BaseCacheTests.test_add`), or say what it checks when
+//! Django has no test for it. [`behaviours`] lists them with whether each applies to a backend's
+//! [`Capabilities`](crate::Capabilities), and [`trials`] (or a [`Harness`]) makes each one a test of its own,
+//! so that `cargo test` names every behaviour that passed, failed or was skipped, and why.
 //!
 //! The functions assume a cleared storage and use keys of their own, so they can also be called one
 //! by one from a backend's tests.
@@ -55,4 +56,4 @@ mod runner;
 pub mod timeouts;
 pub mod versions;
 
-pub use runner::{Outcome, Report, run_all, run_matching};
+pub use runner::{Behaviour, Harness, behaviours, trials};

@@ -1,207 +1,265 @@
-//! Running the catalogue against a [`Subject`] and reporting what ran, what was skipped and why.
+//! Running the catalogue against a [`Subject`]: one libtest trial per behaviour, so that `cargo test`
+//! names each behaviour, passed, failed or skipped with the reason.
 
 use std::any::Any;
-use std::fmt;
+use std::future::Future;
 use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
 
 use futures::FutureExt;
-use futures::future::join_all;
+use libtest_mimic::{Arguments, Completion, Conclusion, Failed, Trial};
+use parking_lot::RwLock;
+use tokio::runtime::{Handle, Runtime};
 
-use super::catalogue::{CONFORMANCE, Conformance, NOT_PORTED, Timing};
+use super::catalogue::{CONFORMANCE, Conformance, NOT_PORTED, NotPorted, Timing};
+use crate::Capabilities;
 use crate::testkit::Subject;
 
-/// What happened to one conformance function, or to a catalogue item that has no Rust counterpart.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
-    /// It ran and passed.
-    Passed {
-        /// `module::function`.
-        name: &'static str,
-        /// The catalogue items it ports.
-        covers: &'static str,
-    },
-    /// It does not apply to this backend, or has no Rust counterpart.
-    Skipped {
-        /// `module::function`, or the Django tests for an item that isn't ported.
-        name: &'static str,
-        /// The catalogue items concerned.
-        covers: &'static str,
-        /// Why.
-        reason: &'static str,
-    },
-    /// It panicked.
-    Failed {
-        /// `module::function`.
-        name: &'static str,
-        /// The catalogue items it ports.
-        covers: &'static str,
-        /// The panic message.
-        message: String,
-    },
+/// How many trials run at once when the command line doesn't say (`--test-threads`): they mostly
+/// wait for servers and for entries to expire, so more than the machine's cores overlap usefully.
+const DEFAULT_TEST_THREADS: usize = 8;
+
+/// One behaviour of the catalogue, as it applies to a backend's [`Capabilities`].
+#[derive(Debug, Clone, Copy)]
+pub struct Behaviour {
+    kind: Kind,
+    skip: Option<&'static str>,
 }
 
-/// The outcome of every conformance function of a run, in the order they ran.
-#[derive(Debug, Clone, Default)]
-pub struct Report {
-    /// One per function considered, then one per catalogue item that isn't ported.
-    pub outcomes: Vec<Outcome>,
+#[derive(Debug, Clone, Copy)]
+enum Kind {
+    Function(&'static Conformance),
+    NotPorted(&'static NotPorted),
 }
 
-impl Report {
-    /// The names of the functions that passed.
-    pub fn passed(&self) -> Vec<&'static str> {
-        self.outcomes
-            .iter()
-            .filter_map(|outcome| match outcome {
-                Outcome::Passed { name, .. } => Some(*name),
-                _ => None,
-            })
-            .collect()
+impl Behaviour {
+    /// `module::function` (the conformance function), or `not_ported::item` for a Django test with
+    /// no Rust counterpart.
+    pub fn name(&self) -> &'static str {
+        match self.kind {
+            Kind::Function(test) => test.name,
+            Kind::NotPorted(item) => item.name,
+        }
     }
 
-    /// The skipped functions and items, each with the reason.
-    pub fn skipped(&self) -> Vec<(&'static str, &'static str)> {
-        self.outcomes
-            .iter()
-            .filter_map(|outcome| match outcome {
-                Outcome::Skipped { name, reason, .. } => Some((*name, *reason)),
-                _ => None,
-            })
-            .collect()
+    /// The Django tests (`tests/cache/tests.py`) it ports, or a plain description when it has no
+    /// counterpart there.
+    pub fn django(&self) -> &'static str {
+        match self.kind {
+            Kind::Function(test) => test.django,
+            Kind::NotPorted(item) => item.django,
+        }
     }
 
-    /// The functions that failed, each with its panic message.
-    pub fn failed(&self) -> Vec<(&'static str, &str)> {
-        self.outcomes
-            .iter()
-            .filter_map(|outcome| match outcome {
-                Outcome::Failed { name, message, .. } => Some((*name, message.as_str())),
-                _ => None,
-            })
-            .collect()
+    /// Why it doesn't run on this backend, or `None` when it does.
+    pub fn skip_reason(&self) -> Option<&'static str> {
+        self.skip
+    }
+
+    /// Whether it waits for entries to expire. In real time these overlap one another (their keys
+    /// are distinct); every other behaviour has the storage to itself.
+    pub fn waits(&self) -> bool {
+        matches!(self.kind, Kind::Function(test) if test.timing == Timing::Waits)
+    }
+
+    /// Runs it on `subject`: clears the storage first (unless it [`waits`](Self::waits) in real
+    /// time, overlapping other such behaviours), and returns the panic message when it fails.
+    /// A skipped behaviour returns `Ok` without doing anything.
+    ///
+    /// This doesn't keep other behaviours off the storage meanwhile; [`trials`] does.
+    pub async fn run(&self, subject: &Subject) -> Result<(), String> {
+        let Kind::Function(test) = self.kind else {
+            return Ok(());
+        };
+        if self.skip.is_some() {
+            return Ok(());
+        }
+        if self.exclusive(subject)
+            && let Err(error) = subject.clear().await
+        {
+            return Err(format!("clearing the storage before the test failed: {error}"));
+        }
+        AssertUnwindSafe((test.run)(subject))
+            .catch_unwind()
+            .await
+            .map_err(panic_message)
+    }
+
+    /// Whether it has the storage to itself while it runs, on `subject`: all but the waiting ones in
+    /// real time.
+    fn exclusive(&self, subject: &Subject) -> bool {
+        !self.waits() || subject.time_is_manual()
     }
 }
 
-impl fmt::Display for Report {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(
-            f,
-            "conformance: {} passed, {} skipped, {} failed",
-            self.passed().len(),
-            self.skipped().len(),
-            self.failed().len()
-        )?;
-        for outcome in &self.outcomes {
-            match outcome {
-                Outcome::Passed { name, covers } => writeln!(f, "  passed   {name}  [{covers}]")?,
-                Outcome::Skipped { name, covers, reason } => writeln!(f, "  skipped  {name}  [{covers}]: {reason}")?,
-                Outcome::Failed { name, covers, message } => writeln!(f, "  FAILED   {name}  [{covers}]: {message}")?,
+/// Every behaviour of the catalogue, with whether it applies to a backend that declares
+/// `capabilities`: the conformance functions that don't wait first, then those that wait for
+/// entries to expire, then the Django tests that have no Rust counterpart (always skipped).
+pub fn behaviours(capabilities: &Capabilities) -> Vec<Behaviour> {
+    let function = |test: &'static Conformance| Behaviour {
+        kind: Kind::Function(test),
+        skip: (test.applies)(capabilities).err(),
+    };
+    let instant = CONFORMANCE.iter().filter(|test| test.timing == Timing::Instant);
+    let waiting = CONFORMANCE.iter().filter(|test| test.timing == Timing::Waits);
+    instant
+        .chain(waiting)
+        .map(function)
+        .chain(NOT_PORTED.iter().map(|item| Behaviour {
+            kind: Kind::NotPorted(item),
+            skip: Some(item.reason),
+        }))
+        .collect()
+}
+
+/// The storage a subject's trials share, and who may use it when.
+struct Shared {
+    subject: Subject,
+    runtime: Handle,
+    /// Held exclusively by every behaviour but the waiting ones in real time, which share it.
+    storage: RwLock<()>,
+}
+
+/// One trial per behaviour of [`behaviours`] for `subject`, named `{prefix}::{module}::{function}`
+/// (`redis_one_server::basic::add`). A behaviour that doesn't apply is a trial that reports itself
+/// ignored, with the reason.
+///
+/// Each trial runs on `runtime`, which must belong to a multi-thread runtime (the trials block on
+/// it from libtest's threads). Trials of one subject keep out of one another's way: each has the
+/// storage to itself, cleared before and after it, except the ones that wait for entries to expire
+/// in real time, which overlap one another. Trials of different subjects run in parallel, so give
+/// each subject its own storage (its own server, database or `location`).
+pub fn trials(subject: &Subject, prefix: &str, runtime: &Handle) -> Vec<Trial> {
+    let shared = Arc::new(Shared {
+        subject: subject.clone(),
+        runtime: runtime.clone(),
+        storage: RwLock::new(()),
+    });
+    behaviours(subject.capabilities())
+        .into_iter()
+        .map(|behaviour| {
+            let name = format!("{prefix}::{}", behaviour.name());
+            if let Some(reason) = behaviour.skip_reason() {
+                return Trial::ignorable_test(name, move || Ok(Completion::ignored_with(reason)));
             }
-        }
-        Ok(())
-    }
+            let shared = Arc::clone(&shared);
+            Trial::test(name, move || run_trial(&shared, behaviour))
+        })
+        .collect()
 }
 
-/// Runs every conformance function that applies to the subject's backend, clearing the storage
-/// before each, and prints the [`Report`].
+fn run_trial(shared: &Shared, behaviour: Behaviour) -> Result<(), Failed> {
+    let subject = &shared.subject;
+    let outcome = if behaviour.exclusive(subject) {
+        let _storage = shared.storage.write();
+        shared.runtime.block_on(async {
+            let outcome = behaviour.run(subject).await;
+            // Leave the storage empty for the waiting behaviours, which don't clear it.
+            let _ = subject.clear().await;
+            outcome
+        })
+    } else {
+        let _storage = shared.storage.read();
+        shared.runtime.block_on(behaviour.run(subject))
+    };
+    outcome.map_err(|message| format!("{} ({}): {message}", behaviour.name(), behaviour.django()).into())
+}
+
+/// A test binary's harness (a `[[test]]` target with `harness = false`): a multi-thread Tokio
+/// runtime to start servers and build subjects on, and the trials to run.
 ///
-/// Tests that wait for entries to expire run last; in real time they overlap (about five seconds
-/// in all), with a manual clock they run one after another.
+/// ```no_run
+/// use cache_core::testkit::{Harness, Subject, Time};
+/// use cache_core::testkit::servers::RedisServer;
+/// use cache_core::{Backends, Location, Options};
 ///
-/// # Panics
-/// After running everything, when any function failed, naming each failure and its message.
-pub async fn run_all(subject: &Subject) -> Report {
-    run_matching(subject, |_| true).await
+/// fn main() -> std::process::ExitCode {
+///     let mut harness = Harness::new();
+///     let server = harness.block_on(RedisServer::start()).expect("redis-server starts");
+///     let backends = Backends::new(); // plus `backends.register(cache_redis::registration())`
+///     let subject = Subject::build(backends, "redis", Location::One(server.url()), Options::default(), Time::Real)
+///         .expect("the aliases build");
+///     harness.conformance("redis_one_server", &subject);
+///     let conclusion = harness.run();
+///     server.stop();
+///     conclusion.exit_code()
+/// }
+/// ```
+#[derive(Debug)]
+pub struct Harness {
+    runtime: Runtime,
+    trials: Vec<Trial>,
 }
 
-/// [`run_all`], restricted to the functions whose `module::function` name `filter` accepts
-/// (`|name| name.starts_with("expiration::")`, say). Catalogue items that aren't ported are listed
-/// when `filter` accepts their Django test names.
-///
-/// # Panics
-/// When any function failed, naming each failure and its message.
-pub async fn run_matching(subject: &Subject, filter: impl Fn(&str) -> bool) -> Report {
-    let capabilities = subject.capabilities().clone();
-    let mut report = Report::default();
-    let mut waiting = Vec::new();
-    for test in CONFORMANCE.iter().filter(|test| filter(test.name)) {
-        match (test.applies)(&capabilities) {
-            Err(reason) => report.outcomes.push(Outcome::Skipped {
-                name: test.name,
-                covers: test.covers,
-                reason,
-            }),
-            Ok(()) if test.timing == Timing::Waits => waiting.push(test),
-            Ok(()) => report.outcomes.push(run_cleared(subject, test).await),
+impl Harness {
+    /// A harness with a two-worker multi-thread runtime and no trials yet.
+    ///
+    /// # Panics
+    /// When the runtime can't be built.
+    pub fn new() -> Self {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("a Tokio runtime for the conformance trials");
+        Harness {
+            runtime,
+            trials: Vec::new(),
         }
     }
-    if subject.time_is_manual() {
-        // Each moves the shared clock: one at a time.
-        for test in waiting {
-            report.outcomes.push(run_cleared(subject, test).await);
-        }
-    } else if !waiting.is_empty() {
-        // They sleep: overlap them. Their keys are distinct, so one clear serves them all.
-        match subject.clear().await {
-            Ok(()) => report
-                .outcomes
-                .extend(join_all(waiting.into_iter().map(|test| run_one(subject, test))).await),
-            Err(error) => report
-                .outcomes
-                .extend(waiting.into_iter().map(|test| clear_failed(test, &error))),
-        }
-    }
-    // Leave the storage as the tests found it: empty.
-    let _ = subject.clear().await;
-    for (names, covers, reason) in NOT_PORTED.iter().filter(|(names, ..)| filter(names)) {
-        report.outcomes.push(Outcome::Skipped {
-            name: names,
-            covers,
-            reason,
-        });
+
+    /// Runs `future` to completion on the harness's runtime (to start servers, say).
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        self.runtime.block_on(future)
     }
 
-    println!("{report}");
-    let failed = report.failed();
-    if !failed.is_empty() {
-        let list: String = failed
-            .iter()
-            .map(|(name, message)| format!("\n  {name}: {message}"))
-            .collect();
-        panic!(
-            "{} conformance test(s) failed (the full report is above):{list}",
-            failed.len()
-        );
+    /// The runtime the trials run on.
+    pub fn runtime(&self) -> &Handle {
+        self.runtime.handle()
     }
-    report
-}
 
-async fn run_cleared(subject: &Subject, test: &Conformance) -> Outcome {
-    match subject.clear().await {
-        Ok(()) => run_one(subject, test).await,
-        Err(error) => clear_failed(test, &error),
+    /// Adds one trial per behaviour of the catalogue for `subject`, named `{prefix}::…`; see
+    /// [`trials`].
+    pub fn conformance(&mut self, prefix: &str, subject: &Subject) -> &mut Self {
+        let trials = trials(subject, prefix, self.runtime.handle());
+        self.trials.extend(trials);
+        self
     }
-}
 
-async fn run_one(subject: &Subject, test: &Conformance) -> Outcome {
-    match AssertUnwindSafe((test.run)(subject)).catch_unwind().await {
-        Ok(()) => Outcome::Passed {
-            name: test.name,
-            covers: test.covers,
-        },
-        Err(panic) => Outcome::Failed {
-            name: test.name,
-            covers: test.covers,
-            message: panic_message(panic),
-        },
+    /// Adds a trial of its own named `name`: it fails when the future `check` makes panics. It runs
+    /// in parallel with the conformance trials, and after those added before it have started.
+    pub fn check<C, F>(&mut self, name: impl Into<String>, check: C) -> &mut Self
+    where
+        C: FnOnce() -> F + Send + 'static,
+        F: Future<Output = ()>,
+    {
+        let runtime = self.runtime.handle().clone();
+        self.trials.push(Trial::test(name, move || {
+            runtime
+                .block_on(AssertUnwindSafe(check()).catch_unwind())
+                .map_err(|panic| panic_message(panic).into())
+        }));
+        self
+    }
+
+    /// Runs the trials as the command line says (`cargo test -- <filter> --test-threads N …`) and
+    /// prints libtest's report. Stop the servers you started, then exit with
+    /// [`Conclusion::exit_code`].
+    pub fn run(self) -> Conclusion {
+        let mut arguments = Arguments::from_args();
+        arguments.test_threads.get_or_insert(DEFAULT_TEST_THREADS);
+        self.run_with(&arguments)
+    }
+
+    /// [`Harness::run`] with these arguments.
+    pub fn run_with(self, arguments: &Arguments) -> Conclusion {
+        libtest_mimic::run(arguments, self.trials)
     }
 }
 
-fn clear_failed(test: &Conformance, error: &crate::CacheError) -> Outcome {
-    Outcome::Failed {
-        name: test.name,
-        covers: test.covers,
-        message: format!("clearing the storage before the test failed: {error}"),
+impl Default for Harness {
+    fn default() -> Self {
+        Self::new()
     }
 }
 

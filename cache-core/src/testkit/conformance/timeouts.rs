@@ -11,7 +11,7 @@ const DAY: u64 = 24 * 60 * 60;
 /// Seconds memcached still reads as relative; one more and Django converts to an absolute time.
 const THIRTY_DAYS: f64 = (30 * DAY) as f64;
 
-/// §12.1 #31 `test_zero_timeout`, §3.4, §13.2–3: a zero timeout stores nothing readable. `set`
+/// `BaseCacheTests.test_zero_timeout`: a zero timeout stores nothing readable. `set`
 /// deletes any old value, `add` yields true for a free key (false for a taken one, keeping it),
 /// `set_many` yields no failed keys, `touch` yields true and removes the key.
 pub async fn zero_timeout(s: &Subject) {
@@ -40,7 +40,7 @@ pub async fn zero_timeout(s: &Subject) {
     assert!(cache.touch("key5").timeout(zero).await.unwrap());
     assert_eq!(cache.get::<String>("key5").await.unwrap(), None);
 
-    // §3.4: the old value goes too, and add on a taken key keeps it.
+    // As in Django: the old value goes too, and add on a taken key keeps it.
     cache.set("key6", &1).await.unwrap();
     cache.set("key6", &2).timeout(zero).await.unwrap();
     assert_eq!(cache.get::<i64>("key6").await.unwrap(), None);
@@ -49,7 +49,8 @@ pub async fn zero_timeout(s: &Subject) {
     assert_eq!(cache.get::<i64>("key7").await.unwrap(), Some(1));
 }
 
-/// §3.4: a negative timeout behaves as zero, for set, add, touch and set_many.
+/// No Django test (Django's backends treat it so): a negative timeout behaves as zero, for set, add, touch
+/// and set_many.
 pub async fn negative_timeout(s: &Subject) {
     let cache = s.cache();
     cache.set("neg1", "eggs").timeout(Timeout::Seconds(-1.0)).await.unwrap();
@@ -80,7 +81,7 @@ pub async fn negative_timeout(s: &Subject) {
     assert!(!cache.has_key("neg6").await.unwrap());
 }
 
-/// §12.1 #32 `test_float_timeout`: a fractional timeout stores the value.
+/// `BaseCacheTests.test_float_timeout`: a fractional timeout stores the value.
 pub async fn float_timeout(s: &Subject) {
     let cache = s.cache();
     cache
@@ -91,7 +92,7 @@ pub async fn float_timeout(s: &Subject) {
     assert_eq!(cache.get::<String>("key1").await.unwrap().as_deref(), Some("spam"));
 }
 
-/// §12.1 #29 `test_long_timeout` (#12399): past memcached's 30-day limit the value is still
+/// `BaseCacheTests.test_long_timeout` (#12399): past memcached's 30-day limit the value is still
 /// readable through set, add and set_many. With a manual clock: still there after 30 days, gone
 /// after its 30 days and a second.
 pub async fn long_timeout(s: &Subject) {
@@ -122,7 +123,7 @@ pub async fn long_timeout(s: &Subject) {
     }
 }
 
-/// §12.1 #30 `test_forever_timeout` (the part without waiting): `Timeout::Never` stores through
+/// `BaseCacheTests.test_forever_timeout` (the part without waiting): `Timeout::Never` stores through
 /// set, add and set_many, and `add` on a taken key yields false and keeps the value. With a manual
 /// clock: still there ten years later.
 pub async fn forever_timeout(s: &Subject) {
@@ -148,7 +149,7 @@ pub async fn forever_timeout(s: &Subject) {
     }
 }
 
-/// §12.3 `test_default_never_expiring_timeout` (#22845), §3.4: an alias whose default timeout is
+/// `BaseMemcachedTests.test_default_never_expiring_timeout` (#22845): an alias whose default timeout is
 /// "never" stores for good.
 pub async fn default_never_expiring_timeout(s: &Subject) {
     let cache = s.alias(aliases::NO_TIMEOUT);
@@ -163,7 +164,7 @@ pub async fn default_never_expiring_timeout(s: &Subject) {
     }
 }
 
-/// §12.3 `test_default_far_future_timeout`: a default timeout of a year (past memcached's 30-day
+/// `BaseMemcachedTests.test_default_far_future_timeout`: a default timeout of a year (past memcached's 30-day
 /// limit) stores. With a manual clock: there after 364 days, gone after 366.
 pub async fn default_far_future_timeout(s: &Subject) {
     let cache = s.alias(aliases::ONE_YEAR_TIMEOUT);
@@ -177,7 +178,7 @@ pub async fn default_far_future_timeout(s: &Subject) {
     }
 }
 
-/// §3.4 last row, §1.3: an alias whose default timeout is 0 caches nothing: set stores nothing,
+/// No Django test (Django's `TIMEOUT: 0`): an alias whose default timeout is 0 caches nothing: set stores nothing,
 /// add yields true, set_many yields no failed keys, and get_or_set yields its value uncached.
 pub async fn default_zero_timeout(s: &Subject) {
     let cache = s.alias(aliases::ZERO_TIMEOUT);
@@ -192,8 +193,8 @@ pub async fn default_zero_timeout(s: &Subject) {
     assert_eq!(cache.get::<i64>("zero_gos").await.unwrap(), None);
 }
 
-/// §3.6 (deliberate difference), §12.1 #19 last line: `touch` yields whether the key exists, with
-/// any timeout — including "never" on a key that already never expires, where Django's Redis
+/// `BaseCacheTests.test_touch` (its last line), with a deliberate difference: `touch` yields whether the key
+/// exists, with any timeout — including "never" on a key that already never expires, where Django's Redis
 /// backend yields false.
 pub async fn touch_returns_whether_key_exists(s: &Subject) {
     let cache = s.cache();

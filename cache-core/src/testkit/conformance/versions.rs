@@ -28,7 +28,7 @@ async fn assert_versions(cache: &Cache, key: &str, expected: [Option<i64>; 3]) {
     );
 }
 
-/// §12.1 #39 `test_cache_versioning_get_set`: a value is visible at the version it was set at only.
+/// `BaseCacheTests.test_cache_versioning_get_set`: a value is visible at the version it was set at only.
 pub async fn cache_versioning_get_set(s: &Subject) {
     let (cache, v2) = (s.cache(), s.v2());
     cache.set("answer1", &42).await.unwrap();
@@ -48,7 +48,7 @@ pub async fn cache_versioning_get_set(s: &Subject) {
     assert_versions(&v2, "answer4", [None, Some(42), None]).await;
 }
 
-/// §12.1 #40 `test_cache_versioning_add`: `add` is decided per version.
+/// `BaseCacheTests.test_cache_versioning_add`: `add` is decided per version.
 pub async fn cache_versioning_add(s: &Subject) {
     let (cache, v2) = (s.cache(), s.v2());
     assert!(cache.add("answer1", &42).version(2).await.unwrap());
@@ -73,7 +73,7 @@ pub async fn cache_versioning_add(s: &Subject) {
     assert_versions(&cache, "answer3", [Some(42), Some(42), Some(37)]).await;
 }
 
-/// §12.1 #41 `test_cache_versioning_has_key`: `has_key` looks at one version.
+/// `BaseCacheTests.test_cache_versioning_has_key`: `has_key` looks at one version.
 pub async fn cache_versioning_has_key(s: &Subject) {
     let (cache, v2) = (s.cache(), s.v2());
     cache.set("answer1", &42).await.unwrap();
@@ -85,7 +85,7 @@ pub async fn cache_versioning_has_key(s: &Subject) {
     assert!(!v2.has_key("answer1").version(2).await.unwrap());
 }
 
-/// §12.1 #42 `test_cache_versioning_delete`: `delete` removes one version only.
+/// `BaseCacheTests.test_cache_versioning_delete`: `delete` removes one version only.
 pub async fn cache_versioning_delete(s: &Subject) {
     let (cache, v2) = (s.cache(), s.v2());
     let both = |key: &'static str| {
@@ -112,7 +112,7 @@ pub async fn cache_versioning_delete(s: &Subject) {
     assert_versions(&cache, "answer4", [None, None, Some(42)]).await;
 }
 
-/// §12.1 #43 `test_cache_versioning_incr_decr`: incr and decr change one version only.
+/// `BaseCacheTests.test_cache_versioning_incr_decr`: incr and decr change one version only.
 pub async fn cache_versioning_incr_decr(s: &Subject) {
     let (cache, v2) = (s.cache(), s.v2());
     for key in ["answer1", "answer2", "answer3", "answer4"] {
@@ -149,7 +149,8 @@ async fn many_at_versions(cache: &Cache, keys: &[&str; 2]) -> [HashMap<String, i
     ]
 }
 
-/// §12.1 #44 `test_cache_versioning_get_set_many`: the four combinations of #39 through the batch methods.
+/// `BaseCacheTests.test_cache_versioning_get_set_many`: the four combinations of
+/// `test_cache_versioning_get_set` through the batch methods.
 pub async fn cache_versioning_get_set_many(s: &Subject) {
     let (cache, v2) = (s.cache(), s.v2());
     let both = |a: &str, b: &str| HashMap::from([(a.to_owned(), 37), (b.to_owned(), 42)]);
@@ -190,7 +191,7 @@ pub async fn cache_versioning_get_set_many(s: &Subject) {
     assert_eq!(many_at_versions(&v2, &keys).await, [none(), found, none()]);
 }
 
-/// §12.1 #45 `test_incr_version`, §2.2: the value moves to `version + 1` and the new version is
+/// `BaseCacheTests.test_incr_version`: the value moves to `version + 1` and the new version is
 /// returned; a missing key is `KeyNotFound` with the caller's key; a stored `None` moves too.
 pub async fn incr_version(s: &Subject) {
     let (cache, v2) = (s.cache(), s.v2());
@@ -222,7 +223,7 @@ pub async fn incr_version(s: &Subject) {
     assert_eq!(cache.get::<Option<i64>>("null").version(2).await.unwrap(), Some(None));
 }
 
-/// §12.1 #46 `test_decr_version`: the same, downwards.
+/// `BaseCacheTests.test_decr_version`: the same, downwards.
 pub async fn decr_version(s: &Subject) {
     let (cache, v2) = (s.cache(), s.v2());
     cache.set("answer", &42).version(2).await.unwrap();
@@ -247,8 +248,9 @@ pub async fn decr_version(s: &Subject) {
     assert_eq!(cache.get::<Option<i64>>("null").version(1).await.unwrap(), Some(None));
 }
 
-/// §3.6 (deliberate difference): a version delta of zero changes nothing and yields the current
-/// version (Django sets the key, then deletes that same key, losing the value).
+/// No Django test (a deliberate difference: Django deletes the entry): a version delta of zero changes
+/// nothing and yields the current version (Django sets the key, then deletes that same key, losing the
+/// value).
 pub async fn incr_version_with_zero_delta_changes_nothing(s: &Subject) {
     let cache = s.cache();
     cache.set("stay", &42).await.unwrap();
