@@ -380,7 +380,7 @@ fn cache(alias: &Alias, strict: bool) -> (Cache, Arc<Recorder>) {
         seen: Mutex::new(Vec::new()),
     });
     let key_function = if alias.custom_key_function {
-        // The reference's custom_key_func: "CUSTOM-" + "-".join([key_prefix, str(version), key]).
+        // Django's test custom_key_func: "CUSTOM-" + "-".join([key_prefix, str(version), key]).
         KeyFunction::custom("custom", |key, prefix, version| {
             format!("CUSTOM-{prefix}-{version}-{key}")
         })
@@ -456,10 +456,10 @@ fn check_key_path(
 proptest! {
     #![proptest_config(ProptestConfig { cases: 1024, ..ProptestConfig::default() })]
 
-    /// `key_problems` reports exactly the reference's rules, length first, about the key given;
+    /// `key_problems` reports exactly Django's rules, length first, about the key given;
     /// so a key it accepts has at most `max` characters and no character in U+0000–U+0020/U+007F.
     #[test]
-    fn key_problems_are_exactly_the_reference_rules(made in key(), max in max_length()) {
+    fn key_problems_are_exactly_djangos_rules(made in key(), max in max_length()) {
         let problems: Vec<KeyProblem> = key_problems(&made, max).collect();
         let rules: Vec<KeyRule> = problems.iter().map(|problem| problem.rule).collect();
         prop_assert_eq!(&rules, &expected_rules(&made, max));
@@ -552,9 +552,9 @@ proptest! {
     }
 }
 
-/// The reference's worked examples, through the strict façade.
+/// Django's worked examples (`BaseCacheTests.test_invalid_key_characters`, `test_invalid_key_length`), through the strict façade.
 #[test]
-fn reference_examples_through_the_facade() {
+fn djangos_examples_through_the_facade() {
     let alias = Alias {
         prefix: String::new(),
         version: 1,
