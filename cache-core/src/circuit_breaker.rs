@@ -63,6 +63,28 @@ impl CircuitSettings {
         self.failures > 0
     }
 
+    /// The rule the `circuit_failures` and `circuit_cooldown` options enforce, for settings made in
+    /// code: the option at fault and what to give instead.
+    pub fn check(&self) -> Option<(&'static str, String)> {
+        use crate::config::option_values::{CIRCUIT_FAILURES, MAX_CIRCUIT_FAILURES, MAX_TIMEOUT};
+        if self.failures > MAX_CIRCUIT_FAILURES {
+            return Some((
+                "options.circuit_failures",
+                format!("expected {CIRCUIT_FAILURES}; got {}", self.failures),
+            ));
+        }
+        if self.cool_down.is_zero() || self.cool_down > MAX_TIMEOUT {
+            return Some((
+                "options.circuit_cooldown",
+                format!(
+                    "expected a duration above 0 and at most a day; got {:?}",
+                    self.cool_down
+                ),
+            ));
+        }
+        None
+    }
+
     /// These settings with `failures` (0: never open).
     pub fn with_failures(mut self, failures: u32) -> Self {
         self.failures = failures;
