@@ -180,7 +180,10 @@ async fn a_wrong_password_is_a_clear_permanent_error() {
 
     let missing = common::cache("anonymous", Location::One(server.url()), "", json!({})).unwrap();
     let message = missing.set("k", &1).await.unwrap_err().to_string();
-    assert!(message.starts_with("cache alias `anonymous`: redis "), "{message}");
+    assert!(
+        message.starts_with("cache alias `anonymous`, key 'k': redis "),
+        "{message}"
+    );
     assert!(message.contains("authentication"), "{message}");
 
     let right = common::cache(

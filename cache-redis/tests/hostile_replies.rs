@@ -132,7 +132,7 @@ async fn a_huge_length_in_a_reply_is_an_error_naming_the_server() {
             .expect_err(&String::from_utf8_lossy(hostile));
         let message = error.to_string();
         assert!(
-            message.contains(&format!("cache alias `hostile`: redis {}: GET ", server.url())),
+            message.contains(&format!("cache alias `hostile`, key 'k': redis {}: GET ", server.url())),
             "{message}"
         );
         // A length redis-rs can read waits for data that never comes; one it can't (past
@@ -156,7 +156,7 @@ async fn a_huge_length_in_the_connection_setup_is_an_error_naming_the_server() {
         let cache = cache(&server);
         let message = cache.get::<String>("k").await.unwrap_err().to_string();
         assert!(
-            message.contains(&format!("cache alias `hostile`: redis {}: GET ", server.url())),
+            message.contains(&format!("cache alias `hostile`, key 'k': redis {}: GET ", server.url())),
             "{message}"
         );
         // The attempt to connect outlives the call that started it (later calls share it) and
