@@ -242,6 +242,20 @@ fn verdict(error: &BackendError) -> Verdict {
 }
 
 impl BackendError {
+    /// What a call gets at once while its server's circuit is open under `settings` (name the
+    /// server with [`BackendError::on_server`]).
+    pub fn circuit_open(settings: &CircuitSettings) -> Self {
+        BackendError::unavailable(
+            Unavailability::CircuitOpen,
+            format!(
+                "circuit open: {} consecutive calls timed out or lost their connection, so calls fail at once for \
+                 {:?} (options.circuit_cooldown) before one probes the server again; check that the server is \
+                 running and not hung",
+                settings.failures, settings.cool_down
+            ),
+        )
+    }
+
     /// Whether this error counts against its server in a [`CircuitBreaker`]: a timeout, a refused or
     /// lost connection, a reply that broke the protocol, or an I/O error.
     pub fn trips_circuit(&self) -> bool {
@@ -355,16 +369,7 @@ impl CircuitBreaker {
     }
 
     fn open_error(&self) -> BackendError {
-        BackendError::unavailable(
-            Unavailability::CircuitOpen,
-            format!(
-                "circuit open: {} consecutive calls timed out or lost their connection, so calls fail at once for \
-                 {:?} (options.circuit_cooldown) before one probes the server again; check that the server is \
-                 running and not hung",
-                self.settings.failures, self.settings.cool_down
-            ),
-        )
-        .on_server(self.server.clone())
+        BackendError::circuit_open(&self.settings).on_server(self.server.clone())
     }
 
     fn succeeded(&self, probe: bool) {
