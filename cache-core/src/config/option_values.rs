@@ -57,6 +57,11 @@ pub struct OptionValue<'a> {
 }
 
 impl<'a> OptionValue<'a> {
+    /// The value of option `name` of `alias`.
+    pub(crate) fn new(alias: &'a str, name: &'a str, value: &'a Value) -> Self {
+        OptionValue { alias, name, value }
+    }
+
     /// The value as written (never null: a null option is left out).
     pub fn value(&self) -> &'a Value {
         self.value
