@@ -10,8 +10,10 @@ use serde::de::DeserializeOwned;
 use crate::backend::{CacheBackend, Capabilities};
 use crate::backend_error::BackendResult;
 use crate::call::Call;
+use crate::clock::Clock;
 use crate::codec::Codec;
 use crate::error::{CacheError, KeyProblem, KeyRule, Result};
+use crate::ignored_errors::{IgnoredErrors, is_ignorable};
 use crate::key::{InlineKey, KeyFunction, has_forbidden_byte, key_is_valid, key_problems};
 use crate::key_argument::IntoKey;
 use crate::metrics::{Counters, Event, Metrics};
@@ -42,6 +44,7 @@ pub struct CacheOptions {
     timeout: Timeout,
     key_function: KeyFunction,
     codec: Codec,
+    ignore_exceptions: bool,
 }
 
 impl CacheOptions {
@@ -68,6 +71,24 @@ impl CacheOptions {
     /// How typed values are encoded; JSON by default.
     pub fn codec(&self) -> Codec {
         self.codec
+    }
+
+    /// Whether a failed server turns reads into misses and drops writes instead of returning an
+    /// error (django-redis' `IGNORE_EXCEPTIONS`, pymemcache's `ignore_exc`); off by default.
+    pub fn ignore_exceptions(&self) -> bool {
+        self.ignore_exceptions
+    }
+
+    /// These options with fail-silently on or off: when on, an operation whose server fails (a
+    /// timeout, an unreachable server, an open circuit, a refusal, a broken reply) returns as if the
+    /// key were missing (`get` `None`, `has_key`/`add`/`touch`/`delete` false, `get_many` without
+    /// it, `set`/`delete_many`/`clear` `Ok`, `set_many` reporting every key as failed) with a
+    /// rate-limited warning and the error counted. `incr`, `decr`, `incr_version` and
+    /// `decr_version` still fail: they have no honest answer without the server. Configuration,
+    /// key, value and codec errors are never swallowed.
+    pub fn with_ignore_exceptions(mut self, ignore: bool) -> Self {
+        self.ignore_exceptions = ignore;
+        self
     }
 
     /// These options with `KEY_PREFIX` set.
@@ -109,6 +130,7 @@ impl Default for CacheOptions {
             timeout: Timeout::Seconds(DEFAULT_TIMEOUT_SECONDS),
             key_function: KeyFunction::default_format(),
             codec: Codec::Json,
+            ignore_exceptions: false,
         }
     }
 }
@@ -132,6 +154,8 @@ pub(crate) struct CacheInner {
     /// hot path then appends the caller's key and scans only that.
     pub(crate) key_head: Option<String>,
     pub(crate) counters: Counters,
+    /// The warnings of `ignore_exceptions`.
+    pub(crate) ignored: IgnoredErrors,
     pub(crate) flights: Arc<SingleFlight<String, Bytes>>,
 }
 
@@ -155,6 +179,7 @@ impl Cache {
                 default_lifetime,
                 key_head,
                 counters: Counters::default(),
+                ignored: IgnoredErrors::new(Clock::system()),
                 flights: Arc::default(),
             }),
         }
@@ -381,13 +406,13 @@ impl Cache {
     /// Removes every entry of this alias' backend.
     pub async fn clear(&self) -> Result<()> {
         let result = self.inner.backend.clear().await;
-        self.answer(result, None)
+        self.tolerate(result, None, "clear").map(drop)
     }
 
     /// Releases the backend's connections; the cache can still be used afterwards.
     pub async fn close(&self) -> Result<()> {
         let result = self.inner.backend.close().await;
-        self.answer(result, None)
+        self.tolerate(result, None, "close").map(drop)
     }
 
     // ---- shared steps of every operation -------------------------------------------------
@@ -519,6 +544,33 @@ impl Cache {
             self.inner.counters.count(Event::Error, 1);
             CacheError::from_backend(&self.inner.alias, key, error)
         })
+    }
+
+    /// [`Cache::answer`] for an alias that may fail silently: `Ok(Some(value))` on success,
+    /// `Ok(None)` when `ignore_exceptions` is on and the error is a server failure (counted, and
+    /// warned about at a limited rate), the error otherwise. `operation` names the call in the warning.
+    #[inline]
+    pub(crate) fn tolerate<T>(
+        &self,
+        result: BackendResult<T>,
+        key: Option<&str>,
+        operation: &str,
+    ) -> Result<Option<T>> {
+        match result {
+            Ok(value) => Ok(Some(value)),
+            Err(error) => self.ignore_or_fail(CacheError::from_backend(&self.inner.alias, key, error), operation),
+        }
+    }
+
+    #[cold]
+    fn ignore_or_fail<T>(&self, error: CacheError, operation: &str) -> Result<Option<T>> {
+        self.inner.counters.count(Event::Error, 1);
+        if !self.inner.options.ignore_exceptions || !is_ignorable(&error) {
+            return Err(error);
+        }
+        self.inner.counters.count(Event::Ignored, 1);
+        self.inner.ignored.report(&self.inner.alias, operation, &error);
+        Ok(None)
     }
 
     pub(crate) fn flights(&self) -> &Arc<SingleFlight<String, Bytes>> {

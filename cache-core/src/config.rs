@@ -39,8 +39,13 @@
 //! | `version` | integer | 1 | |
 //! | `key_function` | string | the default `prefix:version:key` | a name given to `Backends::key_function` |
 //! | `codec` | string | `"json"` | one of [`Codec::NAMES`] |
-//! | `options` | table | empty | handed to the backend, which rejects what it doesn't know |
+//! | `options` | table | empty | handed to the backend, which rejects what it doesn't know; `ignore_exceptions` is the façade's (below) |
 //!
+//! - `options.ignore_exceptions` (or pymemcache's `ignore_exc`), `true` or `false`, is taken by
+//!   every backend: the façade reads it and removes it before the backend reads the rest. When
+//!   true the alias fails silently (django-redis' `IGNORE_EXCEPTIONS`): see
+//!   [`CacheOptions::with_ignore_exceptions`]. It lives in `options` because that is where Django
+//!   users write it (pymemcache's `ignore_exc`, django-redis' per-alias setting).
 //! - Keys are case-insensitive: every key of an entry and of its `options` is lower-cased, so
 //!   Django's `BACKEND`, `LOCATION`, `TIMEOUT`, `KEY_PREFIX`, `VERSION`, `KEY_FUNCTION`, `OPTIONS`
 //!   and `OPTIONS = { MAX_ENTRIES = … }` load as they are. Two spellings of one key in the same
@@ -109,6 +114,7 @@ use crate::error::{CacheError, Result};
 use crate::timeout::Timeout;
 
 mod env;
+pub(crate) mod facade_options;
 mod load;
 pub mod option_values;
 mod options;

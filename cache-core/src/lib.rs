@@ -6,11 +6,13 @@ mod backend;
 mod backend_error;
 mod cache;
 pub mod call;
+mod circuit_breaker;
 mod clock;
 mod codec;
 mod config;
 mod dummy;
 mod error;
+mod ignored_errors;
 pub mod key;
 mod key_argument;
 mod metrics;
@@ -18,6 +20,7 @@ mod operations;
 mod registry;
 pub mod single_flight;
 mod timeout;
+mod warning_gate;
 
 #[cfg(feature = "testkit")]
 pub mod testkit;
@@ -26,16 +29,19 @@ pub use backend::{CacheBackend, Capabilities, Expiry};
 pub use backend_error::{BackendError, BackendResult, ErrorKind, Unavailability, Wait};
 pub use bytes::Bytes;
 pub use cache::{Cache, CacheOptions, DEFAULT_TIMEOUT_SECONDS};
+pub use circuit_breaker::{CircuitBreaker, CircuitPermit, CircuitSettings, CircuitState, CircuitStats};
 pub use clock::{Clock, Timestamp};
 pub use codec::Codec;
 pub use config::{AliasConfig, CachesConfig, ConfigFormat, Location, Options, option_values};
 pub use dummy::DummyBackend;
 pub use error::{BoxError, CacheError, KeyProblem, KeyRule, Result};
+pub use ignored_errors::IGNORED_ERROR_WARNING_INTERVAL;
 pub use key::KeyFunction;
 pub use key_argument::IntoKey;
 pub use metrics::Metrics;
 pub use registry::{AliasHealth, BackendConfig, BackendFactory, BackendRegistration, Backends, Caches, CachesBuilder};
 pub use timeout::Timeout;
+pub use warning_gate::WarningGate;
 
 /// Re-exported so backend crates implement [`CacheBackend`] with the same macro version.
 pub use async_trait::async_trait;

@@ -19,6 +19,7 @@ pub struct Metrics {
     sets: u64,
     deletes: u64,
     errors: u64,
+    ignored_errors: u64,
 }
 
 impl Metrics {
@@ -50,6 +51,12 @@ impl Metrics {
         self.errors
     }
 
+    /// Errors an alias with `ignore_exceptions` on turned into a miss or a dropped write (each is
+    /// counted in [`Metrics::errors`] too).
+    pub fn ignored_errors(&self) -> u64 {
+        self.ignored_errors
+    }
+
     /// What was counted between `earlier` and this reading.
     pub fn since(&self, earlier: &Metrics) -> Metrics {
         Metrics {
@@ -58,6 +65,7 @@ impl Metrics {
             sets: self.sets - earlier.sets,
             deletes: self.deletes - earlier.deletes,
             errors: self.errors - earlier.errors,
+            ignored_errors: self.ignored_errors - earlier.ignored_errors,
         }
     }
 }
@@ -70,6 +78,7 @@ struct Stripe {
     sets: AtomicU64,
     deletes: AtomicU64,
     errors: AtomicU64,
+    ignored_errors: AtomicU64,
 }
 
 /// The live counters of one alias.
@@ -86,6 +95,8 @@ pub(crate) enum Event {
     Set,
     Delete,
     Error,
+    /// An error swallowed by `ignore_exceptions`.
+    Ignored,
 }
 
 #[inline]
@@ -115,6 +126,7 @@ impl Counters {
             Event::Set => &stripe.sets,
             Event::Delete => &stripe.deletes,
             Event::Error => &stripe.errors,
+            Event::Ignored => &stripe.ignored_errors,
         };
         counter.fetch_add(n, Ordering::Relaxed);
     }
@@ -127,6 +139,7 @@ impl Counters {
             sets: sum(|s| &s.sets),
             deletes: sum(|s| &s.deletes),
             errors: sum(|s| &s.errors),
+            ignored_errors: sum(|s| &s.ignored_errors),
         }
     }
 }

@@ -111,7 +111,7 @@ fn finish_get<V: ValueKind>(
     key: &str,
     answer: BackendResult<Option<Bytes>>,
 ) -> Result<Option<V::Value>> {
-    match cache.answer(answer, Some(key))? {
+    match cache.tolerate(answer, Some(key), "get")?.flatten() {
         Some(bytes) => {
             cache.count(Event::Hit, 1);
             V::from_stored(cache, key, bytes).map(Some)
@@ -144,7 +144,8 @@ impl<'a> Operation<'a> for Set<'a> {
             match cache.lifetime(options.timeout) {
                 // Django: a set that expires at once deletes the old value too.
                 Lifetime::ExpiredAtOnce => {
-                    if cache.answer(cache.backend_ref().delete(&made).await, Some(&*self.key))? {
+                    let deleted = cache.backend_ref().delete(&made).await;
+                    if cache.tolerate(deleted, Some(&*self.key), "set")? == Some(true) {
                         cache.count(Event::Delete, 1);
                     }
                     Ok(())
@@ -152,8 +153,9 @@ impl<'a> Operation<'a> for Set<'a> {
                 Lifetime::Store(expiry) => {
                     cache.observe(cache.check_size(&self.key, &value))?;
                     let stored = cache.backend_ref().set(&made, value, expiry).await;
-                    cache.answer(stored, Some(&*self.key))?;
-                    cache.count(Event::Set, 1);
+                    if cache.tolerate(stored, Some(&*self.key), "set")?.is_some() {
+                        cache.count(Event::Set, 1);
+                    }
                     Ok(())
                 }
             }
@@ -180,12 +182,15 @@ impl<'a> Operation<'a> for Add<'a> {
             match cache.lifetime(options.timeout) {
                 // Django: true when the key was free, though nothing readable is stored.
                 Lifetime::ExpiredAtOnce => {
-                    Ok(!cache.answer(cache.backend_ref().has_key(&made).await, Some(&*self.key))?)
+                    let found = cache.backend_ref().has_key(&made).await;
+                    Ok(cache
+                        .tolerate(found, Some(&*self.key), "add")?
+                        .is_some_and(|found| !found))
                 }
                 Lifetime::Store(expiry) => {
                     cache.observe(cache.check_size(&self.key, &value))?;
                     let stored = cache.backend_ref().add(&made, value, expiry).await;
-                    let stored = cache.answer(stored, Some(&*self.key))?;
+                    let stored = cache.tolerate(stored, Some(&*self.key), "add")?.unwrap_or(false);
                     if stored {
                         cache.count(Event::Set, 1);
                     }
@@ -214,14 +219,18 @@ impl<'a> Operation<'a> for Touch<'a> {
             match cache.lifetime(options.timeout) {
                 // Django: true when the key existed, and it is gone afterwards.
                 Lifetime::ExpiredAtOnce => {
-                    let existed = cache.answer(backend.delete(&made).await, Some(&*self.key))?;
+                    let existed = cache
+                        .tolerate(backend.delete(&made).await, Some(&*self.key), "touch")?
+                        .unwrap_or(false);
                     if existed {
                         cache.count(Event::Delete, 1);
                     }
                     Ok(existed)
                 }
                 Lifetime::Store(expiry) => {
-                    let existed = cache.answer(backend.touch(&made, expiry).await, Some(&*self.key))?;
+                    let existed = cache
+                        .tolerate(backend.touch(&made, expiry).await, Some(&*self.key), "touch")?
+                        .unwrap_or(false);
                     if existed {
                         cache.count(Event::Set, 1);
                     }
@@ -246,7 +255,8 @@ impl<'a> Operation<'a> for Delete<'a> {
     fn start(self, cache: &'a Cache, options: CallOptions) -> Self::Future {
         Box::pin(async move {
             let made = cache.prepare_key(&self.key, options.version)?;
-            let deleted = cache.answer(cache.backend_ref().delete(&made).await, Some(&*self.key))?;
+            let deleted = cache.backend_ref().delete(&made).await;
+            let deleted = cache.tolerate(deleted, Some(&*self.key), "delete")?.unwrap_or(false);
             if deleted {
                 cache.count(Event::Delete, 1);
             }
@@ -267,7 +277,8 @@ impl<'a> Operation<'a> for HasKey<'a> {
     fn start(self, cache: &'a Cache, options: CallOptions) -> Self::Future {
         Box::pin(async move {
             let made = cache.prepare_key(&self.key, options.version)?;
-            let found = cache.answer(cache.backend_ref().has_key(&made).await, Some(&*self.key))?;
+            let found = cache.backend_ref().has_key(&made).await;
+            let found = cache.tolerate(found, Some(&*self.key), "has_key")?.unwrap_or(false);
             cache.count(if found { Event::Hit } else { Event::Miss }, 1);
             Ok(found)
         })
@@ -301,7 +312,11 @@ impl<'a, K: AsRef<str> + Sync, V: ValueKind> Operation<'a> for GetMany<'a, K, V>
             if made.is_empty() {
                 return Ok(HashMap::new());
             }
-            let found = cache.answer(cache.backend_ref().get_many(&as_strs(&made)).await, None)?;
+            let found = cache.backend_ref().get_many(&as_strs(&made)).await;
+            let Some(found) = cache.tolerate(found, None, "get_many")? else {
+                cache.count(Event::Miss, made.len() as u64);
+                return Ok(HashMap::new());
+            };
             let mut values = HashMap::with_capacity(found.len());
             let mut hits = 0;
             for (key, value) in self.keys.iter().zip(found) {
@@ -343,7 +358,11 @@ impl<'a> Operation<'a> for SetMany {
             let backend = cache.backend_ref();
             let expiry = match cache.lifetime(options.timeout) {
                 Lifetime::ExpiredAtOnce => {
-                    cache.answer(backend.delete_many(&as_strs(&made)).await, None)?;
+                    let deleted = backend.delete_many(&as_strs(&made)).await;
+                    if cache.tolerate(deleted, None, "set_many")?.is_none() {
+                        // Ignored: none of the keys was written (here, removed).
+                        return Ok(items.into_iter().map(|(key, _)| key).collect());
+                    }
                     cache.count(Event::Delete, made.len() as u64);
                     return Ok(Vec::new());
                 }
@@ -362,7 +381,11 @@ impl<'a> Operation<'a> for SetMany {
                 }
             }
             if !to_store.is_empty() {
-                let refused = cache.answer(backend.set_many(&to_store, expiry).await, None)?;
+                let stored = backend.set_many(&to_store, expiry).await;
+                // Ignored: every key sent is reported as not stored.
+                let refused = cache
+                    .tolerate(stored, None, "set_many")?
+                    .unwrap_or_else(|| to_store.iter().map(|(made_key, _)| (*made_key).to_owned()).collect());
                 cache.count(Event::Set, (to_store.len() - refused.len()) as u64);
                 failed.extend(refused.iter().map(|made_key| {
                     original_of
@@ -390,8 +413,10 @@ impl<'a, K: AsRef<str> + Sync> Operation<'a> for DeleteMany<'a, K> {
             if made.is_empty() {
                 return Ok(());
             }
-            cache.answer(cache.backend_ref().delete_many(&as_strs(&made)).await, None)?;
-            cache.count(Event::Delete, made.len() as u64);
+            let deleted = cache.backend_ref().delete_many(&as_strs(&made)).await;
+            if cache.tolerate(deleted, None, "delete_many")?.is_some() {
+                cache.count(Event::Delete, made.len() as u64);
+            }
             Ok(())
         })
     }
@@ -548,7 +573,10 @@ where
     let backend = cache.backend_ref();
     let leader = loop {
         let landed = cache.flights().landed();
-        if let Some(bytes) = cache.answer(backend.get(&made).await, Some(key))? {
+        if let Some(bytes) = cache
+            .tolerate(backend.get(&made).await, Some(key), "get_or_set")?
+            .flatten()
+        {
             cache.count(Event::Hit, 1);
             return Ok(cache.decode(key, &bytes)?);
         }
@@ -557,7 +585,10 @@ where
             // A leader that ended between our miss and our join may have stored the value: look
             // once more, but only then (a miss is otherwise one read, as in Django).
             Role::Leader(leader) if cache.flights().landed() != landed => {
-                if let Some(bytes) = cache.answer(backend.get(&made).await, Some(key))? {
+                if let Some(bytes) = cache
+                    .tolerate(backend.get(&made).await, Some(key), "get_or_set")?
+                    .flatten()
+                {
                     leader.publish(bytes.clone());
                     return Ok(cache.decode(key, &bytes)?);
                 }
@@ -607,10 +638,13 @@ async fn store_produced(
     };
     cache.observe(cache.check_size(key, bytes))?;
     let backend = cache.backend_ref();
-    if cache.answer(backend.add(made, bytes.clone(), expiry).await, Some(key))? {
+    if cache.tolerate(backend.add(made, bytes.clone(), expiry).await, Some(key), "get_or_set")? == Some(true) {
         cache.count(Event::Set, 1);
     }
-    match cache.answer(backend.get(made).await, Some(key))? {
+    match cache
+        .tolerate(backend.get(made).await, Some(key), "get_or_set")?
+        .flatten()
+    {
         Some(stored) if stored != *bytes => Ok(Some(stored)),
         _ => Ok(None),
     }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use crate::backend::CacheBackend;
 use crate::cache::{Cache, CacheOptions};
-use crate::config::{AliasConfig, CachesConfig, Location, Options};
+use crate::config::{AliasConfig, CachesConfig, Location, Options, facade_options};
 use crate::error::{CacheError, Result};
 use crate::key::KeyFunction;
 
@@ -317,10 +317,11 @@ fn build_alias(alias: &str, entry: &AliasConfig, backends: &Backends) -> Result<
         None => None,
     };
     let default_keys = key_function.as_ref().is_none_or(KeyFunction::is_default);
-    let config = BackendConfig::new(alias, &entry.location, &entry.options)
+    let (facade, backend_options) = facade_options::split(alias, &entry.options)?;
+    let config = BackendConfig::new(alias, &entry.location, &backend_options)
         .with_key_prefix(default_keys.then_some(entry.key_prefix.as_str()));
     let backend = factory(&config)?;
-    let mut options = entry.cache_options();
+    let mut options = entry.cache_options().with_ignore_exceptions(facade.ignore_exceptions);
     if let Some(function) = key_function {
         options = options.with_key_function(function);
     }

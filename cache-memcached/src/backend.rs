@@ -6,7 +6,10 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use cache_core::{BackendConfig, BackendError, BackendResult, CacheBackend, CacheError, Capabilities, Expiry, Result};
+use cache_core::{
+    BackendConfig, BackendError, BackendResult, CacheBackend, CacheError, Capabilities, CircuitState, CircuitStats,
+    Expiry, Result,
+};
 use futures::future::try_join_all;
 
 use crate::builder::MemcachedBuilder;
@@ -135,6 +138,25 @@ impl MemcachedBackend {
     /// The options in force.
     pub fn options(&self) -> &MemcachedOptions {
         &self.inner.options
+    }
+
+    /// Every server's circuit breaker counters, added up: how often a circuit opened, reopened
+    /// after a failed probe, let a probe through, closed, and how many calls it refused at once.
+    pub fn circuit_stats(&self) -> CircuitStats {
+        self.inner
+            .servers
+            .iter()
+            .map(|server| server.breaker().stats())
+            .fold(CircuitStats::default(), CircuitStats::merge)
+    }
+
+    /// Where the circuit breaker of `server` stands, or `None` for a server this backend doesn't use.
+    pub fn circuit_state(&self, server: &ServerAddress) -> Option<CircuitState> {
+        self.inner
+            .servers
+            .iter()
+            .find(|candidate| candidate.address() == server)
+            .map(|server| server.breaker().state())
     }
 
     /// Every server's `stats`, asked concurrently; fails if any server fails.

@@ -79,6 +79,20 @@ impl MemcachedBuilder {
         self
     }
 
+    /// See [`MemcachedOptions::circuit`]: consecutive timeouts or lost connections on one server
+    /// that open its circuit; 0 turns the breaker off. At most 10000.
+    pub fn circuit_failures(mut self, failures: u32) -> Self {
+        self.options.circuit = self.options.circuit.with_failures(failures);
+        self
+    }
+
+    /// See [`MemcachedOptions::circuit`]: how long an open circuit fails calls at once before one
+    /// probes the server; above zero and at most a day.
+    pub fn circuit_cooldown(mut self, cool_down: Duration) -> Self {
+        self.options.circuit = self.options.circuit.with_cool_down(cool_down);
+        self
+    }
+
     /// The backend, once every server address and option is checked.
     pub fn build(self) -> Result<MemcachedBackend> {
         let servers = self

@@ -1,9 +1,10 @@
-//! The alias' `options`: timeouts, the server's item size limit and the connections per server.
+//! The alias' `options`: timeouts, the server's item size limit, the connections per server and
+//! each server's circuit breaker.
 
 use std::time::Duration;
 
 use cache_core::option_values::{MAX_TIMEOUT, OptionField};
-use cache_core::{Options, Result};
+use cache_core::{CircuitSettings, Options, Result};
 use serde_json::Value;
 
 /// How the backend talks to its servers.
@@ -33,6 +34,11 @@ pub struct MemcachedOptions {
     /// Whether to set `TCP_NODELAY` on TCP connections (pymemcache's `no_delay`); on by default.
     /// Requests are already written in batches, so Nagle's algorithm only adds latency.
     pub no_delay: bool,
+    /// Each server's circuit breaker: after `circuit_failures` consecutive timeouts or lost
+    /// connections on one server, calls for its keys fail at once (`CircuitOpen`) for
+    /// `circuit_cooldown`, then one call probes it. 5 failures and one second by default; 0
+    /// failures turns it off. The other servers' keys are not affected.
+    pub circuit: CircuitSettings,
 }
 
 /// Bytes of an item memcached spends on its header and the key: a value is accepted when it is at
@@ -52,6 +58,7 @@ impl Default for MemcachedOptions {
             item_size_max: 1024 * 1024,
             pool_size: 2,
             no_delay: true,
+            circuit: CircuitSettings::default(),
         }
     }
 }
@@ -91,6 +98,14 @@ const FIELDS: &[OptionField<MemcachedOptions>] = &[
         options.no_delay = value.flag()?;
         Ok(())
     }),
+    OptionField::new(&["circuit_failures"], |options, value| {
+        options.circuit = options.circuit.with_failures(value.circuit_failures()?);
+        Ok(())
+    }),
+    OptionField::new(&["circuit_cooldown"], |options, value| {
+        options.circuit = options.circuit.with_cool_down(value.seconds()?);
+        Ok(())
+    }),
 ];
 
 impl MemcachedOptions {
@@ -107,6 +122,8 @@ impl MemcachedOptions {
     ///   `m` suffix (`"2m"`, `"512k"`); from 2 KiB to 1 GiB.
     /// - `pool_size`: a whole number from 1 to 64.
     /// - `no_delay`: a boolean.
+    /// - `circuit_failures`: a whole number from 0 (no circuit breaker) to 10000.
+    /// - `circuit_cooldown`: seconds, above 0 and at most a day.
     pub fn from_options(alias: &str, options: &Options) -> Result<MemcachedOptions> {
         options.read(alias, FIELDS)
     }
@@ -131,6 +148,9 @@ impl MemcachedOptions {
         }
         if !(1..=MAX_POOL_SIZE).contains(&self.pool_size) {
             return refuse("pool_size", POOL_SIZE, self.pool_size.to_string());
+        }
+        if let Some((field, message)) = self.circuit.check() {
+            return Err((field.to_owned(), message));
         }
         Ok(())
     }
@@ -181,6 +201,8 @@ mod tests {
         assert_eq!(options.max_value_bytes(), 1024 * 1024 - 512);
         assert_eq!(options.pool_size, 2);
         assert!(options.no_delay);
+        assert_eq!(options.circuit.failures(), 5);
+        assert_eq!(options.circuit.cool_down(), Duration::from_secs(1));
         assert_eq!(parse(json!({"timeout": null})).unwrap(), MemcachedOptions::default());
     }
 
@@ -192,8 +214,12 @@ mod tests {
             "item_size_max": "2m",
             "pool_size": 4,
             "no_delay": false,
+            "circuit_failures": 3,
+            "circuit_cooldown": "0.5",
         }))
         .unwrap();
+        assert_eq!(options.circuit, CircuitSettings::new(3, Duration::from_millis(500)));
+        assert!(!parse(json!({"circuit_failures": "0"})).unwrap().circuit.is_enabled());
         assert_eq!(options.connect_timeout, Duration::from_millis(250));
         assert_eq!(options.timeout, Duration::from_secs(2));
         assert_eq!(options.item_size_max, 2 * 1024 * 1024);
@@ -212,7 +238,8 @@ mod tests {
         assert_eq!(
             error(json!({"max_entries": 30})),
             "cache alias `a`: options.max_entries: unknown option; the options this backend accepts are \
-             `connect_timeout`, `timeout`, `item_size_max`, `pool_size`, `no_delay`"
+             `connect_timeout`, `timeout`, `item_size_max`, `pool_size`, `no_delay`, `circuit_failures`, \
+             `circuit_cooldown`"
         );
     }
 
@@ -233,6 +260,10 @@ mod tests {
             (json!({"pool_size": 65}), "pool_size"),
             (json!({"pool_size": -1}), "pool_size"),
             (json!({"no_delay": "yes"}), "no_delay"),
+            (json!({"circuit_failures": -1}), "circuit_failures"),
+            (json!({"circuit_failures": 10001}), "circuit_failures"),
+            (json!({"circuit_failures": 1.5}), "circuit_failures"),
+            (json!({"circuit_cooldown": 0}), "circuit_cooldown"),
         ] {
             let message = error(options.clone());
             assert!(
@@ -259,6 +290,11 @@ mod tests {
             ..MemcachedOptions::default()
         };
         assert_eq!(tiny.check().unwrap_err().0, "options.item_size_max");
+        let instant = MemcachedOptions {
+            circuit: CircuitSettings::new(5, Duration::ZERO),
+            ..MemcachedOptions::default()
+        };
+        assert_eq!(instant.check().unwrap_err().0, "options.circuit_cooldown");
         assert!(MemcachedOptions::default().check().is_ok());
     }
 }

@@ -1,12 +1,12 @@
-//! One server: a few multiplexed connections, opened lazily, replaced when they die, and every
-//! exchange bounded by the configured timeouts.
+//! One server: a few multiplexed connections, opened lazily, replaced when they die, every
+//! exchange bounded by the configured timeouts, and a circuit breaker in front of them all.
 
 use std::io;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use cache_core::{BackendError, BackendResult, Unavailability, Wait};
+use cache_core::{BackendError, BackendResult, CircuitBreaker, Unavailability, Wait};
 use parking_lot::Mutex;
 use tokio::sync::oneshot;
 use tokio::time::Instant;
@@ -28,6 +28,8 @@ pub(crate) struct Server {
     /// stored with a shorter key can be a little longer than this client's own write limit, but
     /// none is longer than memcached's `-I`.
     max_value: usize,
+    /// Fails calls at once while the server keeps timing out.
+    breaker: CircuitBreaker,
 }
 
 /// One connection's place: the live connection, if any, and the record of the last failed
@@ -64,8 +66,10 @@ impl std::fmt::Debug for Server {
 impl Server {
     /// A server with `options.pool_size` connection slots; nothing is opened yet.
     pub(crate) fn new(address: ServerAddress, options: &MemcachedOptions) -> Server {
+        let breaker = CircuitBreaker::new(server_name(&address), options.circuit);
         Server {
             address,
+            breaker,
             slots: (0..options.pool_size).map(|_| Slot::default()).collect(),
             next: AtomicUsize::new(0),
             connect_timeout: options.connect_timeout,
@@ -80,10 +84,19 @@ impl Server {
         &self.address
     }
 
+    /// This server's circuit breaker.
+    pub(crate) fn breaker(&self) -> &CircuitBreaker {
+        &self.breaker
+    }
+
     /// Sends one command and waits for its reply, at most `connect_timeout` to connect and
-    /// `timeout` for the reply.
+    /// `timeout` for the reply; at once `CircuitOpen` while the circuit is open.
     pub(crate) async fn call(&self, command: Command) -> BackendResult<Reply> {
         self.runtime_present()?;
+        self.breaker.run(self.call_once(command)).await
+    }
+
+    async fn call_once(&self, command: Command) -> BackendResult<Reply> {
         let slot = self.slot();
         let (connection, receiver) = self.submit(slot, command).await?;
         match tokio::time::timeout(self.timeout, receiver).await {
@@ -93,9 +106,13 @@ impl Server {
     }
 
     /// Sends every command on one connection, pipelined (one round trip), and waits for every
-    /// reply, all within `timeout`.
+    /// reply, all within `timeout`; at once `CircuitOpen` while the circuit is open.
     pub(crate) async fn call_all(&self, commands: Vec<Command>) -> BackendResult<Vec<Reply>> {
         self.runtime_present()?;
+        self.breaker.run(self.call_all_once(commands)).await
+    }
+
+    async fn call_all_once(&self, commands: Vec<Command>) -> BackendResult<Vec<Reply>> {
         let slot = self.slot();
         let mut commands = commands.into_iter();
         let Some(first) = commands.next() else {
@@ -220,7 +237,7 @@ impl Server {
 
     /// How users see this server in errors.
     pub(crate) fn name(&self) -> String {
-        format!("memcached server {}", self.address)
+        server_name(&self.address)
     }
 
     /// Opening a connection failed with an error of `kind`; `message` says how.
@@ -262,6 +279,10 @@ impl Server {
         )
         .on_server(self.name())
     }
+}
+
+fn server_name(address: &ServerAddress) -> String {
+    format!("memcached server {address}")
 }
 
 fn live(slot: &Slot) -> Option<Arc<Connection>> {

@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use cache_core::{
-    BackendConfig, BackendError, BackendResult, CacheBackend, CacheError, Capabilities, Expiry, Location, Result,
-    async_trait,
+    BackendConfig, BackendError, BackendResult, CacheBackend, CacheError, Capabilities, CircuitPermit, CircuitState,
+    CircuitStats, Expiry, Location, Result, async_trait,
 };
 use futures::FutureExt;
 use redis::aio::ConnectionLike;
@@ -21,7 +21,7 @@ use redis::{Cmd, FromRedisValue, Pipeline, RedisError, RedisResult, Value};
 use crate::builder::RedisBuilder;
 use crate::coalesce::Read;
 use crate::connection::{Conn, Connect, Node};
-use crate::error::{Failure, breaks_connection, from_redis, unexpected};
+use crate::error::{Failure, breaks_connection, from_redis, server_failed, unexpected};
 use crate::location::{self, ServerUrl};
 use crate::options::{ClearMode, RedisOptions};
 use crate::scripts::{INCR, LuaScript, PERSIST};
@@ -169,6 +169,25 @@ impl RedisBackend {
             .collect()
     }
 
+    /// Every server's circuit breaker counters, added up (the writer's and each reader's; a
+    /// cluster's one): how often a circuit opened, reopened after a failed probe, let a probe
+    /// through, closed, and how many calls it refused at once.
+    pub fn circuit_stats(&self) -> CircuitStats {
+        std::iter::once(&self.inner.writer)
+            .chain(&self.inner.readers)
+            .map(|node| node.breaker().stats())
+            .fold(CircuitStats::default(), CircuitStats::merge)
+    }
+
+    /// Where each server's circuit breaker stands, writer first, in the order of
+    /// [`RedisBackend::servers`].
+    pub fn circuit_states(&self) -> Vec<CircuitState> {
+        std::iter::once(&self.inner.writer)
+            .chain(&self.inner.readers)
+            .map(|node| node.breaker().state())
+            .collect()
+    }
+
     /// Whether the location is a Redis Cluster.
     pub fn is_cluster(&self) -> bool {
         self.inner.cluster
@@ -205,6 +224,9 @@ impl RedisBackend {
         if tokio::runtime::Handle::try_current().is_err() {
             return Err(Failure::NoRuntime);
         }
+        let Ok(permit) = node.breaker().admit() else {
+            return Err(Failure::CircuitOpen(*node.breaker().settings()));
+        };
         // The generation of the connection used, once there is one (generations start at 1).
         let used = AtomicU64::new(0);
         let work = async {
@@ -217,7 +239,9 @@ impl RedisBackend {
             reply
         };
         let outcome = tokio::time::timeout(self.inner.response_timeout, work).await;
-        self.settle(node, &used, outcome)
+        let result = self.settle(node, &used, outcome);
+        record(permit, &result);
+        result
     }
 
     /// The result of a round trip to `node`: a failure that a new connection may fix (or no
@@ -650,6 +674,18 @@ impl fmt::Debug for RedisBackend {
     }
 }
 
+/// Tells `node`'s circuit breaker how a round trip went: an answer (a refusal included) closes the
+/// count, no answer (a timeout, a lost connection, a broken reply) counts towards opening.
+fn record<T>(permit: CircuitPermit<'_>, result: &std::result::Result<T, Failure>) {
+    match result {
+        Ok(_) => permit.succeeded(),
+        Err(Failure::TimedOut(_) | Failure::Unexpected(_)) => permit.failed(),
+        Err(Failure::Redis(error)) if server_failed(error) => permit.failed(),
+        Err(Failure::Redis(_)) => permit.succeeded(),
+        Err(Failure::NoRuntime | Failure::CircuitOpen(_)) => drop(permit),
+    }
+}
+
 /// `SET key value [PX ms]`: a value that never expires is stored without a TTL, removing any old one.
 fn set(key: &str, value: &[u8], expiry: Expiry) -> Cmd {
     let mut cmd = redis::cmd("SET");
@@ -733,7 +769,7 @@ fn server_node(server: &ServerUrl, client: redis::Client, options: &RedisOptions
         }
         .boxed()
     });
-    Node::new(server.shown.clone(), connect)
+    Node::new(server.shown.clone(), connect, options.circuit)
 }
 
 /// The node for a cluster: redis-rs' cluster connection, which keeps the slot map and one
@@ -780,7 +816,7 @@ fn cluster_node(
         }
         .boxed()
     });
-    Ok(Node::new(shown, connect))
+    Ok(Node::new(shown, connect, options.circuit))
 }
 
 #[cfg(feature = "tls")]

@@ -111,6 +111,20 @@ impl RedisBuilder {
         self
     }
 
+    /// See [`RedisOptions::circuit`](crate::RedisOptions::circuit): consecutive timeouts or lost
+    /// connections on one server that open its circuit; 0 turns the breaker off. At most 10000.
+    pub fn circuit_failures(mut self, failures: u32) -> Self {
+        self.options.circuit = self.options.circuit.with_failures(failures);
+        self
+    }
+
+    /// See [`RedisOptions::circuit`](crate::RedisOptions::circuit): how long an open circuit fails
+    /// calls at once before one probes the server; above zero and at most a day.
+    pub fn circuit_cooldown(mut self, cool_down: Duration) -> Self {
+        self.options.circuit = self.options.circuit.with_cool_down(cool_down);
+        self
+    }
+
     /// The backend, once every URL and option is checked.
     pub fn build(self) -> Result<RedisBackend> {
         for (field, timeout) in [
@@ -124,6 +138,9 @@ impl RedisBuilder {
                     format!("expected a duration above 0 and at most a day; got {timeout:?}"),
                 ));
             }
+        }
+        if let Some((field, message)) = self.options.circuit.check() {
+            return Err(CacheError::config(None, field, message));
         }
         if self.locations[0].is_empty() {
             return Err(CacheError::config(

@@ -13,6 +13,7 @@ use std::sync::Arc;
 use std::sync::Weak;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
+use cache_core::{CircuitBreaker, CircuitSettings};
 use futures::FutureExt;
 use futures::future::{BoxFuture, Shared};
 use parking_lot::{Mutex, RwLock};
@@ -93,6 +94,8 @@ struct NodeInner {
     spares: Box<[Spares]>,
     /// Batches concurrent `get`s to this server.
     reads: ReadCoalescer,
+    /// Fails calls at once while the server keeps timing out.
+    breaker: CircuitBreaker,
 }
 
 /// Spare clones of one connection generation, for the threads of one shard.
@@ -104,9 +107,10 @@ const SPARE_SHARDS: usize = 16;
 const SPARES_PER_SHARD: usize = 64;
 
 impl Node {
-    pub(crate) fn new(shown: String, connect: Connect) -> Self {
+    pub(crate) fn new(shown: String, connect: Connect, circuit: CircuitSettings) -> Self {
         Node {
             inner: Arc::new(NodeInner {
+                breaker: CircuitBreaker::new(format!("redis {shown}"), circuit),
                 shown,
                 connect,
                 state: RwLock::new(State::Idle),
@@ -121,6 +125,11 @@ impl Node {
     /// The server, for messages.
     pub(crate) fn shown(&self) -> &str {
         &self.inner.shown
+    }
+
+    /// This server's circuit breaker.
+    pub(crate) fn breaker(&self) -> &CircuitBreaker {
+        &self.inner.breaker
     }
 
     /// What batches this server's concurrent `get`s.

@@ -3,12 +3,22 @@
 
 use std::time::Duration;
 
-use cache_core::{BackendError, Unavailability, Wait};
+use cache_core::{BackendError, CircuitSettings, Unavailability, Wait};
 use redis::{ErrorKind, RedisError, RetryMethod, ServerErrorKind};
 
 /// Whether a new connection may fix what `error` broke: the socket failed, or a reply was lost.
 pub(crate) fn breaks_connection(error: &RedisError) -> bool {
     error.is_io_error() || error.is_connection_dropped() || error.is_unrecoverable_error()
+}
+
+/// Whether `error` means the server didn't answer (a broken or refused connection, a timeout, a
+/// reply that isn't RESP): what counts against it in its circuit breaker. Any error reply
+/// (`WRONGTYPE`, `LOADING`, a refused password) is an answer.
+pub(crate) fn server_failed(error: &RedisError) -> bool {
+    breaks_connection(error)
+        || error.is_timeout()
+        || error.is_connection_refusal()
+        || matches!(error.kind(), ErrorKind::Parse)
 }
 
 /// How users see a server in errors.
@@ -65,6 +75,8 @@ pub(crate) enum Failure {
     Unexpected(redis::Value),
     /// Called outside a tokio runtime.
     NoRuntime,
+    /// The server's circuit breaker is open: nothing was sent.
+    CircuitOpen(CircuitSettings),
 }
 
 impl Failure {
@@ -75,6 +87,11 @@ impl Failure {
             Failure::TimedOut(timeout) => timed_out(server, operation, timeout),
             Failure::Unexpected(reply) => unexpected(server, operation, &reply),
             Failure::NoRuntime => BackendError::no_runtime("redis").on_server(named(server)),
+            Failure::CircuitOpen(settings) => {
+                let error = BackendError::circuit_open(&settings);
+                let detail = format!("{operation} not sent: {error}");
+                error.with_detail(detail).on_server(named(server))
+            }
         }
     }
 

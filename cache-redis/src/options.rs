@@ -1,11 +1,11 @@
 //! The alias' `options`: timeouts, what `clear()` removes, cluster mode, replica waits, read
-//! batching and TLS.
+//! batching, TLS and the circuit breakers.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use cache_core::option_values::OptionField;
-use cache_core::{CacheError, Options, Result};
+use cache_core::{CacheError, CircuitSettings, Options, Result};
 
 /// What `clear()` removes.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -48,6 +48,11 @@ pub struct RedisOptions {
     /// A PEM file of the certificate authorities that sign the servers' certificates, for
     /// `rediss://` locations whose CA isn't in the system's store (needs the `tls` feature).
     pub tls_ca_file: Option<PathBuf>,
+    /// Each server's circuit breaker (the writer's, each reader's; a cluster has one for its whole
+    /// connection): after `circuit_failures` consecutive timeouts or lost connections, calls to
+    /// that server fail at once (`CircuitOpen`) for `circuit_cooldown`, then one call probes it.
+    /// 5 failures and one second by default; 0 failures turns it off.
+    pub circuit: CircuitSettings,
 }
 
 impl RedisOptions {
@@ -87,6 +92,7 @@ impl Default for RedisOptions {
             wait_for_replicas: false,
             batch_reads: true,
             tls_ca_file: None,
+            circuit: CircuitSettings::default(),
         }
     }
 }
@@ -130,6 +136,14 @@ const FIELDS: &[OptionField<RedisOptions>] = &[
         options.tls_ca_file = Some(PathBuf::from(value.text("the path of a PEM file")?));
         Ok(())
     }),
+    OptionField::new(&["circuit_failures"], |options, value| {
+        options.circuit = options.circuit.with_failures(value.circuit_failures()?);
+        Ok(())
+    }),
+    OptionField::new(&["circuit_cooldown"], |options, value| {
+        options.circuit = options.circuit.with_cool_down(value.seconds()?);
+        Ok(())
+    }),
 ];
 
 #[cfg(test)]
@@ -157,6 +171,7 @@ mod tests {
         assert_eq!(options.clear, ClearMode::Prefix);
         assert!(!options.cluster && !options.wait_for_replicas);
         assert!(options.batch_reads);
+        assert_eq!(options.circuit, CircuitSettings::new(5, Duration::from_secs(1)));
         assert_eq!(
             parse(json!({"cluster": null, "clear": null})).unwrap(),
             RedisOptions::default()
@@ -173,6 +188,8 @@ mod tests {
             "wait_for_replicas": true,
             "batch_reads": false,
             "tls_ca_file": "/etc/redis/ca.pem",
+            "circuit_failures": 0,
+            "circuit_cooldown": 2.5,
         }))
         .unwrap();
         let expected = RedisOptions {
@@ -183,6 +200,7 @@ mod tests {
             wait_for_replicas: true,
             batch_reads: false,
             tls_ca_file: Some("/etc/redis/ca.pem".into()),
+            circuit: CircuitSettings::new(0, Duration::from_millis(2500)),
         };
         assert_eq!(options, expected);
         let pattern = parse(json!({"clear_pattern": "CUSTOM-*"})).unwrap();
@@ -202,7 +220,8 @@ mod tests {
             error(json!({"max_entries": 30})),
             "cache alias `a`: options.max_entries: unknown option; the options this backend accepts are \
              `connect_timeout`, `socket_connect_timeout`, `response_timeout`, `socket_timeout`, `clear`, \
-             `clear_pattern`, `cluster`, `wait_for_replicas`, `batch_reads`, `tls_ca_file`"
+             `clear_pattern`, `cluster`, `wait_for_replicas`, `batch_reads`, `tls_ca_file`, `circuit_failures`, \
+             `circuit_cooldown`"
         );
         for (value, shown) in [
             (json!(0), "0"),
@@ -232,5 +251,11 @@ mod tests {
         );
         assert!(error(json!({"clear": "flushdb", "clear_pattern": "x:*"})).contains("replaces `clear`"));
         assert!(error(json!({"clear_pattern": ""})).contains("non-empty Redis glob"));
+        assert!(
+            error(json!({"circuit_failures": -1})).starts_with("cache alias `a`: options.circuit_failures: expected ")
+        );
+        assert!(
+            error(json!({"circuit_cooldown": 0})).starts_with("cache alias `a`: options.circuit_cooldown: expected ")
+        );
     }
 }

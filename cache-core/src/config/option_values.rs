@@ -18,6 +18,12 @@ use crate::error::{CacheError, Result};
 /// The longest timeout accepted: a day. Anything longer is a typo (milliseconds written as seconds).
 pub const MAX_TIMEOUT: Duration = Duration::from_secs(24 * 60 * 60);
 
+/// The most consecutive failures a circuit breaker can be set to wait for (`circuit_failures`).
+pub const MAX_CIRCUIT_FAILURES: u32 = 10_000;
+
+/// What `circuit_failures` takes, as its errors word it.
+pub const CIRCUIT_FAILURES: &str = "a whole number of consecutive failures from 0 (never open the circuit) to 10000";
+
 /// One option a backend accepts: the names it is written under and how its value is read.
 #[non_exhaustive]
 pub struct OptionField<T> {
@@ -51,6 +57,11 @@ pub struct OptionValue<'a> {
 }
 
 impl<'a> OptionValue<'a> {
+    /// The value of option `name` of `alias`.
+    pub(crate) fn new(alias: &'a str, name: &'a str, value: &'a Value) -> Self {
+        OptionValue { alias, name, value }
+    }
+
     /// The value as written (never null: a null option is left out).
     pub fn value(&self) -> &'a Value {
         self.value
@@ -102,6 +113,14 @@ impl<'a> OptionValue<'a> {
             Value::String(text) if text.eq_ignore_ascii_case("false") => Ok(false),
             _ => Err(self.invalid("true or false")),
         }
+    }
+
+    /// A circuit breaker's `circuit_failures`: a whole number from 0 (never open) to
+    /// [`MAX_CIRCUIT_FAILURES`].
+    pub fn circuit_failures(&self) -> Result<u32> {
+        let failures = self.whole_number(0..=u64::from(MAX_CIRCUIT_FAILURES), CIRCUIT_FAILURES)?;
+        // Within 0..=MAX_CIRCUIT_FAILURES, so it fits.
+        Ok(failures as u32)
     }
 
     /// A string that isn't empty (`expected` describes it, for the error).

@@ -1,6 +1,7 @@
 //! Rendering: the [`Renderer`](renderer::Renderer) users call, one page in progress, the calls
 //! templates and render functions make, and the [`RenderOutput`](output::RenderOutput) handed back.
 
+pub(crate) mod cache_warnings;
 pub(crate) mod call;
 pub(crate) mod html;
 pub(crate) mod ids;

@@ -1,6 +1,7 @@
 //! What every render of one renderer shares: the registry, one record per registered component
 //! with its configuration resolved, the renders in flight and the media store.
 
+use crate::rendering::cache_warnings::CacheWarnings;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
@@ -26,6 +27,8 @@ pub(crate) struct RendererState {
     pub(crate) flights: Arc<SingleFlight<(String, String), Arc<Fragment>>>,
     /// Where component JS/CSS and JS/CSS variables go.
     pub(crate) media: MediaStore,
+    /// Rate-limits "the cache failed" warnings, per alias.
+    pub(crate) cache_warnings: CacheWarnings,
 }
 
 /// A registered component as this renderer runs it.
@@ -73,6 +76,7 @@ impl RendererState {
             config,
             flights: Arc::default(),
             media,
+            cache_warnings: CacheWarnings::default(),
         })
     }
 
