@@ -17,7 +17,7 @@ use crate::options::MemcachedOptions;
 /// let backend = MemcachedBackend::builder()
 ///     .server("127.0.0.1:11211")
 ///     .server("unix:/run/memcached.sock")
-///     .timeout(Duration::from_millis(200))
+///     .response_timeout(Duration::from_millis(200))
 ///     .pool_size(4)
 ///     .build()?;
 /// assert_eq!(backend.servers().count(), 2);
@@ -25,7 +25,7 @@ use crate::options::MemcachedOptions;
 /// ```
 ///
 /// `build` checks everything and connects to nothing (connections open on first use). Its errors
-/// are `CacheError::Config` naming the setting at fault (`server`, `options.timeout`, …) and what
+/// are `CacheError::Config` naming the setting at fault (`server`, `options.response_timeout`, …) and what
 /// it takes.
 #[derive(Debug, Clone)]
 #[must_use = "a builder does nothing until `build` is called"]
@@ -55,9 +55,9 @@ impl MemcachedBuilder {
         self
     }
 
-    /// See [`MemcachedOptions::timeout`]; above zero and at most a day.
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.options.timeout = timeout;
+    /// See [`MemcachedOptions::response_timeout`]; above zero and at most a day.
+    pub fn response_timeout(mut self, timeout: Duration) -> Self {
+        self.options.response_timeout = timeout;
         self
     }
 

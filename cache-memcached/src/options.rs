@@ -22,7 +22,7 @@ pub struct MemcachedOptions {
     /// connection. Past it the operation fails with a retryable error and the connection is
     /// closed (a server that doesn't answer in time is not trusted with the next request). One
     /// second by default.
-    pub timeout: Duration,
+    pub response_timeout: Duration,
     /// The servers' item size limit in bytes: memcached's `-I` (`item_size_max` in its
     /// `stats settings`), 1 MiB by default. Values up to this less [`ITEM_OVERHEAD`] bytes are
     /// accepted; larger ones are refused before anything is sent.
@@ -54,7 +54,7 @@ impl Default for MemcachedOptions {
     fn default() -> Self {
         MemcachedOptions {
             connect_timeout: Duration::from_secs(1),
-            timeout: Duration::from_secs(1),
+            response_timeout: Duration::from_secs(1),
             item_size_max: 1024 * 1024,
             pool_size: 2,
             no_delay: true,
@@ -69,8 +69,9 @@ const FIELDS: &[OptionField<MemcachedOptions>] = &[
         options.connect_timeout = value.seconds()?;
         Ok(())
     }),
-    OptionField::new(&["timeout"], |options, value| {
-        options.timeout = value.seconds()?;
+    // `timeout` is pymemcache's (and so Django's) name; `response_timeout` matches cache-redis.
+    OptionField::new(&["timeout", "response_timeout"], |options, value| {
+        options.response_timeout = value.seconds()?;
         Ok(())
     }),
     OptionField::new(&["item_size_max"], |options, value| {
@@ -134,7 +135,10 @@ impl MemcachedOptions {
         let refuse = |field: &str, expected: &str, got: String| {
             Err((format!("options.{field}"), format!("expected {expected}; got {got}")))
         };
-        for (field, duration) in [("connect_timeout", self.connect_timeout), ("timeout", self.timeout)] {
+        for (field, duration) in [
+            ("connect_timeout", self.connect_timeout),
+            ("response_timeout", self.response_timeout),
+        ] {
             if duration.is_zero() || duration > MAX_TIMEOUT {
                 return refuse(field, "a duration above 0 and at most a day", format!("{duration:?}"));
             }
@@ -196,7 +200,7 @@ mod tests {
         let options = parse(json!({})).unwrap();
         assert_eq!(options, MemcachedOptions::default());
         assert_eq!(options.connect_timeout, Duration::from_secs(1));
-        assert_eq!(options.timeout, Duration::from_secs(1));
+        assert_eq!(options.response_timeout, Duration::from_secs(1));
         assert_eq!(options.item_size_max, 1024 * 1024);
         assert_eq!(options.max_value_bytes(), 1024 * 1024 - 512);
         assert_eq!(options.pool_size, 2);
@@ -221,7 +225,7 @@ mod tests {
         assert_eq!(options.circuit, CircuitSettings::new(3, Duration::from_millis(500)));
         assert!(!parse(json!({"circuit_failures": "0"})).unwrap().circuit.is_enabled());
         assert_eq!(options.connect_timeout, Duration::from_millis(250));
-        assert_eq!(options.timeout, Duration::from_secs(2));
+        assert_eq!(options.response_timeout, Duration::from_secs(2));
         assert_eq!(options.item_size_max, 2 * 1024 * 1024);
         assert_eq!(options.pool_size, 4);
         assert!(!options.no_delay);
@@ -238,8 +242,8 @@ mod tests {
         assert_eq!(
             error(json!({"max_entries": 30})),
             "cache alias `a`: options.max_entries: unknown option; the options this backend accepts are \
-             `connect_timeout`, `timeout`, `item_size_max`, `pool_size`, `no_delay`, `circuit_failures`, \
-             `circuit_cooldown`"
+             `connect_timeout`, `timeout`, `response_timeout`, `item_size_max`, `pool_size`, `no_delay`, \
+             `circuit_failures`, `circuit_cooldown`"
         );
     }
 
@@ -281,10 +285,10 @@ mod tests {
     #[test]
     fn options_built_in_code_are_checked() {
         let zero = MemcachedOptions {
-            timeout: Duration::ZERO,
+            response_timeout: Duration::ZERO,
             ..MemcachedOptions::default()
         };
-        assert_eq!(zero.check().unwrap_err().0, "options.timeout");
+        assert_eq!(zero.check().unwrap_err().0, "options.response_timeout");
         let tiny = MemcachedOptions {
             item_size_max: 100,
             ..MemcachedOptions::default()

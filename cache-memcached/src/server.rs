@@ -22,7 +22,7 @@ pub(crate) struct Server {
     slots: Box<[Slot]>,
     next: AtomicUsize,
     connect_timeout: Duration,
-    timeout: Duration,
+    response_timeout: Duration,
     no_delay: bool,
     /// The longest value a reply may hold: the servers' item size limit. A value another client
     /// stored with a shorter key can be a little longer than this client's own write limit, but
@@ -73,7 +73,7 @@ impl Server {
             slots: (0..options.pool_size).map(|_| Slot::default()).collect(),
             next: AtomicUsize::new(0),
             connect_timeout: options.connect_timeout,
-            timeout: options.timeout,
+            response_timeout: options.response_timeout,
             no_delay: options.no_delay,
             max_value: options.item_size_max,
         }
@@ -99,7 +99,7 @@ impl Server {
     async fn call_once(&self, command: Command) -> BackendResult<Reply> {
         let slot = self.slot();
         let (connection, receiver) = self.submit(slot, command).await?;
-        match tokio::time::timeout(self.timeout, receiver).await {
+        match tokio::time::timeout(self.response_timeout, receiver).await {
             Ok(answer) => self.answer(answer),
             Err(_) => Err(self.timed_out(slot, &connection)),
         }
@@ -134,7 +134,7 @@ impl Server {
             }
             Ok(replies)
         };
-        match tokio::time::timeout(self.timeout, replies).await {
+        match tokio::time::timeout(self.response_timeout, replies).await {
             Ok(replies) => replies,
             Err(_) => Err(self.timed_out(slot, &connection)),
         }
@@ -273,8 +273,8 @@ impl Server {
         BackendError::timeout(
             Wait::Response,
             format!(
-                "no reply within {:?} (the timeout option); the connection was closed",
-                self.timeout
+                "no reply within {:?} (options.timeout); the connection was closed",
+                self.response_timeout
             ),
         )
         .on_server(self.name())

@@ -27,7 +27,7 @@ fn every_option_is_kept() {
         .server("a:11211")
         .server("unix:/tmp/m.sock")
         .connect_timeout(Duration::from_millis(250))
-        .timeout(Duration::from_secs(2))
+        .response_timeout(Duration::from_secs(2))
         .item_size_max(4096)
         .pool_size(8)
         .no_delay(false)
@@ -35,7 +35,7 @@ fn every_option_is_kept() {
         .unwrap();
     let options = backend.options();
     assert_eq!(
-        (options.connect_timeout, options.timeout),
+        (options.connect_timeout, options.response_timeout),
         (Duration::from_millis(250), Duration::from_secs(2))
     );
     assert_eq!(
@@ -49,8 +49,8 @@ fn every_option_is_kept() {
 fn invalid_values_name_the_setting() {
     let builder = || MemcachedBackend::builder().server("h");
     assert_eq!(
-        refused(builder().timeout(Duration::ZERO)),
-        "options.timeout: expected a duration above 0 and at most a day; got 0ns"
+        refused(builder().response_timeout(Duration::ZERO)),
+        "options.response_timeout: expected a duration above 0 and at most a day; got 0ns"
     );
     assert!(refused(builder().connect_timeout(Duration::from_secs(86_401))).starts_with("options.connect_timeout: "));
     assert_eq!(

@@ -56,7 +56,7 @@ async fn a_hung_server_fails_fast_once_its_circuit_opens_and_recovers_after_one_
     let backend = MemcachedBackend::builder()
         .server(servers[0].location())
         .server(servers[1].location())
-        .timeout(TIMEOUT)
+        .response_timeout(TIMEOUT)
         .connect_timeout(TIMEOUT)
         .circuit_failures(FAILURES)
         .circuit_cooldown(COOL_DOWN)
@@ -147,7 +147,7 @@ async fn a_failed_probe_keeps_the_circuit_open_for_another_cool_down() {
     let cool_down = Duration::from_millis(300);
     let backend = MemcachedBackend::builder()
         .server(server.location())
-        .timeout(TIMEOUT)
+        .response_timeout(TIMEOUT)
         .connect_timeout(TIMEOUT)
         .circuit_failures(2)
         .circuit_cooldown(cool_down)
@@ -178,7 +178,7 @@ async fn zero_failures_turns_the_breaker_off() {
     let server = MemcachedServer::start().await.unwrap();
     let backend = MemcachedBackend::builder()
         .server(server.location())
-        .timeout(Duration::from_millis(100))
+        .response_timeout(Duration::from_millis(100))
         .connect_timeout(Duration::from_millis(100))
         .circuit_failures(0)
         .build()

@@ -69,8 +69,8 @@ options = { max_entries = 30 }"#,
     assert_eq!(
         error,
         "cache alias `default`: options.max_entries: unknown option; the options this backend accepts are \
-         `connect_timeout`, `timeout`, `item_size_max`, `pool_size`, `no_delay`, `circuit_failures`, \
-         `circuit_cooldown`"
+         `connect_timeout`, `timeout`, `response_timeout`, `item_size_max`, `pool_size`, `no_delay`, \
+         `circuit_failures`, `circuit_cooldown`"
     );
     let caches = build(
         r#"[caches.default]

@@ -26,7 +26,7 @@ struct Setup {
 fn builder(locations: impl Iterator<Item = String>) -> MemcachedBuilder {
     locations.fold(
         MemcachedBackend::builder()
-            .timeout(TIMEOUT)
+            .response_timeout(TIMEOUT)
             .connect_timeout(CONNECT_TIMEOUT),
         MemcachedBuilder::server,
     )

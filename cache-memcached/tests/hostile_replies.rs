@@ -20,7 +20,7 @@ fn backend(server: &HostileServer) -> MemcachedBackend {
     MemcachedBackend::builder()
         .server(server.location())
         .pool_size(1)
-        .timeout(Duration::from_secs(60))
+        .response_timeout(Duration::from_secs(60))
         .build()
         .unwrap()
 }

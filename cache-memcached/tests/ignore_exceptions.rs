@@ -102,7 +102,7 @@ async fn off_by_default_and_on_in_code() {
     let backend = Arc::new(
         MemcachedBackend::builder()
             .server(server.location())
-            .timeout(std::time::Duration::from_millis(200))
+            .response_timeout(std::time::Duration::from_millis(200))
             .build()
             .unwrap(),
     );
