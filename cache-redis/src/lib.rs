@@ -2,6 +2,7 @@
 
 mod backend;
 mod builder;
+mod cluster_watch;
 mod coalesce;
 mod connection;
 mod error;
