@@ -19,6 +19,7 @@ use redis::cluster_routing::{MultipleNodeRoutingInfo, RoutingInfo, SingleNodeRou
 use redis::{Cmd, FromRedisValue, Pipeline, RedisError, RedisResult, Value};
 
 use crate::builder::RedisBuilder;
+use crate::cluster_watch::{ClusterWatch, is_an_answer};
 use crate::coalesce::Read;
 use crate::connection::{Conn, Connect, Node};
 use crate::error::{Failure, breaks_connection, from_redis, server_failed, unexpected};
@@ -51,6 +52,8 @@ struct Inner {
     /// The other locations; a read picks one at random. Empty for one location and for a cluster.
     readers: Vec<Node>,
     cluster: bool,
+    /// Replaces a cluster connection that stopped answering altogether (`None` off a cluster).
+    cluster_watch: Option<ClusterWatch>,
     /// Concurrent `get`s to one server go out as one `MGET` (`options.batch_reads`, never on a
     /// cluster).
     batch_reads: bool,
@@ -152,6 +155,7 @@ impl RedisBackend {
                 writer,
                 readers,
                 cluster: options.cluster,
+                cluster_watch: options.cluster.then(|| ClusterWatch::new(options.response_timeout)),
                 batch_reads: options.batch_reads && !options.cluster,
                 response_timeout: options.response_timeout,
                 clear,
@@ -245,13 +249,22 @@ impl RedisBackend {
     }
 
     /// The result of a round trip to `node`: a failure that a new connection may fix (or no
-    /// answer in time) drops the connection it used.
+    /// answer in time) drops the connection it used. A cluster connection reconnects to its nodes
+    /// by itself, so it is only dropped once it stops answering altogether (see [`ClusterWatch`]).
     fn settle<T>(
         &self,
         node: &Node,
         used: &AtomicU64,
         outcome: std::result::Result<RedisResult<T>, tokio::time::error::Elapsed>,
     ) -> std::result::Result<T, Failure> {
+        if let Some(watch) = &self.inner.cluster_watch {
+            let generation = used.load(Ordering::Relaxed);
+            match &outcome {
+                Ok(Ok(_)) => watch.answered(generation),
+                Ok(Err(error)) if is_an_answer(error) => watch.answered(generation),
+                Ok(Err(_)) | Err(_) => watch.unanswered(node, generation),
+            }
+        }
         match outcome {
             Ok(Ok(replies)) => Ok(replies),
             Ok(Err(error)) => {
@@ -668,6 +681,10 @@ impl fmt::Debug for RedisBackend {
             .field("writer", &self.inner.writer)
             .field("readers", &self.inner.readers)
             .field("cluster", &self.inner.cluster)
+            .field(
+                "cluster_connections_replaced",
+                &self.inner.cluster_watch.as_ref().map(ClusterWatch::replaced),
+            )
             .field("response_timeout", &self.inner.response_timeout)
             .field("clear", &self.inner.clear)
             .finish()

@@ -194,13 +194,22 @@ impl Node {
     }
 
     /// Forgets the connection of `generation` after it failed in a way that a new one may fix;
-    /// the next call opens another. A newer connection is left alone.
-    pub(crate) fn discard(&self, generation: u64) {
+    /// the next call opens another. A newer connection is left alone. Whether it was forgotten
+    /// (by this call: of several callers discarding one generation, one gets `true`).
+    pub(crate) fn discard(&self, generation: u64) -> bool {
         let mut state = self.inner.state.write();
         if matches!(&*state, State::Ready { generation: current, .. } if *current == generation) {
             *state = State::Idle;
             self.drop_spares();
+            return true;
         }
+        false
+    }
+
+    /// The generation of the open connection, 0 when there is none.
+    #[inline]
+    pub(crate) fn generation(&self) -> u64 {
+        self.inner.current.load(Ordering::Acquire)
     }
 
     /// Drops the connection (its socket closes once the calls using it finish).

@@ -26,6 +26,6 @@ mod probe;
 mod process;
 mod redis;
 
-pub use cluster::RedisCluster;
+pub use cluster::{ClusterSpec, NodeRole, RedisCluster};
 pub use memcached::MemcachedServer;
 pub use redis::RedisServer;
