@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use cache_core::{
-    BackendConfig, BackendError, BackendResult, CacheBackend, CacheError, Capabilities, CircuitPermit, CircuitState,
-    CircuitStats, Expiry, Location, Result, async_trait,
+    BackendConfig, BackendError, BackendResult, CacheBackend, CacheError, Capabilities, CircuitPermit, CircuitSettings,
+    CircuitState, CircuitStats, Expiry, Location, Result, async_trait,
 };
 use futures::FutureExt;
 use redis::aio::ConnectionLike;
@@ -833,7 +833,10 @@ fn cluster_node(
         }
         .boxed()
     });
-    Ok(Node::new(shown, connect, options.circuit))
+    // No breaker on a cluster connection: it serves every master, and one master's failures
+    // would fail the live masters' keys along with it. redis-rs reconnects to each node itself,
+    // and `ClusterWatch` replaces a connection that stops answering altogether.
+    Ok(Node::new(shown, connect, CircuitSettings::disabled()))
 }
 
 #[cfg(feature = "tls")]

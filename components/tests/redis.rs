@@ -156,8 +156,9 @@ async fn with_the_server_stopped_pages_are_served_uncached_and_caching_resumes_w
         page.stats.renders, 4,
         "shell, widget, badge, greeting: identical greetings still render once"
     );
+    // Every failure is counted; the warnings are rate-limited per alias (the first one only).
     let warned = warnings.iter().filter(|w| w.contains("output cache failed")).count();
-    assert_eq!(warned as u32, failed, "{warnings:?}");
+    assert_eq!(warned, 1, "{warnings:?}");
     let errors_after = renderer.caches().get("default").unwrap().metrics().errors();
     assert_eq!(
         errors_after - errors_before,
