@@ -15,31 +15,6 @@ const COOL_DOWN: Duration = Duration::from_secs(1);
 /// Slack for a loaded two-core machine, on top of what the settings allow.
 const SLACK: Duration = Duration::from_millis(700);
 
-/// SIGSTOP on a server until dropped (SIGCONT), so a failing test never leaves it hung.
-struct Paused(u32);
-
-impl Paused {
-    fn new(server: &MemcachedServer) -> Paused {
-        let pid = server.pid().expect("the server runs");
-        signal("-STOP", pid);
-        Paused(pid)
-    }
-}
-
-impl Drop for Paused {
-    fn drop(&mut self) {
-        signal("-CONT", self.0);
-    }
-}
-
-fn signal(name: &str, pid: u32) {
-    let status = std::process::Command::new("kill")
-        .args([name, &pid.to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success(), "kill {name} {pid}");
-}
-
 fn is_circuit_open(error: &CacheError) -> bool {
     matches!(
         error.backend_error().map(|error| error.kind()),
@@ -78,7 +53,7 @@ async fn a_hung_server_fails_fast_once_its_circuit_opens_and_recovers_after_one_
         cache.set(key, &1).timeout(Timeout::Never).await.unwrap();
     }
 
-    let paused = Paused::new(&servers[1]);
+    let paused = servers[1].hang();
     let started = Instant::now();
     let mut errors = Vec::new();
     for i in 0..100 {
@@ -155,7 +130,7 @@ async fn a_failed_probe_keeps_the_circuit_open_for_another_cool_down() {
         .unwrap();
     let cache = Cache::new("probe", Arc::new(backend.clone()), CacheOptions::default());
     cache.set("k", &1).await.unwrap();
-    let paused = Paused::new(&server);
+    let paused = server.hang();
     for _ in 0..2 {
         assert!(cache.get::<i64>("k").await.unwrap_err().is_timeout());
     }
@@ -185,7 +160,7 @@ async fn zero_failures_turns_the_breaker_off() {
         .unwrap();
     let cache = Cache::new("off", Arc::new(backend.clone()), CacheOptions::default());
     cache.set("k", &1).await.unwrap();
-    let paused = Paused::new(&server);
+    let paused = server.hang();
     for _ in 0..8 {
         let error = cache.get::<i64>("k").await.unwrap_err();
         assert!(!is_circuit_open(&error), "{error}");

@@ -176,16 +176,11 @@ async fn a_hung_server_times_out_and_recovers() {
     let Setup {
         servers, cache, keys, ..
     } = setup().await;
-    let pid = servers[1].pid().unwrap().to_string();
-    let signal = |name: &str| {
-        let status = std::process::Command::new("kill").args([name, &pid]).status().unwrap();
-        assert!(status.success());
-    };
     let stop = Arc::new(AtomicBool::new(false));
     let (tasks, _) = load(&cache, &keys, &stop);
     tokio::time::sleep(Duration::from_millis(200)).await;
 
-    signal("-STOP");
+    let hung = servers[1].hang();
     check_live_side(&cache, &keys[0]).await;
     for key in keys[1].iter().take(3) {
         // Its own timeout ("no reply within"), or a load task's, which closed the shared connection.
@@ -198,7 +193,7 @@ async fn a_hung_server_times_out_and_recovers() {
             started.elapsed()
         );
     }
-    signal("-CONT");
+    hung.resume();
 
     eventually_works(&cache, &keys[1][1]).await;
     assert_eq!(

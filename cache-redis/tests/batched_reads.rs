@@ -222,7 +222,7 @@ async fn a_batch_to_a_hung_server_times_out() {
     let cache = common::cache("hung", Location::One(server.url()), "", options).unwrap();
     fill(&server, &cache).await;
 
-    common::signal(&server, "STOP");
+    let hung = server.hang();
     let started = Instant::now();
     let reads: Vec<_> = (0..20)
         .map(|i| {
@@ -234,7 +234,7 @@ async fn a_batch_to_a_hung_server_times_out() {
         })
         .collect();
     let results = futures::future::join_all(reads).await;
-    common::signal(&server, "CONT");
+    hung.resume();
 
     for (result, took) in &results {
         let error = result.as_ref().expect_err("a hung server answers nothing");

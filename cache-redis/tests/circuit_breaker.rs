@@ -17,22 +17,6 @@ const COOL_DOWN: Duration = Duration::from_secs(1);
 /// Slack for a loaded two-core machine, on top of what the settings allow.
 const SLACK: Duration = Duration::from_millis(700);
 
-/// SIGSTOP on a server until dropped (SIGCONT), so a failing test never leaves it hung.
-struct Paused<'a>(&'a RedisServer);
-
-impl<'a> Paused<'a> {
-    fn new(server: &'a RedisServer) -> Self {
-        common::signal(server, "STOP");
-        Paused(server)
-    }
-}
-
-impl Drop for Paused<'_> {
-    fn drop(&mut self) {
-        common::signal(self.0, "CONT");
-    }
-}
-
 fn is_circuit_open(error: &CacheError) -> bool {
     matches!(
         error.backend_error().map(|error| error.kind()),
@@ -57,7 +41,7 @@ async fn a_hung_server_fails_fast_once_its_circuit_opens_and_recovers_after_one_
     let cache = Cache::new("breaker", Arc::new(backend.clone()), CacheOptions::default());
     cache.set("k", &1).await.unwrap();
 
-    let paused = Paused::new(&server);
+    let paused = server.hang();
     let started = Instant::now();
     let mut errors = Vec::new();
     for _ in 0..100 {
@@ -127,7 +111,7 @@ async fn a_hung_replica_fails_reads_fast_while_the_writer_keeps_working() {
     let backend = backend(RedisBackend::builder().location(writer.url()).replica(replica.url()));
     let cache = Cache::new("replicated", Arc::new(backend.clone()), CacheOptions::default());
 
-    let paused = Paused::new(&replica);
+    let paused = replica.hang();
     let started = Instant::now();
     let mut opened_after = None;
     for i in 0..50 {

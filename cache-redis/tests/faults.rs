@@ -127,11 +127,11 @@ async fn a_hung_server_times_out() {
     let options = json!({"response_timeout": RESPONSE_TIMEOUT.as_secs_f64()});
     let cache = common::cache("hung", Location::One(server.url()), "", options).unwrap();
     cache.set("k", &1).await.unwrap();
-    common::signal(&server, "STOP");
+    let hung = server.hang();
     let started = Instant::now();
     let error = cache.get::<i64>("k").await.unwrap_err();
     let elapsed = started.elapsed();
-    common::signal(&server, "CONT");
+    hung.resume();
     assert!(
         elapsed >= RESPONSE_TIMEOUT && elapsed <= RESPONSE_TIMEOUT + SLACK,
         "{elapsed:?}"

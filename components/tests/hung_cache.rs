@@ -19,15 +19,6 @@ const CIRCUIT_FAILURES: u32 = 3;
 const SLACK: Duration = Duration::from_millis(700);
 const RENDERS: usize = 30;
 
-fn signal(server: &RedisServer, signal: &str) {
-    let pid = server.pid().expect("the server runs").to_string();
-    let status = std::process::Command::new("kill")
-        .args([&format!("-{signal}"), &pid])
-        .status()
-        .expect("kill runs");
-    assert!(status.success(), "kill -{signal} {pid}");
-}
-
 fn renderer(url: &str) -> Renderer {
     let config = CachesConfig::from_str_with_env(
         &format!(
@@ -54,7 +45,7 @@ async fn after_the_circuit_opens_renders_cost_no_timeout_and_warn_once() {
     let renderer = renderer(&server.url());
     renderer.render::<Greeting>(GreetingProps::to("warm")).await.unwrap();
 
-    signal(&server, "STOP");
+    let hung = server.hang();
     let (timings, warnings) = capture_warnings(async {
         let mut timings = Vec::with_capacity(RENDERS);
         for i in 0..RENDERS {
@@ -70,7 +61,7 @@ async fn after_the_circuit_opens_renders_cost_no_timeout_and_warn_once() {
         timings
     })
     .await;
-    signal(&server, "CONT");
+    hung.resume();
 
     let total: Duration = timings.iter().sum();
     // Each failure before the circuit opens costs at most one response timeout.

@@ -84,13 +84,3 @@ pub(crate) async fn reset_stats(url: &str) {
         .expect("CONFIG RESETSTAT");
 }
 
-/// Sends `kill -<signal>` to the fixture server: `"STOP"` hangs it (it keeps its connections but
-/// answers nothing), `"CONT"` resumes it.
-pub(crate) fn signal(server: &cache_core::testkit::servers::RedisServer, signal: &str) {
-    let pid = server.pid().expect("the server runs").to_string();
-    let status = std::process::Command::new("kill")
-        .args([&format!("-{signal}"), &pid])
-        .status()
-        .expect("kill runs");
-    assert!(status.success(), "kill -{signal} {pid}");
-}

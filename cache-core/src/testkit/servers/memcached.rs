@@ -1,5 +1,6 @@
 //! [`MemcachedServer`]: a private `memcached`.
 
+use super::hung::Hung;
 use std::ffi::OsString;
 use std::fmt;
 use std::io;
@@ -80,6 +81,12 @@ impl MemcachedServer {
     /// Kills the server; connections are refused until [`MemcachedServer::restart`].
     pub fn stop(&self) {
         self.process.stop();
+    }
+
+    /// Pauses the server (SIGSTOP): it keeps its connections and answers nothing, as a hung
+    /// server does, until the returned guard is dropped.
+    pub fn hang(&self) -> Hung {
+        self.process.hang()
     }
 
     /// Starts the server again on the same port, empty, and waits until ready.

@@ -21,11 +21,13 @@
 //! ```
 
 mod cluster;
+mod hung;
 mod memcached;
 mod probe;
 mod process;
 mod redis;
 
 pub use cluster::{ClusterSpec, NodeRole, RedisCluster};
+pub use hung::Hung;
 pub use memcached::MemcachedServer;
 pub use redis::RedisServer;

@@ -1,6 +1,7 @@
 //! A server binary run as a child process on a loopback port: started, probed, stopped, restarted
 //! and killed on drop.
 
+use super::hung::Hung;
 use std::ffi::OsString;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom};
@@ -86,6 +87,11 @@ impl ServerProcess {
 
     pub(super) fn pid(&self) -> Option<u32> {
         self.child().as_ref().map(Child::id)
+    }
+
+    /// Pauses the running process (SIGSTOP) until the guard is dropped.
+    pub(super) fn hang(&self) -> Hung {
+        Hung::pause(self.pid().expect("the server runs"))
     }
 
     /// Kills the process (SIGKILL: a crash, not a shutdown) and reaps it. Does nothing when stopped.

@@ -1,5 +1,6 @@
 //! [`RedisServer`]: a private `redis-server`, optionally a replica of another.
 
+use super::hung::Hung;
 use std::ffi::OsString;
 use std::fmt;
 use std::io;
@@ -77,6 +78,12 @@ impl RedisServer {
     /// Kills the server (as a crash would); connections are refused until [`RedisServer::restart`].
     pub fn stop(&self) {
         self.process.stop();
+    }
+
+    /// Pauses the server (SIGSTOP): it keeps its connections and answers nothing, as a hung
+    /// server does, until the returned guard is dropped.
+    pub fn hang(&self) -> Hung {
+        self.process.hang()
     }
 
     /// Starts the server again on the same port, empty (nothing is persisted), and waits until ready.
