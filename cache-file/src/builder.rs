@@ -12,7 +12,8 @@ use crate::options::FileOptions;
 /// ```
 /// use cache_file::FileBackend;
 ///
-/// let directory = std::env::temp_dir().join("cache-file-builder-doc");
+/// # let temporary = tempfile::tempdir().unwrap();
+/// let directory = temporary.path().join("cache");
 /// let backend = FileBackend::builder().directory(&directory).max_entries(1000).cull_frequency(4).build()?;
 /// assert_eq!(backend.options().max_entries, 1000);
 /// assert!(directory.is_dir());
