@@ -1,0 +1,28 @@
+//! File-system failures as [`BackendError`]s that name the path and what to check.
+
+use std::io;
+use std::path::Path;
+
+use cache_core::BackendError;
+
+/// `doing` the file or directory at `path` failed.
+pub(crate) fn io_error(directory: &Path, doing: &str, path: &Path, error: io::Error) -> BackendError {
+    let fix = match error.kind() {
+        io::ErrorKind::PermissionDenied | io::ErrorKind::ReadOnlyFilesystem => {
+            "check that this process may read and write the cache directory"
+        }
+        io::ErrorKind::NotADirectory | io::ErrorKind::AlreadyExists => {
+            "the cache location must be a directory (something else is at that path, or on the way to it)"
+        }
+        io::ErrorKind::IsADirectory => "a directory sits where a cache file belongs; remove it",
+        io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded => "the file system is full",
+        _ => "check the cache directory",
+    };
+    BackendError::io(format!("{doing} `{}` failed: {error}; {fix}", path.display()), error)
+        .on_server(server_name(directory))
+}
+
+/// How errors name the backend's directory, as `BackendError::on_server` does servers.
+pub(crate) fn server_name(directory: &Path) -> String {
+    format!("file cache `{}`", directory.display())
+}
