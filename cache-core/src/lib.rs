@@ -19,6 +19,7 @@ mod metrics;
 mod operations;
 mod registry;
 pub mod single_flight;
+pub mod stored_integer;
 mod timeout;
 mod warning_gate;
 

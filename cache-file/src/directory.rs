@@ -1,6 +1,7 @@
 //! The cache directory and every operation on it, as blocking file-system calls: the backend runs
 //! each one on tokio's blocking pool.
 
+use cache_core::stored_integer::increment;
 use std::ffi::OsString;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
@@ -14,7 +15,6 @@ use parking_lot::Mutex;
 use crate::cull;
 use crate::file_format::{self, HEADER_LEN, Header};
 use crate::file_name::{FileName, is_cache_file};
-use crate::integer::{NotAnI64, format_decimal, parse_decimal};
 use crate::io_error::io_error;
 use crate::key_locks::KeyLocks;
 use crate::options::FileOptions;
@@ -150,15 +150,9 @@ impl Directory {
                 return Err(BackendError::key_not_found());
             }
         };
-        let current = parse_decimal(&value).map_err(|problem| match problem {
-            NotAnI64::NotDecimal => BackendError::not_an_integer(),
-            NotAnI64::OutOfRange => BackendError::overflow(delta),
-        })?;
-        let new = current
-            .checked_add(delta)
-            .ok_or_else(|| BackendError::overflow(delta))?;
+        let (new, stored) = increment(&value, delta)?;
         // The entry keeps its expiry (Django's file backend rewrites it with the default timeout).
-        self.write(name, header.expires_at, &format_decimal(new))?;
+        self.write(name, header.expires_at, &stored)?;
         Ok(new)
     }
 

@@ -8,7 +8,6 @@ mod cull;
 mod directory;
 mod file_format;
 mod file_name;
-mod integer;
 mod io_error;
 mod key_locks;
 mod options;

@@ -1,8 +1,11 @@
-//! The shared conformance suite (Django's BaseCacheTests catalogue) on the file backend,
-//! configured through the registry like an application would, each run in its own directory:
-//! once with a clock the suite moves and once in real time.
+//! The shared conformance suite (Django's `BaseCacheTests`) on the file backend, configured through
+//! the registry like an application would, each run in its own directory: once with a clock the
+//! suite moves and once in real time. Each behaviour is a test of its own (`harness = false`: the
+//! testkit's `Harness` is `main`).
 
-use cache_core::testkit::{Subject, Time, run_all};
+use std::process::ExitCode;
+
+use cache_core::testkit::{Harness, Subject, Time};
 use cache_core::{Backends, Clock, Location, Options};
 
 fn subject(directory: &std::path::Path, clock: Clock, time: Time) -> Subject {
@@ -13,17 +16,16 @@ fn subject(directory: &std::path::Path, clock: Clock, time: Time) -> Subject {
         .expect("the conformance aliases build on files")
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn conformance_with_a_manual_clock() {
-    let directory = tempfile::tempdir().expect("a temporary directory");
+fn main() -> ExitCode {
+    let manual = tempfile::tempdir().expect("a temporary directory");
+    let real = tempfile::tempdir().expect("a temporary directory");
     let clock = Clock::manual();
-    let report = run_all(&subject(directory.path(), clock.clone(), Time::Manual(clock))).await;
-    assert!(report.passed().len() > 60 && report.failed().is_empty(), "{report}");
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn conformance_in_real_time() {
-    let directory = tempfile::tempdir().expect("a temporary directory");
-    let report = run_all(&subject(directory.path(), Clock::system(), Time::Real)).await;
-    assert!(report.passed().len() > 60 && report.failed().is_empty(), "{report}");
+    let mut harness = Harness::new();
+    harness
+        .conformance(
+            "file_manual_clock",
+            &subject(manual.path(), clock.clone(), Time::Manual(clock)),
+        )
+        .conformance("file_real_time", &subject(real.path(), Clock::system(), Time::Real));
+    harness.run().exit_code()
 }

@@ -4,7 +4,6 @@
 
 mod backend;
 mod builder;
-mod integer;
 mod now;
 mod options;
 mod registration;

@@ -6,10 +6,10 @@
 use cache_core::Timestamp;
 
 use bytes::Bytes;
+use cache_core::stored_integer::increment;
 use cache_core::{BackendError, BackendResult, Expiry};
 use lru::LruCache;
 
-use crate::integer::{NotAnI64, format_decimal, parse_decimal};
 use crate::now::Now;
 
 /// A stored value and when it stops being readable.
@@ -128,13 +128,8 @@ impl Shard {
             return Err(not_found());
         }
         // The façade adds the alias and the caller's key.
-        let overflow = || BackendError::overflow(delta);
-        let current = parse_decimal(&entry.value).map_err(|problem| match problem {
-            NotAnI64::NotDecimal => BackendError::not_an_integer(),
-            NotAnI64::OutOfRange => overflow(),
-        })?;
-        let new = current.checked_add(delta).ok_or_else(overflow)?;
-        entry.value = format_decimal(new);
+        let (new, stored) = increment(&entry.value, delta)?;
+        entry.value = stored;
         self.entries.promote(key);
         Ok(new)
     }

@@ -83,4 +83,3 @@ pub(crate) async fn reset_stats(url: &str) {
         .await
         .expect("CONFIG RESETSTAT");
 }
-
