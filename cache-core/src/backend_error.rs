@@ -164,6 +164,8 @@ impl BackendError {
                  running on tokio (e.g. inside `#[tokio::main]`, or `Runtime::block_on`)"
             ),
         )
+        // Trying again from the same place fails the same way.
+        .retryable(false)
     }
 
     /// Names the server the error concerns, as users would recognise it (`redis://host:6379/0`,

@@ -80,7 +80,8 @@ impl CacheOptions {
     }
 
     /// These options with fail-silently on or off: when on, an operation whose server fails (a
-    /// timeout, an unreachable server, an open circuit, a refusal, a broken reply) returns as if the
+    /// timeout, an unreachable server, an open circuit, a refusal, a broken reply, an I/O error)
+    /// returns as if the
     /// key were missing (`get` `None`, `has_key`/`add`/`touch`/`delete` false, `get_many` without
     /// it, `set`/`delete_many`/`clear` `Ok`, `set_many` reporting every key as failed) with a
     /// rate-limited warning and the error counted. `incr`, `decr`, `incr_version` and

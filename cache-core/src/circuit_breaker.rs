@@ -248,7 +248,7 @@ impl BackendError {
         BackendError::unavailable(
             Unavailability::CircuitOpen,
             format!(
-                "circuit open: {} consecutive calls timed out or lost their connection, so calls fail at once for \
+                "circuit open: {} consecutive calls went unanswered (timed out, lost their connection or got a broken reply), so calls fail at once for \
                  {:?} (options.circuit_cooldown) before one probes the server again; check that the server is \
                  running and not hung",
                 settings.failures, settings.cool_down

@@ -450,11 +450,11 @@ impl<'a> Operation<'a> for Incr<'a> {
     fn start(self, cache: &'a Cache, options: CallOptions) -> Self::Future {
         Box::pin(async move {
             let made = cache.prepare_key(&self.key, options.version)?;
-            let delta = self.delta.map_err(|delta| CacheError::Overflow {
+            let delta = cache.observe(self.delta.map_err(|delta| CacheError::Overflow {
                 alias: cache.alias().to_owned(),
                 key: self.key.to_string(),
                 delta,
-            })?;
+            }))?;
             let result = cache.backend_ref().incr(&made, delta).await;
             let value = cache.answer(result, Some(&*self.key))?;
             cache.count(Event::Set, 1);
@@ -483,15 +483,14 @@ impl<'a> Operation<'a> for IncrVersion<'a> {
             };
             let old_key = cache.prepare_key(&self.key, Some(version))?;
             let backend = cache.backend_ref();
-            let value = cache
-                .answer(backend.get(&old_key).await, Some(&*self.key))?
-                .ok_or_else(not_found)?;
+            let found = cache.answer(backend.get(&old_key).await, Some(&*self.key))?;
+            let value = cache.observe(found.ok_or_else(not_found))?;
             let moved = if self.downwards {
                 version.checked_sub(self.delta)
             } else {
                 version.checked_add(self.delta)
             };
-            let new_version = moved.ok_or_else(|| CacheError::VersionOverflow {
+            let new_version = cache.observe(moved.ok_or_else(|| CacheError::VersionOverflow {
                 alias: cache.alias().to_owned(),
                 key: self.key.to_string(),
                 version,
@@ -500,7 +499,7 @@ impl<'a> Operation<'a> for IncrVersion<'a> {
                 } else {
                     self.delta
                 },
-            })?;
+            }))?;
             let new_key = cache.prepare_key(&self.key, Some(new_version))?;
             // Deliberate difference: when both versions make the same key (a delta of 0, or a key
             // function that ignores the version), Django sets then deletes that key, losing it.
@@ -571,20 +570,24 @@ where
 {
     let made = cache.prepare_key(key, options.version)?;
     let backend = cache.backend_ref();
+    // Set when a failed read was ignored (fail-silently): the server is down, so storing is not
+    // tried either, and the call counts one error, not one per step.
+    let mut unreachable = false;
     let leader = loop {
         let landed = cache.flights().landed();
-        if let Some(bytes) = cache
-            .tolerate(backend.get(&made).await, Some(key), "get_or_set")?
-            .flatten()
-        {
-            cache.count(Event::Hit, 1);
-            return Ok(cache.decode(key, &bytes)?);
+        match cache.tolerate(backend.get(&made).await, Some(key), "get_or_set")? {
+            Some(Some(bytes)) => {
+                cache.count(Event::Hit, 1);
+                return Ok(cache.decode(key, &bytes)?);
+            }
+            Some(None) => {}
+            None => unreachable = true,
         }
         cache.count(Event::Miss, 1);
         match cache.flights().join(made.clone()) {
             // A leader that ended between our miss and our join may have stored the value: look
             // once more, but only then (a miss is otherwise one read, as in Django).
-            Role::Leader(leader) if cache.flights().landed() != landed => {
+            Role::Leader(leader) if !unreachable && cache.flights().landed() != landed => {
                 if let Some(bytes) = cache
                     .tolerate(backend.get(&made).await, Some(key), "get_or_set")?
                     .flatten()
@@ -604,6 +607,10 @@ where
     };
     let value = produce().await?;
     let bytes = cache.observe(cache.encode(key, &value))?;
+    if unreachable {
+        leader.publish(bytes);
+        return Ok(value);
+    }
     match store_produced(cache, key, &made, &bytes, options).await {
         Ok(Some(winner)) => {
             let decoded = cache.decode(key, &winner)?;

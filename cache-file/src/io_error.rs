@@ -7,6 +7,17 @@ use cache_core::BackendError;
 
 /// `doing` the file or directory at `path` failed.
 pub(crate) fn io_error(directory: &Path, doing: &str, path: &Path, error: io::Error) -> BackendError {
+    // A misconfigured directory fails the same way until someone fixes it: not worth retrying.
+    let lasting = matches!(
+        error.kind(),
+        io::ErrorKind::PermissionDenied
+            | io::ErrorKind::ReadOnlyFilesystem
+            | io::ErrorKind::NotADirectory
+            | io::ErrorKind::AlreadyExists
+            | io::ErrorKind::IsADirectory
+            | io::ErrorKind::StorageFull
+            | io::ErrorKind::QuotaExceeded
+    );
     let fix = match error.kind() {
         io::ErrorKind::PermissionDenied | io::ErrorKind::ReadOnlyFilesystem => {
             "check that this process may read and write the cache directory"
@@ -19,6 +30,7 @@ pub(crate) fn io_error(directory: &Path, doing: &str, path: &Path, error: io::Er
         _ => "check the cache directory",
     };
     BackendError::io(format!("{doing} `{}` failed: {error}; {fix}", path.display()), error)
+        .retryable(!lasting)
         .on_server(server_name(directory))
 }
 

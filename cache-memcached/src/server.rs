@@ -198,7 +198,7 @@ impl Server {
             Err(_) => io::Error::new(
                 io::ErrorKind::TimedOut,
                 format!(
-                    "no connection within {:?} (the connect_timeout option)",
+                    "no connection within {:?} (options.connect_timeout)",
                     self.connect_timeout
                 ),
             ),

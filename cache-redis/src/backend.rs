@@ -22,7 +22,7 @@ use crate::builder::RedisBuilder;
 use crate::cluster_watch::{ClusterWatch, is_an_answer};
 use crate::coalesce::Read;
 use crate::connection::{Conn, Connect, Node};
-use crate::error::{Failure, breaks_connection, from_redis, server_failed, unexpected};
+use crate::error::{ConnectTimedOut, Failure, breaks_connection, from_redis, server_failed, unexpected};
 use crate::location::{self, ServerUrl};
 use crate::options::{ClearMode, RedisOptions};
 use crate::scripts::{INCR, LuaScript, PERSIST};
@@ -174,7 +174,7 @@ impl RedisBackend {
     }
 
     /// Every server's circuit breaker counters, added up (the writer's and each reader's; a
-    /// cluster's one): how often a circuit opened, reopened after a failed probe, let a probe
+    /// cluster connection has no breaker, so its counters stay at zero): how often a circuit opened, reopened after a failed probe, let a probe
     /// through, closed, and how many calls it refused at once.
     pub fn circuit_stats(&self) -> CircuitStats {
         std::iter::once(&self.inner.writer)
@@ -292,7 +292,7 @@ impl RedisBackend {
             .map_err(|failure| failure.into_error(node.shown(), operation))
     }
 
-    /// One command, one reply, the failure not yet told as a `CacheError`.
+    /// One command, one reply, the failure not yet told as a `BackendError`.
     async fn send(&self, node: &Node, cmd: &Cmd) -> std::result::Result<Value, Failure> {
         self.round_trip(node, async |connection: &mut Conn| {
             connection.req_packed_command(cmd).await?.extract_error()
@@ -770,7 +770,7 @@ fn is_no_script(error: &BackendError) -> bool {
 /// The node for one server: a multiplexed connection, opened within `connect_timeout`.
 fn server_node(server: &ServerUrl, client: redis::Client, options: &RedisOptions) -> Node {
     let connect_timeout = options.connect_timeout;
-    // The response timeout is applied per call by `execute`, around the whole call.
+    // The response timeout is applied per call by `round_trip`, around the whole call.
     let config = redis::AsyncConnectionConfig::new()
         .set_connection_timeout(Some(connect_timeout))
         .set_response_timeout(None);
@@ -847,7 +847,7 @@ type TlsCertificatesOrUnit = ();
 fn connect_timed_out(timeout: Duration) -> RedisError {
     RedisError::from(std::io::Error::new(
         std::io::ErrorKind::TimedOut,
-        format!("no connection within {timeout:?} (options.connect_timeout)"),
+        ConnectTimedOut(timeout),
     ))
 }
 

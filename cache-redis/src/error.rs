@@ -37,6 +37,8 @@ pub(crate) fn from_redis(server: &str, operation: &str, error: RedisError) -> Ba
         let detail = format!("{operation} failed: {error}");
         if error.is_connection_refusal() {
             BackendError::unavailable(Unavailability::Refused, detail)
+        } else if is_connect_timeout(&error) {
+            BackendError::timeout(Wait::Connect, detail)
         } else if error.is_timeout() {
             BackendError::timeout(Wait::Response, detail)
         } else if error.is_io_error() || error.is_connection_dropped() {
@@ -52,6 +54,30 @@ pub(crate) fn from_redis(server: &str, operation: &str, error: RedisError) -> Ba
         }
     };
     failed.on_server(named(server)).with_source(error)
+}
+
+/// No connection within `connect_timeout`: the payload of the io error redis-rs carries, so the
+/// failure is told as a connect timeout rather than a response timeout.
+#[derive(Debug)]
+pub(crate) struct ConnectTimedOut(pub(crate) Duration);
+
+impl std::fmt::Display for ConnectTimedOut {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "no connection within {:?} (options.connect_timeout)", self.0)
+    }
+}
+
+impl std::error::Error for ConnectTimedOut {}
+
+fn is_connect_timeout(error: &RedisError) -> bool {
+    use std::error::Error as _;
+    // redis-rs keeps an io error as `Arc<dyn Error>` and hands out the `Arc` as the source.
+    error
+        .source()
+        .and_then(|source| source.downcast_ref::<std::sync::Arc<dyn std::error::Error + Send + Sync>>())
+        .and_then(|shared| shared.downcast_ref::<std::io::Error>())
+        .and_then(std::io::Error::get_ref)
+        .is_some_and(|payload| payload.is::<ConnectTimedOut>())
 }
 
 /// The operation got no answer within the alias' `response_timeout`.
@@ -143,6 +169,22 @@ mod tests {
         let message = error.to_string();
         assert!(message.contains("redis redis://127.0.0.1:1: GET failed"), "{message}");
         assert!(timed_out("s", "SET", Duration::from_millis(500)).is_retryable());
+    }
+
+    #[test]
+    fn a_connect_timeout_is_told_apart_from_a_response_timeout() {
+        let connect = RedisError::from(std::io::Error::new(
+            std::io::ErrorKind::TimedOut,
+            ConnectTimedOut(Duration::from_millis(300)),
+        ));
+        let error = from_redis("s", "GET", connect);
+        assert_eq!(*error.kind(), cache_core::ErrorKind::Timeout(Wait::Connect), "{error}");
+        assert!(error.to_string().contains("options.connect_timeout"), "{error}");
+        let response = RedisError::from(std::io::Error::from(std::io::ErrorKind::TimedOut));
+        assert_eq!(
+            *from_redis("s", "GET", response).kind(),
+            cache_core::ErrorKind::Timeout(Wait::Response)
+        );
     }
 
     #[test]

@@ -12,7 +12,7 @@ use crate::error::ComponentError;
 use crate::output_cache::fragment::Fragment;
 use crate::output_cache::key::{Digest, output_key};
 use crate::output_cache::target::OutputStore;
-use crate::rendering::cache_warnings::CACHE_WARNING_INTERVAL;
+use crate::rendering::cache_warnings::{CACHE_WARNING_INTERVAL, CacheRole};
 use crate::rendering::call::PendingCall;
 use crate::rendering::page::{Page, Stats};
 
@@ -121,15 +121,17 @@ async fn store(page: &Page, output: &OutputStore, key: &str, fragment: &Fragment
 
 fn warn_cache_error(page: &Page, cache: &Cache, key: &str, action: &str, error: &CacheError) {
     Stats::count(&page.stats.cache_errors);
-    page.state.cache_warnings.warn(cache.alias(), |held_back| {
-        tracing::warn!(
-            alias = cache.alias(),
-            key,
-            %error,
-            held_back,
-            "components: the output cache failed to {action}; the component is rendered uncached \
-             (one such warning per alias every {}s; `held_back` counts the others)",
-            CACHE_WARNING_INTERVAL.as_secs()
-        );
-    });
+    page.state
+        .cache_warnings
+        .warn(cache.alias(), CacheRole::Output, |held_back| {
+            tracing::warn!(
+                alias = cache.alias(),
+                key,
+                %error,
+                held_back,
+                "components: the output cache failed to {action}; the component is rendered uncached \
+                 (one such warning per alias every {}s; `held_back` counts the others)",
+                CACHE_WARNING_INTERVAL.as_secs()
+            );
+        });
 }

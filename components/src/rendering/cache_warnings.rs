@@ -15,26 +15,33 @@ use parking_lot::Mutex;
 /// How often each alias may warn that it failed.
 pub(crate) const CACHE_WARNING_INTERVAL: Duration = Duration::from_secs(10);
 
-/// One gate per alias, made on its first failure.
+/// Which store failed: each has its own gate, so one failure doesn't hide the other's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum CacheRole {
+    /// The output cache of a component.
+    Output,
+    /// The media store (class JS/CSS and variables).
+    Media,
+}
+
+/// One gate per alias and role, made on its first failure.
 #[derive(Debug, Default)]
 pub(crate) struct CacheWarnings {
-    gates: Mutex<HashMap<String, Arc<WarningGate>>>,
+    gates: Mutex<HashMap<(String, CacheRole), Arc<WarningGate>>>,
 }
 
 impl CacheWarnings {
-    /// Runs `warn` with the number of warnings held back for `alias` since its last one, unless
-    /// `alias` warned less than [`CACHE_WARNING_INTERVAL`] ago.
-    pub(crate) fn warn(&self, alias: &str, warn: impl FnOnce(u64)) {
+    /// Runs `warn` with the number of warnings held back for `alias` in `role` since its last
+    /// one, unless it warned less than [`CACHE_WARNING_INTERVAL`] ago.
+    pub(crate) fn warn(&self, alias: &str, role: CacheRole, warn: impl FnOnce(u64)) {
         let gate = {
             let mut gates = self.gates.lock();
-            match gates.get(alias) {
-                Some(gate) => Arc::clone(gate),
-                None => {
-                    let gate = Arc::new(WarningGate::new(CACHE_WARNING_INTERVAL));
-                    gates.insert(alias.to_owned(), Arc::clone(&gate));
-                    gate
-                }
-            }
+            let key = (alias.to_owned(), role);
+            Arc::clone(
+                gates
+                    .entry(key)
+                    .or_insert_with(|| Arc::new(WarningGate::new(CACHE_WARNING_INTERVAL))),
+            )
         };
         if let Some(held_back) = gate.admit() {
             warn(held_back);

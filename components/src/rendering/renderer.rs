@@ -15,7 +15,7 @@ use crate::media::strategies::{self, Strategy};
 use crate::output_cache::key::output_key;
 use crate::output_cache::settings::OutputCache;
 use crate::registry::Registry;
-use crate::rendering::cache_warnings::CACHE_WARNING_INTERVAL;
+use crate::rendering::cache_warnings::{CACHE_WARNING_INTERVAL, CacheRole};
 use crate::rendering::call::{Lineage, PendingCall, Props};
 use crate::rendering::output::RenderOutput;
 use crate::rendering::page::Page;
@@ -163,16 +163,18 @@ impl Renderer {
         }
         for result in futures::future::join_all(writes).await {
             if let Err(error) = result {
-                self.state.cache_warnings.warn(media.cache.alias(), |held_back| {
-                    tracing::warn!(
-                        alias = media.cache.alias(),
-                        %error,
-                        held_back,
-                        "components: the media store failed; the endpoint may not serve this page's JS/CSS \
-                         (one such warning per alias every {}s)",
-                        CACHE_WARNING_INTERVAL.as_secs()
-                    );
-                });
+                self.state
+                    .cache_warnings
+                    .warn(media.cache.alias(), CacheRole::Media, |held_back| {
+                        tracing::warn!(
+                            alias = media.cache.alias(),
+                            %error,
+                            held_back,
+                            "components: the media store failed; the endpoint may not serve this page's JS/CSS \
+                             (one such warning per alias every {}s)",
+                            CACHE_WARNING_INTERVAL.as_secs()
+                        );
+                    });
             }
         }
     }
