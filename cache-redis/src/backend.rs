@@ -19,7 +19,7 @@ use redis::cluster_routing::{MultipleNodeRoutingInfo, RoutingInfo, SingleNodeRou
 use redis::{Cmd, FromRedisValue, Pipeline, RedisError, RedisResult, Value};
 
 use crate::builder::RedisBuilder;
-use crate::cluster_watch::{ClusterWatch, is_an_answer};
+use crate::cluster_watch::ClusterWatch;
 use crate::coalesce::Read;
 use crate::connection::{Conn, Connect, Node};
 use crate::error::{ConnectTimedOut, Failure, breaks_connection, from_redis, server_failed, unexpected};
@@ -261,7 +261,7 @@ impl RedisBackend {
             let generation = used.load(Ordering::Relaxed);
             match &outcome {
                 Ok(Ok(_)) => watch.answered(generation),
-                Ok(Err(error)) if is_an_answer(error) => watch.answered(generation),
+                Ok(Err(error)) if !server_failed(error) => watch.answered(generation),
                 Ok(Err(_)) | Err(_) => watch.unanswered(node, generation),
             }
         }

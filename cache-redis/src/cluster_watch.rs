@@ -19,7 +19,6 @@
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use redis::{ErrorKind, RedisError};
 
 use crate::connection::Node;
 
@@ -126,13 +125,4 @@ impl ClusterWatch {
             self.last_answer.store(self.now(), Ordering::Relaxed);
         }
     }
-}
-
-/// Whether `error` is the server's own answer (a refusal, a redirect it gave, a wrong type…),
-/// which shows that the connection carries replies, rather than a failure to get one.
-pub(crate) fn is_an_answer(error: &RedisError) -> bool {
-    matches!(
-        error.kind(),
-        ErrorKind::Server(_) | ErrorKind::Extension | ErrorKind::Parse
-    ) && !error.is_timeout()
 }

@@ -12,8 +12,9 @@ pub(crate) fn breaks_connection(error: &RedisError) -> bool {
 }
 
 /// Whether `error` means the server didn't answer (a broken or refused connection, a timeout, a
-/// reply that isn't RESP): what counts against it in its circuit breaker. Any error reply
-/// (`WRONGTYPE`, `LOADING`, a refused password) is an answer.
+/// reply that isn't RESP). Any error reply (`WRONGTYPE`, `LOADING`, `MOVED`, a refused password)
+/// is an answer. The one rule for both a server's circuit breaker and the watch over a cluster
+/// connection (`ClusterWatch`): what counts against one counts against the other.
 pub(crate) fn server_failed(error: &RedisError) -> bool {
     breaks_connection(error)
         || error.is_timeout()
