@@ -10,6 +10,7 @@ mod circuit_breaker;
 mod clock;
 mod codec;
 mod config;
+mod cull_options;
 mod dummy;
 mod error;
 mod ignored_errors;
@@ -34,6 +35,7 @@ pub use circuit_breaker::{CircuitBreaker, CircuitPermit, CircuitSettings, Circui
 pub use clock::{Clock, Timestamp};
 pub use codec::Codec;
 pub use config::{AliasConfig, CachesConfig, ConfigFormat, Location, Options, option_values};
+pub use cull_options::CullOptions;
 pub use dummy::DummyBackend;
 pub use error::{BoxError, CacheError, KeyProblem, KeyRule, Result};
 pub use ignored_errors::IGNORED_ERROR_WARNING_INTERVAL;

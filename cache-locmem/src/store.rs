@@ -141,13 +141,9 @@ mod tests {
     use super::*;
 
     fn store(max_entries: u64) -> Store {
-        Store::new(
-            LocMemOptions {
-                max_entries,
-                cull_frequency: 3,
-            },
-            Clock::manual(),
-        )
+        let mut options = LocMemOptions::default();
+        options.max_entries = max_entries;
+        Store::new(options, Clock::manual())
     }
 
     #[test]

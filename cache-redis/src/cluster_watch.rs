@@ -19,7 +19,6 @@
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-
 use crate::connection::Node;
 
 /// Calls with no answer, since the last answer, that a connection must have before it is
