@@ -14,10 +14,57 @@ use tracing::{Event, Level, Metadata, Subscriber, span};
 /// The recording subscriber is the default only while `future` is polled, so warnings from other
 /// tasks don't leak in, and the caller's own subscriber, if any, is left in place.
 pub async fn capture_warnings<F: Future>(future: F) -> (F::Output, Vec<String>) {
+    keep_every_callsite_open();
     let recorder = WarningRecorder::default();
     let output = future.with_subscriber(recorder.clone()).await;
     let messages = std::mem::take(&mut *recorder.messages.lock().unwrap_or_else(PoisonError::into_inner));
     (output, messages)
+}
+
+/// Makes sure no `warn!` callsite is cached as "never enabled" before a capture starts.
+///
+/// `tracing` caches each callsite's interest globally, from the subscribers alive when the callsite
+/// first fires. Tests run in parallel threads: a warning first emitted by a test that captures
+/// nothing (only the no-op default is current there) could be cached as never-enabled while
+/// another test is about to capture it, and that capture would silently miss it. A global default
+/// that answers "sometimes" for every callsite (and records nothing) keeps every callsite asking
+/// the current subscriber on each event; the rebuild repairs any callsite cached before it was set.
+fn keep_every_callsite_open() {
+    static INSTALLED: std::sync::Once = std::sync::Once::new();
+    INSTALLED.call_once(|| {
+        // Fails only when the test binary installed its own global subscriber, which then decides.
+        let _ = tracing::subscriber::set_global_default(AskEveryTime);
+    });
+    tracing::callsite::rebuild_interest_cache();
+}
+
+/// The global default [`keep_every_callsite_open`] installs: interested in every callsite,
+/// enabled for none, so events outside a capture cost one `enabled` call and go nowhere.
+struct AskEveryTime;
+
+impl Subscriber for AskEveryTime {
+    fn register_callsite(&self, _: &'static Metadata<'static>) -> Interest {
+        Interest::sometimes()
+    }
+
+    fn enabled(&self, _: &Metadata<'_>) -> bool {
+        false
+    }
+
+    fn new_span(&self, _: &span::Attributes<'_>) -> span::Id {
+        // Never called: `enabled` refuses everything. An id is still required by the trait.
+        span::Id::from_u64(1)
+    }
+
+    fn record(&self, _: &span::Id, _: &span::Record<'_>) {}
+
+    fn record_follows_from(&self, _: &span::Id, _: &span::Id) {}
+
+    fn event(&self, _: &Event<'_>) {}
+
+    fn enter(&self, _: &span::Id) {}
+
+    fn exit(&self, _: &span::Id) {}
 }
 
 /// A minimal subscriber: it keeps the `message` of `WARN` events and ignores everything else.
