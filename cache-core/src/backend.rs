@@ -91,6 +91,12 @@ pub trait CacheBackend: Send + Sync + fmt::Debug + 'static {
     /// What this backend can do.
     fn capabilities(&self) -> Capabilities;
 
+    /// The backend's short name (`locmem`, `redis`, `memcached`, …): the `backend` label of the
+    /// alias' metrics and the `backend` field of its spans. `custom` unless overridden.
+    fn name(&self) -> &'static str {
+        "custom"
+    }
+
     /// The stored bytes, or `None` when the key is missing or expired.
     async fn get(&self, key: &str) -> Result<Option<Bytes>>;
 

@@ -17,6 +17,7 @@ mod ignored_errors;
 pub mod key;
 mod key_argument;
 mod metrics;
+pub mod observe;
 mod operations;
 mod registry;
 pub mod single_flight;

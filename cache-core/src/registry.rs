@@ -321,7 +321,11 @@ fn build_alias(alias: &str, entry: &AliasConfig, backends: &Backends) -> Result<
     let config = BackendConfig::new(alias, &entry.location, &backend_options)
         .with_key_prefix(default_keys.then_some(entry.key_prefix.as_str()));
     let backend = factory(&config)?;
-    let mut options = entry.cache_options().with_ignore_exceptions(facade.ignore_exceptions);
+    let mut options = entry
+        .cache_options()
+        .with_ignore_exceptions(facade.ignore_exceptions)
+        .with_log_keys(facade.log_keys)
+        .with_latency_histogram(facade.latency_histogram);
     if let Some(function) = key_function {
         options = options.with_key_function(function);
     }

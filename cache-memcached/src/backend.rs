@@ -243,6 +243,10 @@ impl MemcachedBackend {
 
 #[async_trait]
 impl CacheBackend for MemcachedBackend {
+    fn name(&self) -> &'static str {
+        "memcached"
+    }
+
     fn capabilities(&self) -> Capabilities {
         self.inner.capabilities.clone()
     }

@@ -497,6 +497,10 @@ impl RedisBackend {
 
 #[async_trait]
 impl CacheBackend for RedisBackend {
+    fn name(&self) -> &'static str {
+        "redis"
+    }
+
     fn capabilities(&self) -> Capabilities {
         Capabilities::lenient()
     }
