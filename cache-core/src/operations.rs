@@ -697,7 +697,7 @@ impl<'a> Operation<'a> for IncrVersion<'a> {
                     cache.answer(operation, backend.set(&new_key, value, expiry).await, Some(&*self.key))?
                 }
                 Lifetime::ExpiredAtOnce => {
-                    drop(cache.answer(operation, backend.delete(&new_key).await, Some(&*self.key))?)
+                    cache.answer(operation, backend.delete(&new_key).await, Some(&*self.key))?;
                 }
             }
             cache.answer(operation, backend.delete(&old_key).await, Some(&*self.key))?;
