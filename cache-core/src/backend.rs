@@ -7,6 +7,7 @@ use async_trait::async_trait;
 use bytes::Bytes;
 
 use crate::backend_error::BackendResult as Result;
+use crate::health::{ServerHealth, ServerRole};
 
 /// When a stored entry stops being readable, already resolved by the façade.
 ///
@@ -79,6 +80,9 @@ impl Default for Capabilities {
         Capabilities::lenient()
     }
 }
+
+/// The key a default [`CacheBackend::probe`] looks up (and never finds).
+pub const HEALTH_CHECK_KEY: &str = "__cache_health_check__";
 
 /// A storage engine, addressed with keys the façade has already made and validated.
 ///
@@ -155,6 +159,13 @@ pub trait CacheBackend: Send + Sync + fmt::Debug + 'static {
     /// Releases connections; the backend may be used again afterwards.
     async fn close(&self) -> Result<()> {
         Ok(())
+    }
+
+    /// Probes every server this backend uses — concurrently, each bounded by the backend's own
+    /// timeout — for `Caches::check`. Default: one `has_key` round trip, reported as one local
+    /// store named by [`CacheBackend::name`]; backends with servers report each one.
+    async fn probe(&self) -> Vec<ServerHealth> {
+        vec![ServerHealth::measure(self.name(), ServerRole::Local, self.has_key(HEALTH_CHECK_KEY)).await]
     }
 
     /// Answers a `get` without waiting, when the backend is in process.
