@@ -145,7 +145,7 @@ async fn the_facade_counts_hits_misses_coalesced_waits_timeouts_and_caller_error
     let durations = series
         .iter()
         .find(|(name, op, _, _)| name == "cache_operation_duration_seconds" && op == "get")
-        .map(|(_, _, _, value)| value.clone());
+        .map(|(_, _, _, value)| value);
     match durations {
         Some(DebugValue::Histogram(samples)) => {
             assert_eq!(samples.len(), 3, "{samples:?}");
