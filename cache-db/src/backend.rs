@@ -37,7 +37,8 @@ struct Shared {
 
 enum Store {
     Sqlite(SqliteStore),
-    Postgres(PostgresStore),
+    // Boxed: its pool is large, and the SQLite store is one pointer.
+    Postgres(Box<PostgresStore>),
 }
 
 impl DbBackend {
@@ -76,10 +77,10 @@ impl DbBackend {
                 options.clone(),
                 time,
             )),
-            Database::Postgres(url) => Store::Postgres(
+            Database::Postgres(url) => Store::Postgres(Box::new(
                 PostgresStore::new(url, server, table.clone(), options.clone(), time)
                     .map_err(|message| ("options.database".to_owned(), message))?,
-            ),
+            )),
         };
         Ok(DbBackend {
             shared: Arc::new(Shared {

@@ -27,7 +27,7 @@ impl PgErrors {
 
     pub(super) fn convert(&self, error: tokio_postgres::Error) -> BackendError {
         if let Some(code) = error.code().cloned() {
-            return self.from_server(&code, error.to_string(), error);
+            return self.server_refusal(&code, error.to_string(), error);
         }
         let message = error.to_string();
         let converted = if error.is_closed() {
@@ -62,7 +62,7 @@ impl PgErrors {
         converted.with_source(error).on_server(self.server.clone())
     }
 
-    fn from_server(&self, code: &SqlState, message: String, error: tokio_postgres::Error) -> BackendError {
+    fn server_refusal(&self, code: &SqlState, message: String, error: tokio_postgres::Error) -> BackendError {
         let refused = |fix: &str| BackendError::refused_by_server(format!("{message}; {fix}")).retryable(false);
         let converted = match code {
             c if *c == SqlState::UNDEFINED_TABLE => return missing_table(&self.table, &self.server),
