@@ -37,11 +37,13 @@ fn runtime() -> tokio::runtime::Runtime {
         .expect("a tokio runtime")
 }
 
-/// A cache over `database`'s table `bench_cache`, filled with the working set.
-fn filled(runtime: &tokio::runtime::Runtime, database: &str) -> Cache {
+/// A cache over `database`'s table `bench_cache` with `pool_size` connections, filled with the
+/// working set.
+fn filled(runtime: &tokio::runtime::Runtime, database: &str, pool_size: usize) -> Cache {
     let backend = DbBackend::builder()
         .table("bench_cache")
         .database(database)
+        .pool_size(pool_size)
         .build()
         .expect("the backend");
     let cache = Cache::new("bench", Arc::new(backend.clone()), CacheOptions::default());
@@ -58,7 +60,7 @@ fn sqlite(c: &mut Criterion) {
     let runtime = runtime();
     let directory = tempfile::tempdir().expect("a temporary directory");
     let path = directory.path().join("bench.sqlite3");
-    let cache = filled(&runtime, path.to_str().expect("UTF-8"));
+    let cache = filled(&runtime, path.to_str().expect("UTF-8"), 4);
     let made: Vec<String> = keys().iter().map(|key| cache.make_key(key, None)).collect();
     let keys = keys();
     let sql = SELECT.replace('$', "?");
@@ -116,7 +118,8 @@ fn sqlite(c: &mut Criterion) {
 fn postgres(c: &mut Criterion) {
     let runtime = runtime();
     let server = runtime.block_on(PostgresServer::start()).expect("PostgreSQL starts");
-    let cache = filled(&runtime, &server.url());
+    let cache = filled(&runtime, &server.url(), 4);
+    let one_connection = filled(&runtime, &server.url(), 1);
     let made: Vec<String> = keys().iter().map(|key| cache.make_key(key, None)).collect();
     let keys = keys();
     let (client, statement) = runtime.block_on(async {
@@ -137,6 +140,12 @@ fn postgres(c: &mut Criterion) {
             runtime.block_on(async { black_box(cache.get_raw(&keys[i]).await.expect("get").expect("a hit")) })
         })
     });
+    group.bench_function("facade get_raw (one pooled connection)", |b| {
+        b.iter(|| {
+            i = (i + 1) % KEYS;
+            runtime.block_on(async { black_box(one_connection.get_raw(&keys[i]).await.expect("get").expect("a hit")) })
+        })
+    });
     group.bench_function("tokio-postgres prepared SELECT", |b| {
         b.iter(|| {
             i = (i + 1) % KEYS;
@@ -151,7 +160,7 @@ fn postgres(c: &mut Criterion) {
         })
     });
     group.finish();
-    drop(cache);
+    drop((cache, one_connection));
     drop(server);
 }
 

@@ -77,10 +77,12 @@ impl PostgresStore {
         tokio::runtime::Handle::try_current().map_err(|_| BackendError::no_runtime("database"))?;
         // The pool's own connect timeout bounds each attempt; this bounds the wait for another
         // caller's attempt on the same connection too.
-        let connection = match tokio::time::timeout(self.options.connect_timeout * 2, self.pool.connection()).await {
-            Ok(connection) => connection?,
-            Err(_) => return Err(self.timed_out(Wait::Connect, self.options.connect_timeout, "connect_timeout")),
-        };
+        let lease = self.pool.lease();
+        let connection =
+            match tokio::time::timeout(self.options.connect_timeout * 2, self.pool.connection(&lease)).await {
+                Ok(connection) => connection?,
+                Err(_) => return Err(self.timed_out(Wait::Connect, self.options.connect_timeout, "connect_timeout")),
+            };
         match tokio::time::timeout(self.options.timeout, operation(Arc::clone(&connection))).await {
             Ok(Ok(value)) => Ok(value),
             Ok(Err(error)) => {
