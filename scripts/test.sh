@@ -20,6 +20,9 @@ missing=()
 for binary in "${!needed[@]}"; do
   command -v "$binary" >/dev/null 2>&1 || missing+=("${needed[$binary]}")
 done
+# cache-db's tests make their own PostgreSQL cluster with Debian's server binaries, which live off
+# PATH in /usr/lib/postgresql/<version>/bin.
+compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "==> installing ${missing[*]} (apt)"
   sudo_cmd=""
@@ -30,6 +33,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   # The tests start their own servers on free loopback ports; stop the ones the packages started.
   $sudo_cmd service redis-server stop >/dev/null 2>&1 || true
   $sudo_cmd service memcached stop >/dev/null 2>&1 || true
+  $sudo_cmd service postgresql stop >/dev/null 2>&1 || true
 fi
 
 echo "==> cargo fmt --check"

@@ -1,4 +1,4 @@
-//! Real servers for tests: `redis-server` and `memcached` as child processes.
+//! Real servers for tests: `redis-server`, `memcached` and PostgreSQL as child processes.
 //!
 //! Each fixture starts its own server on a free loopback port (found by binding `127.0.0.1:0`,
 //! retried if another process takes the port first), with persistence off and a throw-away
@@ -23,6 +23,7 @@
 mod cluster;
 mod hung;
 mod memcached;
+mod postgres;
 mod probe;
 mod process;
 mod redis;
@@ -30,4 +31,5 @@ mod redis;
 pub use cluster::{ClusterSpec, NodeRole, RedisCluster};
 pub use hung::Hung;
 pub use memcached::MemcachedServer;
+pub use postgres::PostgresServer;
 pub use redis::RedisServer;

@@ -21,7 +21,14 @@ pub(super) enum Probe {
     MemcachedVersion,
     /// A Redis Cluster node reports the cluster up (`CLUSTER INFO`: `cluster_state:ok`).
     RedisClusterOk,
+    /// PostgreSQL answers a startup message for user `postgres` with an authentication request
+    /// (`R`), not an error (`E`: "the database system is starting up").
+    PostgresStartup,
 }
+
+/// A protocol 3.0 startup message: length 41, version 196608, `user`=`postgres`,
+/// `database`=`postgres`.
+const POSTGRES_STARTUP: &[u8] = b"\0\0\0\x29\0\x03\0\0user\0postgres\0database\0postgres\0\0";
 
 impl Probe {
     /// Whether the server at `address` is ready; any failure (refused, timeout, odd reply) is "not yet".
@@ -31,7 +38,7 @@ impl Probe {
 
     /// The server's reply to the probe's request, when it gave one in time.
     pub(super) async fn reply(self, address: SocketAddr) -> Option<Vec<u8>> {
-        tokio::time::timeout(PROBE_TIMEOUT, exchange(address, self.request()))
+        tokio::time::timeout(PROBE_TIMEOUT, exchange(address, self.request(), self))
             .await
             .ok()?
             .ok()
@@ -43,6 +50,7 @@ impl Probe {
             Probe::RedisReplicaLinked => b"INFO replication\r\n",
             Probe::MemcachedVersion => b"version\r\n",
             Probe::RedisClusterOk => b"CLUSTER INFO\r\n",
+            Probe::PostgresStartup => POSTGRES_STARTUP,
         }
     }
 
@@ -53,17 +61,19 @@ impl Probe {
             Probe::RedisReplicaLinked => holds(b"master_link_status:up"),
             Probe::MemcachedVersion => reply.starts_with(b"VERSION "),
             Probe::RedisClusterOk => holds(b"cluster_state:ok"),
+            Probe::PostgresStartup => reply.first() == Some(&b'R'),
         }
     }
 }
 
 /// Sends `request` on a new connection and reads one reply: a line, or a Redis bulk string whole.
-async fn exchange(address: SocketAddr, request: &[u8]) -> io::Result<Vec<u8>> {
+async fn exchange(address: SocketAddr, request: &[u8], probe: Probe) -> io::Result<Vec<u8>> {
     let mut stream = TcpStream::connect(address).await?;
     stream.write_all(request).await?;
     let mut reply = Vec::new();
     let mut buffer = [0u8; 4096];
-    while !is_complete(&reply) {
+    // PostgreSQL's replies are binary messages: their first byte says enough.
+    while !(is_complete(&reply) || (probe == Probe::PostgresStartup && !reply.is_empty())) {
         let read = stream.read(&mut buffer).await?;
         if read == 0 {
             break;

@@ -31,6 +31,8 @@ const LOG_TAIL_BYTES: u64 = 2000;
 /// One server process and everything needed to start it again on the same port.
 pub(super) struct ServerProcess {
     program: &'static str,
+    /// The executable: `program` found on PATH, or a full path (PostgreSQL's live outside PATH).
+    command: PathBuf,
     port: u16,
     args: Vec<OsString>,
     probe: Probe,
@@ -48,16 +50,29 @@ impl ServerProcess {
         probe: Probe,
     ) -> io::Result<Self> {
         let dir = tempfile::Builder::new().prefix(&format!("{program}-")).tempdir()?;
+        Self::start_in(program, PathBuf::from(program), dir, args, probe).await
+    }
+
+    /// [`ServerProcess::start`] with the executable at `command` (`program` names it in
+    /// messages), in a directory the caller prepared.
+    pub(super) async fn start_in(
+        program: &'static str,
+        command: PathBuf,
+        dir: TempDir,
+        args: impl Fn(u16, &Path) -> Vec<OsString>,
+        probe: Probe,
+    ) -> io::Result<Self> {
         let log = dir.path().join(format!("{program}.log"));
         let mut failures = Vec::new();
         for _ in 0..PORT_ATTEMPTS {
             let port = free_port()?;
             let args = args(port, dir.path());
-            let child = spawn(program, &args, dir.path(), &log)?;
+            let child = spawn(program, &command, &args, dir.path(), &log)?;
             match wait_until_ready(program, child, port, probe, &log).await {
                 Ok(child) => {
                     return Ok(ServerProcess {
                         program,
+                        command,
                         port,
                         args,
                         probe,
@@ -103,10 +118,18 @@ impl ServerProcess {
         }
     }
 
+    /// Asks the process to shut down with `signal` (`-INT`, say) and waits until it has exited.
+    pub(super) fn shut_down(&self, signal: &str) {
+        if let Some(mut child) = self.child().take() {
+            let _ = Command::new("kill").args([signal, &child.id().to_string()]).status();
+            let _ = child.wait();
+        }
+    }
+
     /// Stops the process if it runs, then starts it again on the same port and waits until ready.
     pub(super) async fn restart(&self) -> io::Result<()> {
         self.stop();
-        let child = spawn(self.program, &self.args, self.dir.path(), &self.log)?;
+        let child = spawn(self.program, &self.command, &self.args, self.dir.path(), &self.log)?;
         match wait_until_ready(self.program, child, self.port, self.probe, &self.log).await {
             Ok(child) => {
                 *self.child() = Some(child);
@@ -144,9 +167,9 @@ pub(super) fn free_port() -> io::Result<u16> {
     Ok(TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?.local_addr()?.port())
 }
 
-fn spawn(program: &str, args: &[OsString], dir: &Path, log: &Path) -> io::Result<Child> {
+fn spawn(program: &str, command: &Path, args: &[OsString], dir: &Path, log: &Path) -> io::Result<Child> {
     let log_file = OpenOptions::new().create(true).append(true).open(log)?;
-    let result = Command::new(program)
+    let result = Command::new(command)
         .args(args)
         .current_dir(dir)
         .stdin(Stdio::null())

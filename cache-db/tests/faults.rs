@@ -1,0 +1,231 @@
+//! Faults: PostgreSQL killed and restarted under load, a server that isn't there, a SQLite
+//! database locked by another writer. Errors arrive within the timeouts, in the kinds callers act
+//! on, naming the fix; service comes back by itself; no caller ever reads another key's value.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::Duration;
+
+use cache_core::testkit::servers::PostgresServer;
+use cache_core::{Cache, CacheBackend, CacheError, CacheOptions, Result};
+use cache_db::DbBackend;
+use tokio::task::JoinHandle;
+
+/// Callers setting and reading their own keys until told to stop. Every value names its key, so
+/// a value handed to the wrong caller fails the test (a panic in a task fails `stop`).
+struct Load {
+    stop: Arc<AtomicBool>,
+    ok: Arc<AtomicUsize>,
+    errors: Arc<AtomicUsize>,
+    tasks: Vec<JoinHandle<Vec<CacheError>>>,
+}
+
+impl Load {
+    fn start(cache: &Cache) -> Load {
+        let stop = Arc::new(AtomicBool::new(false));
+        let ok = Arc::new(AtomicUsize::new(0));
+        let errors = Arc::new(AtomicUsize::new(0));
+        let tasks = (0..8)
+            .map(|task| {
+                let (cache, stop, ok, errors) = (cache.clone(), stop.clone(), ok.clone(), errors.clone());
+                tokio::spawn(async move {
+                    let mut seen = Vec::new();
+                    let mut i = 0usize;
+                    while !stop.load(Ordering::Relaxed) {
+                        let key = format!("k{}", (i * 7 + task) % 50);
+                        let result = match i % 4 {
+                            0 => cache.set(&key, format!("{key}={i}")).await,
+                            1 => cache.get::<String>(&key).await.map(|value| {
+                                if let Some(value) = value {
+                                    assert!(value.starts_with(&format!("{key}=")), "{key} read {value}");
+                                }
+                            }),
+                            2 => cache.get_many::<_, String>(&[key.as_str(), "k0"]).await.map(|found| {
+                                for (key, value) in found {
+                                    assert!(value.starts_with(&format!("{key}=")), "{key} read {value}");
+                                }
+                            }),
+                            _ => cache.delete(&key).await.map(drop),
+                        };
+                        match result {
+                            Ok(()) => {
+                                ok.fetch_add(1, Ordering::Relaxed);
+                            }
+                            Err(error) => {
+                                errors.fetch_add(1, Ordering::Relaxed);
+                                if seen.len() < 200 {
+                                    seen.push(error);
+                                }
+                                // A caller that fails backs off a little, as an application would.
+                                tokio::time::sleep(Duration::from_millis(5)).await;
+                            }
+                        }
+                        i += 1;
+                    }
+                    seen
+                })
+            })
+            .collect();
+        Load {
+            stop,
+            ok,
+            errors,
+            tasks,
+        }
+    }
+
+    async fn until(&self, what: &str, counter: impl Fn(&Load) -> usize, at_least: usize) {
+        for _ in 0..6000 {
+            if counter(self) >= at_least {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        panic!("no {at_least} {what} within 30 s");
+    }
+
+    async fn stop(self) -> Vec<CacheError> {
+        self.stop.store(true, Ordering::Relaxed);
+        let mut errors = Vec::new();
+        for task in self.tasks {
+            errors.extend(task.await.expect("no caller panicked"));
+        }
+        errors
+    }
+}
+
+fn ok(load: &Load) -> usize {
+    load.ok.load(Ordering::Relaxed)
+}
+
+fn errors(load: &Load) -> usize {
+    load.errors.load(Ordering::Relaxed)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_killed_and_restarted_under_load() -> Result<()> {
+    let postgres = PostgresServer::start().await.expect("PostgreSQL starts");
+    let backend = DbBackend::builder()
+        .table("django_cache")
+        .database(postgres.url())
+        .timeout(Duration::from_secs(1))
+        .build()?;
+    backend.create_table().await.expect("the table is created");
+    let cache = Cache::new("default", Arc::new(backend), CacheOptions::default());
+    let load = Load::start(&cache);
+    load.until("successes", ok, 500).await;
+
+    postgres.stop();
+    let before = errors(&load);
+    load.until("errors", errors, before + 100).await;
+
+    postgres.restart().await.expect("PostgreSQL restarts");
+    let recovered = ok(&load);
+    load.until("successes after the restart", ok, recovered + 500).await;
+    let seen = load.stop().await;
+
+    assert!(!seen.is_empty());
+    let server = format!("127.0.0.1:{}", postgres.port());
+    for error in &seen {
+        assert!(error.is_unavailable() || error.is_timeout(), "{error:?}");
+        assert!(error.is_retryable(), "{error:?}");
+        assert!(error.to_string().contains(&server), "the server is named: {error}");
+    }
+    cache.set("after", 1).await?;
+    assert_eq!(cache.get::<i32>("after").await?, Some(1));
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_postgres_that_isnt_running_is_unavailable_naming_the_fix() {
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let backend = DbBackend::builder()
+        .table("django_cache")
+        .database(format!("postgres://postgres@127.0.0.1:{port}/postgres"))
+        .build()
+        .unwrap();
+    let error = backend.get(":1:k").await.unwrap_err();
+    assert!(error.is_unavailable() && error.is_retryable(), "{error:?}");
+    let message = error.to_string();
+    assert!(
+        message.starts_with(&format!("postgres://postgres@127.0.0.1:{port}/postgres: ")),
+        "{message}"
+    );
+    assert!(message.contains("check that the server runs"), "{message}");
+}
+
+#[tokio::test]
+async fn a_missing_postgres_table_names_the_createcachetable_step() {
+    let postgres = PostgresServer::start().await.expect("PostgreSQL starts");
+    let backend = DbBackend::builder()
+        .table("not created")
+        .database(postgres.url())
+        .build()
+        .unwrap();
+    let error = backend
+        .set(":1:k", "1".into(), cache_core::Expiry::Never)
+        .await
+        .unwrap_err();
+    assert!(!error.is_retryable());
+    assert!(
+        error
+            .to_string()
+            .contains("the cache table `not created` does not exist"),
+        "{error}"
+    );
+    assert!(error.to_string().contains("createcachetable"), "{error}");
+    backend.create_table().await.unwrap();
+    backend
+        .set(":1:k", "1".into(), cache_core::Expiry::Never)
+        .await
+        .unwrap();
+}
+
+/// Another writer holds the database past `options.timeout`: a retryable timeout naming the
+/// option; meanwhile the tokio worker keeps running other tasks (SQLite waits on the blocking
+/// pool, never on the worker).
+#[tokio::test(flavor = "current_thread")]
+async fn a_locked_sqlite_database_times_out_without_blocking_the_runtime() -> Result<()> {
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("cache.sqlite3");
+    let backend = DbBackend::builder()
+        .table("django_cache")
+        .database(path.to_str().unwrap())
+        .timeout(Duration::from_millis(300))
+        .build()?;
+    backend.create_table().await.unwrap();
+    let cache = Cache::new("default", Arc::new(backend), CacheOptions::default());
+    cache.set("k", "before").await?;
+
+    let other = rusqlite::Connection::open(&path).unwrap();
+    other.execute_batch("BEGIN EXCLUSIVE").unwrap();
+    let ticks = Arc::new(AtomicUsize::new(0));
+    let ticker = {
+        let ticks = ticks.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_millis(1)).await;
+                ticks.fetch_add(1, Ordering::Relaxed);
+            }
+        })
+    };
+    let error = cache.set("k", "during").await.unwrap_err();
+    ticker.abort();
+    assert!(
+        ticks.load(Ordering::Relaxed) > 0,
+        "the runtime's only worker ran other tasks meanwhile"
+    );
+    assert!(error.is_timeout() && error.is_retryable(), "{error:?}");
+    let message = error.to_string();
+    assert!(
+        message.contains("locked by another writer for longer than options.timeout"),
+        "{message}"
+    );
+    assert!(message.contains(&path.display().to_string()), "{message}");
+
+    other.execute_batch("COMMIT").unwrap();
+    cache.set("k", "after").await?;
+    assert_eq!(cache.get::<String>("k").await?.as_deref(), Some("after"));
+    Ok(())
+}
