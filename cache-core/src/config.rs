@@ -113,7 +113,9 @@ use crate::codec::Codec;
 use crate::error::{CacheError, Result};
 use crate::timeout::Timeout;
 
+mod duplicate_keys;
 mod env;
+mod env_blame;
 pub(crate) mod facade_options;
 mod load;
 pub mod option_values;
@@ -126,6 +128,10 @@ pub struct CachesConfig {
     pub aliases: BTreeMap<String, AliasConfig>,
     /// The other top-level sections of the file (`[components]`, the application's own), untouched.
     pub(crate) other_sections: serde_json::Map<String, serde_json::Value>,
+    /// The environment variables that set fields of each alias, by the field their errors name
+    /// (`location`, `options`, `options.max_entries`): errors found when the backend reads them
+    /// name the variable.
+    pub(crate) set_by: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 impl CachesConfig {

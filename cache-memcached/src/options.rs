@@ -243,7 +243,7 @@ mod tests {
             error(json!({"max_entries": 30})),
             "cache alias `a`: options.max_entries: unknown option; the options this backend accepts are \
              `connect_timeout`, `timeout`, `response_timeout`, `item_size_max`, `pool_size`, `no_delay`, \
-             `circuit_failures`, `circuit_cooldown`"
+             `circuit_failures`, `circuit_cooldown`; every alias also accepts `ignore_exceptions`"
         );
     }
 

@@ -70,7 +70,7 @@ options = { max_entries = 30 }"#,
         error,
         "cache alias `default`: options.max_entries: unknown option; the options this backend accepts are \
          `connect_timeout`, `timeout`, `response_timeout`, `item_size_max`, `pool_size`, `no_delay`, \
-         `circuit_failures`, `circuit_cooldown`"
+         `circuit_failures`, `circuit_cooldown`; every alias also accepts `ignore_exceptions`"
     );
     let caches = build(
         r#"[caches.default]

@@ -221,7 +221,7 @@ mod tests {
             "cache alias `a`: options.max_entries: unknown option; the options this backend accepts are \
              `connect_timeout`, `socket_connect_timeout`, `response_timeout`, `socket_timeout`, `clear`, \
              `clear_pattern`, `cluster`, `wait_for_replicas`, `batch_reads`, `tls_ca_file`, `circuit_failures`, \
-             `circuit_cooldown`"
+             `circuit_cooldown`; every alias also accepts `ignore_exceptions`"
         );
         for (value, shown) in [
             (json!(0), "0"),
