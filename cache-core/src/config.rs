@@ -347,18 +347,24 @@ impl Location {
         }
     }
 
-    /// Server addresses by Django's rule: a string is split on `;` and `,` (whitespace kept, as in
-    /// Django), a list is used as is, empty entries are dropped.
-    pub fn servers(&self) -> Vec<String> {
+    /// Every entry by Django's rule (`re.split("[;,]", location)`): a string is split on `;` and
+    /// `,` (whitespace kept, as in Django), a list is used as is. Empty entries are kept, so a
+    /// backend for which an entry's position matters (Redis: the first is the writer) can refuse
+    /// them.
+    pub fn entries(&self) -> Vec<String> {
         match self {
             Location::Unset => Vec::new(),
-            Location::One(text) => text
-                .split([';', ','])
-                .filter(|s| !s.is_empty())
-                .map(str::to_owned)
-                .collect(),
-            Location::Many(list) => list.iter().filter(|s| !s.is_empty()).cloned().collect(),
+            Location::One(text) => text.split([';', ',']).map(str::to_owned).collect(),
+            Location::Many(list) => list.clone(),
         }
+    }
+
+    /// [`Location::entries`] without the empty ones: server addresses where an empty entry (a
+    /// trailing `;`) can only be a slip (memcached's servers, whose order doesn't matter).
+    pub fn servers(&self) -> Vec<String> {
+        let mut entries = self.entries();
+        entries.retain(|entry| !entry.is_empty());
+        entries
     }
 }
 

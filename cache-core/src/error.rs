@@ -173,6 +173,15 @@ impl CacheError {
         }
     }
 
+    /// `first` and every problem of `rest` as one error (see [`CacheError::combine`]), for a step
+    /// that has failed already and found more.
+    pub fn together(first: CacheError, rest: impl IntoIterator<Item = CacheError>) -> CacheError {
+        let mut all = vec![first];
+        all.extend(rest);
+        // Never empty, so `combine` always has an error to give.
+        CacheError::combine(all).unwrap_or(CacheError::ConfigErrors { errors: Vec::new() })
+    }
+
     /// The configuration problems this error stands for: the list of a
     /// [`CacheError::ConfigErrors`], or the error itself.
     pub fn problems(&self) -> &[CacheError] {

@@ -347,15 +347,19 @@ fn build_alias(alias: &str, entry: &AliasConfig, backends: &Backends) -> Result<
             Ok(Cache::new(alias, backend, options))
         }
         (factory, key_function, facade_problem, backend) => {
-            let problems = [
+            let mut problems = [
                 factory.err(),
                 key_function.err(),
                 facade_problem,
                 backend.and_then(Result::err),
-            ];
+            ]
+            .into_iter()
+            .flatten();
             // At least one of them is an error, or the first arm would have matched.
-            Err(CacheError::combine(problems.into_iter().flatten())
-                .unwrap_or(CacheError::ConfigErrors { errors: Vec::new() }))
+            let first = problems
+                .next()
+                .unwrap_or(CacheError::ConfigErrors { errors: Vec::new() });
+            Err(CacheError::together(first, problems))
         }
     }
 }

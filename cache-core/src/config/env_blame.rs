@@ -23,7 +23,7 @@ impl CachesConfig {
             CacheError::ConfigErrors { errors } => errors,
             single => vec![single],
         };
-        let named = problems.into_iter().map(|problem| match problem {
+        let mut named = problems.into_iter().map(|problem| match problem {
             CacheError::Config { alias, field, message } => match variable_for(set_by, &field) {
                 Some(variable) => CacheError::Config {
                     message: blamed(message, variable),
@@ -50,8 +50,10 @@ impl CachesConfig {
             },
             other => other,
         });
-        // `named` holds at least the error given, so this is never the empty list.
-        CacheError::combine(named).unwrap_or(CacheError::ConfigErrors { errors: Vec::new() })
+        match named.next() {
+            Some(first) => CacheError::together(first, named),
+            None => CacheError::ConfigErrors { errors: Vec::new() },
+        }
     }
 }
 

@@ -95,6 +95,12 @@ impl<'a> OptionValue<'a> {
         )
     }
 
+    /// The error for a value that means nothing here, whose message is `fix`: what to write
+    /// instead (django-redis' `CLIENT_CLASS = "…ShardClient"`).
+    pub fn refuse(&self, fix: &str) -> CacheError {
+        CacheError::config(Some(self.alias), format!("options.{}", self.name), fix)
+    }
+
     /// A timeout: a number of seconds above 0 and at most [`MAX_TIMEOUT`], written as a number or
     /// a string holding one.
     pub fn seconds(&self) -> Result<Duration> {
