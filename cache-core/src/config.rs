@@ -392,6 +392,13 @@ impl Options {
         self.values.get(name)
     }
 
+    /// The options a backend's factory is given: these without the ones the façade takes from
+    /// every alias (`ignore_exceptions`, pymemcache's `ignore_exc`). For reading an alias'
+    /// options with a backend's own parser outside `Caches::build`, as tests do.
+    pub fn without_facade_options(&self) -> Options {
+        facade_options::split("", self).1
+    }
+
     /// Parses the options into a backend's own type. Give the type `#[serde(deny_unknown_fields)]`
     /// so a misspelt option is an error naming the alias and the option.
     ///

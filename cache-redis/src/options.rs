@@ -216,7 +216,7 @@ const FIELDS: &[OptionField<RedisOptions>] = &[
          with `set_raw`)",
     ),
     OptionField::refused(
-        &["redis_client_class", "redis_client_kwargs"],
+        &["redis_client_class", "redis_client_kwargs", "connection_factory"],
         "the client is redis-rs and can't be replaced; remove it",
     ),
     OptionField::refused(&["sentinels", "sentinel_kwargs"], SENTINEL),

@@ -413,10 +413,18 @@ async fn a_timeout_redis_cant_hold_is_an_error_and_stores_nothing() {
         cache.set("k", &2).timeout(huge).await.unwrap_err(),
         cache.add("new", &2).timeout(huge).await.map(drop).unwrap_err(),
         cache.touch("k").timeout(huge).await.map(drop).unwrap_err(),
-        cache.set_many([("k", 3), ("other", 3)]).timeout(huge).await.map(drop).unwrap_err(),
+        cache
+            .set_many([("k", 3), ("other", 3)])
+            .timeout(huge)
+            .await
+            .map(drop)
+            .unwrap_err(),
     ] {
         assert!(!error.is_retryable(), "{error}");
-        assert!(error.to_string().contains("use a shorter timeout or `never`"), "{error}");
+        assert!(
+            error.to_string().contains("use a shorter timeout or `never`"),
+            "{error}"
+        );
     }
     assert_eq!(cache.get::<i64>("k").await.unwrap(), Some(1));
     assert!(!cache.has_key("new").await.unwrap());
