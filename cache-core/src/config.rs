@@ -26,7 +26,12 @@
 //!
 //! Every other top-level section belongs to the application (or to `components`); it is kept
 //! untouched and read with [`CachesConfig::section`]. The section name `caches` is matched
-//! case-insensitively, so a file holding Django's `CACHES` dict under `"CACHES"` loads too.
+//! case-insensitively, so a file holding Django's `CACHES` dict under `"CACHES"` loads too. A file
+//! with no `caches` section whose top level holds a table with a `backend` is Django's `CACHES`
+//! mapping itself (what `json.dump(settings.CACHES, f)` writes): its top level is the aliases.
+//!
+//! Every problem found by one load (or one `Caches::build`) is reported at once, as
+//! [`CacheError::ConfigErrors`] when there are several.
 //!
 //! # Per-alias keys
 //!
