@@ -409,8 +409,9 @@ impl Options {
     ///
     /// Errors are [`CacheError::Config`] with the field `options.<name>` whenever the option at
     /// fault is known:
-    /// - an unknown option: `unknown option; this backend takes no options` or
-    ///   ``unknown option; the options this backend accepts are `a`, `b`, `c` ``;
+    /// - an unknown option: ``unknown option; this backend takes no options (every alias accepts
+    ///   `ignore_exceptions`)`` or ``unknown option; the options this backend accepts are `a`, `b`,
+    ///   `c`; every alias also accepts `ignore_exceptions` ``;
     /// - a missing required option: `required by this backend but not given`;
     /// - a value of the wrong type or refused by the type's own checks: the `serde` message, such
     ///   as ``invalid type: string "abc", expected u64``.
@@ -423,8 +424,11 @@ impl Options {
     /// keep each option's name, default and parsing in one place.
     ///
     /// Errors are [`CacheError::Config`] with the field `options.<name>`: an unknown option (worded
-    /// as for [`Options::parse`]), one option written under two of its names, or the field's own
-    /// check of the value. A null value is the same as leaving the option out.
+    /// as for [`Options::parse`]), an option of another client refused with its fix
+    /// ([`OptionField::refused`](option_values::OptionField::refused)), one option written under
+    /// two of its names, or the field's own check of the value; every one of them is reported, as
+    /// [`CacheError::ConfigErrors`] when there are several. A null value is the same as leaving the
+    /// option out.
     pub fn read<T: Default>(&self, alias: &str, fields: &[option_values::OptionField<T>]) -> Result<T> {
         option_values::read(self, alias, fields)
     }

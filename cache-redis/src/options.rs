@@ -236,6 +236,11 @@ const POOL_KWARGS: &[OptionField<RedisOptions>] = &[
         Ok(())
     }),
     OptionField::refused(
+        &["ssl_cert_reqs", "ssl_ca_certs"],
+        "certificates of rediss:// servers are always checked, against the system's authorities or those of \
+         `tls_ca_file` (a PEM file, in `options`); remove it",
+    ),
+    OptionField::refused(
         &["retry_on_timeout", "retry"],
         "a call that times out fails with a retryable error (`CacheError::is_retryable`) rather than being \
          retried blindly, since a write may already have landed; remove it and retry in the caller where that \

@@ -716,18 +716,21 @@ const SNIPPETS: &[Snippet] = &[
         expect: Expect::Loads(|loaded| assert_eq!(loaded.meaning("default").backend, "redis")),
     },
     Snippet {
-        source: "django-redis' README (TLS; this test builds cache-redis without its `tls` feature)",
+        source: "django-redis on Heroku Redis (its REDIS_URL filled in)",
         settings: r#"CACHES = {
     "default": {
         "BACKEND": "django_redis.cache.RedisCache",
-        "LOCATION": "rediss://localhost:6379/0",
+        "LOCATION": "redis://h:6379/0",
+        "OPTIONS": {
+            "CLIENT_CLASS": "django_redis.client.DefaultClient",
+            "CONNECTION_POOL_KWARGS": {"ssl_cert_reqs": None},
+        },
     }
 }"#,
         expect: Expect::Refused(
-            "cache alias `default`: location: `rediss://localhost:6379/0` needs TLS; enable the `tls` feature of cache-redis in Cargo.toml",
+            "cache alias `default`: options.connection_pool_kwargs.ssl_cert_reqs: certificates of rediss:// servers are always checked, against the system's authorities or those of `tls_ca_file` (a PEM file, in `options`); remove it",
         ),
     },
-    // Projects on GitHub.
     Snippet {
         source: "github.com/kanatai/real-estate project/settings/redis.py",
         settings: r#"CACHES = {
