@@ -349,16 +349,18 @@ pub(super) fn normalize_options(alias: &str, options: Value) -> Result<Value> {
     ))
 }
 
+/// A table's entries by lower-cased key, each with its key as written.
+type Spellings = BTreeMap<String, (String, Value)>;
+
 /// The entries of a table by lower-cased key, each with its key as written. Two spellings of one
 /// key are an error naming the field (`field(lower)`) and what is case-insensitive (`what`); every
 /// such error is reported, with the entries that are fine.
-#[allow(clippy::type_complexity)]
 fn by_lower_case(
     alias: &str,
     table: Map<String, Value>,
     field: impl Fn(&str) -> String,
     what: &str,
-) -> std::result::Result<BTreeMap<String, (String, Value)>, (BTreeMap<String, (String, Value)>, CacheError)> {
+) -> std::result::Result<Spellings, (Spellings, CacheError)> {
     let mut groups: BTreeMap<String, Vec<(String, Value)>> = BTreeMap::new();
     for (key, value) in table {
         groups.entry(key.to_lowercase()).or_default().push((key, value));
