@@ -10,10 +10,17 @@ use crate::error::CacheError;
 /// `ignore_exceptions` and pymemcache's spelling of it.
 const IGNORE_EXCEPTIONS: &[&str] = &["ignore_exceptions", "ignore_exc"];
 
+/// Raw keys in the debug spans (`CacheOptions::with_log_keys`).
+const LOG_KEYS: &str = "log_keys";
+/// The latency histogram (`CacheOptions::with_latency_histogram`).
+const LATENCY_HISTOGRAM: &str = "latency_histogram";
+
 /// The façade's share of an alias' `options`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct FacadeOptions {
     pub(crate) ignore_exceptions: bool,
+    pub(crate) log_keys: bool,
+    pub(crate) latency_histogram: bool,
 }
 
 /// Splits an alias' options into the façade's and the backend's. Problems with the façade's
@@ -25,6 +32,25 @@ pub(crate) fn split(alias: &str, options: &Options) -> (FacadeOptions, Options, 
     let mut given: Option<&str> = None;
     let mut problems = Vec::new();
     for (name, value) in &options.values {
+        let mut flag = |target: &mut bool| {
+            if !value.is_null() {
+                match OptionValue::new(alias, name, value).flag() {
+                    Ok(flag) => *target = flag,
+                    Err(error) => problems.push(error),
+                }
+            }
+        };
+        match name.as_str() {
+            LOG_KEYS => {
+                flag(&mut facade.log_keys);
+                continue;
+            }
+            LATENCY_HISTOGRAM => {
+                flag(&mut facade.latency_histogram);
+                continue;
+            }
+            _ => {}
+        }
         if !IGNORE_EXCEPTIONS.contains(&name.as_str()) {
             rest.insert(name.clone(), value.clone());
             continue;
@@ -78,6 +104,17 @@ mod tests {
                 .ignore_exceptions
         );
         assert!(!split_json(json!({})).unwrap().0.ignore_exceptions);
+    }
+
+    #[test]
+    fn observability_flags_are_the_facades() {
+        let (facade, rest) = split_json(json!({"log_keys": true, "latency_histogram": "true", "x": 1})).unwrap();
+        assert!(facade.log_keys && facade.latency_histogram);
+        assert_eq!(rest.values.keys().collect::<Vec<_>>(), ["x"]);
+        assert_eq!(
+            split_json(json!({"latency_histogram": 3})).unwrap_err().to_string(),
+            "cache alias `a`: options.latency_histogram: expected true or false; got 3"
+        );
     }
 
     #[test]
