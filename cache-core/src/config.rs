@@ -26,7 +26,12 @@
 //!
 //! Every other top-level section belongs to the application (or to `components`); it is kept
 //! untouched and read with [`CachesConfig::section`]. The section name `caches` is matched
-//! case-insensitively, so a file holding Django's `CACHES` dict under `"CACHES"` loads too.
+//! case-insensitively, so a file holding Django's `CACHES` dict under `"CACHES"` loads too. A file
+//! with no `caches` section whose top level holds a table with a `backend` is Django's `CACHES`
+//! mapping itself (what `json.dump(settings.CACHES, f)` writes): its top level is the aliases.
+//!
+//! Every problem found by one load (or one `Caches::build`) is reported at once, as
+//! [`CacheError::ConfigErrors`] when there are several.
 //!
 //! # Per-alias keys
 //!
@@ -113,7 +118,9 @@ use crate::codec::Codec;
 use crate::error::{CacheError, Result};
 use crate::timeout::Timeout;
 
+mod duplicate_keys;
 mod env;
+mod env_blame;
 pub(crate) mod facade_options;
 mod load;
 pub mod option_values;
@@ -126,6 +133,10 @@ pub struct CachesConfig {
     pub aliases: BTreeMap<String, AliasConfig>,
     /// The other top-level sections of the file (`[components]`, the application's own), untouched.
     pub(crate) other_sections: serde_json::Map<String, serde_json::Value>,
+    /// The environment variables that set fields of each alias, by the field their errors name
+    /// (`location`, `options`, `options.max_entries`): errors found when the backend reads them
+    /// name the variable.
+    pub(crate) set_by: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 impl CachesConfig {
@@ -341,18 +352,24 @@ impl Location {
         }
     }
 
-    /// Server addresses by Django's rule: a string is split on `;` and `,` (whitespace kept, as in
-    /// Django), a list is used as is, empty entries are dropped.
-    pub fn servers(&self) -> Vec<String> {
+    /// Every entry by Django's rule (`re.split("[;,]", location)`): a string is split on `;` and
+    /// `,` (whitespace kept, as in Django), a list is used as is. Empty entries are kept, so a
+    /// backend for which an entry's position matters (Redis: the first is the writer) can refuse
+    /// them.
+    pub fn entries(&self) -> Vec<String> {
         match self {
             Location::Unset => Vec::new(),
-            Location::One(text) => text
-                .split([';', ','])
-                .filter(|s| !s.is_empty())
-                .map(str::to_owned)
-                .collect(),
-            Location::Many(list) => list.iter().filter(|s| !s.is_empty()).cloned().collect(),
+            Location::One(text) => text.split([';', ',']).map(str::to_owned).collect(),
+            Location::Many(list) => list.clone(),
         }
+    }
+
+    /// [`Location::entries`] without the empty ones: server addresses where an empty entry (a
+    /// trailing `;`) can only be a slip (memcached's servers, whose order doesn't matter).
+    pub fn servers(&self) -> Vec<String> {
+        let mut entries = self.entries();
+        entries.retain(|entry| !entry.is_empty());
+        entries
     }
 }
 
@@ -380,13 +397,21 @@ impl Options {
         self.values.get(name)
     }
 
+    /// The options a backend's factory is given: these without the ones the façade takes from
+    /// every alias (`ignore_exceptions`, pymemcache's `ignore_exc`). For reading an alias'
+    /// options with a backend's own parser outside `Caches::build`, as tests do.
+    pub fn without_facade_options(&self) -> Options {
+        facade_options::split("", self).1
+    }
+
     /// Parses the options into a backend's own type. Give the type `#[serde(deny_unknown_fields)]`
     /// so a misspelt option is an error naming the alias and the option.
     ///
     /// Errors are [`CacheError::Config`] with the field `options.<name>` whenever the option at
     /// fault is known:
-    /// - an unknown option: `unknown option; this backend takes no options` or
-    ///   ``unknown option; the options this backend accepts are `a`, `b`, `c` ``;
+    /// - an unknown option: ``unknown option; this backend takes no options (every alias accepts
+    ///   `ignore_exceptions`)`` or ``unknown option; the options this backend accepts are `a`, `b`,
+    ///   `c`; every alias also accepts `ignore_exceptions` ``;
     /// - a missing required option: `required by this backend but not given`;
     /// - a value of the wrong type or refused by the type's own checks: the `serde` message, such
     ///   as ``invalid type: string "abc", expected u64``.
@@ -399,8 +424,11 @@ impl Options {
     /// keep each option's name, default and parsing in one place.
     ///
     /// Errors are [`CacheError::Config`] with the field `options.<name>`: an unknown option (worded
-    /// as for [`Options::parse`]), one option written under two of its names, or the field's own
-    /// check of the value. A null value is the same as leaving the option out.
+    /// as for [`Options::parse`]), an option of another client refused with its fix
+    /// ([`OptionField::refused`](option_values::OptionField::refused)), one option written under
+    /// two of its names, or the field's own check of the value; every one of them is reported, as
+    /// [`CacheError::ConfigErrors`] when there are several. A null value is the same as leaving the
+    /// option out.
     pub fn read<T: Default>(&self, alias: &str, fields: &[option_values::OptionField<T>]) -> Result<T> {
         option_values::read(self, alias, fields)
     }

@@ -28,6 +28,15 @@ pub enum CacheError {
         message: String,
     },
 
+    /// Several configuration problems, all found in one pass (each a [`CacheError::Config`] or a
+    /// [`CacheError::UnknownBackend`]), so one run shows every fix to make. A pass that finds one
+    /// problem returns it as it is.
+    #[error("{} problems in the cache configuration:{}", errors.len(), bullet_list(errors))]
+    ConfigErrors {
+        /// Every problem, in the order found (aliases by name, fields in the order they are read).
+        errors: Vec<CacheError>,
+    },
+
     /// The `backend` of an alias names no registered backend.
     #[error(
         "cache alias `{alias}`: unknown backend `{backend}`; registered backends are: {}. \
@@ -146,6 +155,42 @@ impl CacheError {
         }
     }
 
+    /// Every problem of `errors` as one error: `None` when there are none, the problem itself when
+    /// there is one, [`CacheError::ConfigErrors`] (flattened: lists inside the list are opened)
+    /// when there are more. A backend's factory uses it to report every bad option at once.
+    pub fn combine(errors: impl IntoIterator<Item = CacheError>) -> Option<CacheError> {
+        let mut all = Vec::new();
+        for error in errors {
+            match error {
+                CacheError::ConfigErrors { errors } => all.extend(errors),
+                other => all.push(other),
+            }
+        }
+        match all.len() {
+            0 => None,
+            1 => all.pop(),
+            _ => Some(CacheError::ConfigErrors { errors: all }),
+        }
+    }
+
+    /// `first` and every problem of `rest` as one error (see [`CacheError::combine`]), for a step
+    /// that has failed already and found more.
+    pub fn together(first: CacheError, rest: impl IntoIterator<Item = CacheError>) -> CacheError {
+        let mut all = vec![first];
+        all.extend(rest);
+        // Never empty, so `combine` always has an error to give.
+        CacheError::combine(all).unwrap_or(CacheError::ConfigErrors { errors: Vec::new() })
+    }
+
+    /// The configuration problems this error stands for: the list of a
+    /// [`CacheError::ConfigErrors`], or the error itself.
+    pub fn problems(&self) -> &[CacheError] {
+        match self {
+            CacheError::ConfigErrors { errors } => errors,
+            single => std::slice::from_ref(single),
+        }
+    }
+
     /// The public error for what `alias`' backend reported while serving the caller's `key`: the
     /// one place a [`BackendError`] crosses into the API users see.
     pub(crate) fn from_backend(alias: &str, key: Option<&str>, error: BackendError) -> Self {
@@ -206,6 +251,10 @@ fn key_part(key: &Option<String>) -> String {
         Some(key) => format!(", key '{key}'"),
         None => String::new(),
     }
+}
+
+fn bullet_list(errors: &[CacheError]) -> String {
+    errors.iter().map(|error| format!("\n- {error}")).collect()
 }
 
 fn alias_prefix(alias: &Option<String>) -> String {

@@ -188,10 +188,20 @@ impl Caches {
             ));
         }
         let mut aliases = BTreeMap::new();
+        let mut problems = Vec::new();
+        // Every alias is built, so one run reports the problems of all of them.
         for (alias, entry) in &config.aliases {
-            aliases.insert(alias.clone(), build_alias(alias, entry, backends)?);
+            match build_alias(alias, entry, backends) {
+                Ok(cache) => {
+                    aliases.insert(alias.clone(), cache);
+                }
+                Err(error) => problems.push(config.name_variables(alias, error)),
+            }
         }
-        Ok(Caches { aliases })
+        match CacheError::combine(problems) {
+            Some(error) => Err(error),
+            None => Ok(Caches { aliases }),
+        }
     }
 
     /// Assembles aliases in code, without a configuration file:
@@ -298,24 +308,50 @@ impl CachesBuilder {
     }
 }
 
+/// Builds one alias, reporting every problem found: the backend's name, the key function, the
+/// façade's options and whatever the backend's factory refuses.
 fn build_alias(alias: &str, entry: &AliasConfig, backends: &Backends) -> Result<Cache> {
-    let factory = backends.factory(alias, &entry.backend)?;
+    let factory = backends.factory(alias, &entry.backend);
     let key_function = match &entry.key_function {
-        Some(name) => Some(backends.find_key_function(alias, name)?),
-        None => None,
+        Some(name) => backends.find_key_function(alias, name).map(Some),
+        None => Ok(None),
     };
-    let default_keys = key_function.as_ref().is_none_or(KeyFunction::is_default);
-    let (facade, backend_options) = facade_options::split(alias, &entry.options)?;
+    let default_keys = key_function
+        .as_ref()
+        .map_or(true, |function| function.as_ref().is_none_or(KeyFunction::is_default));
+    let (facade, backend_options, facade_problem) = facade_options::split(alias, &entry.options);
     let config = BackendConfig::new(alias, &entry.location, &backend_options)
         .with_key_prefix(default_keys.then_some(entry.key_prefix.as_str()));
-    let backend = factory(&config)?;
-    let mut options = entry
-        .cache_options()
-        .with_ignore_exceptions(facade.ignore_exceptions)
-        .with_log_keys(facade.log_keys)
-        .with_latency_histogram(facade.latency_histogram);
-    if let Some(function) = key_function {
-        options = options.with_key_function(function);
+    let backend = match &factory {
+        Ok(factory) => Some(factory(&config)),
+        Err(_) => None,
+    };
+    match (factory, key_function, facade_problem, backend) {
+        (Ok(_), Ok(key_function), None, Some(Ok(backend))) => {
+            let mut options = entry
+                .cache_options()
+                .with_ignore_exceptions(facade.ignore_exceptions)
+                .with_log_keys(facade.log_keys)
+                .with_latency_histogram(facade.latency_histogram);
+            if let Some(function) = key_function {
+                options = options.with_key_function(function);
+            }
+            Ok(Cache::new(alias, backend, options))
+        }
+        (factory, key_function, facade_problem, backend) => {
+            let mut problems = [
+                factory.err(),
+                key_function.err(),
+                facade_problem,
+                backend.and_then(Result::err),
+            ]
+            .into_iter()
+            .flatten();
+            // At least one of them is an error, or the first arm would have matched.
+            let first = problems
+                .next()
+                .unwrap_or(CacheError::ConfigErrors { errors: Vec::new() });
+            Err(CacheError::together(first, problems))
+        }
     }
-    Ok(Cache::new(alias, backend, options))
 }

@@ -17,6 +17,8 @@ enum Step {
     Build(ConfigFormat),
     /// Load with these environment variables.
     Env(ConfigFormat, &'static [(&'static str, &'static str)]),
+    /// Load with these environment variables, then build with `Backends::new()`.
+    BuildEnv(ConfigFormat, &'static [(&'static str, &'static str)]),
     /// Write the text to a file of this name in a temporary directory and `load_with_env` it;
     /// `{dir}` in the expected message stands for that directory.
     File(&'static str),
@@ -40,6 +42,9 @@ fn run(case: &Case, dir: &Path) -> String {
             .and_then(|config| Caches::build(&config, &Backends::new()))
             .map(drop),
         Step::Env(format, vars) => CachesConfig::from_str_with_env(case.text, format, vars.iter().copied()).map(drop),
+        Step::BuildEnv(format, vars) => CachesConfig::from_str_with_env(case.text, format, vars.iter().copied())
+            .and_then(|config| Caches::build(&config, &Backends::new()))
+            .map(drop),
         Step::File(name) => {
             let path = dir.join(name);
             std::fs::write(&path, case.text).unwrap();
@@ -80,7 +85,7 @@ const CASES: &[Case] = &[
         name: "unknown option (the dummy backend takes none)",
         step: Step::Build(Json),
         text: r#"{"caches": {"default": {"BACKEND": "dummy", "OPTIONS": {"MAX_ENTRIES": 30}}}}"#,
-        expected: "cache alias `default`: options.max_entries: unknown option; this backend takes no options",
+        expected: "cache alias `default`: options.max_entries: unknown option; this backend takes no options (every alias accepts `ignore_exceptions`)",
     },
     Case {
         name: "timeout = true",
@@ -205,7 +210,8 @@ const CASES: &[Case] = &[
         step: Step::Load(Toml),
         text: "[components]\ncache = \"default\"\n",
         expected: "caches: the `caches` section is missing; it holds one table per alias and the `default` alias \
-                   is required, e.g. `[caches.default]` with `backend = \"locmem\"`",
+                   is required, e.g. `[caches.default]` with `backend = \"locmem\"` (a file holding only Django's `CACHES` \
+                   mapping, as `json.dump(settings.CACHES)` writes it, loads too)",
     },
     Case {
         name: "caches given as a list",
@@ -319,6 +325,95 @@ const CASES: &[Case] = &[
         text: "[caches.default]\nbackend = \"dummy\"\n",
         expected: "cache alias `sessions`: backend: `backend` is required; e.g. backend = \"locmem\"",
     },
+    Case {
+        name: "a top-level alias mapping beside another section",
+        step: Step::Load(Json),
+        text: r#"{"default": {"BACKEND": "dummy"}, "components": {"cache": "default"}}"#,
+        expected: "components: the file has no `caches` section, so its top level is read as Django's `CACHES` \
+                   mapping (as `json.dump(settings.CACHES)` writes it), `default` being an alias with a `backend`; \
+                   `components` has no `backend`: give it one, or put the aliases under a `caches` section to keep \
+                   other sections beside them",
+    },
+    Case {
+        name: "a key repeated in a JSON file (serde_json would keep the last)",
+        step: Step::Load(Json),
+        text: r#"{"caches": {"default": {"backend": "dummy"}, "default": {"backend": "locmem"}}}"#,
+        expected: "(config text): can't parse it as JSON: the key `default` is given twice in one table (keep one) \
+                   at line 1 column 54",
+    },
+    Case {
+        name: "a key repeated in a top-level JSON mapping",
+        step: Step::Load(Json),
+        text: r#"{"default": {"BACKEND": "dummy", "TIMEOUT": 1, "TIMEOUT": 2}}"#,
+        expected: "(config text): can't parse it as JSON: the key `TIMEOUT` is given twice in one table (keep one) \
+                   at line 1 column 56",
+    },
+    Case {
+        name: "every problem of every alias at once",
+        step: Step::Load(Yaml),
+        text: "caches:\n  default:\n    backend: dummy\n    TIMOUT: 5\n    version: v\n  other:\n    timeout: x\n",
+        expected: "4 problems in the cache configuration:\n\
+                   - cache alias `default`: TIMOUT: unknown key; the keys of an alias are backend, location, timeout, \
+                   key_prefix, version, key_function, codec and options (in any letter case)\n\
+                   - cache alias `default`: version: expected an integer, found the string \"v\"; Django accepts a \
+                   string VERSION but then fails to increment it, so write a number\n\
+                   - cache alias `other`: backend: `backend` is required; e.g. backend = \"locmem\"\n\
+                   - cache alias `other`: timeout: expected a number of seconds (such as 300 or 0.5), \"never\" or \
+                   null, found the string \"x\"",
+    },
+    Case {
+        name: "every option and alias problem at build",
+        step: Step::Build(Json),
+        text: r#"{"default": {"BACKEND": "dummy", "OPTIONS": {"SERIALIZER": "x", "ignore_exceptions": "yes"}},
+                  "b": {"BACKEND": "nope"}}"#,
+        expected: "3 problems in the cache configuration:\n\
+                   - cache alias `b`: unknown backend `nope`; registered backends are: \
+                   django.core.cache.backends.dummy.DummyCache, dummy. Register the backend crate's factory with \
+                   `Backends::register` or fix the name\n\
+                   - cache alias `default`: options.ignore_exceptions: expected true or false; got \"yes\"\n\
+                   - cache alias `default`: options.serializer: unknown option; this backend takes no options (every \
+                   alias accepts `ignore_exceptions`)",
+    },
+    Case {
+        name: "an empty backend from a variable names the variable",
+        step: Step::Env(Toml, &[("CACHES__DEFAULT__BACKEND", "")]),
+        text: "[caches.default]\nbackend = \"dummy\"\n",
+        expected: "cache alias `default`: backend: `backend` is empty; name a registered backend, e.g. backend = \
+                   \"locmem\" (set by the environment variable `CACHES__DEFAULT__BACKEND`)",
+    },
+    Case {
+        name: "an unknown backend from a variable names the variable",
+        step: Step::BuildEnv(Toml, &[("CACHES__DEFAULT__BACKEND", "redis")]),
+        text: "[caches.default]\nbackend = \"dummy\"\n",
+        expected: "cache alias `default`: backend: unknown backend `redis`; registered backends are: \
+                   django.core.cache.backends.dummy.DummyCache, dummy. Register the backend crate's factory with \
+                   `Backends::register` or fix the name (set by the environment variable `CACHES__DEFAULT__BACKEND`)",
+    },
+    Case {
+        name: "an option refused by the backend names its variable",
+        step: Step::BuildEnv(Toml, &[("CACHES__DEFAULT__OPTIONS__MAX_ENTRIES", "abc")]),
+        text: "[caches.default]\nbackend = \"dummy\"\n",
+        expected: "cache alias `default`: options.max_entries: unknown option; this backend takes no options (every \
+                   alias accepts `ignore_exceptions`) (set by the environment variable \
+                   `CACHES__DEFAULT__OPTIONS__MAX_ENTRIES`)",
+    },
+    Case {
+        name: "a façade option from a whole options variable names it",
+        step: Step::BuildEnv(Toml, &[("CACHES__DEFAULT__OPTIONS", r#"{"IGNORE_EXC": -5}"#)]),
+        text: "[caches.default]\nbackend = \"dummy\"\n",
+        expected: "cache alias `default`: options.ignore_exceptions: expected true or false; got -5 (set by the \
+                   environment variable `CACHES__DEFAULT__OPTIONS`)",
+    },
+    Case {
+        name: "every malformed variable at once",
+        step: Step::Env(Toml, &[("CACHES__DEFAULT", "dummy"), ("CACHES____TIMEOUT", "1")]),
+        text: "[caches.default]\nbackend = \"dummy\"\n",
+        expected: "2 problems in the cache configuration:\n\
+                   - CACHES__DEFAULT: expected CACHES__<ALIAS>__<FIELD> or CACHES__<ALIAS>__OPTIONS__<NAME> (write a \
+                   `-` in an alias name as `_`)\n\
+                   - CACHES____TIMEOUT: expected CACHES__<ALIAS>__<FIELD> or CACHES__<ALIAS>__OPTIONS__<NAME> (write \
+                   a `-` in an alias name as `_`)",
+    },
 ];
 
 #[test]
@@ -350,7 +445,7 @@ fn the_table_covers_every_format() {
     let uses = |wanted: ConfigFormat| {
         CASES
             .iter()
-            .any(|case| matches!(case.step, Step::Load(f) | Step::Build(f) | Step::Env(f, _) if f == wanted))
+            .any(|case| matches!(case.step, Step::Load(f) | Step::Build(f) | Step::Env(f, _) | Step::BuildEnv(f, _) if f == wanted))
     };
     assert!(uses(Toml) && uses(Yaml) && uses(Json));
     assert!(CASES.len() >= 18);

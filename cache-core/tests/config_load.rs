@@ -490,3 +490,49 @@ fn a_section_is_found_in_any_letter_case() {
         })
     );
 }
+
+/// What `json.dump(settings.CACHES)` writes: the alias mapping itself, no `caches` around it.
+const DUMPED_CACHES: &str = r#"{
+  "default": {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "unique-snowflake",
+    "OPTIONS": {"MAX_ENTRIES": 1000}
+  },
+  "sessions": {
+    "BACKEND": "django.core.cache.backends.redis.RedisCache",
+    "LOCATION": ["redis://127.0.0.1:6379/1", "redis://127.0.0.1:6380/1"],
+    "TIMEOUT": null
+  }
+}"#;
+
+#[test]
+fn a_file_holding_only_the_alias_mapping_loads_like_the_caches_section() {
+    let dumped = load(DUMPED_CACHES, Json);
+    let wrapped = load(&format!("{{\"CACHES\": {DUMPED_CACHES}}}"), Json);
+    assert_eq!(dumped, wrapped);
+    assert_eq!(
+        dumped.aliases["default"],
+        AliasConfig {
+            location: Location::One("unique-snowflake".into()),
+            options: options(json!({"max_entries": 1000})),
+            ..AliasConfig::new("django.core.cache.backends.locmem.LocMemCache")
+        }
+    );
+    assert_eq!(dumped.aliases["sessions"].timeout, Timeout::Never);
+    // The same mapping in YAML and TOML.
+    let yaml = load(
+        "default:\n  BACKEND: dummy\nsessions:\n  BACKEND: dummy\n  TIMEOUT: 60\n",
+        Yaml,
+    );
+    let toml = load(
+        "[default]\nBACKEND = \"dummy\"\n[sessions]\nBACKEND = \"dummy\"\nTIMEOUT = 60\n",
+        Toml,
+    );
+    assert_eq!(yaml, toml);
+    assert_eq!(toml.aliases["sessions"].timeout, Timeout::Seconds(60.0));
+    // Environment overrides address its aliases as they do a `caches` section's.
+    let overridden = load_env(DUMPED_CACHES, Json, &[("CACHES__SESSIONS__TIMEOUT", "5")]);
+    assert_eq!(overridden.aliases["sessions"].timeout, Timeout::Seconds(5.0));
+    // Nothing of the file is left over as an application section.
+    assert_eq!(dumped.section::<serde_json::Value>("default").unwrap(), None);
+}

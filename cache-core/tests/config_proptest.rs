@@ -152,7 +152,16 @@ fn config_tree() -> impl Strategy<Value = Value> {
             .prop_map(|map| Value::Object(map.into_iter().collect())),
         1 => value(),
     ];
-    (key(), caches, value()).prop_map(|(caches_key, caches, other)| {
+    (key(), caches, value(), any::<bool>()).prop_map(|(caches_key, caches, other, top_level)| {
+        // Half the documents are Django's `CACHES` mapping itself (`json.dump(settings.CACHES)`),
+        // sometimes with a stray section beside it.
+        if top_level && let Value::Object(aliases) = caches {
+            let mut top = aliases;
+            if other.is_object() {
+                top.insert("components".to_owned(), other);
+            }
+            return Value::Object(top);
+        }
         let mut top = Map::new();
         top.insert(caches_key, caches);
         top.insert("components".to_owned(), other);
@@ -206,6 +215,32 @@ proptest! {
         load_and_build(BASE, ConfigFormat::Toml, &vars);
         load_and_build("", ConfigFormat::Toml, &vars);
         load_and_build(&serde_json::to_string(&tree).unwrap(), ConfigFormat::Json, &vars);
+    }
+
+    #[test]
+    fn a_top_level_mapping_loads_as_its_caches_section(aliases in prop::collection::btree_map(key(), prop::collection::btree_map(key(), value(), 0..7), 0..4)) {
+        // Whatever the entries, the mapping alone and the mapping under `caches` give the same
+        // answer, as long as the mapping is read as one (an entry with a `backend`).
+        let aliases: Map<String, Value> = aliases
+            .into_iter()
+            .map(|(alias, fields)| (alias, Value::Object(fields.into_iter().collect())))
+            .collect();
+        let is_mapping = aliases
+            .values()
+            .any(|entry| entry.as_object().is_some_and(|fields| fields.keys().any(|k| k.eq_ignore_ascii_case("backend"))));
+        // An alias named `caches` would be read as the section itself.
+        let has_caches_key = aliases.keys().any(|alias| alias.eq_ignore_ascii_case("caches"));
+        let alone_text = serde_json::to_string(&Value::Object(aliases.clone())).unwrap();
+        let wrapped = serde_json::to_string(&serde_json::json!({ "caches": aliases })).unwrap();
+        let alone = CachesConfig::from_str_with_env(&alone_text, ConfigFormat::Json, NO_VARS);
+        let wrapped = CachesConfig::from_str_with_env(&wrapped, ConfigFormat::Json, NO_VARS);
+        if is_mapping && !has_caches_key {
+            match (alone, wrapped) {
+                (Ok(a), Ok(b)) => prop_assert_eq!(a, b),
+                (Err(_), Err(_)) => {}
+                (a, b) => prop_assert!(false, "{:?} vs {:?}", a.map(drop), b.map(drop)),
+            }
+        }
     }
 
     #[test]

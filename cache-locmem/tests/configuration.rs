@@ -95,3 +95,24 @@ fn a_bad_option_fails_the_build_naming_the_alias() {
         "cache alias `default`: options.max_entries: expected a whole number, 0 or more; got -5"
     );
 }
+
+/// A bad option set by an environment variable names the variable, though the backend finds it
+/// when `Caches::build` runs, long after the variable was read; every bad one is reported.
+#[test]
+fn options_from_environment_variables_name_the_variable() {
+    let text = "[caches.default]\nbackend = \"locmem\"\nlocation = \"configuration::env\"\n";
+    let vars = [
+        ("CACHES__DEFAULT__OPTIONS__MAX_ENTRIES", "abc"),
+        ("CACHES__DEFAULT__OPTIONS__CULL_FREQUENCY", "-5"),
+    ];
+    let config = CachesConfig::from_str_with_env(text, ConfigFormat::Toml, vars).unwrap();
+    let error = Caches::build(&config, &backends(&Clock::manual())).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "2 problems in the cache configuration:\n\
+         - cache alias `default`: options.cull_frequency: expected a whole number, 0 or more; got -5 (set by the \
+         environment variable `CACHES__DEFAULT__OPTIONS__CULL_FREQUENCY`)\n\
+         - cache alias `default`: options.max_entries: expected a whole number, 0 or more; got \"abc\" (set by the \
+         environment variable `CACHES__DEFAULT__OPTIONS__MAX_ENTRIES`)"
+    );
+}

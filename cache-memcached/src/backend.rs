@@ -120,9 +120,15 @@ impl MemcachedBackend {
     /// [`servers_from_location`](crate::servers_from_location), its `options` by
     /// [`MemcachedOptions::from_options`].
     pub fn from_config(config: &BackendConfig<'_>) -> Result<MemcachedBackend> {
-        let servers = servers_from_location(config.alias, config.location)?;
-        let options = MemcachedOptions::from_options(config.alias, config.options)?;
-        MemcachedBackend::new(servers, options)
+        // Both are checked before either fails, so one run reports every fix to make.
+        match (
+            servers_from_location(config.alias, config.location),
+            MemcachedOptions::from_options(config.alias, config.options),
+        ) {
+            (Ok(servers), Ok(options)) => MemcachedBackend::new(servers, options),
+            (Err(error), options) => Err(CacheError::together(error, options.err())),
+            (Ok(_), Err(error)) => Err(error),
+        }
     }
 
     /// The servers, in the order configured.

@@ -2,6 +2,7 @@
 //! `normalize_server_spec`) reads them.
 
 use std::fmt;
+use std::net::Ipv6Addr;
 use std::path::PathBuf;
 
 use cache_core::{CacheError, Location, Result};
@@ -32,6 +33,9 @@ impl ServerAddress {
     /// says what to write instead.
     pub fn parse(text: &str) -> std::result::Result<ServerAddress, String> {
         let text = text.trim();
+        if let Some((scheme, rest)) = text.split_once("://") {
+            return Err(url_given(text, scheme, rest));
+        }
         if let Some(path) = text.strip_prefix("unix:") {
             if path.is_empty() {
                 return Err(format!(
@@ -58,16 +62,13 @@ impl ServerAddress {
             Some(inner) => inner
                 .strip_suffix(']')
                 .ok_or_else(|| format!("`{text}` opens a `[` it doesn't close; write `[::1]:11211`"))?,
-            None if host.contains(':') => {
-                return Err(format!(
-                    "`{text}` looks like an IPv6 address without brackets; write `[{host}]:{port}`"
-                ));
-            }
+            None if host.contains(':') => return Err(unbracketed_ipv6(text)),
             None => host,
         };
         if host.is_empty() {
             return Err(format!(
-                "`{text}` names no host; write `host:port`, `unix:/path` or `/path`"
+                "`{text}` names no host; write one before the port, such as `127.0.0.1:{port}`, or a socket as \
+                 `unix:/path`"
             ));
         }
         Ok(ServerAddress::Tcp {
@@ -98,6 +99,42 @@ impl fmt::Display for ServerAddress {
     }
 }
 
+/// The error for a URL (`redis://127.0.0.1:6379`, `memcache://host`): memcached servers are
+/// written without a scheme. The suggestion is the URL's host and port, when that is an address.
+fn url_given(text: &str, scheme: &str, rest: &str) -> String {
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, host_port)| host_port);
+    let wrong_backend = if scheme.to_ascii_lowercase().starts_with("redis") {
+        " (a Redis URL belongs to an alias whose backend is `redis`)"
+    } else {
+        ""
+    };
+    match ServerAddress::parse(host_port) {
+        Ok(address) => format!(
+            "`{text}` is a URL, but memcached servers are written without a scheme{wrong_backend}; write `{address}`"
+        ),
+        Err(_) => format!(
+            "`{text}` is a URL, but memcached servers are written without a scheme{wrong_backend}; write \
+             the server as `127.0.0.1:11211` is written"
+        ),
+    }
+}
+
+/// The error for an IPv6 address written without brackets. `::1` alone is an address (port
+/// 11211); `fe80::1:11211` may be an address and a port: suggest the reading that parses.
+fn unbracketed_ipv6(text: &str) -> String {
+    if text.parse::<Ipv6Addr>().is_ok() {
+        return format!("`{text}` is an IPv6 address without brackets; write `[{text}]:{DEFAULT_PORT}`");
+    }
+    if let Some((host, port)) = text.rsplit_once(':')
+        && host.parse::<Ipv6Addr>().is_ok()
+        && port.parse::<u16>().is_ok_and(|port| port != 0)
+    {
+        return format!("`{text}` looks like an IPv6 address and a port without brackets; write `[{host}]:{port}`");
+    }
+    format!("`{text}` is neither `host:port` nor an IPv6 address in brackets; write `[::1]:11211` for an IPv6 server")
+}
+
 /// Every server of an alias' `location`: a string split on `;` and `,`, or a list, each entry
 /// read by [`ServerAddress::parse`]. At least one server is required, and a server may appear
 /// only once.
@@ -113,19 +150,19 @@ pub fn servers_from_location(alias: &str, location: &Location) -> Result<Vec<Ser
         ));
     }
     let mut servers: Vec<ServerAddress> = Vec::with_capacity(entries.len());
+    let mut problems = Vec::new();
     for entry in entries {
-        let server =
-            ServerAddress::parse(entry).map_err(|message| CacheError::config(Some(alias), "location", message))?;
-        if servers.contains(&server) {
-            return Err(CacheError::config(
+        match ServerAddress::parse(entry) {
+            Err(message) => problems.push(CacheError::config(Some(alias), "location", message)),
+            Ok(server) if servers.contains(&server) => problems.push(CacheError::config(
                 Some(alias),
                 "location",
                 format!("the server `{server}` is listed twice; list each server once"),
-            ));
+            )),
+            Ok(server) => servers.push(server),
         }
-        servers.push(server);
     }
-    Ok(servers)
+    CacheError::combine(problems).map_or(Ok(servers), Err)
 }
 
 #[cfg(test)]
@@ -193,14 +230,75 @@ mod tests {
             ("host:port", "no valid port"),
             ("host:0", "no valid port"),
             ("host:70000", "no valid port"),
-            ("::1", "IPv6 address without brackets"),
-            ("fe80::1:11211", "IPv6 address without brackets"),
+            ("::1", "IPv6 address without brackets; write `[::1]:11211`"),
+            (
+                "fe80::1:11211",
+                "IPv6 address and a port without brackets; write `[fe80::1]:11211`",
+            ),
+            ("1:2:3", "neither `host:port` nor an IPv6 address in brackets"),
+            (
+                "redis://127.0.0.1:6379",
+                "a Redis URL belongs to an alias whose backend is `redis`); write `127.0.0.1:6379`",
+            ),
             ("[::1:11211", "opens a `[`"),
             (":11211", "names no host"),
             ("unix:", "names no socket path"),
         ] {
             let error = ServerAddress::parse(written).unwrap_err();
             assert!(error.contains(expected), "{written}: {error}");
+        }
+    }
+
+    #[test]
+    fn every_suggestion_is_itself_a_valid_address() {
+        // Found by hand: `::1` suggested `[:]:1`, a Redis URL `[redis://127.0.0.1]:6379`.
+        let mut inputs: Vec<String> = [
+            "::1",
+            ":::",
+            "::",
+            "fe80::1:11211",
+            "fe80::1",
+            "[::1",
+            "1:2:3",
+            "a:b:c",
+            "host:",
+            "host:0",
+            "host:x",
+            ":11211",
+            "unix:",
+            "redis://127.0.0.1:6379",
+            "redis://:pw@h:1/0",
+            "memcache://h",
+            "http://[::1]:80/x",
+            "rediss://",
+            "a://b:c:d",
+            "2001:db8::1:99999",
+        ]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+        // Every short string over the characters addresses are made of.
+        let alphabet = [":", "1", "a", "[", "]", "/", "f"];
+        for a in alphabet {
+            for b in alphabet {
+                for c in alphabet {
+                    for d in alphabet {
+                        inputs.push(format!("{a}{b}{c}{d}"));
+                    }
+                }
+            }
+        }
+        for input in inputs {
+            let Err(message) = ServerAddress::parse(&input) else {
+                continue;
+            };
+            if let Some((_, rest)) = message.split_once("write `") {
+                let suggestion = rest.split('`').next().unwrap();
+                assert!(
+                    ServerAddress::parse(suggestion).is_ok(),
+                    "`{input}` suggests `{suggestion}`, which doesn't parse: {message}"
+                );
+            }
         }
     }
 

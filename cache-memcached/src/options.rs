@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use cache_core::option_values::{MAX_TIMEOUT, OptionField};
-use cache_core::{CircuitSettings, Options, Result};
+use cache_core::{CacheError, CircuitSettings, Options, Result};
 use serde_json::Value;
 
 /// How the backend talks to its servers.
@@ -89,7 +89,9 @@ const FIELDS: &[OptionField<MemcachedOptions>] = &[
             })?;
         Ok(())
     }),
-    OptionField::new(&["pool_size"], |options, value| {
+    // pymemcache's `max_pool_size` caps the connections its pool opens to a server; here they are
+    // opened up front, each carrying any number of concurrent requests.
+    OptionField::new(&["pool_size", "max_pool_size"], |options, value| {
         let size = value.whole_number(1..=MAX_POOL_SIZE as u64, POOL_SIZE)?;
         // Within 1..=64, so it fits.
         options.pool_size = size as usize;
@@ -107,6 +109,92 @@ const FIELDS: &[OptionField<MemcachedOptions>] = &[
         options.circuit = options.circuit.with_cool_down(value.seconds()?);
         Ok(())
     }),
+    // pymemcache's options that Django users set, and pylibmc's.
+    OptionField::new(&["use_pooling"], |options, value| {
+        // Without pooling pymemcache keeps one connection per server.
+        if !value.flag()? {
+            options.pool_size = 1;
+        }
+        Ok(())
+    }),
+    OptionField::new(&["default_noreply"], |_, value| match value.flag()? {
+        false => Ok(()),
+        true => Err(value.refuse(
+            "every write waits for memcached's answer here, so a failed `set` is reported rather than lost \
+             (Django's PyMemcacheCache sets `default_noreply = false` itself); remove it",
+        )),
+    }),
+    OptionField::new(&["allow_unicode_keys"], |_, value| match value.flag()? {
+        true => Ok(()),
+        false => Err(value.refuse(
+            "keys are always sent as UTF-8 here (Django's PyMemcacheCache sets `allow_unicode_keys = true` \
+             itself); remove it",
+        )),
+    }),
+    OptionField::new(&["binary"], |_, value| match value.flag()? {
+        false => Ok(()),
+        true => {
+            Err(value.refuse("this client speaks memcached's text protocol, which every memcached serves; remove it"))
+        }
+    }),
+    OptionField::new(&["behaviors"], |options, value| value.read_table(options, BEHAVIORS)),
+    OptionField::refused(
+        &["serde", "serializer", "deserializer"],
+        "values are encoded by the alias' `codec` (JSON, with integers stored as plain decimals memcached \
+         can `incr`); remove it",
+    ),
+    OptionField::refused(&["retry_attempts", "retry_timeout", "dead_timeout"], CIRCUIT),
+    OptionField::refused(
+        &["username", "password"],
+        "SASL authentication isn't supported by this client; remove it (and reach memcached over a private \
+         network or a unix socket)",
+    ),
+];
+
+/// What replaces pymemcache's and pylibmc's dead-server handling.
+const CIRCUIT: &str = "each server has a circuit breaker instead: write `circuit_failures` (consecutive \
+                       failures before its calls fail at once, 5 by default) and `circuit_cooldown` (seconds \
+                       before one call probes it again, 1 by default), and remove this option";
+
+/// pylibmc's `behaviors`: libmemcached's client settings.
+const BEHAVIORS: &[OptionField<MemcachedOptions>] = &[
+    OptionField::new(&["tcp_nodelay"], |options, value| {
+        options.no_delay = value.flag()?;
+        Ok(())
+    }),
+    // libmemcached's connect timeout is in milliseconds.
+    OptionField::new(&["connect_timeout"], |options, value| {
+        let milliseconds = value.whole_number(
+            1..=MAX_TIMEOUT.as_millis() as u64,
+            "a whole number of milliseconds from 1 to 86400000 (pylibmc's unit)",
+        )?;
+        options.connect_timeout = Duration::from_millis(milliseconds);
+        Ok(())
+    }),
+    OptionField::refused(
+        &["ketama", "ketama_weighted", "ketama_hash", "hash", "distribution"],
+        "keys are placed by pymemcache's rendezvous hash, so this client and Django's PyMemcacheCache agree \
+         on where each key lives; remove it",
+    ),
+    OptionField::refused(
+        &["no_block"],
+        "requests never block a thread here (they are pipelined on async connections); remove it",
+    ),
+    OptionField::refused(
+        &[
+            "remove_failed",
+            "retry_timeout",
+            "dead_timeout",
+            "failure_limit",
+            "auto_eject",
+        ],
+        CIRCUIT,
+    ),
+    OptionField::refused(
+        &["send_timeout", "receive_timeout", "_poll_timeout"],
+        "write `timeout` in `options` instead, in seconds (how long a request may wait for its answer), and \
+         remove it",
+    ),
 ];
 
 impl MemcachedOptions {
@@ -126,7 +214,20 @@ impl MemcachedOptions {
     /// - `circuit_failures`: a whole number from 0 (no circuit breaker) to 10000.
     /// - `circuit_cooldown`: seconds, above 0 and at most a day.
     pub fn from_options(alias: &str, options: &Options) -> Result<MemcachedOptions> {
-        options.read(alias, FIELDS)
+        let read = options.read(alias, FIELDS)?;
+        let given = |name: &str| options.get(name).is_some_and(|value| !value.is_null());
+        let no_pooling = options
+            .get("use_pooling")
+            .is_some_and(|value| value.as_bool() == Some(false));
+        if no_pooling && (given("pool_size") || given("max_pool_size")) {
+            return Err(CacheError::config(
+                Some(alias),
+                "options.use_pooling",
+                "`use_pooling = false` means one connection per server, which contradicts the pool size given; \
+                 keep one of them",
+            ));
+        }
+        Ok(read)
     }
 
     /// The rules [`MemcachedOptions::from_options`] enforces, for options set in code: the field
@@ -238,12 +339,80 @@ mod tests {
     }
 
     #[test]
+    fn pymemcache_and_pylibmc_options() {
+        let options = parse(json!({
+            "max_pool_size": 4,
+            "default_noreply": false,
+            "allow_unicode_keys": true,
+            "binary": false,
+            "behaviors": {"TCP_NODELAY": false, "connect_timeout": 250},
+        }))
+        .unwrap();
+        assert_eq!(options.pool_size, 4);
+        assert!(!options.no_delay, "pylibmc's tcp_nodelay behavior");
+        assert_eq!(options.connect_timeout, Duration::from_millis(250));
+        assert_eq!(parse(json!({"use_pooling": false})).unwrap().pool_size, 1);
+        assert_eq!(parse(json!({"use_pooling": true})).unwrap().pool_size, 2);
+        assert!(error(json!({"use_pooling": false, "max_pool_size": 4})).contains("keep one of them"));
+    }
+
+    #[test]
+    fn other_clients_options_are_refused_with_what_to_write() {
+        for (options, field, fix) in [
+            (
+                json!({"default_noreply": true}),
+                "default_noreply",
+                "every write waits for memcached's answer",
+            ),
+            (
+                json!({"allow_unicode_keys": false}),
+                "allow_unicode_keys",
+                "keys are always sent as UTF-8",
+            ),
+            (json!({"binary": true}), "binary", "text protocol"),
+            (json!({"serde": "x"}), "serde", "alias' `codec`"),
+            (json!({"dead_timeout": 60}), "dead_timeout", "write `circuit_failures`"),
+            (
+                json!({"behaviors": {"ketama": true}}),
+                "behaviors.ketama",
+                "rendezvous hash",
+            ),
+            (
+                json!({"behaviors": {"no_block": true}}),
+                "behaviors.no_block",
+                "never block a thread",
+            ),
+            (
+                json!({"behaviors": {"receive_timeout": 1}}),
+                "behaviors.receive_timeout",
+                "write `timeout`",
+            ),
+            (
+                json!({"behaviors": {"verify_key": 1}}),
+                "behaviors.verify_key",
+                "unknown option; the options accepted here",
+            ),
+            (json!({"password": "x"}), "password", "SASL"),
+        ] {
+            let message = error(options.clone());
+            assert!(
+                message.starts_with(&format!("cache alias `a`: options.{field}: ")) && message.contains(fix),
+                "{options}: {message}"
+            );
+        }
+        // Every problem at once.
+        let all = error(json!({"binary": true, "serde": 1, "pool_size": 0}));
+        assert!(all.starts_with("3 problems in the cache configuration:"), "{all}");
+    }
+
+    #[test]
     fn unknown_options_are_refused() {
         assert_eq!(
             error(json!({"max_entries": 30})),
             "cache alias `a`: options.max_entries: unknown option; the options this backend accepts are \
-             `connect_timeout`, `timeout`, `response_timeout`, `item_size_max`, `pool_size`, `no_delay`, \
-             `circuit_failures`, `circuit_cooldown`"
+             `connect_timeout`, `timeout`, `response_timeout`, `item_size_max`, `pool_size`, `max_pool_size`, \
+             `no_delay`, `circuit_failures`, `circuit_cooldown`, `use_pooling`, `default_noreply`, \
+             `allow_unicode_keys`, `binary`, `behaviors`; every alias also accepts `ignore_exceptions`"
         );
     }
 

@@ -356,3 +356,20 @@ async fn server_connections(server: &MemcachedServer) -> u64 {
         .parse()
         .unwrap()
 }
+
+/// Django's memcached passes a negative timeout through: memcached reads `exptime` as 32 bits, so
+/// −2^63 becomes 0 ("never") and −2^32 + 100 becomes 100 seconds, and Django's memcached stores
+/// those values. Here every zero or negative timeout expires at once, as on every other backend
+/// (a deliberate difference).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn huge_negative_timeouts_expire_at_once() {
+    let server = MemcachedServer::start().await.unwrap();
+    let cache = cache(&backend(&[server.location()]));
+    for seconds in [-(2f64.powi(63)), -(2f64.powi(32)) + 100.0, -1.0] {
+        cache.set("k", &1).await.unwrap();
+        cache.set("k", &2).timeout(Timeout::Seconds(seconds)).await.unwrap();
+        assert_eq!(cache.get::<i64>("k").await.unwrap(), None, "set with {seconds}");
+        assert!(cache.add("a", &1).timeout(Timeout::Seconds(seconds)).await.unwrap());
+        assert_eq!(cache.get::<i64>("a").await.unwrap(), None, "add with {seconds}");
+    }
+}

@@ -76,7 +76,7 @@ enum ClearPlan {
 }
 
 /// The longest expiry sent, in milliseconds (about 146 million years): Redis refuses an expiry whose
-/// absolute time overflows a signed 64-bit number of milliseconds.
+/// absolute time overflows a signed 64-bit number of milliseconds; longer ones are an error.
 const MAX_EXPIRY_MS: u128 = 1 << 62;
 
 /// Keys per `SCAN` page when `clear()` looks for this alias' keys.
@@ -93,8 +93,14 @@ impl RedisBackend {
     /// Checks the options and every URL of the location now, so a typo fails `Caches::build`
     /// naming the alias; no connection is opened until the first call.
     pub fn from_config(config: &BackendConfig<'_>) -> Result<Self> {
-        let options = RedisOptions::from_options(config.alias, config.options)?;
-        Self::create(Some(config.alias), config.location, options, config.key_prefix)
+        match RedisOptions::from_options(config.alias, config.options) {
+            Ok(options) => Self::create(Some(config.alias), config.location, options, config.key_prefix),
+            Err(error) => {
+                // The location's own problems too, so one run reports every fix to make.
+                let location = location::server_urls(Some(config.alias), config.location, &RedisOptions::default());
+                Err(CacheError::together(error, location.err()))
+            }
+        }
     }
 
     /// The backend over `location` with checked `options`; `alias` names the alias in errors when
@@ -564,11 +570,11 @@ impl CacheBackend for RedisBackend {
     }
 
     async fn set(&self, key: &str, value: Bytes, expiry: Expiry) -> BackendResult<()> {
-        self.write("SET", set(key, &value, expiry)).await.map(drop)
+        self.write("SET", set(key, &value, expiry)?).await.map(drop)
     }
 
     async fn add(&self, key: &str, value: Bytes, expiry: Expiry) -> BackendResult<bool> {
-        let mut cmd = set(key, &value, expiry);
+        let mut cmd = set(key, &value, expiry)?;
         cmd.arg("NX");
         match self.write("SET NX", cmd).await? {
             Value::Okay => Ok(true),
@@ -581,7 +587,7 @@ impl CacheBackend for RedisBackend {
         let reply = match expiry {
             Expiry::After(duration) => {
                 let mut cmd = redis::cmd("PEXPIRE");
-                cmd.arg(key).arg(milliseconds(duration));
+                cmd.arg(key).arg(milliseconds(duration)?);
                 self.write("PEXPIRE", cmd).await?
             }
             Expiry::Never => self.run_script(&PERSIST, "PERSIST script", key, &[]).await?,
@@ -658,13 +664,16 @@ impl CacheBackend for RedisBackend {
                 self.write("MSET", cmd).await?;
             }
             (Expiry::After(_), true) => {
-                let cmds: Vec<Cmd> = items.iter().map(|(key, value)| set(key, value, expiry)).collect();
+                let cmds = items
+                    .iter()
+                    .map(|(key, value)| set(key, value, expiry))
+                    .collect::<BackendResult<Vec<Cmd>>>()?;
                 self.query_concurrent(writer, "SET (set_many)", &cmds).await?;
             }
             (Expiry::After(_), false) => {
                 let mut pipeline = redis::pipe();
                 for (key, value) in items {
-                    pipeline.add_command(set(key, value, expiry));
+                    pipeline.add_command(set(key, value, expiry)?);
                 }
                 match self.inner.wait {
                     Some((replicas, wait_ms)) => {
@@ -767,19 +776,30 @@ fn record<T>(permit: CircuitPermit<'_>, result: &std::result::Result<T, Failure>
 }
 
 /// `SET key value [PX ms]`: a value that never expires is stored without a TTL, removing any old one.
-fn set(key: &str, value: &[u8], expiry: Expiry) -> Cmd {
+fn set(key: &str, value: &[u8], expiry: Expiry) -> BackendResult<Cmd> {
     let mut cmd = redis::cmd("SET");
     cmd.arg(key).arg(value);
     if let Expiry::After(duration) = expiry {
-        cmd.arg("PX").arg(milliseconds(duration));
+        cmd.arg("PX").arg(milliseconds(duration)?);
     }
-    cmd
+    Ok(cmd)
 }
 
 /// A positive expiry in whole milliseconds, rounded up so that it never becomes 0 (which Redis
-/// refuses) and never ends early.
-fn milliseconds(duration: Duration) -> u64 {
-    duration.as_nanos().div_ceil(1_000_000).clamp(1, MAX_EXPIRY_MS) as u64
+/// refuses) and never ends early. One Redis can't hold is an error before anything is sent, as
+/// Django's Redis backend gets from the server ("invalid expire time"): nothing is stored and the
+/// old value stays.
+fn milliseconds(duration: Duration) -> BackendResult<u64> {
+    let milliseconds = duration.as_nanos().div_ceil(1_000_000).max(1);
+    if milliseconds > MAX_EXPIRY_MS {
+        return Err(BackendError::unsupported(format!(
+            "Redis can't store a timeout of {} seconds: expiries past 2^62 milliseconds (about 146 million \
+             years) overflow its clock; use a shorter timeout or `never`",
+            duration.as_secs()
+        )));
+    }
+    // At most 2^62, so it fits.
+    Ok(milliseconds as u64)
 }
 
 fn scan(cursor: u64, pattern: &str) -> Cmd {
@@ -861,7 +881,7 @@ fn cluster_node(
     certificates: Option<&TlsCertificatesOrUnit>,
 ) -> Result<Node> {
     #[cfg_attr(not(feature = "tls"), allow(unused_mut))]
-    let mut builder = ClusterClient::builder(servers.iter().map(|server| server.url.clone()))
+    let mut builder = ClusterClient::builder(servers.iter().map(|server| server.info.clone()))
         .connection_timeout(options.connect_timeout)
         .response_timeout(options.response_timeout)
         .retries(2)
@@ -940,10 +960,17 @@ mod tests {
 
     #[test]
     fn expiries_are_whole_milliseconds_rounded_up() {
-        assert_eq!(milliseconds(Duration::from_millis(1500)), 1500);
-        assert_eq!(milliseconds(Duration::from_micros(1)), 1);
-        assert_eq!(milliseconds(Duration::from_micros(1001)), 2);
-        assert_eq!(milliseconds(Duration::MAX), 1 << 62);
+        assert_eq!(milliseconds(Duration::from_millis(1500)).unwrap(), 1500);
+        assert_eq!(milliseconds(Duration::from_micros(1)).unwrap(), 1);
+        assert_eq!(milliseconds(Duration::from_micros(1001)).unwrap(), 2);
+        assert_eq!(milliseconds(Duration::from_millis(1 << 62)).unwrap(), 1 << 62);
+        let error = milliseconds(Duration::from_millis((1 << 62) + 1)).unwrap_err();
+        assert!(!error.is_retryable());
+        assert!(
+            error.to_string().contains("use a shorter timeout or `never`"),
+            "{error}"
+        );
+        assert!(milliseconds(Duration::MAX).is_err());
     }
 
     #[test]

@@ -20,5 +20,5 @@ mod scripts;
 
 pub use backend::RedisBackend;
 pub use builder::RedisBuilder;
-pub use options::{ClearMode, RedisOptions};
+pub use options::{ClearMode, Password, RedisOptions};
 pub use registration::{NAMES, registration};

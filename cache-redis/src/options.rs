@@ -1,5 +1,6 @@
 //! The alias' `options`: timeouts, what `clear()` removes, cluster mode, replica waits, read
-//! batching, TLS and the circuit breakers.
+//! batching, TLS, the circuit breakers, and the options of Django's Redis backend and of
+//! django-redis, each read as what it means here or refused with what to write instead.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -53,6 +54,22 @@ pub struct RedisOptions {
     /// that server fail at once (`CircuitOpen`) for `circuit_cooldown`, then one call probes it.
     /// 5 failures and one second by default; 0 failures turns it off.
     pub circuit: CircuitSettings,
+    /// The password sent to every server whose URL has none (django-redis' `PASSWORD`, for a
+    /// password that isn't URL-safe). Shown as `***` by `Debug`.
+    pub password: Option<Password>,
+    /// The logical database selected on every server whose URL selects none (Django's `db`
+    /// option, redis-py's `db`).
+    pub db: Option<i64>,
+}
+
+/// A password, kept out of `Debug` output and messages.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Password(pub String);
+
+impl std::fmt::Debug for Password {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("***")
+    }
 }
 
 impl RedisOptions {
@@ -93,6 +110,8 @@ impl Default for RedisOptions {
             batch_reads: true,
             tls_ca_file: None,
             circuit: CircuitSettings::default(),
+            password: None,
+            db: None,
         }
     }
 }
@@ -144,6 +163,89 @@ const FIELDS: &[OptionField<RedisOptions>] = &[
         options.circuit = options.circuit.with_cool_down(value.seconds()?);
         Ok(())
     }),
+    // django-redis' and Django's own options.
+    OptionField::new(&["password"], |options, value| {
+        options.password = Some(Password(value.text("the password, a non-empty string")?.to_owned()));
+        Ok(())
+    }),
+    OptionField::new(&["db"], |options, value| {
+        let db = value.whole_number(0..=i64::MAX as u64, "a database number, 0 or more")?;
+        // Within 0..=i64::MAX, so it fits.
+        options.db = Some(db as i64);
+        Ok(())
+    }),
+    OptionField::new(&["client_class"], |_, value| match value.value().as_str() {
+        Some(DEFAULT_CLIENT) => Ok(()),
+        Some("django_redis.client.HerdClient") => Err(value.refuse(
+            "the herd client isn't needed: `get_or_set` already lets one caller per process compute a \
+             missing value while the others wait; remove `client_class`",
+        )),
+        Some("django_redis.client.ShardClient") => Err(value.refuse(
+            "client-side sharding isn't supported; spread keys with a Redis Cluster instead (`cluster = true`, \
+             its nodes as `location`) and remove `client_class`",
+        )),
+        Some("django_redis.client.SentinelClient") => Err(value.refuse(SENTINEL)),
+        _ => Err(value.invalid(&format!(
+            "\"{DEFAULT_CLIENT}\", the only client here (or leave `client_class` out)"
+        ))),
+    }),
+    OptionField::new(&["connection_pool_kwargs"], |options, value| {
+        value.read_table(options, POOL_KWARGS)
+    }),
+    OptionField::refused(
+        &["pool_class", "connection_pool_class", "connection_pool_class_kwargs"],
+        "each server gets one multiplexed connection that carries every concurrent call, so there is no \
+         connection pool to choose or size; remove it",
+    ),
+    OptionField::refused(
+        &["parser_class"],
+        "replies are parsed by redis-rs, so there is no parser to choose; remove it",
+    ),
+    OptionField::refused(
+        &["serializer"],
+        "values are encoded by the alias' `codec` (JSON, with integers stored as plain decimals any client \
+         can read and INCRBY); remove it",
+    ),
+    OptionField::refused(
+        &["pickle_version"],
+        "values are encoded by the alias' `codec` (JSON), never pickled; remove it",
+    ),
+    OptionField::refused(
+        &["compressor"],
+        "values are stored uncompressed; remove it (compress a large value yourself and store the bytes \
+         with `set_raw`)",
+    ),
+    OptionField::refused(
+        &["redis_client_class", "redis_client_kwargs", "connection_factory"],
+        "the client is redis-rs and can't be replaced; remove it",
+    ),
+    OptionField::refused(&["sentinels", "sentinel_kwargs"], SENTINEL),
+];
+
+/// django-redis' default client: what this backend is.
+const DEFAULT_CLIENT: &str = "django_redis.client.DefaultClient";
+
+const SENTINEL: &str = "Redis Sentinel isn't supported; list the master's URL first in `location` and its \
+                        replicas after it, and remove the Sentinel options";
+
+/// django-redis' `CONNECTION_POOL_KWARGS`: redis-py's connection pool arguments.
+const POOL_KWARGS: &[OptionField<RedisOptions>] = &[
+    OptionField::new(&["max_connections"], |_, value| {
+        // Each server has one multiplexed connection here, so any limit of one or more is kept.
+        value.whole_number(1..=u64::MAX, "a whole number of connections, 1 or more")?;
+        Ok(())
+    }),
+    OptionField::refused(
+        &["ssl_cert_reqs", "ssl_ca_certs"],
+        "certificates of rediss:// servers are always checked, against the system's authorities or those of \
+         `tls_ca_file` (a PEM file, in `options`); remove it",
+    ),
+    OptionField::refused(
+        &["retry_on_timeout", "retry"],
+        "a call that times out fails with a retryable error (`CacheError::is_retryable`) rather than being \
+         retried blindly, since a write may already have landed; remove it and retry in the caller where that \
+         is safe",
+    ),
 ];
 
 #[cfg(test)]
@@ -201,6 +303,8 @@ mod tests {
             batch_reads: false,
             tls_ca_file: Some("/etc/redis/ca.pem".into()),
             circuit: CircuitSettings::new(0, Duration::from_millis(2500)),
+            password: None,
+            db: None,
         };
         assert_eq!(options, expected);
         let pattern = parse(json!({"clear_pattern": "CUSTOM-*"})).unwrap();
@@ -215,13 +319,104 @@ mod tests {
     }
 
     #[test]
+    fn django_redis_and_djangos_options() {
+        let options = parse(json!({
+            "client_class": "django_redis.client.DefaultClient",
+            "password": "s3cret",
+            "db": "10",
+            "socket_connect_timeout": 5,
+            "socket_timeout": 5,
+            "connection_pool_kwargs": {"MAX_CONNECTIONS": 100},
+        }))
+        .unwrap();
+        assert_eq!(options.password, Some(Password("s3cret".into())));
+        assert_eq!(options.db, Some(10));
+        assert_eq!(options.connect_timeout, Duration::from_secs(5));
+        assert!(!format!("{options:?}").contains("s3cret"));
+    }
+
+    #[test]
+    fn other_clients_options_are_refused_with_what_to_write() {
+        for (options, field, fix) in [
+            (
+                json!({"serializer": "django_redis.serializers.json.JSONSerializer"}),
+                "serializer",
+                "`codec`",
+            ),
+            (
+                json!({"compressor": "django_redis.compressors.zlib.ZlibCompressor"}),
+                "compressor",
+                "uncompressed",
+            ),
+            (
+                json!({"parser_class": "redis.connection.HiredisParser"}),
+                "parser_class",
+                "parsed by redis-rs",
+            ),
+            (
+                json!({"pool_class": "redis.BlockingConnectionPool"}),
+                "pool_class",
+                "one multiplexed connection",
+            ),
+            (
+                json!({"connection_pool_class": "x"}),
+                "connection_pool_class",
+                "one multiplexed connection",
+            ),
+            (json!({"pickle_version": -1}), "pickle_version", "never pickled"),
+            (
+                json!({"client_class": "django_redis.client.HerdClient"}),
+                "client_class",
+                "`get_or_set`",
+            ),
+            (
+                json!({"client_class": "django_redis.client.ShardClient"}),
+                "client_class",
+                "`cluster = true`",
+            ),
+            (
+                json!({"client_class": "django_redis.client.SentinelClient"}),
+                "client_class",
+                "Sentinel",
+            ),
+            (json!({"client_class": "x"}), "client_class", "the only client here"),
+            (json!({"sentinels": [["h", 26379]]}), "sentinels", "Sentinel"),
+            (
+                json!({"connection_pool_kwargs": {"retry_on_timeout": true}}),
+                "connection_pool_kwargs.retry_on_timeout",
+                "retryable",
+            ),
+            (
+                json!({"connection_pool_kwargs": {"max_connections": 0}}),
+                "connection_pool_kwargs.max_connections",
+                "1 or more",
+            ),
+            (
+                json!({"connection_pool_kwargs": {"health_check_interval": 5}}),
+                "connection_pool_kwargs.health_check_interval",
+                "accepted here are `max_connections`",
+            ),
+            (json!({"db": -1}), "db", "a database number"),
+        ] {
+            let message = error(options.clone());
+            assert!(
+                message.starts_with(&format!("cache alias `a`: options.{field}: ")) && message.contains(fix),
+                "{options}: {message}"
+            );
+        }
+        let all = error(json!({"serializer": 1, "compressor": 1, "timeout": 1}));
+        assert!(all.starts_with("3 problems in the cache configuration:\n- "), "{all}");
+    }
+
+    #[test]
     fn errors_name_the_option() {
         assert_eq!(
             error(json!({"max_entries": 30})),
             "cache alias `a`: options.max_entries: unknown option; the options this backend accepts are \
              `connect_timeout`, `socket_connect_timeout`, `response_timeout`, `socket_timeout`, `clear`, \
              `clear_pattern`, `cluster`, `wait_for_replicas`, `batch_reads`, `tls_ca_file`, `circuit_failures`, \
-             `circuit_cooldown`"
+             `circuit_cooldown`, `password`, `db`, `client_class`, `connection_pool_kwargs`; every alias also accepts \
+             `ignore_exceptions`"
         );
         for (value, shown) in [
             (json!(0), "0"),

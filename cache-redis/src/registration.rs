@@ -6,9 +6,14 @@ use cache_core::BackendRegistration;
 
 use crate::backend::RedisBackend;
 
-/// The names a configuration's `backend` may use: the short one and Django's class path, so a
-/// Django `CACHES` setting loads unchanged.
-pub const NAMES: [&str; 2] = ["redis", "django.core.cache.backends.redis.RedisCache"];
+/// The names a configuration's `backend` may use: the short one, Django's class path and
+/// django-redis' (whose options are read as the crate docs say), so a Django `CACHES` setting
+/// loads unchanged.
+pub const NAMES: [&str; 3] = [
+    "redis",
+    "django.core.cache.backends.redis.RedisCache",
+    "django_redis.cache.RedisCache",
+];
 
 /// The registry entry for `redis` (and Django's class path).
 ///

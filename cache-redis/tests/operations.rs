@@ -399,3 +399,37 @@ async fn raw_bytes_round_trip_and_djangos_class_path_is_registered() {
     let _ = RedisBackend::servers;
     server.stop();
 }
+
+/// Django's Redis backend sends a timeout past what Redis can hold and gets "invalid expire time":
+/// the call fails and nothing is stored. Here too (not a TTL silently clamped), before anything is
+/// sent, and the old value stays.
+#[tokio::test]
+async fn a_timeout_redis_cant_hold_is_an_error_and_stores_nothing() {
+    let server = RedisServer::start().await.unwrap();
+    let cache = common::cache("default", Location::One(server.url()), "", json!({})).unwrap();
+    cache.set("k", &1).await.unwrap();
+    let huge = Timeout::Seconds(2f64.powi(63));
+    for error in [
+        cache.set("k", &2).timeout(huge).await.unwrap_err(),
+        cache.add("new", &2).timeout(huge).await.map(drop).unwrap_err(),
+        cache.touch("k").timeout(huge).await.map(drop).unwrap_err(),
+        cache
+            .set_many([("k", 3), ("other", 3)])
+            .timeout(huge)
+            .await
+            .map(drop)
+            .unwrap_err(),
+    ] {
+        assert!(!error.is_retryable(), "{error}");
+        assert!(
+            error.to_string().contains("use a shorter timeout or `never`"),
+            "{error}"
+        );
+    }
+    assert_eq!(cache.get::<i64>("k").await.unwrap(), Some(1));
+    assert!(!cache.has_key("new").await.unwrap());
+    assert!(!cache.has_key("other").await.unwrap());
+    // 146 million years still fits.
+    cache.set("k", &4).timeout(Timeout::Seconds(4.6e15)).await.unwrap();
+    assert_eq!(cache.get::<i64>("k").await.unwrap(), Some(4));
+}

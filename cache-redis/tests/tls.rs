@@ -43,13 +43,16 @@ async fn an_untrusted_certificate_fails_naming_the_alias_and_server(url: String)
 }
 
 async fn an_unreadable_ca_file_is_a_configuration_error(url: String, missing: String) {
-    let error = common::cache("unreadable", Location::One(url), "", json!({"tls_ca_file": missing}))
-        .unwrap_err()
-        .to_string();
-    assert!(
-        error.starts_with("cache alias `default`: options.tls_ca_file: can't read"),
-        "{error}"
-    );
+    let error = common::cache("unreadable", Location::One(url), "", json!({"tls_ca_file": missing})).unwrap_err();
+    // The helper's `default` alias shares the options, so both aliases' problems are reported.
+    let problems: Vec<String> = error.problems().iter().map(ToString::to_string).collect();
+    assert_eq!(problems.len(), 2, "{error}");
+    for (problem, alias) in problems.iter().zip(["default", "unreadable"]) {
+        assert!(
+            problem.starts_with(&format!("cache alias `{alias}`: options.tls_ca_file: can't read")),
+            "{problem}"
+        );
+    }
 }
 
 async fn a_ca_file_without_a_tls_location_is_refused(plain_url: String, ca: String) {

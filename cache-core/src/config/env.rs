@@ -9,6 +9,7 @@ use std::collections::btree_map::Entry as Slot;
 
 use serde_json::{Map, Value};
 
+use super::env_blame::blamed;
 use super::load::{Entry, Field, join_ticked, normalize_options};
 use crate::error::{CacheError, Result};
 
@@ -125,10 +126,17 @@ pub(super) fn apply(entries: &mut BTreeMap<String, Entry>, mut vars: Vec<(String
     // and applying whole fields before single options lets `CACHES__X__OPTIONS` replace the table
     // and `CACHES__X__OPTIONS__NAME` then adjust it, whatever the variables' letter case.
     vars.sort();
-    let mut overrides = vars
-        .into_iter()
-        .map(|(name, raw)| Override::parse(name, raw))
-        .collect::<Result<Vec<_>>>()?;
+    let mut overrides = Vec::with_capacity(vars.len());
+    let mut malformed = Vec::new();
+    for (name, raw) in vars {
+        match Override::parse(name, raw) {
+            Ok(var) => overrides.push(var),
+            Err(error) => malformed.push(error),
+        }
+    }
+    if let Some(error) = CacheError::combine(malformed) {
+        return Err(error);
+    }
     overrides.sort_by(|a, b| (a.option.is_some(), &a.name).cmp(&(b.option.is_some(), &b.name)));
 
     let mut set_by: BTreeMap<(String, String), String> = BTreeMap::new();
@@ -157,27 +165,21 @@ pub(super) fn apply(entries: &mut BTreeMap<String, Entry>, mut vars: Vec<(String
                 if var.field == "options" {
                     value = normalize_options(&alias, value).map_err(|error| named(error, &var.name))?;
                 }
-                entry.insert(
-                    var.field.clone(),
-                    Field {
-                        written: var.field,
-                        value,
-                        variable: Some(var.name),
-                    },
-                );
+                let mut field = Field::written(var.field.clone(), value);
+                field.variable = Some(var.name);
+                entry.insert(var.field, field);
             }
             Some(option) => {
-                let options = entry.entry("options".to_owned()).or_insert_with(|| Field {
-                    written: "options".to_owned(),
-                    value: Value::Null,
-                    variable: None,
-                });
+                let options = entry
+                    .entry("options".to_owned())
+                    .or_insert_with(|| Field::written("options".to_owned(), Value::Null));
                 if options.value.is_null() {
                     options.value = Value::Object(Map::new());
                 }
                 // A file whose `options` is not a table keeps it; validation reports that.
                 if let Value::Object(table) = &mut options.value {
                     table.insert(option.clone(), value);
+                    options.options_set_by.insert(option.clone(), var.name);
                 }
             }
         }
@@ -210,7 +212,7 @@ fn named(error: CacheError, variable: &str) -> CacheError {
         CacheError::Config { alias, field, message } => CacheError::Config {
             alias,
             field,
-            message: format!("{message} (set by the environment variable `{variable}`)"),
+            message: blamed(message, variable),
         },
         other => other,
     }

@@ -5,7 +5,7 @@ use serde_json::Map;
 
 use super::Options;
 use super::option_values::OptionValue;
-use crate::error::{CacheError, Result};
+use crate::error::CacheError;
 
 /// `ignore_exceptions` and pymemcache's spelling of it.
 const IGNORE_EXCEPTIONS: &[&str] = &["ignore_exceptions", "ignore_exc"];
@@ -23,25 +23,30 @@ pub(crate) struct FacadeOptions {
     pub(crate) latency_histogram: bool,
 }
 
-/// Splits an alias' options into the façade's and the backend's.
-pub(crate) fn split(alias: &str, options: &Options) -> Result<(FacadeOptions, Options)> {
+/// Splits an alias' options into the façade's and the backend's. Problems with the façade's
+/// options are returned beside the split, so the backend's options are still checked and every
+/// problem is reported at once.
+pub(crate) fn split(alias: &str, options: &Options) -> (FacadeOptions, Options, Option<CacheError>) {
     let mut facade = FacadeOptions::default();
     let mut rest = Map::new();
     let mut given: Option<&str> = None;
+    let mut problems = Vec::new();
     for (name, value) in &options.values {
-        let flag = || -> Result<bool> {
-            match value.is_null() {
-                true => Ok(false),
-                false => OptionValue::new(alias, name, value).flag(),
+        let mut flag = |target: &mut bool| {
+            if !value.is_null() {
+                match OptionValue::new(alias, name, value).flag() {
+                    Ok(flag) => *target = flag,
+                    Err(error) => problems.push(error),
+                }
             }
         };
         match name.as_str() {
             LOG_KEYS => {
-                facade.log_keys = flag()?;
+                flag(&mut facade.log_keys);
                 continue;
             }
             LATENCY_HISTOGRAM => {
-                facade.latency_histogram = flag()?;
+                flag(&mut facade.latency_histogram);
                 continue;
             }
             _ => {}
@@ -51,18 +56,22 @@ pub(crate) fn split(alias: &str, options: &Options) -> Result<(FacadeOptions, Op
             continue;
         }
         if let Some(earlier) = given {
-            return Err(CacheError::config(
+            problems.push(CacheError::config(
                 Some(alias),
                 format!("options.{name}"),
                 format!("`{earlier}` and `{name}` are two names of one option; give one of them"),
             ));
+            continue;
         }
         given = Some(name);
         if !value.is_null() {
-            facade.ignore_exceptions = OptionValue::new(alias, IGNORE_EXCEPTIONS[0], value).flag()?;
+            match OptionValue::new(alias, IGNORE_EXCEPTIONS[0], value).flag() {
+                Ok(flag) => facade.ignore_exceptions = flag,
+                Err(error) => problems.push(error),
+            }
         }
     }
-    Ok((facade, Options::from_map(rest)))
+    (facade, Options::from_map(rest), CacheError::combine(problems))
 }
 
 #[cfg(test)]
@@ -71,9 +80,12 @@ mod tests {
 
     use super::*;
 
-    fn split_json(value: Value) -> Result<(FacadeOptions, Options)> {
+    fn split_json(value: Value) -> Result<(FacadeOptions, Options), CacheError> {
         match value {
-            Value::Object(map) => split("a", &Options::from_map(map)),
+            Value::Object(map) => match split("a", &Options::from_map(map)) {
+                (facade, rest, None) => Ok((facade, rest)),
+                (_, _, Some(error)) => Err(error),
+            },
             _ => unreachable!("options are an object"),
         }
     }

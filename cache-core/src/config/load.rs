@@ -7,8 +7,8 @@ use std::path::Path;
 use config::{FileFormat, ValueKind};
 use serde_json::{Map, Number, Value};
 
-use super::{AliasConfig, CachesConfig, ConfigFormat, Location, Options, env};
-use crate::cache::DEFAULT_TIMEOUT_SECONDS;
+use super::env_blame::blamed;
+use super::{AliasConfig, CachesConfig, ConfigFormat, Location, Options, duplicate_keys, env};
 use crate::codec::Codec;
 use crate::error::{CacheError, Result};
 use crate::timeout::Timeout;
@@ -39,6 +39,21 @@ pub(super) struct Field {
     pub(super) value: Value,
     /// The environment variable that set it, named in messages about its value.
     pub(super) variable: Option<String>,
+    /// For `options`: the variables that set single options (`CACHES__<ALIAS>__OPTIONS__<NAME>`),
+    /// by option name.
+    pub(super) options_set_by: BTreeMap<String, String>,
+}
+
+impl Field {
+    /// A key as the file wrote it.
+    pub(super) fn written(written: String, value: Value) -> Field {
+        Field {
+            written,
+            value,
+            variable: None,
+            options_set_by: BTreeMap::new(),
+        }
+    }
 }
 
 /// An alias entry: its fields by lower-case key.
@@ -60,7 +75,17 @@ pub(super) fn read_file(path: &Path) -> Result<String> {
 
 pub(super) fn load(text: &str, format: ConfigFormat, label: &str, vars: Vec<(String, String)>) -> Result<CachesConfig> {
     let mut top = parse(text, format, label)?;
-    let caches = take_caches(&mut top)?;
+    let caches = match take_caches(&mut top)? {
+        Some(caches) => Some(caches),
+        // What `json.dump(settings.CACHES)` writes: the aliases themselves at the top level.
+        None => match top_level_aliases(&top) {
+            Some(first) => {
+                check_top_level_aliases(&top, &first)?;
+                Some(Value::Object(std::mem::take(&mut top)))
+            }
+            None => None,
+        },
+    };
     let had_section = caches.is_some();
     let mut entries = match caches {
         Some(caches) => normalize_caches(caches)?,
@@ -74,18 +99,82 @@ pub(super) fn load(text: &str, format: ConfigFormat, label: &str, vars: Vec<(Str
             None,
             "caches",
             "the `caches` section is missing; it holds one table per alias and the `default` alias is \
-             required, e.g. `[caches.default]` with `backend = \"locmem\"`",
+             required, e.g. `[caches.default]` with `backend = \"locmem\"` (a file holding only Django's \
+             `CACHES` mapping, as `json.dump(settings.CACHES)` writes it, loads too)",
         ));
     }
     let mut aliases = BTreeMap::new();
+    let mut set_by = BTreeMap::new();
+    let mut problems = Vec::new();
     for (alias, entry) in entries {
-        let config = validate(&alias, entry)?;
-        aliases.insert(alias, config);
+        let variables = variables(&entry);
+        match validate(&alias, entry) {
+            Ok(config) => {
+                if !variables.is_empty() {
+                    set_by.insert(alias.clone(), variables);
+                }
+                aliases.insert(alias, config);
+            }
+            Err(error) => problems.push(error),
+        }
+    }
+    if let Some(error) = CacheError::combine(problems) {
+        return Err(error);
     }
     Ok(CachesConfig {
         aliases,
         other_sections: top,
+        set_by,
     })
+}
+
+/// Which environment variable set which field of an entry, by the field errors name.
+fn variables(entry: &Entry) -> BTreeMap<String, String> {
+    let mut set_by = BTreeMap::new();
+    for (key, field) in entry {
+        if let Some(variable) = &field.variable {
+            set_by.insert(key.clone(), variable.clone());
+        }
+        for (option, variable) in &field.options_set_by {
+            set_by.insert(format!("options.{option}"), variable.clone());
+        }
+    }
+    set_by
+}
+
+/// The first top-level key whose value is a table with a `backend` key (any letter case): the
+/// sign of a file that is Django's `CACHES` mapping itself, with no `caches` section around it.
+fn top_level_aliases(top: &Map<String, Value>) -> Option<String> {
+    top.iter()
+        .find(|(_, value)| {
+            value
+                .as_object()
+                .is_some_and(|fields| fields.keys().any(|key| key.eq_ignore_ascii_case("backend")))
+        })
+        .map(|(key, _)| key.clone())
+}
+
+/// In a file read as the `CACHES` mapping every top-level key is an alias, so one that isn't
+/// (an application's section beside the aliases) is an error saying how to keep both.
+fn check_top_level_aliases(top: &Map<String, Value>, first: &str) -> Result<()> {
+    let problems = top.iter().filter_map(|(key, value)| {
+        let is_alias = value
+            .as_object()
+            .is_some_and(|fields| fields.keys().any(|key| key.eq_ignore_ascii_case("backend")));
+        (!is_alias).then(|| {
+            CacheError::config(
+                None,
+                key.clone(),
+                format!(
+                    "the file has no `caches` section, so its top level is read as Django's `CACHES` mapping \
+                     (as `json.dump(settings.CACHES)` writes it), `{first}` being an alias with a `backend`; \
+                     `{key}` has no `backend`: give it one, or put the aliases under a `caches` section to keep \
+                     other sections beside them"
+                ),
+            )
+        })
+    });
+    CacheError::combine(problems).map_or(Ok(()), Err)
 }
 
 /// Parses with the `config` crate's format parsers. We call `Format::parse` rather than
@@ -104,6 +193,10 @@ fn parse(text: &str, format: ConfigFormat, label: &str) -> Result<Map<String, Va
             format!("can't parse it as {}: {}", format.name(), error.to_string().trim_end()),
         )
     })?;
+    if format == ConfigFormat::Json {
+        duplicate_keys::check(text)
+            .map_err(|error| CacheError::config(None, label, format!("can't parse it as JSON: {error}")))?;
+    }
     let mut path = Vec::new();
     let mut top = Map::new();
     for (key, value) in table {
@@ -201,9 +294,10 @@ fn normalize_caches(caches: Value) -> Result<BTreeMap<String, Entry>> {
         ));
     };
     let mut entries = BTreeMap::new();
+    let mut problems = Vec::new();
     for (alias, entry) in aliases {
         let Value::Object(fields) = entry else {
-            return Err(CacheError::config(
+            problems.push(CacheError::config(
                 None,
                 format!("caches.{alias}"),
                 format!(
@@ -211,30 +305,36 @@ fn normalize_caches(caches: Value) -> Result<BTreeMap<String, Entry>> {
                     describe(&entry)
                 ),
             ));
+            continue;
         };
-        let entry = normalize_entry(&alias, fields)?;
-        entries.insert(alias, entry);
+        match normalize_entry(&alias, fields) {
+            Ok(entry) => {
+                entries.insert(alias, entry);
+            }
+            Err(error) => problems.push(error),
+        }
     }
-    Ok(entries)
+    CacheError::combine(problems).map_or(Ok(entries), Err)
 }
 
 /// Lower-cases the keys of an entry and of its options, refusing two spellings of one key.
 fn normalize_entry(alias: &str, fields: Map<String, Value>) -> Result<Entry> {
     let mut entry = Entry::new();
-    for (lower, (written, mut value)) in by_lower_case(alias, fields, |lower| lower.to_owned(), "keys")? {
+    let mut problems = Vec::new();
+    let fields = by_lower_case(alias, fields, |lower| lower.to_owned(), "keys").unwrap_or_else(|(fields, error)| {
+        problems.push(error);
+        fields
+    });
+    for (lower, (written, mut value)) in fields {
         if lower == "options" {
-            value = normalize_options(alias, value)?;
+            value = normalize_options(alias, value).unwrap_or_else(|error| {
+                problems.push(error);
+                Value::Null
+            });
         }
-        entry.insert(
-            lower,
-            Field {
-                written,
-                value,
-                variable: None,
-            },
-        );
+        entry.insert(lower, Field::written(written, value));
     }
-    Ok(entry)
+    CacheError::combine(problems).map_or(Ok(entry), Err)
 }
 
 /// Lower-cases the option names of an `options` table; anything else is left for `validate` to refuse.
@@ -242,128 +342,138 @@ pub(super) fn normalize_options(alias: &str, options: Value) -> Result<Value> {
     let Value::Object(table) = options else {
         return Ok(options);
     };
-    let names = by_lower_case(alias, table, |lower| format!("options.{lower}"), "option names")?;
+    let names =
+        by_lower_case(alias, table, |lower| format!("options.{lower}"), "option names").map_err(|(_, error)| error)?;
     Ok(Value::Object(
         names.into_iter().map(|(lower, (_, value))| (lower, value)).collect(),
     ))
 }
 
-/// The entries of a table by lower-cased key, each with its key as written; two spellings of one
-/// key are an error naming the field (`field(lower)`) and what is case-insensitive (`what`).
+/// A table's entries by lower-cased key, each with its key as written.
+type Spellings = BTreeMap<String, (String, Value)>;
+
+/// The entries of a table by lower-cased key, each with its key as written. Two spellings of one
+/// key are an error naming the field (`field(lower)`) and what is case-insensitive (`what`); every
+/// such error is reported, with the entries that are fine.
 fn by_lower_case(
     alias: &str,
     table: Map<String, Value>,
     field: impl Fn(&str) -> String,
     what: &str,
-) -> Result<BTreeMap<String, (String, Value)>> {
+) -> std::result::Result<Spellings, (Spellings, CacheError)> {
     let mut groups: BTreeMap<String, Vec<(String, Value)>> = BTreeMap::new();
     for (key, value) in table {
         groups.entry(key.to_lowercase()).or_default().push((key, value));
     }
-    groups
-        .into_iter()
-        .map(|(lower, mut spellings)| {
-            if spellings.len() > 1 {
-                // Sorted, so messages are stable.
-                let mut written: Vec<String> = spellings.into_iter().map(|(written, _)| written).collect();
-                written.sort();
-                return Err(CacheError::config(
-                    Some(alias),
-                    field(&lower),
-                    format!(
-                        "given more than once, as {}; {what} are case-insensitive, so keep one",
-                        join_ticked(&written)
-                    ),
-                ));
-            }
-            Ok((lower, spellings.remove(0)))
-        })
-        .collect()
+    let mut unique = BTreeMap::new();
+    let mut problems = Vec::new();
+    for (lower, mut spellings) in groups {
+        if spellings.len() > 1 {
+            // Sorted, so messages are stable.
+            let mut written: Vec<String> = spellings.into_iter().map(|(written, _)| written).collect();
+            written.sort();
+            problems.push(CacheError::config(
+                Some(alias),
+                field(&lower),
+                format!(
+                    "given more than once, as {}; {what} are case-insensitive, so keep one",
+                    join_ticked(&written)
+                ),
+            ));
+            continue;
+        }
+        unique.insert(lower, spellings.remove(0));
+    }
+    match CacheError::combine(problems) {
+        None => Ok(unique),
+        Some(error) => Err((unique, error)),
+    }
 }
 
-/// Turns one normalized entry into an [`AliasConfig`], refusing unknown keys and wrong types.
+/// Turns one normalized entry into an [`AliasConfig`], refusing unknown keys and wrong types;
+/// every problem of the entry is reported at once.
 fn validate(alias: &str, mut entry: Entry) -> Result<AliasConfig> {
-    if let Some((_, field)) = entry.iter().find(|(key, _)| !KEYS.contains(&key.as_str())) {
-        return Err(error(
-            alias,
-            field,
-            &field.written,
-            format!(
-                "unknown key; the keys of an alias are {} (in any letter case)",
-                join_plain(KEYS)
-            ),
-        ));
-    }
+    let mut problems: Vec<CacheError> = entry
+        .iter()
+        .filter(|(key, _)| !KEYS.contains(&key.as_str()))
+        .map(|(_, field)| {
+            error(
+                alias,
+                field,
+                &field.written,
+                format!(
+                    "unknown key; the keys of an alias are {} (in any letter case)",
+                    join_plain(KEYS)
+                ),
+            )
+        })
+        .collect();
     let mut take = |key: &str| {
         entry
             .remove(key)
             .filter(|field| !field.value.is_null() || key == "timeout")
     };
-
-    let backend = match take("backend") {
-        None => {
-            return Err(CacheError::config(
-                Some(alias),
-                "backend",
-                "`backend` is required; e.g. backend = \"locmem\"",
-            ));
+    let mut check = |result: Result<()>| {
+        if let Err(error) = result {
+            problems.push(error);
         }
-        Some(field) => string(
-            alias,
+    };
+
+    let mut config = AliasConfig::new("");
+    match take("backend") {
+        None => check(Err(CacheError::config(
+            Some(alias),
             "backend",
-            field,
-            "a string naming a registered backend, such as \"locmem\"",
-        )?,
-    };
-    let location = match take("location") {
-        None => Location::Unset,
-        Some(field) => location(alias, field)?,
-    };
-    let timeout = match take("timeout") {
-        None => Timeout::Seconds(DEFAULT_TIMEOUT_SECONDS),
-        Some(field) => timeout(alias, field)?,
-    };
-    let key_prefix = match take("key_prefix") {
-        None => String::new(),
-        Some(field) => string(alias, "key_prefix", field, "a string")?,
-    };
-    let version = match take("version") {
-        None => 1,
-        Some(field) => version(alias, field)?,
-    };
-    let key_function = match take("key_function") {
-        None => None,
-        Some(field) => Some(string(
-            alias,
-            "key_function",
-            field,
-            "the name of a registered key function",
-        )?),
-    };
-    let codec = match take("codec") {
-        None => Codec::Json,
-        Some(field) => codec(alias, field)?,
-    };
-    let options = match take("options") {
-        None => Options::default(),
-        Some(field) => options(alias, field)?,
-    };
-    Ok(AliasConfig {
-        backend,
-        location,
-        timeout,
-        key_prefix,
-        version,
-        key_function,
-        codec,
-        options,
-    })
+            "`backend` is required; e.g. backend = \"locmem\"",
+        ))),
+        Some(field) => check(backend(alias, field).map(|name| config.backend = name)),
+    }
+    if let Some(field) = take("location") {
+        check(location(alias, field).map(|location| config.location = location));
+    }
+    if let Some(field) = take("timeout") {
+        check(timeout(alias, field).map(|timeout| config.timeout = timeout));
+    }
+    if let Some(field) = take("key_prefix") {
+        check(string(alias, "key_prefix", field, "a string").map(|prefix| config.key_prefix = prefix));
+    }
+    if let Some(field) = take("version") {
+        check(version(alias, field).map(|version| config.version = version));
+    }
+    if let Some(field) = take("key_function") {
+        let name = string(alias, "key_function", field, "the name of a registered key function");
+        check(name.map(|name| config.key_function = Some(name)));
+    }
+    if let Some(field) = take("codec") {
+        check(codec(alias, field).map(|codec| config.codec = codec));
+    }
+    if let Some(field) = take("options") {
+        check(options(alias, field).map(|options| config.options = options));
+    }
+    CacheError::combine(problems).map_or(Ok(config), Err)
+}
+
+/// The backend's name: a string that isn't empty (an empty `CACHES__<ALIAS>__BACKEND` would
+/// otherwise be reported as an unknown backend with no name, the variable unmentioned).
+fn backend(alias: &str, field: Field) -> Result<String> {
+    if let Value::String(name) = &field.value
+        && name.trim().is_empty()
+    {
+        let message = "`backend` is empty; name a registered backend, e.g. backend = \"locmem\"".to_owned();
+        return Err(error(alias, &field, "backend", message));
+    }
+    string(
+        alias,
+        "backend",
+        field,
+        "a string naming a registered backend, such as \"locmem\"",
+    )
 }
 
 /// A configuration error about one field, naming the environment variable that set it, if any.
 fn error(alias: &str, field: &Field, name: &str, message: String) -> CacheError {
     let message = match &field.variable {
-        Some(variable) => format!("{message} (set by the environment variable `{variable}`)"),
+        Some(variable) => blamed(message, variable),
         None => message,
     };
     CacheError::config(Some(alias), name, message)

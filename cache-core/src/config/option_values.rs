@@ -31,12 +31,30 @@ pub struct OptionField<T> {
     pub names: &'static [&'static str],
     /// Checks the written value and stores it in the backend's options.
     pub read: fn(&mut T, &OptionValue<'_>) -> Result<()>,
+    /// Set for an option of another client (django-redis' `SERIALIZER`) that means nothing here:
+    /// what to write instead. Such an option is refused with this fix whatever its value, and
+    /// isn't listed among the options the backend accepts.
+    pub refusal: Option<&'static str>,
 }
 
 impl<T> OptionField<T> {
     /// The option written as any of `names` (the first is the one error messages use), read by `read`.
     pub const fn new(names: &'static [&'static str], read: fn(&mut T, &OptionValue<'_>) -> Result<()>) -> Self {
-        OptionField { names, read }
+        OptionField {
+            names,
+            read,
+            refusal: None,
+        }
+    }
+
+    /// An option other clients take (`names`, as they spell it) that has no meaning here: giving it
+    /// is an error whose message is `fix`, which says what to write instead (or to remove it).
+    pub const fn refused(names: &'static [&'static str], fix: &'static str) -> Self {
+        OptionField {
+            names,
+            read: |_, _| Ok(()),
+            refusal: Some(fix),
+        }
     }
 }
 
@@ -44,6 +62,7 @@ impl<T> fmt::Debug for OptionField<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("OptionField")
             .field("names", &self.names)
+            .field("refusal", &self.refusal)
             .finish_non_exhaustive()
     }
 }
@@ -74,6 +93,12 @@ impl<'a> OptionValue<'a> {
             format!("options.{}", self.name),
             format!("expected {expected}; got {}", self.value),
         )
+    }
+
+    /// The error for a value that means nothing here, whose message is `fix`: what to write
+    /// instead (django-redis' `CLIENT_CLASS = "…ShardClient"`).
+    pub fn refuse(&self, fix: &str) -> CacheError {
+        CacheError::config(Some(self.alias), format!("options.{}", self.name), fix)
     }
 
     /// A timeout: a number of seconds above 0 and at most [`MAX_TIMEOUT`], written as a number or
@@ -123,6 +148,20 @@ impl<'a> OptionValue<'a> {
         Ok(failures as u32)
     }
 
+    /// A table of sub-options (pylibmc's `behaviors`, django-redis' `CONNECTION_POOL_KWARGS`),
+    /// each read into `target` by the field that names it, exactly as [`Options::read`] reads the
+    /// options themselves; errors name `options.<name>.<sub-option>`. Sub-option names are matched
+    /// ignoring case.
+    pub fn read_table<T>(&self, target: &mut T, fields: &[OptionField<T>]) -> Result<()> {
+        let Value::Object(table) = self.value else {
+            return Err(self.invalid("a table of options"));
+        };
+        let lowered: Vec<(String, &Value)> = table.iter().map(|(key, value)| (key.to_lowercase(), value)).collect();
+        let entries = lowered.iter().map(|(key, value)| (key.as_str(), *value));
+        let prefix = format!("{}.", self.name);
+        read_into(target, self.alias, &prefix, entries, fields)
+    }
+
     /// A string that isn't empty (`expected` describes it, for the error).
     pub fn text(&self, expected: &str) -> Result<&'a str> {
         match self.value {
@@ -135,44 +174,88 @@ impl<'a> OptionValue<'a> {
 /// [`Options::read`]: every given option read into `T::default()` by the field that names it.
 pub(super) fn read<T: Default>(options: &Options, alias: &str, fields: &[OptionField<T>]) -> Result<T> {
     let mut target = T::default();
-    let mut given: Vec<(&str, &str)> = Vec::new();
-    for (written, value) in &options.values {
-        let Some(field) = fields.iter().find(|field| field.names.contains(&written.as_str())) else {
-            return Err(unknown(alias, written, fields));
-        };
-        let name = field.names[0];
-        if let Some((earlier, _)) = given.iter().find(|(_, known)| *known == name) {
-            return Err(CacheError::config(
-                Some(alias),
-                format!("options.{written}"),
-                format!("`{earlier}` and `{written}` are two names of one option; give one of them"),
-            ));
-        }
-        given.push((written, name));
-        if !value.is_null() {
-            (field.read)(&mut target, &OptionValue { alias, name, value })?;
-        }
-    }
+    let entries = options.values.iter().map(|(key, value)| (key.as_str(), value));
+    read_into(&mut target, alias, "", entries, fields)?;
     Ok(target)
 }
 
-/// Worded as `Options::parse` words serde's unknown-field error, so every backend reads alike.
-fn unknown<T>(alias: &str, written: &str, fields: &[OptionField<T>]) -> CacheError {
+/// Reads every entry into `target`, collecting every problem (unknown and refused options, two
+/// names of one option, bad values) so that one run reports them all. `prefix` is what error
+/// fields put before the entry's name after `options.` (`behaviors.` for a table of sub-options).
+fn read_into<'v, T>(
+    target: &mut T,
+    alias: &str,
+    prefix: &str,
+    entries: impl Iterator<Item = (&'v str, &'v Value)>,
+    fields: &[OptionField<T>],
+) -> Result<()> {
+    let mut problems = Vec::new();
+    let mut given: Vec<(&str, &str)> = Vec::new();
+    for (written, value) in entries {
+        let field_name = || format!("options.{prefix}{written}");
+        let Some(field) = fields.iter().find(|field| field.names.contains(&written)) else {
+            problems.push(CacheError::config(
+                Some(alias),
+                field_name(),
+                unknown_option(fields, prefix.is_empty()),
+            ));
+            continue;
+        };
+        if let Some(fix) = field.refusal {
+            problems.push(CacheError::config(Some(alias), field_name(), fix));
+            continue;
+        }
+        let name = field.names[0];
+        if let Some((earlier, _)) = given.iter().find(|(_, known)| *known == name) {
+            problems.push(CacheError::config(
+                Some(alias),
+                field_name(),
+                format!("`{earlier}` and `{written}` are two names of one option; give one of them"),
+            ));
+            continue;
+        }
+        given.push((written, name));
+        if !value.is_null() {
+            let name = format!("{prefix}{name}");
+            if let Err(error) = (field.read)(target, &OptionValue::new(alias, &name, value)) {
+                problems.push(error);
+            }
+        }
+    }
+    CacheError::combine(problems).map_or(Ok(()), Err)
+}
+
+/// The message for an option no field names, listing the accepted ones (refused ones aside).
+/// At the top level it also names `ignore_exceptions`, which every alias takes; worded as
+/// `Options::parse` words serde's unknown-field error, so every backend reads alike.
+fn unknown_option<T>(fields: &[OptionField<T>], top_level: bool) -> String {
     let names: Vec<String> = fields
         .iter()
+        .filter(|field| field.refusal.is_none())
         .flat_map(|field| field.names)
         .map(|name| format!("`{name}`"))
         .collect();
-    let fix = match names.as_slice() {
-        [] => "this backend takes no options".to_owned(),
-        [a, b] => format!("the options this backend accepts are {a} or {b}"),
-        all => format!("the options this backend accepts are {}", all.join(", ")),
+    unknown_option_message(&names, top_level)
+}
+
+/// "unknown option; the options this backend accepts are …", for a list of ticked names (or one
+/// name standing for a list already worded). A top-level option's message also names
+/// `ignore_exceptions`, which every alias takes; a sub-option's names only its table's.
+pub(super) fn unknown_option_message(names: &[String], top_level: bool) -> String {
+    let list = match names {
+        [a, b] => format!("{a} or {b}"),
+        all => all.join(", "),
     };
-    CacheError::config(
-        Some(alias),
-        format!("options.{written}"),
-        format!("unknown option; {fix}"),
-    )
+    match (names.is_empty(), top_level) {
+        (true, true) => {
+            "unknown option; this backend takes no options (every alias accepts `ignore_exceptions`)".to_owned()
+        }
+        (true, false) => "unknown option; nothing is accepted here".to_owned(),
+        (false, true) => format!(
+            "unknown option; the options this backend accepts are {list}; every alias also accepts `ignore_exceptions`"
+        ),
+        (false, false) => format!("unknown option; the options accepted here are {list}"),
+    }
 }
 
 #[cfg(test)]
@@ -233,7 +316,7 @@ mod tests {
         assert_eq!(
             error(json!({"cont": 1})),
             "cache alias `a`: options.cont: unknown option; the options this backend accepts are `wait`, \
-             `socket_wait`, `count`, `on`"
+             `socket_wait`, `count`, `on`; every alias also accepts `ignore_exceptions`"
         );
         assert_eq!(
             error(json!({"socket_wait": 1, "wait": 2})),
@@ -243,7 +326,7 @@ mod tests {
         let refused = Options::from_map(json!({"x": 1}).as_object().unwrap().clone()).read("a", none);
         assert_eq!(
             refused.unwrap_err().to_string(),
-            "cache alias `a`: options.x: unknown option; this backend takes no options"
+            "cache alias `a`: options.x: unknown option; this backend takes no options (every alias accepts `ignore_exceptions`)"
         );
     }
 

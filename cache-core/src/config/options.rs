@@ -12,6 +12,7 @@ use serde::de::value::StrDeserializer;
 use serde::de::{DeserializeOwned, DeserializeSeed, MapAccess, Visitor};
 use serde_json::{Map, Value};
 
+use super::option_values::unknown_option_message;
 use crate::error::{CacheError, Result};
 
 pub(super) fn parse<T: DeserializeOwned>(values: &Map<String, Value>, alias: &str) -> Result<T> {
@@ -31,14 +32,15 @@ fn describe(alias: &str, key: Option<&str>, message: &str) -> CacheError {
         .strip_prefix("unknown field `")
         .and_then(|rest| rest.split_once("`, "));
     if let Some((name, expected)) = unknown {
-        let fix = if expected == "there are no fields" {
-            "this backend takes no options".to_owned()
+        let message = if expected == "there are no fields" {
+            unknown_option_message(&[], true)
         } else {
             let list = expected.strip_prefix("expected ").unwrap_or(expected);
             let list = list.strip_prefix("one of ").unwrap_or(list);
-            format!("the options this backend accepts are {list}")
+            // serde's list is already worded (`` `a`, `b` `` or `` `a` or `b` ``); it stands as one name.
+            unknown_option_message(&[list.to_owned()], true)
         };
-        return CacheError::config(Some(alias), format!("options.{name}"), format!("unknown option; {fix}"));
+        return CacheError::config(Some(alias), format!("options.{name}"), message);
     }
     let missing = message
         .strip_prefix("missing field `")
@@ -169,7 +171,7 @@ mod tests {
         assert_eq!(
             error::<Cull>(r#"{"max_entries": 5, "max_entrys": 6}"#),
             "cache alias `default`: options.max_entrys: unknown option; the options this backend accepts are \
-             `max_entries`, `cull_frequency`, `verbose`"
+             `max_entries`, `cull_frequency`, `verbose`; every alias also accepts `ignore_exceptions`"
         );
         assert_eq!(
             error::<Cull>(r#"{"max_entries": "many"}"#),
@@ -193,7 +195,7 @@ mod tests {
         assert!(parse::<NoOptions>(&Map::new(), "a").is_ok());
         assert_eq!(
             error::<NoOptions>(r#"{"x": 1}"#),
-            "cache alias `default`: options.x: unknown option; this backend takes no options"
+            "cache alias `default`: options.x: unknown option; this backend takes no options (every alias accepts `ignore_exceptions`)"
         );
     }
 
@@ -208,7 +210,7 @@ mod tests {
         }
         assert_eq!(
             error::<Two>(r#"{"c": 1}"#),
-            "cache alias `default`: options.c: unknown option; the options this backend accepts are `a` or `b`"
+            "cache alias `default`: options.c: unknown option; the options this backend accepts are `a` or `b`; every alias also accepts `ignore_exceptions`"
         );
     }
 }

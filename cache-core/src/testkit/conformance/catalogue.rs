@@ -164,6 +164,11 @@ pub(super) static CONFORMANCE: &[Conformance] = &[
         stores
     ),
     entry!(
+        keys::invalid_key_warns_once_per_key,
+        "deliberate: BaseCacheTests.test_invalid_key_characters' get_or_set and incr_version warn once per key",
+        stores
+    ),
+    entry!(
         keys::invalid_key_length,
         "BaseCacheTests.test_invalid_key_length",
         stores

@@ -127,6 +127,37 @@ pub async fn invalid_key_characters(s: &Subject) {
     perform_invalid_key_test(s, key, &expected).await;
 }
 
+/// A call warns once per distinct key it makes, where Django warns once per inner operation
+/// (a deliberate difference): `get_or_set` on a bad key warns once (Django's `get`, `add`, `get`
+/// warn three times), and `incr_version` warns for the old and the new key (Django's `get`, `set`,
+/// `delete` warn for the old key twice). A strict backend refuses both calls before any I/O.
+pub async fn invalid_key_warns_once_per_key(s: &Subject) {
+    let cache = s.cache();
+    let key = "key with spaces";
+    let old = cache.make_key(key, None);
+    let new = cache.make_key(key, Some(2));
+    let warning =
+        |made: &str| format!("Cache key contains characters that will cause errors if used with memcached: '{made}'");
+    let (produced, warnings) =
+        capture_warnings(async { cache.get_or_set(key, || async { 7_i64 }).into_future().await }).await;
+    if s.capabilities().strict_keys {
+        assert!(matches!(produced, Err(CacheError::InvalidKey(_))), "{produced:?}");
+        assert!(warnings.is_empty(), "{warnings:?}");
+        let moved = cache.incr_version(key, 1).into_future().await;
+        assert!(matches!(moved, Err(CacheError::InvalidKey(_))), "{moved:?}");
+        return;
+    }
+    assert_eq!(produced.unwrap(), 7);
+    assert_eq!(warnings, [warning(&old)], "get_or_set: one warning, not Django's three");
+    let (moved, warnings) = capture_warnings(async { cache.incr_version(key, 1).into_future().await }).await;
+    assert_eq!(moved.unwrap(), 2);
+    assert_eq!(
+        warnings,
+        [warning(&old), warning(&new)],
+        "incr_version: the old key and the new one, once each (Django warns for the old key twice)"
+    );
+}
+
 /// `BaseCacheTests.test_invalid_key_length`: 251 characters (the last one wide) is too long.
 pub async fn invalid_key_length(s: &Subject) {
     let key = format!("{}清", "a".repeat(250));
