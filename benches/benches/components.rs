@@ -121,6 +121,67 @@ fn listing() -> ListingProps {
     }
 }
 
+/// The list of issue 14: its 20 items are its props, so the key covers all of them.
+struct List20;
+
+#[derive(Clone, Serialize, Deserialize)]
+struct ListProps {
+    title: String,
+    items: Vec<ListItem>,
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+struct ListItem {
+    name: String,
+    price: f64,
+}
+
+impl Component for List20 {
+    const NAME: &'static str = "List20";
+    type Props = ListProps;
+
+    fn view(&self) -> View<Self> {
+        View::template(
+            r#"<h2>{{ title }}</h2><ul>{% for item in items %}<li>{{ item.name }} — {{ item.price }}</li>{% endfor %}</ul>"#,
+        )
+    }
+
+    fn output_cache(&self) -> OutputCache {
+        OutputCache::enabled()
+    }
+}
+
+fn list_items() -> Vec<ListItem> {
+    (0..20)
+        .map(|i| ListItem {
+            name: format!("item {i}"),
+            price: f64::from(i) * 1.25,
+        })
+        .collect()
+}
+
+/// A page of 100 `List20`s, each given the page's 20 items and its own title; not cached itself.
+struct ListPage;
+
+impl Component for ListPage {
+    const NAME: &'static str = "ListPage";
+    type Props = NoProps;
+
+    fn view(&self) -> View<Self> {
+        View::template(concat!(
+            r#"<main>{% for n in range(100) %}"#,
+            r#"{{ component("List20", title="list " ~ n, items=items) }}"#,
+            r#"{% endfor %}</main>"#
+        ))
+    }
+
+    async fn template_data(&self, _props: &NoProps) -> Result<Data, BoxError> {
+        let mut data = Data::new();
+        data.insert("items".into(), serde_json::to_value(list_items())?);
+        Ok(data)
+    }
+}
+
 /// A page of 100 cards, itself not cached.
 struct Page;
 
@@ -161,6 +222,10 @@ fn renderer(cached: bool) -> Renderer {
         .register(Listing20)
         .unwrap()
         .register(Page)
+        .unwrap()
+        .register(List20)
+        .unwrap()
+        .register(ListPage)
         .unwrap();
     let section = ComponentsConfig {
         output_cache: cached,
@@ -241,6 +306,53 @@ fn page100(c: &mut Criterion) {
     group.bench_function("hit", |b| {
         b.iter(|| black_box(now(cached.render::<Page>(NoProps {})).unwrap()))
     });
+    group.finish();
+}
+
+/// Issue 14's figures: the list with its items as props, alone and as 100 children of a page,
+/// uncached and hitting, as HTML (`ignore`) and with `Strategy::Document` (root attributes and
+/// JS/CSS placement). All in one group per shape so the ratios come from one run.
+fn issue14(c: &mut Criterion) {
+    let cached = renderer(true);
+    let uncached = renderer(false);
+    let props = ListProps {
+        title: "shoes".into(),
+        items: list_items(),
+    };
+    now(cached.render::<List20>(props.clone())).unwrap();
+    assert_eq!(now(cached.render::<List20>(props.clone())).unwrap().stats.hits, 1);
+    let html = |renderer: &Renderer, props: ListProps, strategy: Strategy| {
+        let output = now(renderer.render::<List20>(props)).unwrap();
+        now(renderer.with_dependencies(&output, strategy)).unwrap()
+    };
+    let mut group = c.benchmark_group("components/list20");
+    for (name, renderer) in [("uncached", &uncached), ("hit", &cached)] {
+        for strategy in [Strategy::Ignore, Strategy::Document] {
+            group.bench_function(format!("{name}/{strategy}"), |b| {
+                b.iter_batched(
+                    || props.clone(),
+                    |props| black_box(html(renderer, props, strategy)),
+                    BatchSize::SmallInput,
+                )
+            });
+        }
+    }
+    group.finish();
+
+    now(cached.render::<ListPage>(NoProps {})).unwrap();
+    assert_eq!(now(cached.render::<ListPage>(NoProps {})).unwrap().stats.hits, 100);
+    let mut group = c.benchmark_group("components/list-page100");
+    group.sample_size(30);
+    for (name, renderer) in [("uncached", &uncached), ("hit", &cached)] {
+        for strategy in [Strategy::Ignore, Strategy::Document] {
+            group.bench_function(format!("{name}/{strategy}"), |b| {
+                b.iter(|| {
+                    let output = now(renderer.render::<ListPage>(NoProps {})).unwrap();
+                    black_box(now(renderer.with_dependencies(&output, strategy)).unwrap())
+                })
+            });
+        }
+    }
     group.finish();
 }
 
@@ -376,5 +488,5 @@ fn media(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, loop20, page100, media);
+criterion_group!(benches, issue14, loop20, page100, media);
 criterion_main!(benches);
