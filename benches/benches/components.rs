@@ -248,7 +248,7 @@ where
     group.bench_function("uncached", |b| {
         b.iter_batched(
             || props.clone(),
-            |props| black_box(now(uncached.render::<C>(props)).unwrap()),
+            |props| black_box(now(uncached.render::<C>(&props)).unwrap()),
             BatchSize::SmallInput,
         )
     });
@@ -260,19 +260,19 @@ where
                 props.clone()
             },
             |props| {
-                let output = now(cached.render::<C>(props)).unwrap();
+                let output = now(cached.render::<C>(&props)).unwrap();
                 assert_eq!(output.stats.stores, 1);
                 black_box(output)
             },
             BatchSize::PerIteration,
         )
     });
-    now(cached.render::<C>(props.clone())).unwrap();
+    now(cached.render::<C>(&props.clone())).unwrap();
     group.bench_function("hit", |b| {
         b.iter_batched(
             || props.clone(),
             |props| {
-                let output = now(cached.render::<C>(props)).unwrap();
+                let output = now(cached.render::<C>(&props)).unwrap();
                 assert_eq!(output.stats.hits, 1);
                 black_box(output)
             },
@@ -294,17 +294,17 @@ fn loop20(c: &mut Criterion) {
 fn page100(c: &mut Criterion) {
     let cached = renderer(true);
     let uncached = renderer(false);
-    now(cached.render::<Page>(NoProps {})).unwrap();
-    let warm = now(cached.render::<Page>(NoProps {})).unwrap();
+    now(cached.render::<Page>(&NoProps {})).unwrap();
+    let warm = now(cached.render::<Page>(&NoProps {})).unwrap();
     assert_eq!(warm.stats.hits, 100);
 
     let mut group = c.benchmark_group("components/page100");
     group.sample_size(50);
     group.bench_function("uncached", |b| {
-        b.iter(|| black_box(now(uncached.render::<Page>(NoProps {})).unwrap()))
+        b.iter(|| black_box(now(uncached.render::<Page>(&NoProps {})).unwrap()))
     });
     group.bench_function("hit", |b| {
-        b.iter(|| black_box(now(cached.render::<Page>(NoProps {})).unwrap()))
+        b.iter(|| black_box(now(cached.render::<Page>(&NoProps {})).unwrap()))
     });
     group.finish();
 }
@@ -319,10 +319,10 @@ fn issue14(c: &mut Criterion) {
         title: "shoes".into(),
         items: list_items(),
     };
-    now(cached.render::<List20>(props.clone())).unwrap();
-    assert_eq!(now(cached.render::<List20>(props.clone())).unwrap().stats.hits, 1);
+    now(cached.render::<List20>(&props.clone())).unwrap();
+    assert_eq!(now(cached.render::<List20>(&props.clone())).unwrap().stats.hits, 1);
     let html = |renderer: &Renderer, props: ListProps, strategy: Strategy| {
-        let output = now(renderer.render::<List20>(props)).unwrap();
+        let output = now(renderer.render::<List20>(&props)).unwrap();
         now(renderer.with_dependencies(&output, strategy)).unwrap()
     };
     let mut group = c.benchmark_group("components/list20");
@@ -339,15 +339,15 @@ fn issue14(c: &mut Criterion) {
     }
     group.finish();
 
-    now(cached.render::<ListPage>(NoProps {})).unwrap();
-    assert_eq!(now(cached.render::<ListPage>(NoProps {})).unwrap().stats.hits, 100);
+    now(cached.render::<ListPage>(&NoProps {})).unwrap();
+    assert_eq!(now(cached.render::<ListPage>(&NoProps {})).unwrap().stats.hits, 100);
     let mut group = c.benchmark_group("components/list-page100");
     group.sample_size(30);
     for (name, renderer) in [("uncached", &uncached), ("hit", &cached)] {
         for strategy in [Strategy::Ignore, Strategy::Document] {
             group.bench_function(format!("{name}/{strategy}"), |b| {
                 b.iter(|| {
-                    let output = now(renderer.render::<ListPage>(NoProps {})).unwrap();
+                    let output = now(renderer.render::<ListPage>(&NoProps {})).unwrap();
                     black_box(now(renderer.with_dependencies(&output, strategy)).unwrap())
                 })
             });
@@ -407,14 +407,14 @@ fn media(c: &mut Criterion) {
         n: 7,
         color: "rgb(0, 128, 0)".into(),
     };
-    let output = now(renderer.render::<Swatch>(props.clone())).unwrap();
+    let output = now(renderer.render::<Swatch>(&props.clone())).unwrap();
     now(renderer.with_dependencies(&output, Strategy::Fragment)).unwrap();
 
     let mut group = c.benchmark_group("components/media");
     group.bench_function("render", |b| {
         b.iter_batched(
             || props.clone(),
-            |props| black_box(now(renderer.render::<Swatch>(props)).unwrap()),
+            |props| black_box(now(renderer.render::<Swatch>(&props)).unwrap()),
             BatchSize::SmallInput,
         )
     });
@@ -422,7 +422,7 @@ fn media(c: &mut Criterion) {
         b.iter_batched(
             || props.clone(),
             |props| {
-                let output = now(renderer.render::<Swatch>(props)).unwrap();
+                let output = now(renderer.render::<Swatch>(&props)).unwrap();
                 black_box(now(renderer.with_dependencies(&output, Strategy::Fragment)).unwrap())
             },
             BatchSize::SmallInput,

@@ -144,7 +144,7 @@ impl Component for Swatch {
 
 async fn page(renderer: Renderer) -> Response {
     let started = Instant::now();
-    let output = match renderer.render::<Page>(NoProps {}).await {
+    let output = match renderer.render::<Page>(&NoProps {}).await {
         Ok(output) => output,
         Err(error) => return (axum::http::StatusCode::INTERNAL_SERVER_ERROR, error.to_string()).into_response(),
     };
@@ -182,7 +182,7 @@ async fn fragment(renderer: Renderer, uri: Uri) -> Response {
         }
     }
     let result = async {
-        let output = renderer.render::<Swatch>(props).await?;
+        let output = renderer.render::<Swatch>(&props).await?;
         renderer.with_dependencies(&output, Strategy::Fragment).await
     }
     .await;

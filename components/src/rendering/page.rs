@@ -9,8 +9,8 @@ use parking_lot::Mutex;
 
 use crate::error::ComponentError;
 use crate::output_cache::fragment::{Fragment, IdRef};
-use crate::output_cache::key::{Digest, DigestInput};
-use crate::rendering::call::PendingCall;
+use crate::output_cache::key::{Digest, DigestInput, KeySource, arguments};
+use crate::rendering::call::{CallProps, PendingCall};
 use crate::rendering::html::ChildCalls;
 use crate::rendering::ids::IdSequence;
 use crate::rendering::markers::{self, Token};
@@ -49,7 +49,7 @@ impl Stats {
 /// See the module docs.
 pub(crate) struct Page {
     pub(crate) state: Arc<RendererState>,
-    calls: Mutex<Vec<Arc<PendingCall>>>,
+    calls: Mutex<Vec<Arc<PendingCall<'static>>>>,
     next_render: AtomicU32,
     /// Shareable fragments already obtained in this page, by cache key: identical cached children
     /// are looked up and rendered once per page.
@@ -70,13 +70,13 @@ impl Page {
     }
 
     /// Records a call and returns its number, for its marker.
-    pub(crate) fn add_call(&self, call: PendingCall) -> u32 {
+    pub(crate) fn add_call(&self, call: PendingCall<'static>) -> u32 {
         let mut calls = self.calls.lock();
         calls.push(Arc::new(call));
         (calls.len() - 1) as u32
     }
 
-    pub(crate) fn call(&self, n: u32) -> Option<Arc<PendingCall>> {
+    pub(crate) fn call(&self, n: u32) -> Option<Arc<PendingCall<'static>>> {
         self.calls.lock().get(n as usize).cloned()
     }
 
@@ -93,26 +93,41 @@ impl Page {
         self.seen.lock().insert(digest, Arc::clone(fragment));
     }
 
-    /// The digest of `call`: class, code fingerprint, props after defaults, and the slots when
-    /// `with_slots`.
+    /// The digest of `call`: class, code fingerprint, what identifies its props, and the slots
+    /// when `with_slots`. The props part is streamed into the hasher: the template's arguments as
+    /// given (no typed props are built), else the typed props or the component's own key.
     ///
     /// With slots it is the call's identity, computed once: a parent that caches with its slots
     /// has already asked for it when the call is resolved.
-    pub(crate) fn digest(&self, call: &PendingCall, with_slots: bool) -> Result<Digest, ComponentError> {
+    pub(crate) fn digest(&self, call: &PendingCall<'_>, with_slots: bool) -> Result<Digest, ComponentError> {
         if with_slots && let Some(identity) = call.identity.get() {
             return Ok(*identity);
         }
-        let entry = &self.state.component(call.component).entry;
-        let mut props = Vec::with_capacity(64);
-        entry
-            .component
-            .canonical_props(&call.props, &mut props)
-            .map_err(|source| ComponentError::Props {
-                component: entry.name.to_owned(),
-                source,
-            })?;
-        let mut input = DigestInput::new(&entry.class_key);
-        input.field(&props);
+        let component = self.state.component(call.component);
+        let entry = &component.entry;
+        let own_key = component.output.as_ref().is_some_and(|output| output.settings.own_key);
+        let from_arguments = match &call.props {
+            CallProps::Arguments { args, .. } if !own_key => {
+                let mut input = DigestInput::new(&entry.class_key, KeySource::Arguments);
+                // A value that can't be read out (an iterator, an object): keyed as typed props.
+                arguments::encode(args, &mut input.sink).ok().map(|()| input)
+            }
+            _ => None,
+        };
+        let mut input = match from_arguments {
+            Some(input) => input,
+            None => {
+                let mut input = DigestInput::new(&entry.class_key, KeySource::Typed);
+                entry
+                    .component
+                    .key(call.props(entry)?, &mut input.sink)
+                    .map_err(|source| ComponentError::Props {
+                        component: entry.name.to_owned(),
+                        source,
+                    })?;
+                input
+            }
+        };
         if with_slots {
             input.tag(1);
             input.count(call.slots.len());
@@ -123,7 +138,8 @@ impl Page {
                 self.canonical_slot(content, &mut canonical)?;
                 input.field(&canonical);
             }
-            return Ok(*call.identity.get_or_init(|| input.finish()));
+            let digest = input.finish();
+            return Ok(*call.identity.get_or_init(|| digest));
         }
         input.tag(0);
         Ok(input.finish())
@@ -210,7 +226,7 @@ impl ChildCalls for Page {
         self.state.registry.index_of_type(type_id, name)
     }
 
-    fn add_call(&self, call: PendingCall) -> u32 {
+    fn add_call(&self, call: PendingCall<'static>) -> u32 {
         Page::add_call(self, call)
     }
 }

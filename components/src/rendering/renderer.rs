@@ -16,7 +16,7 @@ use crate::output_cache::key::output_key;
 use crate::output_cache::settings::OutputCache;
 use crate::registry::Registry;
 use crate::rendering::cache_warnings::{CACHE_WARNING_INTERVAL, CacheRole};
-use crate::rendering::call::{Lineage, PendingCall, Props};
+use crate::rendering::call::{CallProps, Lineage, PendingCall};
 use crate::rendering::output::RenderOutput;
 use crate::rendering::page::Page;
 use crate::rendering::resolve::resolve;
@@ -53,13 +53,14 @@ impl Renderer {
         Renderer::new(registry, caches, ComponentsConfig::from_caches_config(config)?)
     }
 
-    /// Renders component `C` with `props`; add slots with [`Render::slot`], then await it.
-    pub fn render<C: Component>(&self, props: C::Props) -> Render<'_> {
+    /// Renders component `C` with `props` (borrowed for the render); add slots with
+    /// [`Render::slot`], then await it.
+    pub fn render<'a, C: Component>(&'a self, props: &'a C::Props) -> Render<'a> {
         let target = self
             .state
             .registry
             .index_of::<C>()
-            .map(|index| (index, Arc::new(props) as Props));
+            .map(|index| (index, CallProps::Borrowed(props)));
         Render {
             renderer: self,
             target,
@@ -76,7 +77,7 @@ impl Renderer {
             Some(index) => registry.entries[index]
                 .component
                 .props_from_json(props)
-                .map(|props| (index, props))
+                .map(|props| (index, CallProps::Owned(props)))
                 .map_err(|source| ComponentError::Props {
                     component: name.to_owned(),
                     source,
@@ -92,14 +93,44 @@ impl Renderer {
     /// The key component `C`'s output for these props and slots is cached under (before the
     /// alias' key function adds its prefix and version), or `None` when `C`'s output isn't cached.
     /// Delete it from [`Renderer::caches`] to drop one entry.
-    pub fn output_key<C: Component>(&self, props: C::Props, slots: Slots) -> Result<Option<String>, ComponentError> {
+    ///
+    /// A template's `component(...)` call is keyed by its arguments as given (see
+    /// [`Renderer::template_call_key`]), unless the component declares its own key.
+    pub fn output_key<C: Component>(&self, props: &C::Props, slots: Slots) -> Result<Option<String>, ComponentError> {
         let index = self.state.registry.index_of::<C>()?;
-        let component = self.state.component(index);
+        self.key_of(PendingCall::new(
+            index,
+            CallProps::Borrowed(props),
+            slots.into_sorted(),
+            Lineage::default(),
+        ))
+    }
+
+    /// The key the output of a template's `component(name, …)` call with these arguments (a JSON
+    /// object: argument name to value) and slots is cached under, or `None` when that component's
+    /// output isn't cached. Arguments the call leaves out are left out here too: a template call is
+    /// keyed by what it passes, without building the props.
+    pub fn template_call_key(
+        &self,
+        name: &str,
+        arguments: &serde_json::Value,
+        slots: Slots,
+    ) -> Result<Option<String>, ComponentError> {
+        let registry = &self.state.registry;
+        let index = registry.index_of_name(name).ok_or_else(|| registry.unknown(name))?;
+        let props = CallProps::Arguments {
+            args: minijinja::Value::from(minijinja::value::Serde(arguments)),
+            typed: Default::default(),
+        };
+        self.key_of(PendingCall::new(index, props, slots.into_sorted(), Lineage::default()))
+    }
+
+    fn key_of(&self, call: PendingCall<'_>) -> Result<Option<String>, ComponentError> {
+        let component = self.state.component(call.component);
         let Some(output) = &component.output else {
             return Ok(None);
         };
         let page = Page::new(Arc::clone(&self.state));
-        let call = PendingCall::new(index, Arc::new(props), slots.into_sorted(), Lineage::default());
         let digest = page.digest(&call, output.settings.include_slots)?;
         Ok(Some(output_key(&component.entry.class_id, &digest)))
     }
@@ -218,7 +249,7 @@ impl std::fmt::Debug for Renderer {
 #[must_use = "a render does nothing until it is awaited"]
 pub struct Render<'a> {
     renderer: &'a Renderer,
-    target: Result<(usize, Props), ComponentError>,
+    target: Result<(usize, CallProps<'a>), ComponentError>,
     slots: Slots,
 }
 
