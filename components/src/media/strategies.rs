@@ -4,10 +4,8 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::error::ComponentError;
 use crate::media::content::{js_string, script_safe};
 use crate::media::kind::MediaKind;
-use crate::media::root_attributes::rewrite;
 use crate::media::urls::{MANAGER_URL, media_url};
 use crate::media::variables::Variables;
 use crate::registry::Registry;
@@ -37,7 +35,8 @@ pub enum Strategy {
     Prepend,
     /// The content, then JS, then CSS; placeholders removed.
     Append,
-    /// The HTML as rendered: no JS, no CSS, no attributes.
+    /// The HTML as rendered (root elements carry their `data-djc-id-…` attributes, as in
+    /// django-components): no JS, no CSS.
     Ignore,
 }
 
@@ -220,10 +219,12 @@ fn preloader() -> String {
     )
 }
 
-/// Applies `strategy` to `output`; see [`crate::Renderer::with_dependencies`].
-pub(crate) fn apply(output: &RenderOutput, registry: &Registry, strategy: Strategy) -> Result<String, ComponentError> {
+/// Applies `strategy` to `output`; see [`crate::Renderer::with_dependencies`]. The root
+/// attributes are in the HTML already (spliced in when the render was finished), so this only
+/// places the JS and CSS: a few substring searches and one copy, no HTML parsing.
+pub(crate) fn apply(output: &RenderOutput, registry: &Registry, strategy: Strategy) -> String {
     if strategy == Strategy::Ignore {
-        return Ok(output.html.clone());
+        return output.html.clone();
     }
     // A fragment's page fetches its media by URL: nothing to inline.
     let inline = strategy != Strategy::Fragment;
@@ -238,34 +239,59 @@ pub(crate) fn apply(output: &RenderOutput, registry: &Registry, strategy: Strate
     if inline {
         js.push_str(&inline_js(&media.js));
     }
-    // Document and Simple put the media at placeholders in the HTML; the others around it.
-    let at_placeholders = matches!(strategy, Strategy::Document | Strategy::Simple);
-    let (html, css_found, js_found) = if at_placeholders {
-        rewrite(output, &css, &js)?
-    } else {
-        rewrite(output, "", "")?
-    };
-    Ok(match strategy {
-        Strategy::Document | Strategy::Simple => {
-            let mut html = html;
-            if !css_found && let Some(at) = html.find("</head") {
-                html.insert_str(at, &css);
-            }
-            if !js_found && let Some(at) = html.rfind("</body") {
-                html.insert_str(at, &js);
-            }
-            html
-        }
+    let html = &output.html;
+    match strategy {
+        Strategy::Document | Strategy::Simple => place(html, &css, &js),
         Strategy::Fragment => {
-            let mut html = html;
+            let mut html = without_placeholders(html);
             html.push_str(&preloader());
             if !media.js.is_empty() || !media.css.is_empty() {
                 html.push_str(&exec_script(false, &media));
             }
             html
         }
-        Strategy::Prepend => format!("{js}{css}{html}"),
-        Strategy::Append => format!("{html}{js}{css}"),
+        Strategy::Prepend => format!("{js}{css}{}", without_placeholders(html)),
+        Strategy::Append => format!("{}{js}{css}", without_placeholders(html)),
         Strategy::Ignore => unreachable!("handled above"),
-    })
+    }
+}
+
+/// CSS in every CSS placeholder, else before the first `</head`; JS in every JS placeholder, else
+/// before the last `</body`; else nowhere. django-components searches `</head`/`</body` as text too.
+fn place(html: &str, css: &str, js: &str) -> String {
+    let mut out = String::with_capacity(html.len() + css.len() + js.len());
+    let css_found = html.contains(CSS_PLACEHOLDER);
+    let js_found = html.contains(JS_PLACEHOLDER);
+    let head = if css_found { None } else { html.find("</head") };
+    let body = if js_found { None } else { html.rfind("</body") };
+    let mut rest = html;
+    let mut at = 0;
+    // Insertions in document order; `</head` comes before the last `</body` in any real page.
+    for (position, insert) in [(head, css), (body, js)] {
+        if let Some(position) = position.filter(|&p| p >= at) {
+            out.push_str(&rest[..position - at]);
+            out.push_str(insert);
+            rest = &html[position..];
+            at = position;
+        }
+    }
+    out.push_str(rest);
+    if css_found {
+        out = out.replace(CSS_PLACEHOLDER, css);
+    }
+    if js_found {
+        out = out.replace(JS_PLACEHOLDER, js);
+    }
+    out
+}
+
+/// The HTML without placeholders, for the strategies that put the media elsewhere.
+fn without_placeholders(html: &str) -> String {
+    let mut html = html.to_owned();
+    for placeholder in [CSS_PLACEHOLDER, JS_PLACEHOLDER] {
+        if html.contains(placeholder) {
+            html = html.replace(placeholder, "");
+        }
+    }
+    html
 }

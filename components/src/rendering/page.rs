@@ -165,50 +165,60 @@ impl Page {
         Ok(())
     }
 
-    /// Stamps fresh ids into the top-level fragment: the page as the caller gets it.
-    pub(crate) fn finish(&self, fragment: &Fragment) -> RenderOutput {
-        let mut ids = IdSequence::new();
+    /// Stamps fresh ids into the top-level fragment, and the instance attributes on its root
+    /// elements, in one pass: the page as the caller gets it.
+    pub(crate) fn finish(&self, fragment: &Fragment, id_sequence: &mut IdSequence) -> RenderOutput {
         let dependencies: Vec<Dependency> = fragment
             .instances
             .iter()
             .map(|instance| Dependency {
                 class_id: Arc::clone(&instance.class_id),
-                id: ids.next_id(),
+                id: id_sequence.next_id(),
                 js_vars: instance.js_vars.clone(),
                 css_vars: instance.css_vars.clone(),
             })
             .collect();
-        let mut html = Vec::with_capacity(fragment.html.len() + 7 * fragment.ids.len());
+        let attributes = fragment.roots.len() * ATTRIBUTE.len();
+        let mut html = Vec::with_capacity(fragment.html.len() + 7 * fragment.ids.len() + attributes);
         let mut copied = 0;
-        for &(offset, id) in &fragment.ids {
-            let offset = offset as usize;
-            html.extend_from_slice(&fragment.html[copied..offset]);
-            copied = offset;
-            // Only a forged marker can point outside the page; it prints nothing.
-            if let IdRef::Local(n) = id {
-                html.extend_from_slice(dependencies[n as usize].id.as_str().as_bytes());
-            }
+        let (mut ids, mut roots) = (fragment.ids.iter().peekable(), fragment.roots.iter().peekable());
+        loop {
+            // At one offset an id goes first: it ends an attribute value the root's attributes follow.
+            let id_next = match (ids.peek(), roots.peek()) {
+                (Some(&&(id_at, _)), Some(&&(root_at, _))) => id_at <= root_at,
+                (Some(_), None) => true,
+                (None, Some(_)) => false,
+                (None, None) => break,
+            };
+            let offset = if id_next {
+                let &(offset, id) = ids.next().expect("peeked");
+                html.extend_from_slice(&fragment.html[copied..offset as usize]);
+                // Only a forged marker can point outside the page; it prints nothing.
+                if let IdRef::Local(n) = id {
+                    html.extend_from_slice(dependencies[n as usize].id.as_str().as_bytes());
+                }
+                offset
+            } else {
+                let &(offset, n) = roots.next().expect("peeked");
+                html.extend_from_slice(&fragment.html[copied..offset as usize]);
+                let dependency = &dependencies[n as usize];
+                // Lowercased, as an HTML parser (and so the client script's query) has it.
+                html.extend_from_slice(b" data-djc-id-");
+                html.extend(dependency.id.as_str().bytes().map(|b| b.to_ascii_lowercase()));
+                html.extend_from_slice(b"=\"\"");
+                if let Some(hash) = &dependency.css_vars {
+                    html.extend_from_slice(b" data-djc-css-");
+                    html.extend_from_slice(hash.as_bytes());
+                    html.extend_from_slice(b"=\"\"");
+                }
+                offset
+            };
+            copied = offset as usize;
         }
         html.extend_from_slice(&fragment.html[copied..]);
-        // Where each instance ended up once the ids were written in: every local id before a
-        // position moves it by an id's length (an id at a span's start counts as inside it).
-        let inserted: Vec<u32> = fragment
-            .ids
-            .iter()
-            .filter(|(_, id)| matches!(id, IdRef::Local(_)))
-            .map(|&(offset, _)| offset)
-            .collect();
-        let moved = |offset: u32, inclusive: bool| {
-            let before = inserted.partition_point(|&at| if inclusive { at <= offset } else { at < offset });
-            offset as usize + before * 7 // an instance id is 7 bytes
-        };
-        let spans = fragment
-            .instances
-            .iter()
-            .map(|instance| (moved(instance.span.0, false), moved(instance.span.1, true)))
-            .collect();
-        // Every piece is UTF-8 (template output, or validated when read from the cache) and ids sit
-        // on character boundaries, so this can't fail; the check is what lets us say so safely.
+        // Every piece is UTF-8 (template output, or validated when read from the cache) and ids and
+        // attributes sit on character boundaries, so this can't fail; the check is what lets us
+        // say so safely.
         let html =
             String::from_utf8(html).unwrap_or_else(|error| String::from_utf8_lossy(error.as_bytes()).into_owned());
         RenderOutput {
@@ -216,10 +226,12 @@ impl Page {
             dependencies,
             variables: fragment.variables.clone(),
             stats: self.stats.read(),
-            spans,
         }
     }
 }
+
+/// The length of a root's `data-djc-id-…` attribute, to size the page up front.
+const ATTRIBUTE: &str = " data-djc-id-c000000=\"\"";
 
 impl ChildCalls for Page {
     fn index_of(&self, type_id: std::any::TypeId, name: &str) -> Result<usize, ComponentError> {

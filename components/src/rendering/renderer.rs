@@ -17,6 +17,7 @@ use crate::output_cache::settings::OutputCache;
 use crate::registry::Registry;
 use crate::rendering::cache_warnings::{CACHE_WARNING_INTERVAL, CacheRole};
 use crate::rendering::call::{CallProps, Lineage, PendingCall};
+use crate::rendering::ids::IdSequence;
 use crate::rendering::output::RenderOutput;
 use crate::rendering::page::Page;
 use crate::rendering::resolve::resolve;
@@ -32,6 +33,8 @@ use crate::rendering::template;
 #[derive(Clone)]
 pub struct Renderer {
     state: Arc<RendererState>,
+    /// Where every render's instance ids start, for output that is the same on every run.
+    id_seed: Option<u64>,
 }
 
 impl Renderer {
@@ -45,7 +48,19 @@ impl Renderer {
         registry.env.add_function("component", template::component);
         Ok(Renderer {
             state: Arc::new(RendererState::new(registry, caches, config)?),
+            id_seed: None,
         })
+    }
+
+    /// This renderer (sharing everything with it) giving instance ids from a fixed sequence:
+    /// every render's ids start at `seed` and count up (`seed` 0: `c000000`, `c000001`, …), so
+    /// the same render gives the same HTML every time — for snapshot tests (django-components'
+    /// `GenIdPatcher`). Not for serving: fragments rendered later reuse the page's ids.
+    pub fn with_id_seed(&self, seed: u64) -> Renderer {
+        Renderer {
+            state: Arc::clone(&self.state),
+            id_seed: Some(seed),
+        }
     }
 
     /// [`Renderer::new`] with the `[components]` section of a loaded configuration file.
@@ -65,6 +80,7 @@ impl Renderer {
             renderer: self,
             target,
             slots: Slots::new(),
+            strategy: None,
         }
     }
 
@@ -87,6 +103,7 @@ impl Renderer {
             renderer: self,
             target,
             slots: Slots::new(),
+            strategy: None,
         }
     }
 
@@ -145,11 +162,23 @@ impl Renderer {
     /// JS/CSS variables (written on every call, cache hits included, so their lifetime starts
     /// again). The other strategies inline everything and write nothing. A media store that fails
     /// costs a warning, not the page.
+    ///
+    /// Only `Strategy::Fragment` does I/O: [`Renderer::html_with`] does the others without
+    /// awaiting, and [`Render::strategy`] does it all in the render's own call.
     pub async fn with_dependencies(&self, output: &RenderOutput, strategy: Strategy) -> Result<String, ComponentError> {
         if strategy == Strategy::Fragment {
             self.store_media_of(output).await;
         }
-        strategies::apply(output, &self.state.registry, strategy)
+        Ok(strategies::apply(output, &self.state.registry, strategy))
+    }
+
+    /// [`Renderer::with_dependencies`] for the strategies that write nothing (all but
+    /// `Strategy::Fragment`, which is a [`ComponentError::FragmentNeedsAwait`]): no I/O, no await.
+    pub fn html_with(&self, output: &RenderOutput, strategy: Strategy) -> Result<String, ComponentError> {
+        if strategy == Strategy::Fragment {
+            return Err(ComponentError::FragmentNeedsAwait);
+        }
+        Ok(strategies::apply(output, &self.state.registry, strategy))
     }
 
     /// Writes the class JS/CSS of every registered component to the media store (overwriting), as
@@ -251,6 +280,7 @@ pub struct Render<'a> {
     renderer: &'a Renderer,
     target: Result<(usize, CallProps<'a>), ComponentError>,
     slots: Slots,
+    strategy: Option<Strategy>,
 }
 
 impl std::fmt::Debug for Render<'_> {
@@ -273,6 +303,14 @@ impl Render<'_> {
         self.slots = slots;
         self
     }
+
+    /// Puts the JS and CSS into the HTML as `strategy` says ([`Renderer::with_dependencies`]), so
+    /// the awaited output's `html` is the final HTML: one call. Without it, `html` is the HTML
+    /// as rendered, which is `Strategy::Ignore`'s.
+    pub fn strategy(mut self, strategy: Strategy) -> Self {
+        self.strategy = Some(strategy);
+        self
+    }
 }
 
 impl<'a> IntoFuture for Render<'a> {
@@ -290,7 +328,15 @@ impl<'a> IntoFuture for Render<'a> {
                 Lineage::default(),
             ));
             let fragment = resolve(&page, call).await?;
-            Ok(page.finish(&fragment))
+            let mut ids = match self.renderer.id_seed {
+                Some(seed) => IdSequence::counting_from(seed),
+                None => IdSequence::new(),
+            };
+            let mut output = page.finish(&fragment, &mut ids);
+            if let Some(strategy) = self.strategy.filter(|&strategy| strategy != Strategy::Ignore) {
+                output.html = self.renderer.with_dependencies(&output, strategy).await?;
+            }
+            Ok(output)
         })
     }
 }

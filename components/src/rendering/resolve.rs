@@ -103,7 +103,6 @@ async fn render(page: &Arc<Page>, call: &PendingCall<'_>, digest: Option<Digest>
         class_id: Arc::clone(&entry.class_id),
         js_vars: js.as_ref().map(|v| Arc::clone(&v.hash)),
         css_vars: css.as_ref().map(|v| Arc::clone(&v.hash)),
-        span: (0, 0),
     };
     // Sized up front: a page of a hundred children would otherwise regrow (and recopy) its HTML
     // a dozen times.
