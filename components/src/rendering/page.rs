@@ -9,7 +9,8 @@ use parking_lot::Mutex;
 
 use crate::error::ComponentError;
 use crate::output_cache::fragment::{Fragment, IdRef};
-use crate::output_cache::key::{Digest, DigestInput, KeySource, arguments};
+use crate::output_cache::key::arguments::{self, ArgumentDigests};
+use crate::output_cache::key::{Digest, DigestInput, KeySource};
 use crate::rendering::call::{CallProps, PendingCall};
 use crate::rendering::html::ChildCalls;
 use crate::rendering::ids::IdSequence;
@@ -55,6 +56,8 @@ pub(crate) struct Page {
     /// are looked up and rendered once per page.
     /// Keyed by the digest (which is keyed by the class), not the key string: no string to copy.
     seen: Mutex<HashMap<Digest, Arc<Fragment>, foldhash::fast::RandomState>>,
+    /// Digests of the lists and maps templates pass as arguments, hashed once per page.
+    argument_digests: ArgumentDigests,
     pub(crate) stats: Stats,
 }
 
@@ -65,6 +68,7 @@ impl Page {
             calls: Mutex::new(Vec::new()),
             next_render: AtomicU32::new(0),
             seen: Mutex::new(HashMap::default()),
+            argument_digests: ArgumentDigests::default(),
             stats: Stats::default(),
         }
     }
@@ -110,7 +114,9 @@ impl Page {
             CallProps::Arguments { args, .. } if !own_key => {
                 let mut input = DigestInput::new(&entry.class_key, KeySource::Arguments);
                 // A value that can't be read out (an iterator, an object): keyed as typed props.
-                arguments::encode(args, &mut input.sink).ok().map(|()| input)
+                arguments::encode_arguments(args, &mut input.sink, &self.argument_digests)
+                    .ok()
+                    .map(|()| input)
             }
             _ => None,
         };

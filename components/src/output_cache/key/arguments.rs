@@ -7,11 +7,106 @@
 //! (`|safe`, `{% set %}` blocks) are told apart. A value whose content can't be read out
 //! (an iterator, a plain object, an error) makes the arguments unkeyable: the call is then keyed
 //! by its typed props instead.
+//!
+//! An argument that is a list or a map enters the key as the BLAKE3 digest of its encoding (a
+//! Merkle step: injective as long as BLAKE3 is collision-resistant, like the key itself), and that
+//! digest is remembered per page by the value's identity. A page passing the same 20-item list to
+//! a hundred children hashes the list once, not a hundred times.
+
+use std::collections::{BTreeMap, HashMap};
 
 use minijinja::value::{Value, ValueKind};
+use parking_lot::Mutex;
 
-use crate::output_cache::key::sink::Sink;
+use crate::output_cache::key::sink::{HashSink, Sink};
 use crate::output_cache::key::typed::{float, int, tag};
+
+/// An argument's list or map, by its digest.
+const DIGEST: u8 = b'#';
+
+/// Keys the digests of arguments' lists and maps: not a class key, so one digest serves every
+/// component a page passes the value to.
+const ARGUMENT_KEY: [u8; 32] = *b"components/output-cache/argument";
+
+/// Digests of the lists and maps passed as arguments during one page, by the address of the
+/// shared object behind the value. The value is kept alongside, so the object lives (and its
+/// address means it) as long as the memo does.
+#[derive(Default)]
+pub(crate) struct ArgumentDigests {
+    known: Mutex<HashMap<usize, (Value, [u8; 32]), foldhash::fast::RandomState>>,
+}
+
+impl ArgumentDigests {
+    fn digest(&self, value: &Value) -> Result<[u8; 32], Unkeyable> {
+        let identity = identity(value);
+        if let Some(identity) = identity
+            && let Some((_, digest)) = self.known.lock().get(&identity)
+        {
+            return Ok(*digest);
+        }
+        let mut sink = HashSink::new(&ARGUMENT_KEY);
+        encode(value, &mut sink)?;
+        let digest = sink.finish();
+        if let Some(identity) = identity {
+            self.known.lock().insert(identity, (value.clone(), digest));
+        }
+        Ok(digest)
+    }
+}
+
+/// The address of the shared list or map behind `value`, when it is one minijinja builds.
+fn identity(value: &Value) -> Option<usize> {
+    if let Some(list) = value.downcast_object_ref::<Vec<Value>>() {
+        return Some(list as *const Vec<Value> as usize);
+    }
+    value
+        .downcast_object_ref::<BTreeMap<Value, Value>>()
+        .map(|map| map as *const BTreeMap<Value, Value> as usize)
+}
+
+/// Writes the encoding of a call's arguments (a map of name to value) to `out`.
+pub(crate) fn encode_arguments<S: Sink>(
+    arguments: &Value,
+    out: &mut S,
+    digests: &ArgumentDigests,
+) -> Result<(), Unkeyable> {
+    if arguments.kind() != ValueKind::Map {
+        return Err(Unkeyable);
+    }
+    out.byte(tag::MAP);
+    let mut result = Ok(());
+    for_each_pair(arguments, |name, value| {
+        if result.is_err() {
+            return;
+        }
+        result = encode(name, out).and_then(|()| match value.kind() {
+            ValueKind::Seq | ValueKind::Map => {
+                out.byte(DIGEST);
+                out.put(&digests.digest(value)?);
+                Ok(())
+            }
+            _ => encode(value, out),
+        });
+    })?;
+    result?;
+    out.byte(tag::MAP_END);
+    Ok(())
+}
+
+/// Calls `f` on every entry of map `value`, in the map's order; straight over the map when it is
+/// one minijinja builds (no boxed iterator, no clones).
+fn for_each_pair(value: &Value, mut f: impl FnMut(&Value, &Value)) -> Result<(), Unkeyable> {
+    if let Some(map) = value.downcast_object_ref::<BTreeMap<Value, Value>>() {
+        map.iter().for_each(|(key, item)| f(key, item));
+        return Ok(());
+    }
+    let pairs = value
+        .as_object()
+        .and_then(|object| object.try_iter_pairs())
+        .ok_or(Unkeyable)?;
+    pairs.for_each(|(key, item)| f(&key, &item));
+    Ok(())
+}
 
 /// Markup (a safe string): rendered as it is, where a plain string is escaped.
 const SAFE_STR: u8 = b'h';
@@ -22,7 +117,7 @@ const UNDEFINED: u8 = b'u';
 pub(crate) struct Unkeyable;
 
 /// Writes the encoding of `value` to `out`.
-pub(crate) fn encode<S: Sink>(value: &Value, out: &mut S) -> Result<(), Unkeyable> {
+fn encode<S: Sink>(value: &Value, out: &mut S) -> Result<(), Unkeyable> {
     match value.kind() {
         ValueKind::Undefined => out.byte(UNDEFINED),
         ValueKind::None => out.byte(tag::NONE),
@@ -52,21 +147,26 @@ pub(crate) fn encode<S: Sink>(value: &Value, out: &mut S) -> Result<(), Unkeyabl
         }
         ValueKind::Seq => {
             out.byte(tag::SEQ);
-            for item in value.try_iter().map_err(|_| Unkeyable)? {
-                encode(&item, out)?;
+            if let Some(list) = value.downcast_object_ref::<Vec<Value>>() {
+                for item in list {
+                    encode(item, out)?;
+                }
+            } else {
+                for item in value.try_iter().map_err(|_| Unkeyable)? {
+                    encode(&item, out)?;
+                }
             }
             out.byte(tag::SEQ_END);
         }
         ValueKind::Map => {
-            let pairs = value
-                .as_object()
-                .and_then(|object| object.try_iter_pairs())
-                .ok_or(Unkeyable)?;
             out.byte(tag::MAP);
-            for (key, item) in pairs {
-                encode(&key, out)?;
-                encode(&item, out)?;
-            }
+            let mut result = Ok(());
+            for_each_pair(value, |key, item| {
+                if result.is_ok() {
+                    result = encode(key, out).and_then(|()| encode(item, out));
+                }
+            })?;
+            result?;
             out.byte(tag::MAP_END);
         }
         ValueKind::Iterable | ValueKind::Plain | ValueKind::Invalid => return Err(Unkeyable),
