@@ -378,3 +378,26 @@ async fn a_cached_component_that_includes_itself_is_an_error_not_a_hang() {
     // Nothing half-rendered was stored.
     assert_eq!(renderer.caches().get("default").unwrap().metrics().sets(), 0);
 }
+
+/// django-components' `@register("greeting")`: templates use the registered name, the class id
+/// keeps the type's `NAME`; with a seeded id sequence the markup is the same on every run.
+#[tokio::test]
+async fn a_component_registered_under_another_name_and_snapshot_markup() {
+    let mut registry = Registry::new();
+    registry
+        .register_as("greeting", Greeting::cached())
+        .unwrap()
+        .register(Shell(r#"<main>{{ component("greeting", name="x") }}</main>"#))
+        .unwrap();
+    let renderer = renderer(registry).with_id_seed(0);
+    let page = renderer.render::<Shell>(&Default::default()).await.unwrap();
+    assert!(page.dependencies[1].class_id.starts_with("Greeting_"));
+    // Root elements carry their instance attributes with `ignore` too, as in django-components.
+    assert_eq!(
+        page.html,
+        r#"<main data-djc-id-c000000=""><p id="c000001" data-djc-id-c000001="">Hello x!</p></main>"#
+    );
+    let again = renderer.render::<Shell>(&Default::default()).await.unwrap();
+    assert_eq!((again.html, again.stats.hits), (page.html, 1));
+    assert!(renderer.registry().get("Greeting").is_none());
+}

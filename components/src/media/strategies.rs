@@ -256,32 +256,68 @@ pub(crate) fn apply(output: &RenderOutput, registry: &Registry, strategy: Strate
     }
 }
 
+/// Where the media can go in a page, found in one pass over its tags.
+#[derive(Default)]
+struct Places {
+    css_placeholders: Vec<usize>,
+    js_placeholders: Vec<usize>,
+    first_head_end: Option<usize>,
+    last_body_end: Option<usize>,
+}
+
+impl Places {
+    fn find(html: &str) -> Places {
+        let mut places = Places::default();
+        let mut at = 0;
+        // Only at a `<`: a jump to the next one is a fast byte search.
+        while let Some(found) = html[at..].find('<') {
+            at += found;
+            let rest = &html[at..];
+            if rest.starts_with(CSS_PLACEHOLDER) {
+                places.css_placeholders.push(at);
+            } else if rest.starts_with(JS_PLACEHOLDER) {
+                places.js_placeholders.push(at);
+            } else if rest.starts_with("</head") {
+                places.first_head_end.get_or_insert(at);
+            } else if rest.starts_with("</body") {
+                places.last_body_end = Some(at);
+            }
+            at += 1;
+        }
+        places
+    }
+}
+
 /// CSS in every CSS placeholder, else before the first `</head`; JS in every JS placeholder, else
 /// before the last `</body`; else nowhere. django-components searches `</head`/`</body` as text too.
 fn place(html: &str, css: &str, js: &str) -> String {
+    let places = Places::find(html);
+    // (where, how much of the HTML it replaces, what goes there), in document order.
+    let mut edits: Vec<(usize, usize, &str)> = Vec::new();
+    if places.css_placeholders.is_empty() {
+        edits.extend(places.first_head_end.map(|at| (at, 0, css)));
+    } else {
+        edits.extend(
+            places
+                .css_placeholders
+                .iter()
+                .map(|&at| (at, CSS_PLACEHOLDER.len(), css)),
+        );
+    }
+    if places.js_placeholders.is_empty() {
+        edits.extend(places.last_body_end.map(|at| (at, 0, js)));
+    } else {
+        edits.extend(places.js_placeholders.iter().map(|&at| (at, JS_PLACEHOLDER.len(), js)));
+    }
+    edits.sort_unstable_by_key(|&(at, _, _)| at);
     let mut out = String::with_capacity(html.len() + css.len() + js.len());
-    let css_found = html.contains(CSS_PLACEHOLDER);
-    let js_found = html.contains(JS_PLACEHOLDER);
-    let head = if css_found { None } else { html.find("</head") };
-    let body = if js_found { None } else { html.rfind("</body") };
-    let mut rest = html;
-    let mut at = 0;
-    // Insertions in document order; `</head` comes before the last `</body` in any real page.
-    for (position, insert) in [(head, css), (body, js)] {
-        if let Some(position) = position.filter(|&p| p >= at) {
-            out.push_str(&rest[..position - at]);
-            out.push_str(insert);
-            rest = &html[position..];
-            at = position;
-        }
+    let mut copied = 0;
+    for (at, replaced, insert) in edits {
+        out.push_str(&html[copied..at]);
+        out.push_str(insert);
+        copied = at + replaced;
     }
-    out.push_str(rest);
-    if css_found {
-        out = out.replace(CSS_PLACEHOLDER, css);
-    }
-    if js_found {
-        out = out.replace(JS_PLACEHOLDER, js);
-    }
+    out.push_str(&html[copied..]);
     out
 }
 

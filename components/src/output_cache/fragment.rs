@@ -150,8 +150,11 @@ impl Assembly {
     pub(crate) fn finish(mut self) -> Fragment {
         let outline = self.scanner.outline();
         self.roots.extend(self.scanner.roots.iter().map(|&offset| (offset, 0)));
-        self.roots.sort_unstable();
-        self.roots.dedup();
+        // Children's roots come in document order; the root's own interleave with them.
+        if !self.roots.is_sorted() {
+            self.roots.sort_unstable();
+            self.roots.dedup();
+        }
         Fragment {
             html: Bytes::from(self.html),
             ids: self.ids,
