@@ -273,14 +273,15 @@ impl Places {
         while let Some(found) = html[at..].find('<') {
             at += found;
             let rest = &html[at..];
-            if rest.starts_with(CSS_PLACEHOLDER) {
-                places.css_placeholders.push(at);
-            } else if rest.starts_with(JS_PLACEHOLDER) {
-                places.js_placeholders.push(at);
-            } else if rest.starts_with("</head") {
-                places.first_head_end.get_or_insert(at);
-            } else if rest.starts_with("</body") {
-                places.last_body_end = Some(at);
+            // The byte after `<` rules out most tags before any comparison.
+            match rest.as_bytes().get(1) {
+                Some(b'l') if rest.starts_with(CSS_PLACEHOLDER) => places.css_placeholders.push(at),
+                Some(b's') if rest.starts_with(JS_PLACEHOLDER) => places.js_placeholders.push(at),
+                Some(b'/') if rest.starts_with("</head") => {
+                    places.first_head_end.get_or_insert(at);
+                }
+                Some(b'/') if rest.starts_with("</body") => places.last_body_end = Some(at),
+                _ => {}
             }
             at += 1;
         }
