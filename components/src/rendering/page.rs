@@ -110,30 +110,33 @@ impl Page {
         let component = self.state.component(call.component);
         let entry = &component.entry;
         let own_key = component.output.as_ref().is_some_and(|output| output.settings.own_key);
-        let from_arguments = match &call.props {
-            CallProps::Arguments { args, .. } if !own_key => {
-                let mut input = DigestInput::new(&entry.class_key, KeySource::Arguments);
-                // A value that can't be read out (an iterator, an object): keyed as typed props.
-                arguments::encode_arguments(args, &mut input.sink, &self.argument_digests)
-                    .ok()
-                    .map(|()| input)
-            }
+        // One hasher, built in place: it is a few kilobytes, and moving it costs more than the
+        // hashing of small props.
+        let given = match &call.props {
+            CallProps::Arguments { args, .. } if !own_key => Some(args),
             _ => None,
         };
-        let mut input = match from_arguments {
-            Some(input) => input,
-            None => {
-                let mut input = DigestInput::new(&entry.class_key, KeySource::Typed);
-                entry
-                    .component
-                    .key(call.props(entry)?, &mut input.sink)
-                    .map_err(|source| ComponentError::Props {
-                        component: entry.name.to_owned(),
-                        source,
-                    })?;
-                input
-            }
+        let source = if given.is_some() {
+            KeySource::Arguments
+        } else {
+            KeySource::Typed
         };
+        let mut input = DigestInput::new(&entry.class_key, source);
+        let from_arguments = given
+            .is_some_and(|args| arguments::encode_arguments(args, &mut input.sink, &self.argument_digests).is_ok());
+        if !from_arguments {
+            // A value that can't be read out (an iterator, an object): keyed as typed props.
+            if given.is_some() {
+                input.restart(&entry.class_key, KeySource::Typed);
+            }
+            entry
+                .component
+                .key(call.props(entry)?, &mut input.sink)
+                .map_err(|source| ComponentError::Props {
+                    component: entry.name.to_owned(),
+                    source,
+                })?;
+        }
         if with_slots {
             input.tag(1);
             input.count(call.slots.len());

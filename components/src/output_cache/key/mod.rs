@@ -58,6 +58,12 @@ impl DigestInput {
         DigestInput { sink }
     }
 
+    /// Starts again, as [`DigestInput::new`], in place.
+    pub(crate) fn restart(&mut self, class_key: &Digest, source: KeySource) {
+        self.sink.restart(class_key);
+        self.sink.byte(source as u8);
+    }
+
     /// Adds one length-prefixed field.
     pub(crate) fn field(&mut self, bytes: &[u8]) {
         self.sink.bytes(bytes);
@@ -73,7 +79,7 @@ impl DigestInput {
         self.sink.byte(tag);
     }
 
-    pub(crate) fn finish(self) -> Digest {
+    pub(crate) fn finish(&mut self) -> Digest {
         self.sink.finish()
     }
 }

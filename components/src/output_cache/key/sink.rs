@@ -45,8 +45,9 @@ impl Sink for Vec<u8> {
     }
 }
 
-/// Bytes staged before a BLAKE3 update: a whole chunk, BLAKE3's unit of work.
-const STAGE: usize = 1024;
+/// Bytes staged before a BLAKE3 update: a few of its 64-byte blocks, so updates are few while the
+/// sink stays small to build.
+const STAGE: usize = 256;
 
 /// Keyed BLAKE3, fed through a fixed staging buffer: no document of the input is ever built.
 pub(crate) struct HashSink {
@@ -64,8 +65,15 @@ impl HashSink {
         }
     }
 
-    pub(crate) fn finish(mut self) -> [u8; 32] {
+    /// Starts again with `key`, in place.
+    pub(crate) fn restart(&mut self, key: &[u8; 32]) {
+        self.hasher = blake3::Hasher::new_keyed(key);
+        self.staged = 0;
+    }
+
+    pub(crate) fn finish(&mut self) -> [u8; 32] {
         self.hasher.update(&self.stage[..self.staged]);
+        self.staged = 0;
         *self.hasher.finalize().as_bytes()
     }
 }
