@@ -7,29 +7,12 @@
 //! fixes; map entries (a `HashMap` iterates in any order) are sorted by their encoding, the only
 //! place bytes are buffered.
 
-use std::fmt::Display;
-
 use serde::ser::{self, Serialize};
 
 use crate::output_cache::key::sink::Sink;
 
-/// Why props can't be encoded: their `Serialize` impl failed.
-#[derive(Debug)]
-pub(crate) struct Error(String);
-
-impl Display for Error {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for Error {}
-
-impl ser::Error for Error {
-    fn custom<T: Display>(message: T) -> Self {
-        Error(message.to_string())
-    }
-}
+/// Why props can't be encoded: their `Serialize` impl failed (the canonical JSON writer's error).
+pub(crate) use crate::canonical::Error;
 
 /// Tags shared with the template arguments' encoding (see `arguments.rs`).
 pub(crate) mod tag {
@@ -261,70 +244,32 @@ impl<S: Sink> Compound<'_, '_, S> {
     }
 }
 
-impl<S: Sink> ser::SerializeSeq for Compound<'_, '_, S> {
-    type Ok = ();
-    type Error = Error;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
-        self.element(value)
-    }
-    fn end(self) -> Result<(), Error> {
-        self.close()
-    }
+/// The serde compound traits over [`Compound`]: elements (`$method(value)`) or named fields
+/// (`$method(name, value)`), then the end byte.
+macro_rules! compound {
+    ($($trait:ident :: $method:ident ( $($name:ident)? );)*) => {$(
+        impl<S: Sink> ser::$trait for Compound<'_, '_, S> {
+            type Ok = ();
+            type Error = Error;
+            fn $method<T: Serialize + ?Sized>(&mut self, $($name: &'static str,)? value: &T) -> Result<(), Error> {
+                compound!(@write self $($name)? value)
+            }
+            fn end(self) -> Result<(), Error> {
+                self.close()
+            }
+        }
+    )*};
+    (@write $self:ident $name:ident $value:ident) => { $self.field($name, $value) };
+    (@write $self:ident $value:ident) => { $self.element($value) };
 }
 
-impl<S: Sink> ser::SerializeTuple for Compound<'_, '_, S> {
-    type Ok = ();
-    type Error = Error;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
-        self.element(value)
-    }
-    fn end(self) -> Result<(), Error> {
-        self.close()
-    }
-}
-
-impl<S: Sink> ser::SerializeTupleStruct for Compound<'_, '_, S> {
-    type Ok = ();
-    type Error = Error;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
-        self.element(value)
-    }
-    fn end(self) -> Result<(), Error> {
-        self.close()
-    }
-}
-
-impl<S: Sink> ser::SerializeTupleVariant for Compound<'_, '_, S> {
-    type Ok = ();
-    type Error = Error;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
-        self.element(value)
-    }
-    fn end(self) -> Result<(), Error> {
-        self.close()
-    }
-}
-
-impl<S: Sink> ser::SerializeStruct for Compound<'_, '_, S> {
-    type Ok = ();
-    type Error = Error;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, name: &'static str, value: &T) -> Result<(), Error> {
-        self.field(name, value)
-    }
-    fn end(self) -> Result<(), Error> {
-        self.close()
-    }
-}
-
-impl<S: Sink> ser::SerializeStructVariant for Compound<'_, '_, S> {
-    type Ok = ();
-    type Error = Error;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, name: &'static str, value: &T) -> Result<(), Error> {
-        self.field(name, value)
-    }
-    fn end(self) -> Result<(), Error> {
-        self.close()
-    }
+compound! {
+    SerializeSeq::serialize_element();
+    SerializeTuple::serialize_element();
+    SerializeTupleStruct::serialize_field();
+    SerializeTupleVariant::serialize_field();
+    SerializeStruct::serialize_field(name);
+    SerializeStructVariant::serialize_field(name);
 }
 
 impl<S: Sink> ser::SerializeMap for Map<'_, '_, S> {
@@ -341,7 +286,7 @@ impl<S: Sink> ser::SerializeMap for Map<'_, '_, S> {
         let (entry, _) = self
             .entries
             .last_mut()
-            .ok_or_else(|| Error("a map value came without its key".to_owned()))?;
+            .ok_or_else(|| <Error as ser::Error>::custom("a map value came without its key"))?;
         encode(value, entry)
     }
     fn end(mut self) -> Result<(), Error> {
