@@ -414,3 +414,30 @@ async fn unclosed_children_do_not_hide_later_roots() {
         format!(r#"<ul data-djc-id-{id}=""><li>a<li>b</ul><p data-djc-id-{id}="">x<p>y"#)
     );
 }
+
+/// The final HTML in one call equals the render then `with_dependencies`; the strategies that
+/// write nothing also work without awaiting, and `fragment` says how to do it instead.
+#[tokio::test]
+async fn one_call_gives_the_final_html_and_only_fragment_needs_an_await() {
+    let renderer = renderer().with_id_seed(7);
+    for strategy in [Strategy::Document, Strategy::Simple, Strategy::Append, Strategy::Ignore] {
+        let one_call = renderer.render::<Doc>(&NoProps {}).strategy(strategy).await.unwrap();
+        let output = renderer.render::<Doc>(&NoProps {}).await.unwrap();
+        let two_calls = renderer.with_dependencies(&output, strategy).await.unwrap();
+        assert_eq!(one_call.html, two_calls, "{strategy}");
+        assert_eq!(renderer.html_with(&output, strategy).unwrap(), two_calls, "{strategy}");
+    }
+    let output = renderer.render::<Doc>(&NoProps {}).await.unwrap();
+    let error = renderer.html_with(&output, Strategy::Fragment).unwrap_err();
+    assert!(matches!(error, ComponentError::FragmentNeedsAwait), "{error:?}");
+    assert!(error.to_string().contains("with_dependencies"), "{error}");
+    let fragment = renderer
+        .render::<Doc>(&NoProps {})
+        .strategy(Strategy::Fragment)
+        .await
+        .unwrap();
+    assert_eq!(
+        fragment.html,
+        renderer.with_dependencies(&output, Strategy::Fragment).await.unwrap()
+    );
+}
