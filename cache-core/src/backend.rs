@@ -7,6 +7,7 @@ use async_trait::async_trait;
 use bytes::Bytes;
 
 use crate::backend_error::BackendResult as Result;
+use crate::health::{ServerHealth, ServerRole};
 
 /// When a stored entry stops being readable, already resolved by the façade.
 ///
@@ -80,6 +81,9 @@ impl Default for Capabilities {
     }
 }
 
+/// The key a default [`CacheBackend::probe`] looks up (and never finds).
+pub const HEALTH_CHECK_KEY: &str = "__cache_health_check__";
+
 /// A storage engine, addressed with keys the façade has already made and validated.
 ///
 /// Implement the required methods; override the batch methods when the engine has a native form
@@ -90,6 +94,12 @@ impl Default for Capabilities {
 pub trait CacheBackend: Send + Sync + fmt::Debug + 'static {
     /// What this backend can do.
     fn capabilities(&self) -> Capabilities;
+
+    /// The backend's short name (`locmem`, `redis`, `memcached`, …): the `backend` label of the
+    /// alias' metrics and the `backend` field of its spans. `custom` unless overridden.
+    fn name(&self) -> &'static str {
+        "custom"
+    }
 
     /// The stored bytes, or `None` when the key is missing or expired.
     async fn get(&self, key: &str) -> Result<Option<Bytes>>;
@@ -149,6 +159,13 @@ pub trait CacheBackend: Send + Sync + fmt::Debug + 'static {
     /// Releases connections; the backend may be used again afterwards.
     async fn close(&self) -> Result<()> {
         Ok(())
+    }
+
+    /// Probes every server this backend uses — concurrently, each bounded by the backend's own
+    /// timeout — for `Caches::check`. Default: one `has_key` round trip, reported as one local
+    /// store named by [`CacheBackend::name`]; backends with servers report each one.
+    async fn probe(&self) -> Vec<ServerHealth> {
+        vec![ServerHealth::measure(self.name(), ServerRole::Local, self.has_key(HEALTH_CHECK_KEY)).await]
     }
 
     /// Answers a `get` without waiting, when the backend is in process.

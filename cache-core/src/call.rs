@@ -9,6 +9,7 @@ use std::fmt;
 use std::future::{Future, IntoFuture};
 
 use crate::cache::Cache;
+use crate::observe::{OperationName, Running};
 use crate::timeout::Timeout;
 
 /// The per-call arguments Django spells `timeout=` and `version=`.
@@ -44,9 +45,18 @@ pub trait Operation<'a>: Sized + Sealed {
     /// What awaiting the call yields: a `Result`.
     type Output;
     /// The future that runs it.
-    type Future: Future<Output = Self::Output> + Send + 'a;
+    type Future: Future<Output = Self::Output> + Send + Unpin + 'a;
     /// Starts the operation.
     fn start(self, cache: &'a Cache, options: CallOptions) -> Self::Future;
+    /// The method's name, for metrics' `operation` label and the call's span.
+    fn name(&self) -> OperationName;
+    /// The caller's key, for the span, when the operation has one.
+    fn key(&self) -> Option<&str> {
+        None
+    }
+    /// How the call ended, for the span's `outcome` field: `hit`, `miss`, `ok`, `stored`,
+    /// `not_stored`, or the error's kind (`timeout`, `invalid_key`, …).
+    fn outcome(output: &Self::Output) -> &'static str;
 }
 
 /// Marks the operations that write, so only they offer `.timeout(…)` (sealed).
@@ -90,9 +100,9 @@ impl<Op: Writes> Call<'_, Op> {
 
 impl<'a, Op: Operation<'a>> IntoFuture for Call<'a, Op> {
     type Output = Op::Output;
-    type IntoFuture = Op::Future;
+    type IntoFuture = Running<'a, Op::Future>;
 
     fn into_future(self) -> Self::IntoFuture {
-        self.op.start(self.cache, self.options)
+        Running::start(self.cache, self.op, self.options)
     }
 }

@@ -31,6 +31,10 @@ pub(crate) fn registration() -> BackendRegistration {
 
 #[async_trait]
 impl CacheBackend for DummyBackend {
+    fn name(&self) -> &'static str {
+        "dummy"
+    }
+
     fn capabilities(&self) -> Capabilities {
         Capabilities::lenient().storing_nothing()
     }

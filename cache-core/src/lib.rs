@@ -13,10 +13,12 @@ mod config;
 mod cull_options;
 mod dummy;
 mod error;
+mod health;
 mod ignored_errors;
 pub mod key;
 mod key_argument;
 mod metrics;
+pub mod observe;
 mod operations;
 mod registry;
 pub mod single_flight;
@@ -27,7 +29,7 @@ mod warning_gate;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 
-pub use backend::{CacheBackend, Capabilities, Expiry};
+pub use backend::{CacheBackend, Capabilities, Expiry, HEALTH_CHECK_KEY};
 pub use backend_error::{BackendError, BackendResult, ErrorKind, Unavailability, Wait};
 pub use bytes::Bytes;
 pub use cache::{Cache, CacheOptions, DEFAULT_TIMEOUT_SECONDS};
@@ -38,11 +40,12 @@ pub use config::{AliasConfig, CachesConfig, ConfigFormat, Location, Options, opt
 pub use cull_options::CullOptions;
 pub use dummy::DummyBackend;
 pub use error::{BoxError, CacheError, KeyProblem, KeyRule, Result};
+pub use health::{AliasHealth, HealthStatus, ServerHealth, ServerRole};
 pub use ignored_errors::IGNORED_ERROR_WARNING_INTERVAL;
 pub use key::KeyFunction;
 pub use key_argument::IntoKey;
 pub use metrics::Metrics;
-pub use registry::{AliasHealth, BackendConfig, BackendFactory, BackendRegistration, Backends, Caches, CachesBuilder};
+pub use registry::{BackendConfig, BackendFactory, BackendRegistration, Backends, Caches, CachesBuilder};
 pub use timeout::Timeout;
 pub use warning_gate::WarningGate;
 

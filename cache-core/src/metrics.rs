@@ -1,4 +1,5 @@
-//! Per-alias counters: hits, misses, sets, deletes, errors.
+//! Per-alias counters read in process ([`Metrics`]); the same events go to the `metrics` facade
+//! through `observe::Instruments`.
 
 use std::cell::Cell;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -16,9 +17,11 @@ const STRIPES: usize = 8;
 pub struct Metrics {
     hits: u64,
     misses: u64,
+    coalesced: u64,
     sets: u64,
     deletes: u64,
     errors: u64,
+    caller_errors: u64,
     ignored_errors: u64,
 }
 
@@ -28,9 +31,16 @@ impl Metrics {
         self.hits
     }
 
-    /// Reads that found nothing.
+    /// Reads that found nothing. A `get_or_set` caller that waited for another caller's
+    /// producer is [`Metrics::coalesced`] instead.
     pub fn misses(&self) -> u64 {
         self.misses
+    }
+
+    /// `get_or_set` callers that missed while another caller in this process was producing the
+    /// same key, and took its value instead of running their own producer.
+    pub fn coalesced(&self) -> u64 {
+        self.coalesced
     }
 
     /// Writes (`set`, `add` that stored, `set_many` per key, `incr`/`decr`, `touch`).
@@ -45,10 +55,19 @@ impl Metrics {
         self.deletes
     }
 
-    /// Calls that returned an error from the backend or codec, or refused a key or value before
-    /// I/O; once per call (a `set_many` key reported as failed is not an error).
+    /// Calls that failed because a server or the connection to it did (a timeout, an unreachable
+    /// server, an open circuit, a refusal, a broken reply, an I/O error); once per call. Errors
+    /// an alias with `ignore_exceptions` swallowed are counted here too.
     pub fn errors(&self) -> u64 {
         self.errors
+    }
+
+    /// Calls refused because of what the caller asked: an invalid key, a value too large or that
+    /// can't be encoded or decoded, `incr` of a missing key or of a non-integer, an overflow, an
+    /// operation the backend doesn't support. Counted apart from [`Metrics::errors`] so that
+    /// server failures stand out.
+    pub fn caller_errors(&self) -> u64 {
+        self.caller_errors
     }
 
     /// Errors an alias with `ignore_exceptions` on turned into a miss or a dropped write (each is
@@ -62,9 +81,11 @@ impl Metrics {
         Metrics {
             hits: self.hits - earlier.hits,
             misses: self.misses - earlier.misses,
+            coalesced: self.coalesced - earlier.coalesced,
             sets: self.sets - earlier.sets,
             deletes: self.deletes - earlier.deletes,
             errors: self.errors - earlier.errors,
+            caller_errors: self.caller_errors - earlier.caller_errors,
             ignored_errors: self.ignored_errors - earlier.ignored_errors,
         }
     }
@@ -75,9 +96,11 @@ impl Metrics {
 struct Stripe {
     hits: AtomicU64,
     misses: AtomicU64,
+    coalesced: AtomicU64,
     sets: AtomicU64,
     deletes: AtomicU64,
     errors: AtomicU64,
+    caller_errors: AtomicU64,
     ignored_errors: AtomicU64,
 }
 
@@ -92,11 +115,50 @@ pub(crate) struct Counters {
 pub(crate) enum Event {
     Hit,
     Miss,
+    /// A single-flight follower: it waited for another caller's producer.
+    Coalesced,
     Set,
     Delete,
-    Error,
     /// An error swallowed by `ignore_exceptions`.
     Ignored,
+    /// A server failure.
+    ServerError,
+    /// An error of the caller's making.
+    CallerError,
+}
+
+impl Event {
+    /// How many events have a plain counter in the facade (errors have one per kind).
+    pub(crate) const FACADE_COUNT: usize = 6;
+
+    /// The event's slot among the facade's plain counters; `None` for errors, which
+    /// `Instruments::count_error` labels by kind.
+    #[inline]
+    pub(crate) const fn facade_index(self) -> Option<usize> {
+        match self {
+            Event::Hit => Some(0),
+            Event::Miss => Some(1),
+            Event::Coalesced => Some(2),
+            Event::Set => Some(3),
+            Event::Delete => Some(4),
+            Event::Ignored => Some(5),
+            Event::ServerError | Event::CallerError => None,
+        }
+    }
+
+    pub(crate) const fn metric_name(self) -> &'static str {
+        use crate::observe::names;
+        match self {
+            Event::Hit => names::HITS,
+            Event::Miss => names::MISSES,
+            Event::Coalesced => names::COALESCED,
+            Event::Set => names::SETS,
+            Event::Delete => names::DELETES,
+            Event::Ignored => names::IGNORED_ERRORS,
+            Event::ServerError => names::ERRORS,
+            Event::CallerError => names::CALLER_ERRORS,
+        }
+    }
 }
 
 #[inline]
@@ -123,9 +185,11 @@ impl Counters {
         let counter = match event {
             Event::Hit => &stripe.hits,
             Event::Miss => &stripe.misses,
+            Event::Coalesced => &stripe.coalesced,
             Event::Set => &stripe.sets,
             Event::Delete => &stripe.deletes,
-            Event::Error => &stripe.errors,
+            Event::ServerError => &stripe.errors,
+            Event::CallerError => &stripe.caller_errors,
             Event::Ignored => &stripe.ignored_errors,
         };
         counter.fetch_add(n, Ordering::Relaxed);
@@ -136,9 +200,11 @@ impl Counters {
         Metrics {
             hits: sum(|s| &s.hits),
             misses: sum(|s| &s.misses),
+            coalesced: sum(|s| &s.coalesced),
             sets: sum(|s| &s.sets),
             deletes: sum(|s| &s.deletes),
             errors: sum(|s| &s.errors),
+            caller_errors: sum(|s| &s.caller_errors),
             ignored_errors: sum(|s| &s.ignored_errors),
         }
     }
@@ -157,7 +223,7 @@ mod tests {
                     for _ in 0..1000 {
                         counters.count(Event::Hit, 1);
                     }
-                    counters.count(Event::Error, 2);
+                    counters.count(Event::ServerError, 2);
                 });
             }
         });

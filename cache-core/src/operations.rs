@@ -21,6 +21,7 @@ use crate::call::sealed::Sealed;
 use crate::call::{CallOptions, Operation, Writes};
 use crate::error::{CacheError, Result};
 use crate::metrics::Event;
+use crate::observe::{ErrorLabel, OperationName};
 use crate::single_flight::Role;
 use crate::timeout::Lifetime;
 
@@ -29,7 +30,7 @@ pub trait ValueKind: Send + 'static + Sealed {
     /// What a hit yields.
     type Value: Send + 'static;
     /// Turns stored bytes into the value.
-    fn from_stored(cache: &Cache, key: &str, bytes: Bytes) -> Result<Self::Value>;
+    fn from_stored(cache: &Cache, operation: OperationName, key: &str, bytes: Bytes) -> Result<Self::Value>;
 }
 
 /// Values decoded with the alias' codec into `T`.
@@ -56,14 +57,14 @@ impl<T, F> Sealed for GetOrSet<'_, T, F> {}
 
 impl<T: DeserializeOwned + Send + 'static> ValueKind for Typed<T> {
     type Value = T;
-    fn from_stored(cache: &Cache, key: &str, bytes: Bytes) -> Result<T> {
-        cache.decode(key, &bytes)
+    fn from_stored(cache: &Cache, operation: OperationName, key: &str, bytes: Bytes) -> Result<T> {
+        cache.decode(operation, key, &bytes)
     }
 }
 
 impl ValueKind for Raw {
     type Value = Bytes;
-    fn from_stored(_: &Cache, _: &str, bytes: Bytes) -> Result<Bytes> {
+    fn from_stored(_: &Cache, _: OperationName, _: &str, bytes: Bytes) -> Result<Bytes> {
         Ok(bytes)
     }
 }
@@ -86,13 +87,27 @@ impl<'a, V: ValueKind> Operation<'a> for Get<'a, V> {
     type Output = Result<Option<V::Value>>;
     type Future = Either<Ready<Result<Option<V::Value>>>, BoxFuture<'a, Result<Option<V::Value>>>>;
 
+    fn name(&self) -> OperationName {
+        OperationName::Get
+    }
+
+    fn key(&self) -> Option<&str> {
+        Some(&self.key)
+    }
+
+    fn outcome(output: &Self::Output) -> &'static str {
+        found(output)
+    }
+
     fn start(self, cache: &'a Cache, options: CallOptions) -> Self::Future {
         let key = self.key;
         // An in-process backend answers at once: no future, no allocated key. The answer is
         // finished inside the closure so the (large) result is moved as few times as possible.
-        let first = cache.with_prepared_key(&key, options.version, |made| match cache.backend_ref().get_now(made) {
-            Some(answer) => Ok(finish_get::<V>(cache, &key, answer)),
-            None => Err(made.to_owned()),
+        let first = cache.with_prepared_key(OperationName::Get, &key, options.version, |made| {
+            match cache.backend_ref().get_now(made) {
+                Some(answer) => Ok(finish_get::<V>(cache, &key, answer)),
+                None => Err(made.to_owned()),
+            }
         });
         match first {
             Err(invalid_key) => Either::Left(ready(Err(invalid_key))),
@@ -111,15 +126,41 @@ fn finish_get<V: ValueKind>(
     key: &str,
     answer: BackendResult<Option<Bytes>>,
 ) -> Result<Option<V::Value>> {
-    match cache.tolerate(answer, Some(key), "get")?.flatten() {
+    match cache.tolerate(OperationName::Get, answer, Some(key))?.flatten() {
         Some(bytes) => {
-            cache.count(Event::Hit, 1);
-            V::from_stored(cache, key, bytes).map(Some)
+            cache.count(OperationName::Get, Event::Hit, 1);
+            V::from_stored(cache, OperationName::Get, key, bytes).map(Some)
         }
         None => {
-            cache.count(Event::Miss, 1);
+            cache.count(OperationName::Get, Event::Miss, 1);
             Ok(None)
         }
+    }
+}
+
+/// A read's outcome: `hit`, `miss`, or the error's kind.
+fn found<T>(output: &Result<Option<T>>) -> &'static str {
+    match output {
+        Ok(Some(_)) => "hit",
+        Ok(None) => "miss",
+        Err(error) => ErrorLabel::of(error).as_str(),
+    }
+}
+
+/// A call answering yes or no: `yes` or `no`, or the error's kind.
+fn yes_no(output: &Result<bool>, yes: &'static str, no: &'static str) -> &'static str {
+    match output {
+        Ok(true) => yes,
+        Ok(false) => no,
+        Err(error) => ErrorLabel::of(error).as_str(),
+    }
+}
+
+/// Any other call: `ok`, or the error's kind.
+fn done<T>(output: &Result<T>) -> &'static str {
+    match output {
+        Ok(_) => "ok",
+        Err(error) => ErrorLabel::of(error).as_str(),
     }
 }
 
@@ -137,24 +178,36 @@ impl<'a> Operation<'a> for Set<'a> {
     type Output = Result<()>;
     type Future = BoxFuture<'a, Result<()>>;
 
+    fn name(&self) -> OperationName {
+        OperationName::Set
+    }
+
+    fn key(&self) -> Option<&str> {
+        Some(&self.key)
+    }
+
+    fn outcome(output: &Self::Output) -> &'static str {
+        done(output)
+    }
+
     fn start(self, cache: &'a Cache, options: CallOptions) -> Self::Future {
         Box::pin(async move {
-            let value = cache.observe(self.value)?;
-            let made = cache.prepare_key(&self.key, options.version)?;
+            let value = cache.observe(OperationName::Set, self.value)?;
+            let made = cache.prepare_key(OperationName::Set, &self.key, options.version)?;
             match cache.lifetime(options.timeout) {
                 // Django: a set that expires at once deletes the old value too.
                 Lifetime::ExpiredAtOnce => {
                     let deleted = cache.backend_ref().delete(&made).await;
-                    if cache.tolerate(deleted, Some(&*self.key), "set")? == Some(true) {
-                        cache.count(Event::Delete, 1);
+                    if cache.tolerate(OperationName::Set, deleted, Some(&*self.key))? == Some(true) {
+                        cache.count(OperationName::Set, Event::Delete, 1);
                     }
                     Ok(())
                 }
                 Lifetime::Store(expiry) => {
-                    cache.observe(cache.check_size(&self.key, &value))?;
+                    cache.observe(OperationName::Set, cache.check_size(&self.key, &value))?;
                     let stored = cache.backend_ref().set(&made, value, expiry).await;
-                    if cache.tolerate(stored, Some(&*self.key), "set")?.is_some() {
-                        cache.count(Event::Set, 1);
+                    if cache.tolerate(OperationName::Set, stored, Some(&*self.key))?.is_some() {
+                        cache.count(OperationName::Set, Event::Set, 1);
                     }
                     Ok(())
                 }
@@ -175,24 +228,38 @@ impl<'a> Operation<'a> for Add<'a> {
     type Output = Result<bool>;
     type Future = BoxFuture<'a, Result<bool>>;
 
+    fn name(&self) -> OperationName {
+        OperationName::Add
+    }
+
+    fn key(&self) -> Option<&str> {
+        Some(&self.key)
+    }
+
+    fn outcome(output: &Self::Output) -> &'static str {
+        yes_no(output, "stored", "not_stored")
+    }
+
     fn start(self, cache: &'a Cache, options: CallOptions) -> Self::Future {
         Box::pin(async move {
-            let value = cache.observe(self.value)?;
-            let made = cache.prepare_key(&self.key, options.version)?;
+            let value = cache.observe(OperationName::Add, self.value)?;
+            let made = cache.prepare_key(OperationName::Add, &self.key, options.version)?;
             match cache.lifetime(options.timeout) {
                 // Django: true when the key was free, though nothing readable is stored.
                 Lifetime::ExpiredAtOnce => {
                     let found = cache.backend_ref().has_key(&made).await;
                     Ok(cache
-                        .tolerate(found, Some(&*self.key), "add")?
+                        .tolerate(OperationName::Add, found, Some(&*self.key))?
                         .is_some_and(|found| !found))
                 }
                 Lifetime::Store(expiry) => {
-                    cache.observe(cache.check_size(&self.key, &value))?;
+                    cache.observe(OperationName::Add, cache.check_size(&self.key, &value))?;
                     let stored = cache.backend_ref().add(&made, value, expiry).await;
-                    let stored = cache.tolerate(stored, Some(&*self.key), "add")?.unwrap_or(false);
+                    let stored = cache
+                        .tolerate(OperationName::Add, stored, Some(&*self.key))?
+                        .unwrap_or(false);
                     if stored {
-                        cache.count(Event::Set, 1);
+                        cache.count(OperationName::Add, Event::Set, 1);
                     }
                     Ok(stored)
                 }
@@ -212,27 +279,43 @@ impl<'a> Operation<'a> for Touch<'a> {
     type Output = Result<bool>;
     type Future = BoxFuture<'a, Result<bool>>;
 
+    fn name(&self) -> OperationName {
+        OperationName::Touch
+    }
+
+    fn key(&self) -> Option<&str> {
+        Some(&self.key)
+    }
+
+    fn outcome(output: &Self::Output) -> &'static str {
+        yes_no(output, "ok", "miss")
+    }
+
     fn start(self, cache: &'a Cache, options: CallOptions) -> Self::Future {
         Box::pin(async move {
-            let made = cache.prepare_key(&self.key, options.version)?;
+            let made = cache.prepare_key(OperationName::Touch, &self.key, options.version)?;
             let backend = cache.backend_ref();
             match cache.lifetime(options.timeout) {
                 // Django: true when the key existed, and it is gone afterwards.
                 Lifetime::ExpiredAtOnce => {
                     let existed = cache
-                        .tolerate(backend.delete(&made).await, Some(&*self.key), "touch")?
+                        .tolerate(OperationName::Touch, backend.delete(&made).await, Some(&*self.key))?
                         .unwrap_or(false);
                     if existed {
-                        cache.count(Event::Delete, 1);
+                        cache.count(OperationName::Touch, Event::Delete, 1);
                     }
                     Ok(existed)
                 }
                 Lifetime::Store(expiry) => {
                     let existed = cache
-                        .tolerate(backend.touch(&made, expiry).await, Some(&*self.key), "touch")?
+                        .tolerate(
+                            OperationName::Touch,
+                            backend.touch(&made, expiry).await,
+                            Some(&*self.key),
+                        )?
                         .unwrap_or(false);
                     if existed {
-                        cache.count(Event::Set, 1);
+                        cache.count(OperationName::Touch, Event::Set, 1);
                     }
                     Ok(existed)
                 }
@@ -252,13 +335,27 @@ impl<'a> Operation<'a> for Delete<'a> {
     type Output = Result<bool>;
     type Future = BoxFuture<'a, Result<bool>>;
 
+    fn name(&self) -> OperationName {
+        OperationName::Delete
+    }
+
+    fn key(&self) -> Option<&str> {
+        Some(&self.key)
+    }
+
+    fn outcome(output: &Self::Output) -> &'static str {
+        yes_no(output, "ok", "miss")
+    }
+
     fn start(self, cache: &'a Cache, options: CallOptions) -> Self::Future {
         Box::pin(async move {
-            let made = cache.prepare_key(&self.key, options.version)?;
+            let made = cache.prepare_key(OperationName::Delete, &self.key, options.version)?;
             let deleted = cache.backend_ref().delete(&made).await;
-            let deleted = cache.tolerate(deleted, Some(&*self.key), "delete")?.unwrap_or(false);
+            let deleted = cache
+                .tolerate(OperationName::Delete, deleted, Some(&*self.key))?
+                .unwrap_or(false);
             if deleted {
-                cache.count(Event::Delete, 1);
+                cache.count(OperationName::Delete, Event::Delete, 1);
             }
             Ok(deleted)
         })
@@ -274,12 +371,26 @@ impl<'a> Operation<'a> for HasKey<'a> {
     type Output = Result<bool>;
     type Future = BoxFuture<'a, Result<bool>>;
 
+    fn name(&self) -> OperationName {
+        OperationName::HasKey
+    }
+
+    fn key(&self) -> Option<&str> {
+        Some(&self.key)
+    }
+
+    fn outcome(output: &Self::Output) -> &'static str {
+        yes_no(output, "hit", "miss")
+    }
+
     fn start(self, cache: &'a Cache, options: CallOptions) -> Self::Future {
         Box::pin(async move {
-            let made = cache.prepare_key(&self.key, options.version)?;
+            let made = cache.prepare_key(OperationName::HasKey, &self.key, options.version)?;
             let found = cache.backend_ref().has_key(&made).await;
-            let found = cache.tolerate(found, Some(&*self.key), "has_key")?.unwrap_or(false);
-            cache.count(if found { Event::Hit } else { Event::Miss }, 1);
+            let found = cache
+                .tolerate(OperationName::HasKey, found, Some(&*self.key))?
+                .unwrap_or(false);
+            cache.count(OperationName::HasKey, if found { Event::Hit } else { Event::Miss }, 1);
             Ok(found)
         })
     }
@@ -306,15 +417,23 @@ impl<'a, K: AsRef<str> + Sync, V: ValueKind> Operation<'a> for GetMany<'a, K, V>
     type Output = Result<HashMap<String, V::Value>>;
     type Future = BoxFuture<'a, Self::Output>;
 
+    fn name(&self) -> OperationName {
+        OperationName::GetMany
+    }
+
+    fn outcome(output: &Self::Output) -> &'static str {
+        done(output)
+    }
+
     fn start(self, cache: &'a Cache, options: CallOptions) -> Self::Future {
         Box::pin(async move {
-            let made = prepare_keys(cache, self.keys, options)?;
+            let made = prepare_keys(cache, OperationName::GetMany, self.keys, options)?;
             if made.is_empty() {
                 return Ok(HashMap::new());
             }
             let found = cache.backend_ref().get_many(&as_strs(&made)).await;
-            let Some(found) = cache.tolerate(found, None, "get_many")? else {
-                cache.count(Event::Miss, made.len() as u64);
+            let Some(found) = cache.tolerate(OperationName::GetMany, found, None)? else {
+                cache.count(OperationName::GetMany, Event::Miss, made.len() as u64);
                 return Ok(HashMap::new());
             };
             let mut values = HashMap::with_capacity(found.len());
@@ -323,11 +442,14 @@ impl<'a, K: AsRef<str> + Sync, V: ValueKind> Operation<'a> for GetMany<'a, K, V>
                 if let Some(bytes) = value {
                     hits += 1;
                     let key = key.as_ref();
-                    values.insert(key.to_owned(), V::from_stored(cache, key, bytes)?);
+                    values.insert(
+                        key.to_owned(),
+                        V::from_stored(cache, OperationName::GetMany, key, bytes)?,
+                    );
                 }
             }
-            cache.count(Event::Hit, hits);
-            cache.count(Event::Miss, made.len() as u64 - hits);
+            cache.count(OperationName::GetMany, Event::Hit, hits);
+            cache.count(OperationName::GetMany, Event::Miss, made.len() as u64 - hits);
             Ok(values)
         })
     }
@@ -344,11 +466,20 @@ impl<'a> Operation<'a> for SetMany {
     type Output = Result<Vec<String>>;
     type Future = BoxFuture<'a, Result<Vec<String>>>;
 
+    fn name(&self) -> OperationName {
+        OperationName::SetMany
+    }
+
+    fn outcome(output: &Self::Output) -> &'static str {
+        done(output)
+    }
+
     fn start(self, cache: &'a Cache, options: CallOptions) -> Self::Future {
         Box::pin(async move {
-            let items = cache.observe(self.items)?;
+            let items = cache.observe(OperationName::SetMany, self.items)?;
             let made = prepare_keys(
                 cache,
+                OperationName::SetMany,
                 &items.iter().map(|(key, _)| key.as_str()).collect::<Vec<_>>(),
                 options,
             )?;
@@ -359,11 +490,11 @@ impl<'a> Operation<'a> for SetMany {
             let expiry = match cache.lifetime(options.timeout) {
                 Lifetime::ExpiredAtOnce => {
                     let deleted = backend.delete_many(&as_strs(&made)).await;
-                    if cache.tolerate(deleted, None, "set_many")?.is_none() {
+                    if cache.tolerate(OperationName::SetMany, deleted, None)?.is_none() {
                         // Ignored: none of the keys was written (here, removed).
                         return Ok(items.into_iter().map(|(key, _)| key).collect());
                     }
-                    cache.count(Event::Delete, made.len() as u64);
+                    cache.count(OperationName::SetMany, Event::Delete, made.len() as u64);
                     return Ok(Vec::new());
                 }
                 Lifetime::Store(expiry) => expiry,
@@ -384,9 +515,13 @@ impl<'a> Operation<'a> for SetMany {
                 let stored = backend.set_many(&to_store, expiry).await;
                 // Ignored: every key sent is reported as not stored.
                 let refused = cache
-                    .tolerate(stored, None, "set_many")?
+                    .tolerate(OperationName::SetMany, stored, None)?
                     .unwrap_or_else(|| to_store.iter().map(|(made_key, _)| (*made_key).to_owned()).collect());
-                cache.count(Event::Set, (to_store.len() - refused.len()) as u64);
+                cache.count(
+                    OperationName::SetMany,
+                    Event::Set,
+                    (to_store.len() - refused.len()) as u64,
+                );
                 failed.extend(refused.iter().map(|made_key| {
                     original_of
                         .get(made_key.as_str())
@@ -407,15 +542,23 @@ impl<'a, K: AsRef<str> + Sync> Operation<'a> for DeleteMany<'a, K> {
     type Output = Result<()>;
     type Future = BoxFuture<'a, Result<()>>;
 
+    fn name(&self) -> OperationName {
+        OperationName::DeleteMany
+    }
+
+    fn outcome(output: &Self::Output) -> &'static str {
+        done(output)
+    }
+
     fn start(self, cache: &'a Cache, options: CallOptions) -> Self::Future {
         Box::pin(async move {
-            let made = prepare_keys(cache, self.keys, options)?;
+            let made = prepare_keys(cache, OperationName::DeleteMany, self.keys, options)?;
             if made.is_empty() {
                 return Ok(());
             }
             let deleted = cache.backend_ref().delete_many(&as_strs(&made)).await;
-            if cache.tolerate(deleted, None, "delete_many")?.is_some() {
-                cache.count(Event::Delete, made.len() as u64);
+            if cache.tolerate(OperationName::DeleteMany, deleted, None)?.is_some() {
+                cache.count(OperationName::DeleteMany, Event::Delete, made.len() as u64);
             }
             Ok(())
         })
@@ -423,9 +566,14 @@ impl<'a, K: AsRef<str> + Sync> Operation<'a> for DeleteMany<'a, K> {
 }
 
 /// Makes and validates every key before any I/O, so one bad key stops the whole batch on a strict backend.
-fn prepare_keys<K: AsRef<str>>(cache: &Cache, keys: &[K], options: CallOptions) -> Result<Vec<String>> {
+fn prepare_keys<K: AsRef<str>>(
+    cache: &Cache,
+    operation: OperationName,
+    keys: &[K],
+    options: CallOptions,
+) -> Result<Vec<String>> {
     keys.iter()
-        .map(|key| cache.prepare_key(key.as_ref(), options.version))
+        .map(|key| cache.prepare_key(operation, key.as_ref(), options.version))
         .collect()
 }
 
@@ -441,23 +589,40 @@ pub struct Incr<'a> {
     pub(crate) key: Cow<'a, str>,
     /// `Err(delta)` when `decr` could not negate it.
     pub(crate) delta: std::result::Result<i64, i64>,
+    /// `Incr` or `Decr`: which method was called.
+    pub(crate) name: OperationName,
 }
 
 impl<'a> Operation<'a> for Incr<'a> {
     type Output = Result<i64>;
     type Future = BoxFuture<'a, Result<i64>>;
 
+    fn name(&self) -> OperationName {
+        self.name
+    }
+
+    fn key(&self) -> Option<&str> {
+        Some(&self.key)
+    }
+
+    fn outcome(output: &Self::Output) -> &'static str {
+        done(output)
+    }
+
     fn start(self, cache: &'a Cache, options: CallOptions) -> Self::Future {
         Box::pin(async move {
-            let made = cache.prepare_key(&self.key, options.version)?;
-            let delta = cache.observe(self.delta.map_err(|delta| CacheError::Overflow {
-                alias: cache.alias().to_owned(),
-                key: self.key.to_string(),
-                delta,
-            }))?;
+            let made = cache.prepare_key(self.name, &self.key, options.version)?;
+            let delta = cache.observe(
+                self.name,
+                self.delta.map_err(|delta| CacheError::Overflow {
+                    alias: cache.alias().to_owned(),
+                    key: self.key.to_string(),
+                    delta,
+                }),
+            )?;
             let result = cache.backend_ref().incr(&made, delta).await;
-            let value = cache.answer(result, Some(&*self.key))?;
-            cache.count(Event::Set, 1);
+            let value = cache.answer(self.name, result, Some(&*self.key))?;
+            cache.count(self.name, Event::Set, 1);
             Ok(value)
         })
     }
@@ -475,32 +640,52 @@ impl<'a> Operation<'a> for IncrVersion<'a> {
     type Output = Result<i64>;
     type Future = BoxFuture<'a, Result<i64>>;
 
+    fn name(&self) -> OperationName {
+        if self.downwards {
+            OperationName::DecrVersion
+        } else {
+            OperationName::IncrVersion
+        }
+    }
+
+    fn key(&self) -> Option<&str> {
+        Some(&self.key)
+    }
+
+    fn outcome(output: &Self::Output) -> &'static str {
+        done(output)
+    }
+
     fn start(self, cache: &'a Cache, options: CallOptions) -> Self::Future {
         Box::pin(async move {
+            let operation = self.name();
             let version = options.version.unwrap_or(cache.options().version());
             let not_found = || CacheError::KeyNotFound {
                 key: self.key.to_string(),
             };
-            let old_key = cache.prepare_key(&self.key, Some(version))?;
+            let old_key = cache.prepare_key(operation, &self.key, Some(version))?;
             let backend = cache.backend_ref();
-            let found = cache.answer(backend.get(&old_key).await, Some(&*self.key))?;
-            let value = cache.observe(found.ok_or_else(not_found))?;
+            let found = cache.answer(operation, backend.get(&old_key).await, Some(&*self.key))?;
+            let value = cache.observe(operation, found.ok_or_else(not_found))?;
             let moved = if self.downwards {
                 version.checked_sub(self.delta)
             } else {
                 version.checked_add(self.delta)
             };
-            let new_version = cache.observe(moved.ok_or_else(|| CacheError::VersionOverflow {
-                alias: cache.alias().to_owned(),
-                key: self.key.to_string(),
-                version,
-                delta: if self.downwards {
-                    self.delta.saturating_neg()
-                } else {
-                    self.delta
-                },
-            }))?;
-            let new_key = cache.prepare_key(&self.key, Some(new_version))?;
+            let new_version = cache.observe(
+                operation,
+                moved.ok_or_else(|| CacheError::VersionOverflow {
+                    alias: cache.alias().to_owned(),
+                    key: self.key.to_string(),
+                    version,
+                    delta: if self.downwards {
+                        self.delta.saturating_neg()
+                    } else {
+                        self.delta
+                    },
+                }),
+            )?;
+            let new_key = cache.prepare_key(operation, &self.key, Some(new_version))?;
             // Deliberate difference: when both versions make the same key (a delta of 0, or a key
             // function that ignores the version), Django sets then deletes that key, losing it.
             if new_key == old_key {
@@ -509,11 +694,13 @@ impl<'a> Operation<'a> for IncrVersion<'a> {
             // Django re-sets with the alias' default timeout, not the value's remaining one.
             match cache.lifetime(crate::Timeout::Default) {
                 Lifetime::Store(expiry) => {
-                    cache.answer(backend.set(&new_key, value, expiry).await, Some(&*self.key))?
+                    cache.answer(operation, backend.set(&new_key, value, expiry).await, Some(&*self.key))?
                 }
-                Lifetime::ExpiredAtOnce => drop(cache.answer(backend.delete(&new_key).await, Some(&*self.key))?),
+                Lifetime::ExpiredAtOnce => {
+                    cache.answer(operation, backend.delete(&new_key).await, Some(&*self.key))?;
+                }
             }
-            cache.answer(backend.delete(&old_key).await, Some(&*self.key))?;
+            cache.answer(operation, backend.delete(&old_key).await, Some(&*self.key))?;
             Ok(new_version)
         })
     }
@@ -550,6 +737,21 @@ where
     type Output = std::result::Result<T, E>;
     type Future = BoxFuture<'a, Self::Output>;
 
+    fn name(&self) -> OperationName {
+        OperationName::GetOrSet
+    }
+
+    fn key(&self) -> Option<&str> {
+        Some(&self.key)
+    }
+
+    fn outcome(output: &Self::Output) -> &'static str {
+        match output {
+            Ok(_) => "ok",
+            Err(_) => "error",
+        }
+    }
+
     fn start(self, cache: &'a Cache, options: CallOptions) -> Self::Future {
         Box::pin(async move { get_or_try_set_inner(cache, &self.key, self.produce, options).await })
     }
@@ -568,52 +770,61 @@ where
     F: FnOnce() -> Fut,
     Fut: Future<Output = std::result::Result<T, E>>,
 {
-    let made = cache.prepare_key(key, options.version)?;
+    let made = cache.prepare_key(OperationName::GetOrSet, key, options.version)?;
     let backend = cache.backend_ref();
     // Set when a failed read was ignored (fail-silently): the server is down, so storing is not
     // tried either, and the call counts one error, not one per step.
     let mut unreachable = false;
     let leader = loop {
         let landed = cache.flights().landed();
-        match cache.tolerate(backend.get(&made).await, Some(key), "get_or_set")? {
+        match cache.tolerate(OperationName::GetOrSet, backend.get(&made).await, Some(key))? {
             Some(Some(bytes)) => {
-                cache.count(Event::Hit, 1);
-                return Ok(cache.decode(key, &bytes)?);
+                cache.count(OperationName::GetOrSet, Event::Hit, 1);
+                return Ok(cache.decode(OperationName::GetOrSet, key, &bytes)?);
             }
             Some(None) => {}
             None => unreachable = true,
         }
-        cache.count(Event::Miss, 1);
+        // Counted once the role is known: a follower takes the leader's value, so it is
+        // coalesced, not a miss.
         match cache.flights().join(made.clone()) {
             // A leader that ended between our miss and our join may have stored the value: look
             // once more, but only then (a miss is otherwise one read, as in Django).
             Role::Leader(leader) if !unreachable && cache.flights().landed() != landed => {
                 if let Some(bytes) = cache
-                    .tolerate(backend.get(&made).await, Some(key), "get_or_set")?
+                    .tolerate(OperationName::GetOrSet, backend.get(&made).await, Some(key))?
                     .flatten()
                 {
+                    cache.count(OperationName::GetOrSet, Event::Hit, 1);
                     leader.publish(bytes.clone());
-                    return Ok(cache.decode(key, &bytes)?);
+                    return Ok(cache.decode(OperationName::GetOrSet, key, &bytes)?);
                 }
+                cache.count(OperationName::GetOrSet, Event::Miss, 1);
                 break leader;
             }
-            Role::Leader(leader) => break leader,
+            Role::Leader(leader) => {
+                cache.count(OperationName::GetOrSet, Event::Miss, 1);
+                break leader;
+            }
             Role::Follower(follower) => match follower.outcome().await {
-                Some(bytes) => return Ok(cache.decode(key, &bytes)?),
+                Some(bytes) => {
+                    cache.count(OperationName::GetOrSet, Event::Coalesced, 1);
+                    return Ok(cache.decode(OperationName::GetOrSet, key, &bytes)?);
+                }
                 // The leader failed or was cancelled: look again, and lead if nobody else does.
                 None => continue,
             },
         }
     };
     let value = produce().await?;
-    let bytes = cache.observe(cache.encode(key, &value))?;
+    let bytes = cache.observe(OperationName::GetOrSet, cache.encode(key, &value))?;
     if unreachable {
         leader.publish(bytes);
         return Ok(value);
     }
     match store_produced(cache, key, &made, &bytes, options).await {
         Ok(Some(winner)) => {
-            let decoded = cache.decode(key, &winner)?;
+            let decoded = cache.decode(OperationName::GetOrSet, key, &winner)?;
             leader.publish(winner);
             Ok(decoded)
         }
@@ -643,13 +854,18 @@ async fn store_produced(
         // Django: `add` with a zero timeout stores nothing, and the re-read returns the default.
         return Ok(None);
     };
-    cache.observe(cache.check_size(key, bytes))?;
+    cache.observe(OperationName::GetOrSet, cache.check_size(key, bytes))?;
     let backend = cache.backend_ref();
-    if cache.tolerate(backend.add(made, bytes.clone(), expiry).await, Some(key), "get_or_set")? == Some(true) {
-        cache.count(Event::Set, 1);
+    if cache.tolerate(
+        OperationName::GetOrSet,
+        backend.add(made, bytes.clone(), expiry).await,
+        Some(key),
+    )? == Some(true)
+    {
+        cache.count(OperationName::GetOrSet, Event::Set, 1);
     }
     match cache
-        .tolerate(backend.get(made).await, Some(key), "get_or_set")?
+        .tolerate(OperationName::GetOrSet, backend.get(made).await, Some(key))?
         .flatten()
     {
         Some(stored) if stored != *bytes => Ok(Some(stored)),
@@ -684,6 +900,18 @@ where
 {
     type Output = Result<T>;
     type Future = BoxFuture<'a, Result<T>>;
+
+    fn name(&self) -> OperationName {
+        OperationName::GetOrSet
+    }
+
+    fn key(&self) -> Option<&str> {
+        Some(&self.key)
+    }
+
+    fn outcome(output: &Self::Output) -> &'static str {
+        done(output)
+    }
 
     fn start(self, cache: &'a Cache, options: CallOptions) -> Self::Future {
         let (key, produce) = (self.key, self.produce);

@@ -8,6 +8,7 @@ use crate::backend::CacheBackend;
 use crate::cache::{Cache, CacheOptions};
 use crate::config::{AliasConfig, CachesConfig, Location, Options, facade_options};
 use crate::error::{CacheError, Result};
+use crate::health::AliasHealth;
 use crate::key::KeyFunction;
 
 /// What a backend factory is given to build one alias' backend.
@@ -175,15 +176,6 @@ pub struct Caches {
     aliases: BTreeMap<String, Cache>,
 }
 
-/// The health of one alias, from [`Caches::check`].
-#[derive(Debug)]
-pub struct AliasHealth {
-    /// The alias.
-    pub alias: String,
-    /// `Ok` when a round trip to its backend worked.
-    pub status: Result<()>,
-}
-
 impl Caches {
     /// Builds every alias of `config` with the registered backends. Every alias is validated here;
     /// servers may be connected lazily. The `default` alias is required, as in Django.
@@ -241,20 +233,16 @@ impl Caches {
         self.aliases.values()
     }
 
-    /// Probes every alias' backend with one `has_key` round trip (not counted in its metrics).
+    /// Probes every server of every alias — all at once, each within its backend's timeout, so
+    /// the whole check takes about the slowest probe, not their sum — and reports each alias as
+    /// healthy, degraded or down with its servers' results, in alias order. Probes are not
+    /// counted in the aliases' metrics.
     pub async fn check(&self) -> Vec<AliasHealth> {
-        let mut report = Vec::with_capacity(self.aliases.len());
-        for (alias, cache) in &self.aliases {
-            let probe = cache.backend().has_key("__cache_health_check__").await;
-            let status = probe
-                .map(drop)
-                .map_err(|error| CacheError::from_backend(alias, None, error));
-            report.push(AliasHealth {
-                alias: alias.clone(),
-                status,
-            });
-        }
-        report
+        let probes = self
+            .aliases
+            .iter()
+            .map(|(alias, cache)| AliasHealth::probe(alias, &**cache.backend()));
+        futures::future::join_all(probes).await
     }
 
     /// Closes every alias' connections.
@@ -321,7 +309,11 @@ fn build_alias(alias: &str, entry: &AliasConfig, backends: &Backends) -> Result<
     let config = BackendConfig::new(alias, &entry.location, &backend_options)
         .with_key_prefix(default_keys.then_some(entry.key_prefix.as_str()));
     let backend = factory(&config)?;
-    let mut options = entry.cache_options().with_ignore_exceptions(facade.ignore_exceptions);
+    let mut options = entry
+        .cache_options()
+        .with_ignore_exceptions(facade.ignore_exceptions)
+        .with_log_keys(facade.log_keys)
+        .with_latency_histogram(facade.latency_histogram);
     if let Some(function) = key_function {
         options = options.with_key_function(function);
     }

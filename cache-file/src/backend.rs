@@ -142,6 +142,10 @@ impl fmt::Debug for FileBackend {
 #[async_trait]
 impl CacheBackend for FileBackend {
     /// Lenient keys (a key only names a file through its md5, so any key fits), no value limit.
+    fn name(&self) -> &'static str {
+        "file"
+    }
+
     fn capabilities(&self) -> Capabilities {
         Capabilities::lenient()
     }

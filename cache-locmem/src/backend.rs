@@ -108,6 +108,10 @@ impl fmt::Debug for LocMemBackend {
 
 #[async_trait]
 impl CacheBackend for LocMemBackend {
+    fn name(&self) -> &'static str {
+        "locmem"
+    }
+
     fn capabilities(&self) -> Capabilities {
         Capabilities::lenient()
     }

@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use cache_core::{
     BackendConfig, BackendError, BackendResult, CacheBackend, CacheError, Capabilities, CircuitState, CircuitStats,
-    Expiry, Result,
+    Expiry, HEALTH_CHECK_KEY, Result, ServerHealth, ServerRole,
 };
 use futures::future::try_join_all;
 
@@ -132,7 +132,7 @@ impl MemcachedBackend {
 
     /// The server that holds `key` (a made key, as the façade sends it: `Cache::make_key`).
     pub fn server_for(&self, key: &str) -> &ServerAddress {
-        self.server(key).address()
+        self.inner.servers[self.inner.ring.pick(key)].address()
     }
 
     /// The options in force.
@@ -173,8 +173,11 @@ impl MemcachedBackend {
         .await
     }
 
+    /// The server of a single-key call, named in the call's span.
     fn server(&self, key: &str) -> &Server {
-        &self.inner.servers[self.inner.ring.pick(key)]
+        let server = &self.inner.servers[self.inner.ring.pick(key)];
+        cache_core::observe::record_server(server.address());
+        server
     }
 
     /// Indexes into `keys`, grouped by server; servers with no key get an empty group.
@@ -243,6 +246,10 @@ impl MemcachedBackend {
 
 #[async_trait]
 impl CacheBackend for MemcachedBackend {
+    fn name(&self) -> &'static str {
+        "memcached"
+    }
+
     fn capabilities(&self) -> Capabilities {
         self.inner.capabilities.clone()
     }
@@ -454,6 +461,24 @@ impl CacheBackend for MemcachedBackend {
         }))
         .await
         .map(drop)
+    }
+
+    /// Every server is asked for a key that doesn't exist, all at once, each within
+    /// `response_timeout`: a server that doesn't answer is named, and the others still count.
+    async fn probe(&self) -> Vec<ServerHealth> {
+        let probes = self.inner.servers.iter().map(|server| {
+            let asked = async move {
+                match server
+                    .call(command(protocol::get([HEALTH_CHECK_KEY]), Expect::Values))
+                    .await?
+                {
+                    Reply::Values(_) => Ok(()),
+                    other => Err(refused(server, other)),
+                }
+            };
+            ServerHealth::measure(server.address().to_string(), ServerRole::Server, asked)
+        });
+        futures::future::join_all(probes).await
     }
 
     /// Drops every connection (Django's `disconnect_all`); the next operation opens new ones.

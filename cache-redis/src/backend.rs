@@ -10,7 +10,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use cache_core::{
     BackendConfig, BackendError, BackendResult, CacheBackend, CacheError, Capabilities, CircuitPermit, CircuitSettings,
-    CircuitState, CircuitStats, Expiry, Location, Result, async_trait,
+    CircuitState, CircuitStats, Expiry, Location, Result, ServerHealth, ServerRole, Unavailability, async_trait,
 };
 use futures::FutureExt;
 use redis::aio::ConnectionLike;
@@ -19,6 +19,7 @@ use redis::cluster_routing::{MultipleNodeRoutingInfo, RoutingInfo, SingleNodeRou
 use redis::{Cmd, FromRedisValue, Pipeline, RedisError, RedisResult, Value};
 
 use crate::builder::RedisBuilder;
+use crate::cluster_nodes;
 use crate::cluster_watch::ClusterWatch;
 use crate::coalesce::Read;
 use crate::connection::{Conn, Connect, Node};
@@ -228,6 +229,7 @@ impl RedisBackend {
         if tokio::runtime::Handle::try_current().is_err() {
             return Err(Failure::NoRuntime);
         }
+        cache_core::observe::record_server(&node.shown());
         let Ok(permit) = node.breaker().admit() else {
             return Err(Failure::CircuitOpen(*node.breaker().settings()));
         };
@@ -292,6 +294,46 @@ impl RedisBackend {
             .map_err(|failure| failure.into_error(node.shown(), operation))
     }
 
+    /// Every node of the cluster from `CLUSTER NODES`, or the cluster connection's failure.
+    async fn probe_cluster(&self) -> Vec<ServerHealth> {
+        let cluster = &self.inner.writer;
+        let started = std::time::Instant::now();
+        let reply = self
+            .query(cluster, "CLUSTER NODES", &redis::cmd("CLUSTER").arg("NODES").clone())
+            .await
+            .and_then(|reply| {
+                String::from_redis_value(reply.clone())
+                    .map_err(|_| unexpected(cluster.shown(), "CLUSTER NODES", &reply))
+            });
+        let elapsed = started.elapsed();
+        let nodes = match reply {
+            Ok(text) => cluster_nodes::parse(&text),
+            Err(error) => return vec![ServerHealth::new(cluster.shown(), ServerRole::ClusterNode, Err(error))],
+        };
+        if nodes.is_empty() {
+            let error =
+                BackendError::protocol("CLUSTER NODES listed no node").on_server(format!("redis {}", cluster.shown()));
+            return vec![ServerHealth::new(cluster.shown(), ServerRole::ClusterNode, Err(error))];
+        }
+        nodes
+            .into_iter()
+            .map(|node| {
+                let status = match node.failing {
+                    None => Ok(elapsed),
+                    Some(flag) => Err(BackendError::unavailable(
+                        Unavailability::Refused,
+                        format!(
+                            "the cluster flags this {} `{flag}`: it is unreachable from the other nodes; check the                              server process and its network",
+                            node.role
+                        ),
+                    )
+                    .on_server(format!("redis {}", node.address))),
+                };
+                ServerHealth::new(node.address, ServerRole::ClusterNode, status)
+            })
+            .collect()
+    }
+
     /// One command, one reply, the failure not yet told as a `BackendError`.
     async fn send(&self, node: &Node, cmd: &Cmd) -> std::result::Result<Value, Failure> {
         self.round_trip(node, async |connection: &mut Conn| {
@@ -308,6 +350,8 @@ impl RedisBackend {
         if tokio::runtime::Handle::try_current().is_err() {
             return Err(Failure::NoRuntime.into_error(node.shown(), "GET"));
         }
+        // Named here too: a batched read's round trip runs in the batch's own task.
+        cache_core::observe::record_server(&node.shown());
         let read = node.reads().read(key, || {
             let (backend, node) = (self.clone(), node.clone());
             move |mget: Cmd| async move { backend.send(&node, &mget).await }
@@ -497,6 +541,10 @@ impl RedisBackend {
 
 #[async_trait]
 impl CacheBackend for RedisBackend {
+    fn name(&self) -> &'static str {
+        "redis"
+    }
+
     fn capabilities(&self) -> Capabilities {
         Capabilities::lenient()
     }
@@ -663,6 +711,21 @@ impl CacheBackend for RedisBackend {
                  options.clear = \"flushdb\" to empty the whole database",
             )),
         }
+    }
+
+    /// The writer and each replica answer a `PING`, all at once. A cluster is asked for
+    /// `CLUSTER NODES` and each node is reported as the cluster sees it (failing when flagged
+    /// `fail`, `fail?` or `noaddr`), with the round trip's time.
+    async fn probe(&self) -> Vec<ServerHealth> {
+        if self.inner.cluster {
+            return self.probe_cluster().await;
+        }
+        let nodes = std::iter::once((&self.inner.writer, ServerRole::Writer))
+            .chain(self.inner.readers.iter().map(|reader| (reader, ServerRole::Replica)));
+        let ping = redis::cmd("PING");
+        let probes =
+            nodes.map(|(node, role)| ServerHealth::measure(node.shown(), role, self.query(node, "PING", &ping)));
+        futures::future::join_all(probes).await
     }
 
     async fn close(&self) -> BackendResult<()> {

@@ -8,6 +8,7 @@ use rustls as _;
 
 mod backend;
 mod builder;
+mod cluster_nodes;
 mod cluster_watch;
 mod coalesce;
 mod connection;

@@ -231,7 +231,10 @@ async fn a_closed_port_is_a_retryable_error_and_check_reports_it() {
     let caches = cache_core::Caches::build(&config, &common::backends()).unwrap();
     let health = caches.check().await;
     assert_eq!(health.len(), 1);
-    assert!(health[0].status.as_ref().is_err_and(CacheError::is_retryable));
+    assert_eq!(health[0].status, cache_core::HealthStatus::Down);
+    assert_eq!(health[0].servers.len(), 1);
+    let probe = health[0].servers[0].status.as_ref().unwrap_err();
+    assert!(probe.is_retryable() && probe.is_unavailable(), "{probe}");
 }
 
 struct RedisOptionsDefaults;

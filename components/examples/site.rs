@@ -4,6 +4,11 @@
 //! timing are shown, and a button loading a fragment whose component has JS, CSS and variables.
 //! Caches come from `caches.toml` beside this file (embedded locmem); `COMPONENTS_SITE_CONFIG`
 //! names another file (say, one with Redis aliases) and `COMPONENTS_SITE_ADDR` another address.
+//! `/metrics` serves the caches' and components' counters as Prometheus text; `/health` the caches'
+//! health check as JSON (503 when an alias is down).
+
+#[path = "site_support/operations.rs"]
+pub(crate) mod operations;
 
 use std::borrow::Cow;
 use std::path::PathBuf;
@@ -247,6 +252,8 @@ pub(crate) fn app(renderer: Renderer) -> Router {
 
 #[tokio::main]
 async fn main() -> Result<(), BoxError> {
+    // First: every series is registered with the recorder installed when it is first counted.
+    let prometheus = operations::install_prometheus();
     let path = std::env::var_os("COMPONENTS_SITE_CONFIG")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/caches.toml"));
@@ -264,6 +271,7 @@ async fn main() -> Result<(), BoxError> {
         listener.local_addr()?,
         path.display()
     );
-    axum::serve(listener, app(renderer)).await?;
+    let caches = renderer.caches().clone();
+    axum::serve(listener, app(renderer).merge(operations::routes(caches, prometheus))).await?;
     Ok(())
 }

@@ -10,10 +10,17 @@ use crate::error::{CacheError, Result};
 /// `ignore_exceptions` and pymemcache's spelling of it.
 const IGNORE_EXCEPTIONS: &[&str] = &["ignore_exceptions", "ignore_exc"];
 
+/// Raw keys in the debug spans (`CacheOptions::with_log_keys`).
+const LOG_KEYS: &str = "log_keys";
+/// The latency histogram (`CacheOptions::with_latency_histogram`).
+const LATENCY_HISTOGRAM: &str = "latency_histogram";
+
 /// The façade's share of an alias' `options`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct FacadeOptions {
     pub(crate) ignore_exceptions: bool,
+    pub(crate) log_keys: bool,
+    pub(crate) latency_histogram: bool,
 }
 
 /// Splits an alias' options into the façade's and the backend's.
@@ -22,6 +29,23 @@ pub(crate) fn split(alias: &str, options: &Options) -> Result<(FacadeOptions, Op
     let mut rest = Map::new();
     let mut given: Option<&str> = None;
     for (name, value) in &options.values {
+        let flag = || -> Result<bool> {
+            match value.is_null() {
+                true => Ok(false),
+                false => OptionValue::new(alias, name, value).flag(),
+            }
+        };
+        match name.as_str() {
+            LOG_KEYS => {
+                facade.log_keys = flag()?;
+                continue;
+            }
+            LATENCY_HISTOGRAM => {
+                facade.latency_histogram = flag()?;
+                continue;
+            }
+            _ => {}
+        }
         if !IGNORE_EXCEPTIONS.contains(&name.as_str()) {
             rest.insert(name.clone(), value.clone());
             continue;
@@ -68,6 +92,17 @@ mod tests {
                 .ignore_exceptions
         );
         assert!(!split_json(json!({})).unwrap().0.ignore_exceptions);
+    }
+
+    #[test]
+    fn observability_flags_are_the_facades() {
+        let (facade, rest) = split_json(json!({"log_keys": true, "latency_histogram": "true", "x": 1})).unwrap();
+        assert!(facade.log_keys && facade.latency_histogram);
+        assert_eq!(rest.values.keys().collect::<Vec<_>>(), ["x"]);
+        assert_eq!(
+            split_json(json!({"latency_histogram": 3})).unwrap_err().to_string(),
+            "cache alias `a`: options.latency_histogram: expected true or false; got 3"
+        );
     }
 
     #[test]

@@ -18,7 +18,7 @@ pub async fn value_too_large(s: &Subject) {
     let too_big = Bytes::from(vec![b'a'; limit + 1]);
 
     cache.set("small_value", "a").await.unwrap();
-    let errors_before = cache.metrics().errors();
+    let errors_before = cache.metrics().caller_errors();
     assert_err!(
         cache.set_raw("small_value", too_big.clone()).await,
         CacheError::ValueTooLarge { key, size, limit: reported, .. }
@@ -30,7 +30,7 @@ pub async fn value_too_large(s: &Subject) {
         "a refused value must not delete the old one"
     );
     assert_eq!(
-        cache.metrics().errors(),
+        cache.metrics().caller_errors(),
         errors_before + 1,
         "a refused set is one error"
     );
@@ -54,7 +54,7 @@ pub async fn value_too_large(s: &Subject) {
         .unwrap();
     assert_eq!(failed, ["too_big"]);
     assert_eq!(
-        cache.metrics().errors(),
+        cache.metrics().caller_errors(),
         errors_before + 3,
         "a key set_many reports as failed is not an error (after the set and add refused above)"
     );
