@@ -121,6 +121,67 @@ fn listing() -> ListingProps {
     }
 }
 
+/// The list of issue 14: its 20 items are its props, so the key covers all of them.
+struct List20;
+
+#[derive(Clone, Serialize, Deserialize)]
+struct ListProps {
+    title: String,
+    items: Vec<ListItem>,
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+struct ListItem {
+    name: String,
+    price: f64,
+}
+
+impl Component for List20 {
+    const NAME: &'static str = "List20";
+    type Props = ListProps;
+
+    fn view(&self) -> View<Self> {
+        View::template(
+            r#"<h2>{{ title }}</h2><ul>{% for item in items %}<li>{{ item.name }} — {{ item.price }}</li>{% endfor %}</ul>"#,
+        )
+    }
+
+    fn output_cache(&self) -> OutputCache {
+        OutputCache::enabled()
+    }
+}
+
+fn list_items() -> Vec<ListItem> {
+    (0..20)
+        .map(|i| ListItem {
+            name: format!("item {i}"),
+            price: f64::from(i) * 1.25,
+        })
+        .collect()
+}
+
+/// A page of 100 `List20`s, each given the page's 20 items and its own title; not cached itself.
+struct ListPage;
+
+impl Component for ListPage {
+    const NAME: &'static str = "ListPage";
+    type Props = NoProps;
+
+    fn view(&self) -> View<Self> {
+        View::template(concat!(
+            r#"<main>{% for n in range(100) %}"#,
+            r#"{{ component("List20", title="list " ~ n, items=items) }}"#,
+            r#"{% endfor %}</main>"#
+        ))
+    }
+
+    async fn template_data(&self, _props: &NoProps) -> Result<Data, BoxError> {
+        let mut data = Data::new();
+        data.insert("items".into(), serde_json::to_value(list_items())?);
+        Ok(data)
+    }
+}
+
 /// A page of 100 cards, itself not cached.
 struct Page;
 
@@ -161,6 +222,10 @@ fn renderer(cached: bool) -> Renderer {
         .register(Listing20)
         .unwrap()
         .register(Page)
+        .unwrap()
+        .register(List20)
+        .unwrap()
+        .register(ListPage)
         .unwrap();
     let section = ComponentsConfig {
         output_cache: cached,
@@ -181,38 +246,27 @@ where
     // Props are built outside the timed part: each render gets its own, as a request would.
     let mut group = c.benchmark_group(group);
     group.bench_function("uncached", |b| {
-        b.iter_batched(
-            || props.clone(),
-            |props| black_box(now(uncached.render::<C>(props)).unwrap()),
-            BatchSize::SmallInput,
-        )
+        b.iter(|| black_box(now(uncached.render::<C>(&props)).unwrap()))
     });
     // A miss: lookup, render, encode, store. The entry is removed before each iteration, untimed.
     group.bench_function("miss", |b| {
         b.iter_batched(
-            || {
-                now(cache.clear()).unwrap();
-                props.clone()
-            },
-            |props| {
-                let output = now(cached.render::<C>(props)).unwrap();
+            || now(cache.clear()).unwrap(),
+            |()| {
+                let output = now(cached.render::<C>(&props)).unwrap();
                 assert_eq!(output.stats.stores, 1);
                 black_box(output)
             },
             BatchSize::PerIteration,
         )
     });
-    now(cached.render::<C>(props.clone())).unwrap();
+    now(cached.render::<C>(&props)).unwrap();
     group.bench_function("hit", |b| {
-        b.iter_batched(
-            || props.clone(),
-            |props| {
-                let output = now(cached.render::<C>(props)).unwrap();
-                assert_eq!(output.stats.hits, 1);
-                black_box(output)
-            },
-            BatchSize::SmallInput,
-        )
+        b.iter(|| {
+            let output = now(cached.render::<C>(&props)).unwrap();
+            assert_eq!(output.stats.hits, 1);
+            black_box(output)
+        })
     });
     group.finish();
 }
@@ -229,18 +283,61 @@ fn loop20(c: &mut Criterion) {
 fn page100(c: &mut Criterion) {
     let cached = renderer(true);
     let uncached = renderer(false);
-    now(cached.render::<Page>(NoProps {})).unwrap();
-    let warm = now(cached.render::<Page>(NoProps {})).unwrap();
+    now(cached.render::<Page>(&NoProps {})).unwrap();
+    let warm = now(cached.render::<Page>(&NoProps {})).unwrap();
     assert_eq!(warm.stats.hits, 100);
 
     let mut group = c.benchmark_group("components/page100");
     group.sample_size(50);
     group.bench_function("uncached", |b| {
-        b.iter(|| black_box(now(uncached.render::<Page>(NoProps {})).unwrap()))
+        b.iter(|| black_box(now(uncached.render::<Page>(&NoProps {})).unwrap()))
     });
     group.bench_function("hit", |b| {
-        b.iter(|| black_box(now(cached.render::<Page>(NoProps {})).unwrap()))
+        b.iter(|| black_box(now(cached.render::<Page>(&NoProps {})).unwrap()))
     });
+    group.finish();
+}
+
+/// Issue 14's figures: the list with its items as props, alone and as 100 children of a page,
+/// uncached and hitting, as HTML (`ignore`) and with `Strategy::Document` (root attributes and
+/// JS/CSS placement). All in one group per shape so the ratios come from one run.
+fn issue14(c: &mut Criterion) {
+    let cached = renderer(true);
+    let uncached = renderer(false);
+    let props = ListProps {
+        title: "shoes".into(),
+        items: list_items(),
+    };
+    now(cached.render::<List20>(&props)).unwrap();
+    assert_eq!(now(cached.render::<List20>(&props)).unwrap().stats.hits, 1);
+    // The final HTML, in one call.
+    let html = |renderer: &Renderer, props: &ListProps, strategy: Strategy| {
+        now(renderer.render::<List20>(props).strategy(strategy)).unwrap().html
+    };
+    let mut group = c.benchmark_group("components/list20");
+    for (name, renderer) in [("uncached", &uncached), ("hit", &cached)] {
+        for strategy in [Strategy::Ignore, Strategy::Document] {
+            group.bench_function(format!("{name}/{strategy}"), |b| {
+                b.iter(|| black_box(html(renderer, &props, strategy)))
+            });
+        }
+    }
+    group.finish();
+
+    now(cached.render::<ListPage>(&NoProps {})).unwrap();
+    assert_eq!(now(cached.render::<ListPage>(&NoProps {})).unwrap().stats.hits, 100);
+    let mut group = c.benchmark_group("components/list-page100");
+    group.sample_size(30);
+    for (name, renderer) in [("uncached", &uncached), ("hit", &cached)] {
+        for strategy in [Strategy::Ignore, Strategy::Document] {
+            group.bench_function(format!("{name}/{strategy}"), |b| {
+                b.iter(|| {
+                    let output = now(renderer.render::<ListPage>(&NoProps {}).strategy(strategy)).unwrap();
+                    black_box(output.html)
+                })
+            });
+        }
+    }
     group.finish();
 }
 
@@ -295,26 +392,15 @@ fn media(c: &mut Criterion) {
         n: 7,
         color: "rgb(0, 128, 0)".into(),
     };
-    let output = now(renderer.render::<Swatch>(props.clone())).unwrap();
+    let output = now(renderer.render::<Swatch>(&props)).unwrap();
     now(renderer.with_dependencies(&output, Strategy::Fragment)).unwrap();
 
     let mut group = c.benchmark_group("components/media");
     group.bench_function("render", |b| {
-        b.iter_batched(
-            || props.clone(),
-            |props| black_box(now(renderer.render::<Swatch>(props)).unwrap()),
-            BatchSize::SmallInput,
-        )
+        b.iter(|| black_box(now(renderer.render::<Swatch>(&props)).unwrap()))
     });
     group.bench_function("render+fragment", |b| {
-        b.iter_batched(
-            || props.clone(),
-            |props| {
-                let output = now(renderer.render::<Swatch>(props)).unwrap();
-                black_box(now(renderer.with_dependencies(&output, Strategy::Fragment)).unwrap())
-            },
-            BatchSize::SmallInput,
-        )
+        b.iter(|| black_box(now(renderer.render::<Swatch>(&props).strategy(Strategy::Fragment)).unwrap()))
     });
     group.bench_function("fragment-only", |b| {
         b.iter(|| black_box(now(renderer.with_dependencies(&output, Strategy::Fragment)).unwrap()))
@@ -376,5 +462,5 @@ fn media(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, loop20, page100, media);
+criterion_group!(benches, issue14, loop20, page100, media);
 criterion_main!(benches);

@@ -149,15 +149,13 @@ impl Component for Swatch {
 
 async fn page(renderer: Renderer) -> Response {
     let started = Instant::now();
-    let output = match renderer.render::<Page>(NoProps {}).await {
+    // One call: the render, its root attributes and its JS/CSS placed in the document.
+    let output = match renderer.render::<Page>(&NoProps {}).strategy(Strategy::Document).await {
         Ok(output) => output,
         Err(error) => return (axum::http::StatusCode::INTERNAL_SERVER_ERROR, error.to_string()).into_response(),
     };
     let elapsed = started.elapsed();
-    let html = match renderer.with_dependencies(&output, Strategy::Document).await {
-        Ok(html) => html,
-        Err(error) => return (axum::http::StatusCode::INTERNAL_SERVER_ERROR, error.to_string()).into_response(),
-    };
+    let html = &output.html;
     let status = format!(
         r#"<p id="status" data-hits="{}" data-misses="{}">slow component: {} in {:.1} ms</p>"#,
         output.stats.hits,
@@ -186,11 +184,12 @@ async fn fragment(renderer: Renderer, uri: Uri) -> Response {
             _ => {}
         }
     }
-    let result = async {
-        let output = renderer.render::<Swatch>(props).await?;
-        renderer.with_dependencies(&output, Strategy::Fragment).await
-    }
-    .await;
+    // The fragment strategy writes the media store, in the same call.
+    let result = renderer
+        .render::<Swatch>(&props)
+        .strategy(Strategy::Fragment)
+        .await
+        .map(|output| output.html);
     match result {
         Ok(html) => {
             let mut response = Html(html).into_response();

@@ -117,6 +117,49 @@ pub trait Component: Send + Sync + Sized + 'static {
         OutputCache::disabled()
     }
 
+    /// What identifies a render's output for the output cache, in place of the props:
+    /// django-components' `Cache.hash`. Used when [`OutputCache::own_key`] is set; the default is
+    /// the props themselves.
+    ///
+    /// Return what determines the output — an id and a version, say — so that large props are
+    /// not hashed on every lookup. It is encoded like the props (self-delimiting, so `("a", "bc")`
+    /// and `("ab", "c")` differ) into a 128-bit keyed BLAKE3 digest, under the component's class
+    /// and code fingerprint. Two props giving the same key share one cached output: leave
+    /// nothing out that changes it.
+    ///
+    /// ```
+    /// # use cache_components::{Component, OutputCache, View};
+    /// # use serde::{Deserialize, Serialize};
+    /// struct Article;
+    ///
+    /// #[derive(Serialize, Deserialize)]
+    /// struct ArticleProps {
+    ///     id: u64,
+    ///     version: u32,
+    ///     body: String, // large, and fixed by id and version
+    /// }
+    ///
+    /// impl Component for Article {
+    ///     const NAME: &'static str = "Article";
+    ///     type Props = ArticleProps;
+    ///
+    ///     fn view(&self) -> View<Self> {
+    ///         View::template("<article>{{ body }}</article>")
+    ///     }
+    ///
+    ///     fn output_cache(&self) -> OutputCache {
+    ///         OutputCache::enabled().own_key()
+    ///     }
+    ///
+    ///     fn cache_key<'a>(&'a self, props: &'a ArticleProps) -> impl serde::Serialize + 'a {
+    ///         (props.id, props.version)
+    ///     }
+    /// }
+    /// ```
+    fn cache_key<'a>(&'a self, props: &'a Self::Props) -> impl Serialize + 'a {
+        props
+    }
+
     /// Goes into the cache key's fingerprint next to the template source. A render function's
     /// code can't be fingerprinted, so bump this when it (or what `template_data` computes)
     /// changes output; old entries are then never read again.

@@ -6,14 +6,15 @@ use cache_core::CachesConfig;
 use serde::Deserialize;
 
 use crate::error::ComponentError;
-use crate::output_cache::settings::{OutputCache, Ttl};
+use crate::output_cache::settings::{DEFAULT_ALIAS, OutputCache, Ttl};
 
 /// The `[components]` section, read with [`ComponentsConfig::from_caches_config`].
 ///
 /// ```toml
 /// [components]
-/// cache = "component-media"   # the alias JS/CSS are stored in (django-components' COMPONENTS.cache)
-/// output_cache = true         # false turns every component's output cache off, whatever its code says
+/// media_cache = "component-media"  # the alias JS/CSS are stored in (`cache`, django-components' name, also works)
+/// output_cache_alias = "fragments" # the alias rendered output goes to when a component doesn't name one
+/// output_cache = true              # false turns every component's output cache off, whatever its code says
 ///
 /// [components.overrides.Card] # one component's output cache settings, over what its code says
 /// enabled = true
@@ -27,9 +28,20 @@ use crate::output_cache::settings::{OutputCache, Ttl};
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ComponentsConfig {
-    /// The alias component JS/CSS and JS/CSS variables are stored in (an embedded store when absent).
+    /// The alias component JS/CSS and JS/CSS variables are stored in (an embedded store when
+    /// absent): django-components' `COMPONENTS.cache`, which moves only the JS/CSS — rendered output
+    /// goes where [`ComponentsConfig::output_cache_alias`] says. Prefer the clearer
+    /// [`ComponentsConfig::media_cache`]; giving both with different aliases is an error.
     #[serde(default)]
     pub cache: Option<String>,
+    /// The same as [`ComponentsConfig::cache`], named for what it moves.
+    #[serde(default)]
+    pub media_cache: Option<String>,
+    /// The alias rendered output is cached in for every component whose settings leave the alias
+    /// at [`crate::DEFAULT_ALIAS`] (`OutputCache::cache` not set, no override naming one). Absent:
+    /// `default`.
+    #[serde(default)]
+    pub output_cache_alias: Option<String>,
     /// The master switch of output caching: when false no component's output is cached.
     #[serde(default = "on")]
     pub output_cache: bool,
@@ -46,6 +58,8 @@ impl Default for ComponentsConfig {
     fn default() -> Self {
         ComponentsConfig {
             cache: None,
+            media_cache: None,
+            output_cache_alias: None,
             output_cache: true,
             overrides: BTreeMap::new(),
         }
@@ -57,13 +71,34 @@ impl ComponentsConfig {
     /// `COMPONENTS` works), or the defaults when the file has none.
     pub fn from_caches_config(config: &CachesConfig) -> Result<Self, ComponentError> {
         let section = config.section::<ComponentsConfig>("components");
-        Ok(section.map_err(ComponentError::Config)?.unwrap_or_default())
+        let section = section.map_err(ComponentError::Config)?.unwrap_or_default();
+        section.media_alias()?;
+        Ok(section)
+    }
+
+    /// The media store's alias: `media_cache`, or `cache`; both naming different aliases is an error.
+    pub(crate) fn media_alias(&self) -> Result<Option<&str>, ComponentError> {
+        match (self.cache.as_deref(), self.media_cache.as_deref()) {
+            (Some(cache), Some(media)) if cache != media => Err(ComponentError::config(
+                "components.media_cache",
+                format!(
+                    "`cache = \"{cache}\"` and `media_cache = \"{media}\"` both name the JS/CSS alias; \
+                     keep one (`media_cache`); the output cache's alias is `output_cache_alias`"
+                ),
+            )),
+            (cache, media) => Ok(media.or(cache)),
+        }
     }
 
     /// The settings component `name` runs with: its own, with this section's override and master
     /// switch applied.
     pub fn settings_for(&self, name: &str, declared: OutputCache) -> OutputCache {
         let mut settings = declared;
+        if let Some(alias) = &self.output_cache_alias
+            && settings.cache == DEFAULT_ALIAS
+        {
+            settings.cache.clone_from(alias);
+        }
         if let Some(over) = self.overrides.get(name) {
             over.apply(&mut settings);
         }
@@ -161,5 +196,38 @@ mod tests {
         assert!(load(&typo).unwrap_err().to_string().contains("output_cahce"));
         let zero = format!("{base}[components.overrides.Card]\nttl = 0\n");
         assert!(load(&zero).unwrap_err().to_string().contains("dont_store"));
+    }
+
+    #[test]
+    fn the_output_alias_and_the_media_alias_are_each_named_for_what_they_move() {
+        let config = load(
+            r#"
+            [caches.default]
+            backend = "dummy"
+            [components]
+            media_cache = "media"
+            output_cache_alias = "fragments"
+            [components.overrides.Pinned]
+            cache = "default"
+            "#,
+        )
+        .unwrap();
+        assert_eq!(config.media_alias().unwrap(), Some("media"));
+        assert_eq!(config.settings_for("Card", OutputCache::enabled()).cache, "fragments");
+        assert_eq!(
+            config.settings_for("Own", OutputCache::enabled().cache("own")).cache,
+            "own"
+        );
+        assert_eq!(config.settings_for("Pinned", OutputCache::enabled()).cache, "default");
+        // `cache` (django-components' name) still works, and saying the same alias twice is fine.
+        let same = load("[caches.default]\nbackend = \"dummy\"\n[components]\ncache = \"m\"\nmedia_cache = \"m\"\n");
+        assert_eq!(same.unwrap().media_alias().unwrap(), Some("m"));
+        let error = load("[caches.default]\nbackend = \"dummy\"\n[components]\ncache = \"a\"\nmedia_cache = \"b\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("media_cache") && error.contains("output_cache_alias"),
+            "{error}"
+        );
     }
 }

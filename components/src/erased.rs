@@ -7,22 +7,24 @@ use futures::future::BoxFuture;
 use minijinja::value::{Serde, Value};
 use serde::Deserialize;
 
-use crate::canonical;
 use crate::component::{Component, Data, RenderFn, View};
-use crate::rendering::call::Props;
+use crate::output_cache::key::sink::HashSink;
+use crate::output_cache::key::typed;
+use crate::rendering::call::{AnyProps, Props};
 use crate::rendering::html::Html;
 
 /// What the renderer needs from a component without knowing its types.
 pub(crate) trait Erased: Send + Sync {
     fn props_from_template(&self, kwargs: Value) -> Result<Props, BoxError>;
     fn props_from_json(&self, value: serde_json::Value) -> Result<Props, BoxError>;
-    fn canonical_props(&self, props: &Props, out: &mut Vec<u8>) -> Result<(), BoxError>;
-    fn template_context(&self, props: &Props) -> Value;
-    fn template_data<'a>(&'a self, props: &'a Props) -> BoxFuture<'a, Result<Data, BoxError>>;
-    fn js_data(&self, props: &Props) -> Data;
-    fn css_data(&self, props: &Props) -> Data;
+    /// Feeds the call's key ([`Component::cache_key`], the props unless overridden) to the digest.
+    fn key(&self, props: &AnyProps, out: &mut HashSink) -> Result<(), BoxError>;
+    fn template_context(&self, props: &AnyProps) -> Value;
+    fn template_data<'a>(&'a self, props: &'a AnyProps) -> BoxFuture<'a, Result<Data, BoxError>>;
+    fn js_data(&self, props: &AnyProps) -> Data;
+    fn css_data(&self, props: &AnyProps) -> Data;
     /// Runs the render function; `None` when the component has a template instead.
-    fn render_function(&self, props: &Props, html: &mut Html<'_>) -> Option<Result<(), BoxError>>;
+    fn render_function(&self, props: &AnyProps, html: &mut Html<'_>) -> Option<Result<(), BoxError>>;
 }
 
 /// A component and, when its view is a function, that function.
@@ -41,7 +43,7 @@ impl<C: Component> Typed<C> {
     }
 }
 
-fn typed<C: Component>(props: &Props) -> &C::Props {
+fn downcast<C: Component>(props: &AnyProps) -> &C::Props {
     props
         .downcast_ref::<C::Props>()
         .expect("props are made by their own component")
@@ -58,29 +60,29 @@ impl<C: Component> Erased for Typed<C> {
         Ok(Arc::new(props))
     }
 
-    fn canonical_props(&self, props: &Props, out: &mut Vec<u8>) -> Result<(), BoxError> {
-        canonical::write(typed::<C>(props), out)?;
+    fn key(&self, props: &AnyProps, out: &mut HashSink) -> Result<(), BoxError> {
+        typed::encode(&self.component.cache_key(downcast::<C>(props)), out)?;
         Ok(())
     }
 
-    fn template_context(&self, props: &Props) -> Value {
-        Value::from(Serde(typed::<C>(props)))
+    fn template_context(&self, props: &AnyProps) -> Value {
+        Value::from(Serde(downcast::<C>(props)))
     }
 
-    fn template_data<'a>(&'a self, props: &'a Props) -> BoxFuture<'a, Result<Data, BoxError>> {
-        Box::pin(self.component.template_data(typed::<C>(props)))
+    fn template_data<'a>(&'a self, props: &'a AnyProps) -> BoxFuture<'a, Result<Data, BoxError>> {
+        Box::pin(self.component.template_data(downcast::<C>(props)))
     }
 
-    fn js_data(&self, props: &Props) -> Data {
-        self.component.js_data(typed::<C>(props))
+    fn js_data(&self, props: &AnyProps) -> Data {
+        self.component.js_data(downcast::<C>(props))
     }
 
-    fn css_data(&self, props: &Props) -> Data {
-        self.component.css_data(typed::<C>(props))
+    fn css_data(&self, props: &AnyProps) -> Data {
+        self.component.css_data(downcast::<C>(props))
     }
 
-    fn render_function(&self, props: &Props, html: &mut Html<'_>) -> Option<Result<(), BoxError>> {
+    fn render_function(&self, props: &AnyProps, html: &mut Html<'_>) -> Option<Result<(), BoxError>> {
         self.render
-            .map(|render| render(&self.component, typed::<C>(props), html))
+            .map(|render| render(&self.component, downcast::<C>(props), html))
     }
 }

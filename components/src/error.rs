@@ -83,6 +83,15 @@ pub enum ComponentError {
     #[error(transparent)]
     Config(CacheError),
 
+    /// [`crate::Renderer::html_with`] was given [`crate::Strategy::Fragment`], which writes the
+    /// media store and so can't be done without awaiting.
+    #[error(
+        "strategy `fragment` writes the page's JS/CSS to the media store: use \
+         `renderer.with_dependencies(&output, Strategy::Fragment).await` or \
+         `renderer.render::<C>(&props).strategy(Strategy::Fragment).await`"
+    )]
+    FragmentNeedsAwait,
+
     /// A cache call failed: the server behind the alias is down, slow or refused it. Nothing in
     /// the configuration is wrong; the same call may work once the server is back.
     #[error(

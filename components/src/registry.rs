@@ -120,10 +120,36 @@ impl Registry {
         }
     }
 
-    /// Adds a component. Its name must be an identifier not used by another component of this
-    /// registry, and its template must compile; the error says which rule it broke.
+    /// Adds a component under its [`Component::NAME`]. Its name must be an identifier not used by
+    /// another component of this registry, and its template must compile; the error says which
+    /// rule it broke.
     pub fn register<C: Component>(&mut self, component: C) -> Result<&mut Self, ComponentError> {
-        let name = C::NAME;
+        self.register_as(C::NAME, component)
+    }
+
+    /// Adds a component under `name` (django-components' `@register("list20")`): templates call it
+    /// `component("list20", …)` and `[components.overrides.list20]` configures it, while its class
+    /// id — in cache keys, media URLs and `data-djc-*` attributes — still comes from
+    /// [`Component::NAME`] and its type. The same rules as [`Registry::register`] apply to `name`.
+    ///
+    /// ```
+    /// # use cache_components::{Component, NoProps, Registry, View};
+    /// struct List20;
+    /// impl Component for List20 {
+    ///     const NAME: &'static str = "List20";
+    ///     type Props = NoProps;
+    ///     fn view(&self) -> View<Self> {
+    ///         View::template("<ul></ul>")
+    ///     }
+    /// }
+    /// let mut registry = Registry::new();
+    /// registry.register_as("list20", List20)?;
+    /// let list = registry.get("list20").unwrap();
+    /// assert!(list.class_id().starts_with("List20_"));
+    /// # Ok::<(), cache_components::ComponentError>(())
+    /// ```
+    pub fn register_as<C: Component>(&mut self, name: &'static str, component: C) -> Result<&mut Self, ComponentError> {
+        check_name(C::NAME).map_err(|problem| ComponentError::definition(C::NAME, problem))?;
         check_name(name).map_err(|problem| ComponentError::definition(name, problem))?;
         if self.by_name.contains_key(name) {
             return Err(ComponentError::definition(

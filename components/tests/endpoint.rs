@@ -68,7 +68,7 @@ fn header_of(response: &axum::response::Response, name: header::HeaderName) -> &
 /// Renders a fragment (which stores its variables) and returns the output.
 async fn fragment(renderer: &Renderer, label: &str) -> RenderOutput {
     let output = renderer
-        .render::<Btn>(BtnProps {
+        .render::<Btn>(&BtnProps {
             label: label.into(),
             color: label.into(),
         })

@@ -118,7 +118,7 @@ async fn a_cache_that_fails_to_read_costs_a_warning_and_a_counted_error_not_the_
     flaky.fail_reads.store(true, Ordering::SeqCst);
     flaky.fail_writes.store(true, Ordering::SeqCst);
 
-    let (page, warnings) = capture_warnings(renderer.render::<Shell>(Default::default()).into_future()).await;
+    let (page, warnings) = capture_warnings(renderer.render::<Shell>(&Default::default()).into_future()).await;
     let page = page.expect("the page is served");
     assert!(
         page.html.contains("Hello a!") && page.html.contains("Hello b!"),
@@ -138,9 +138,9 @@ async fn a_cache_that_fails_to_read_costs_a_warning_and_a_counted_error_not_the_
     // The server is back: the next render caches again, the one after hits.
     flaky.fail_reads.store(false, Ordering::SeqCst);
     flaky.fail_writes.store(false, Ordering::SeqCst);
-    let recovered = renderer.render::<Shell>(Default::default()).await.unwrap();
+    let recovered = renderer.render::<Shell>(&Default::default()).await.unwrap();
     assert_eq!((recovered.stats.stores, recovered.stats.cache_errors), (2, 0));
-    let hit = renderer.render::<Shell>(Default::default()).await.unwrap();
+    let hit = renderer.render::<Shell>(&Default::default()).await.unwrap();
     assert_eq!(hit.stats.hits, 2);
 }
 
@@ -148,7 +148,7 @@ async fn a_cache_that_fails_to_read_costs_a_warning_and_a_counted_error_not_the_
 async fn a_cache_that_fails_to_write_still_serves_the_render() {
     let (renderer, flaky) = flaky_renderer();
     flaky.fail_writes.store(true, Ordering::SeqCst);
-    let (page, warnings) = capture_warnings(renderer.render::<Shell>(Default::default()).into_future()).await;
+    let (page, warnings) = capture_warnings(renderer.render::<Shell>(&Default::default()).into_future()).await;
     let page = page.unwrap();
     assert!(page.html.contains("Hello a!"));
     assert_eq!(

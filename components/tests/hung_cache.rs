@@ -43,7 +43,7 @@ fn renderer(url: &str) -> Renderer {
 async fn after_the_circuit_opens_renders_cost_no_timeout_and_warn_once() {
     let server = RedisServer::start().await.unwrap();
     let renderer = renderer(&server.url());
-    renderer.render::<Greeting>(GreetingProps::to("warm")).await.unwrap();
+    renderer.render::<Greeting>(&GreetingProps::to("warm")).await.unwrap();
 
     let hung = server.hang();
     let (timings, warnings) = capture_warnings(async {
@@ -51,7 +51,7 @@ async fn after_the_circuit_opens_renders_cost_no_timeout_and_warn_once() {
         for i in 0..RENDERS {
             let started = Instant::now();
             let output = renderer
-                .render::<Greeting>(GreetingProps::to(&format!("visitor {i}")))
+                .render::<Greeting>(&GreetingProps::to(&format!("visitor {i}")))
                 .await
                 .expect("a page is served with its cache hung");
             timings.push(started.elapsed());

@@ -57,7 +57,7 @@ fn registry() -> Registry {
 fn keys_have_the_documented_shape() {
     let renderer = renderer(registry());
     let key = renderer
-        .output_key::<Greeting>(GreetingProps::default(), Slots::new())
+        .output_key::<Greeting>(&GreetingProps::default(), Slots::new())
         .unwrap()
         .unwrap();
     let prefix = format!("components:cache:{}:", class_id::<Greeting>());
@@ -73,7 +73,7 @@ async fn list_items_with_the_separator_in_them_get_their_own_key() {
     let renderer = renderer(registry());
     let key = |args: &[&str]| {
         renderer
-            .output_key::<Echo>(echo(args, &[]), Slots::new())
+            .output_key::<Echo>(&echo(args, &[]), Slots::new())
             .unwrap()
             .unwrap()
     };
@@ -83,8 +83,8 @@ async fn list_items_with_the_separator_in_them_get_their_own_key() {
     assert_ne!(key(&[""]), key(&[]));
 
     // And end to end: the second render is not served the first one's output.
-    let first = renderer.render::<Echo>(echo(&["a,b"], &[])).await.unwrap();
-    let second = renderer.render::<Echo>(echo(&["a", "b"], &[])).await.unwrap();
+    let first = renderer.render::<Echo>(&echo(&["a,b"], &[])).await.unwrap();
+    let second = renderer.render::<Echo>(&echo(&["a", "b"], &[])).await.unwrap();
     assert_eq!(first.html, "[a,b]");
     assert_eq!(second.html, "[a|b]");
     assert_eq!(second.stats.hits, 0);
@@ -95,7 +95,7 @@ async fn map_values_with_the_separators_in_them_get_their_own_key() {
     let renderer = renderer(registry());
     let key = |kwargs: &[(&str, &str)]| {
         renderer
-            .output_key::<Echo>(echo(&[], kwargs), Slots::new())
+            .output_key::<Echo>(&echo(&[], kwargs), Slots::new())
             .unwrap()
             .unwrap()
     };
@@ -104,15 +104,15 @@ async fn map_values_with_the_separators_in_them_get_their_own_key() {
     assert_ne!(key(&[("a-1", "")]), key(&[("a", "1")]));
     // A list prop and a map prop can't be confused either.
     assert_ne!(
-        renderer.output_key::<Echo>(echo(&["a"], &[]), Slots::new()).unwrap(),
+        renderer.output_key::<Echo>(&echo(&["a"], &[]), Slots::new()).unwrap(),
         renderer
-            .output_key::<Echo>(echo(&[], &[("a", "")]), Slots::new())
+            .output_key::<Echo>(&echo(&[], &[("a", "")]), Slots::new())
             .unwrap()
     );
 
-    let first = renderer.render::<Echo>(echo(&[], &[("a", "1,b-2")])).await.unwrap();
+    let first = renderer.render::<Echo>(&echo(&[], &[("a", "1,b-2")])).await.unwrap();
     let second = renderer
-        .render::<Echo>(echo(&[], &[("a", "1"), ("b", "2")]))
+        .render::<Echo>(&echo(&[], &[("a", "1"), ("b", "2")]))
         .await
         .unwrap();
     assert_eq!(first.html, "[]a=1,b-2;");
@@ -122,7 +122,7 @@ async fn map_values_with_the_separators_in_them_get_their_own_key() {
 #[tokio::test]
 async fn props_left_out_and_props_given_their_default_share_one_entry() {
     let renderer = renderer(registry());
-    let key = |props| renderer.output_key::<Greeting>(props, Slots::new()).unwrap().unwrap();
+    let key = |props| renderer.output_key::<Greeting>(&props, Slots::new()).unwrap().unwrap();
     let explicit = GreetingProps {
         name: "world".into(),
         punctuation: "!".into(),
@@ -130,24 +130,59 @@ async fn props_left_out_and_props_given_their_default_share_one_entry() {
     assert_eq!(key(GreetingProps::default()), key(explicit));
     assert_ne!(key(GreetingProps::default()), key(GreetingProps::to("you")));
 
-    // From a template: omitted, given, and given in another order are one entry (django-components
-    // keys the raw kwargs before defaults, so its first two differ).
-    let mut registry = registry();
-    registry
-        .register(Shell(concat!(
-            r#"{{ component("Greeting") }}"#,
-            r#"{{ component("Greeting", name="world") }}"#,
-            r#"{{ component("Greeting", punctuation="!", name="world") }}"#,
-        )))
-        .unwrap();
-    let renderer = common::renderer(registry);
-    let page = renderer.render::<Shell>(Default::default()).await.unwrap();
-    assert_eq!(page.stats.renders, 2, "the shell and one greeting");
-    assert_eq!(page.stats.misses, 1);
-    assert_eq!(page.stats.coalesced, 2);
     // A later top-level render with JSON props, defaults left out, is a hit on that entry.
+    let renderer = common::renderer(registry());
+    renderer.render::<Greeting>(&GreetingProps::default()).await.unwrap();
     let later = renderer.render_named("Greeting", serde_json::json!({})).await.unwrap();
     assert_eq!(later.stats.hits, 1);
+}
+
+#[tokio::test]
+async fn template_calls_are_keyed_by_their_arguments_unless_the_component_declares_its_own_key() {
+    let calls = concat!(
+        r#"{{ component("Greeting", name="world", punctuation="!") }}"#,
+        r#"{{ component("Greeting", punctuation="!", name="world") }}"#,
+        r#"{{ component("Greeting") }}"#,
+    );
+    // By arguments: the same arguments in another order are one entry; leaving them out is
+    // another entry (as in django-components), rendered the same.
+    let mut registry = registry();
+    registry.register(Shell(calls)).unwrap();
+    let renderer = common::renderer(registry);
+    let page = renderer.render::<Shell>(&Default::default()).await.unwrap();
+    assert_eq!((page.stats.renders, page.stats.misses, page.stats.coalesced), (3, 2, 1));
+    let key = renderer
+        .template_call_key(
+            "Greeting",
+            &serde_json::json!({"name": "world", "punctuation": "!"}),
+            Slots::new(),
+        )
+        .unwrap()
+        .unwrap();
+    assert_ne!(
+        Some(key),
+        renderer
+            .output_key::<Greeting>(&GreetingProps::default(), Slots::new())
+            .unwrap(),
+        "a template call's key is its arguments', not its typed props'"
+    );
+
+    // With `own_key` (and `cache_key` left at the props), calls are keyed by the props after
+    // defaults: all three share one entry, and a Rust call with the default props hits it.
+    let mut registry = Registry::new();
+    registry
+        .register(Greeting {
+            settings: OutputCache::enabled().own_key(),
+            data_calls: Counter::default(),
+        })
+        .unwrap()
+        .register(Shell(calls))
+        .unwrap();
+    let renderer = common::renderer(registry);
+    let page = renderer.render::<Shell>(&Default::default()).await.unwrap();
+    assert_eq!((page.stats.renders, page.stats.misses, page.stats.coalesced), (2, 1, 2));
+    let rust = renderer.render::<Greeting>(&GreetingProps::default()).await.unwrap();
+    assert_eq!(rust.stats.hits, 1);
 }
 
 #[tokio::test]
@@ -155,7 +190,7 @@ async fn slots_are_in_the_key_only_with_include_slots() {
     let renderer = renderer(registry());
     let key = |slots: Slots| {
         renderer
-            .output_key::<Card>(CardProps::default(), slots)
+            .output_key::<Card>(&CardProps::default(), slots)
             .unwrap()
             .unwrap()
     };
@@ -177,7 +212,7 @@ async fn slots_are_in_the_key_only_with_include_slots() {
     let without = common::renderer(registry);
     let key = |slots: Slots| {
         without
-            .output_key::<Card>(CardProps::default(), slots)
+            .output_key::<Card>(&CardProps::default(), slots)
             .unwrap()
             .unwrap()
     };
@@ -206,7 +241,7 @@ fn the_template_is_part_of_the_key() {
         let mut registry = Registry::new();
         registry.register(Versioned(template)).unwrap();
         renderer(registry)
-            .output_key::<Versioned>(Default::default(), Slots::new())
+            .output_key::<Versioned>(&Default::default(), Slots::new())
             .unwrap()
             .unwrap()
     };
@@ -221,8 +256,8 @@ async fn props_of_the_wrong_type_are_an_error_naming_the_component() {
         .register(Shell(r#"{{ component("Greeting", name=5) }}"#))
         .unwrap();
     let renderer = renderer(registry);
-    let error = renderer.render::<Shell>(Default::default()).await.unwrap_err();
-    assert!(matches!(error, ComponentError::Template { .. }), "{error:?}");
+    let error = renderer.render::<Shell>(&Default::default()).await.unwrap_err();
+    assert!(matches!(error, ComponentError::Props { .. }), "{error:?}");
     let message = error.to_string();
     assert!(
         message.contains("Greeting") && message.contains("don't fit"),
@@ -234,4 +269,123 @@ async fn props_of_the_wrong_type_are_an_error_naming_the_component() {
         .await
         .unwrap_err();
     assert!(matches!(error, ComponentError::Props { .. }), "{error:?}");
+}
+
+/// An article keyed by its id and version (django-components' `Cache.hash` override): its body,
+/// however large, is never hashed.
+struct Article;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct ArticleProps {
+    id: u64,
+    version: u32,
+    body: String,
+}
+
+impl Component for Article {
+    const NAME: &'static str = "Article";
+    type Props = ArticleProps;
+
+    fn view(&self) -> View<Self> {
+        View::template("<article>{{ body }}</article>")
+    }
+
+    fn output_cache(&self) -> OutputCache {
+        OutputCache::enabled().own_key()
+    }
+
+    fn cache_key<'a>(&'a self, props: &'a ArticleProps) -> impl Serialize + 'a {
+        (props.id, props.version)
+    }
+}
+
+#[tokio::test]
+async fn a_component_may_declare_its_own_key() {
+    let mut registry = Registry::new();
+    registry
+        .register(Article)
+        .unwrap()
+        .register(Shell(
+            r#"{{ component("Article", id=7, version=2, body="from a template") }}"#,
+        ))
+        .unwrap();
+    let renderer = renderer(registry);
+    let article = |id, version, body: &str| ArticleProps {
+        id,
+        version,
+        body: body.to_owned(),
+    };
+    let key = |props: ArticleProps| renderer.output_key::<Article>(&props, Slots::new()).unwrap().unwrap();
+    assert_eq!(key(article(7, 2, "x")), key(article(7, 2, &"y".repeat(100_000))));
+    assert_ne!(key(article(7, 2, "x")), key(article(7, 3, "x")));
+    assert_ne!(key(article(7, 2, "x")), key(article(8, 2, "x")));
+
+    // A template call is keyed the same way: the Rust render after it is a hit.
+    renderer.render::<Shell>(&Default::default()).await.unwrap();
+    let hit = renderer
+        .with_id_seed(0)
+        .render::<Article>(&article(7, 2, "ignored"))
+        .await
+        .unwrap();
+    assert_eq!(hit.stats.hits, 1);
+    assert_eq!(hit.html, r#"<article data-djc-id-c000000="">from a template</article>"#);
+}
+
+mod injectivity {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn strings() -> impl Strategy<Value = Vec<String>> {
+        // Few characters, so that neighbouring strings often concatenate the same.
+        prop::collection::vec("[ab,:-]{0,3}", 0..4)
+    }
+
+    fn kwargs() -> impl Strategy<Value = BTreeMap<String, String>> {
+        prop::collection::btree_map("[ab]{0,2}", "[ab,-]{0,2}", 0..3)
+    }
+
+    proptest! {
+        /// Distinct props, distinct keys — typed props and template arguments alike.
+        #[test]
+        fn distinct_props_get_distinct_keys(
+            a in (strings(), kwargs()),
+            b in (strings(), kwargs()),
+        ) {
+            let renderer = renderer(registry());
+            let typed = |(args, kwargs): &(Vec<String>, BTreeMap<String, String>)| {
+                renderer
+                    .output_key::<Echo>(&EchoProps { args: args.clone(), kwargs: kwargs.clone() }, Slots::new())
+                    .unwrap()
+                    .unwrap()
+            };
+            let template = |(args, kwargs): &(Vec<String>, BTreeMap<String, String>)| {
+                renderer
+                    .template_call_key("Echo", &serde_json::json!({"args": args, "kwargs": kwargs}), Slots::new())
+                    .unwrap()
+                    .unwrap()
+            };
+            prop_assert_eq!(a == b, typed(&a) == typed(&b));
+            prop_assert_eq!(a == b, template(&a) == template(&b));
+            prop_assert_ne!(typed(&a), template(&b));
+        }
+    }
+
+    #[test]
+    fn neighbouring_strings_never_merge() {
+        let renderer = renderer(registry());
+        let typed = |args: &[&str]| renderer.output_key::<Echo>(&echo(args, &[]), Slots::new()).unwrap();
+        let template = |args: &[&str]| {
+            renderer
+                .template_call_key("Echo", &serde_json::json!({ "args": args }), Slots::new())
+                .unwrap()
+        };
+        assert_ne!(typed(&["a", "bc"]), typed(&["ab", "c"]));
+        assert_ne!(typed(&["a", ""]), typed(&["a"]));
+        assert_ne!(template(&["a", "bc"]), template(&["ab", "c"]));
+        assert_ne!(template(&["", "a"]), template(&["a"]));
+        // 128 bits: 32 hex characters after the class id.
+        let key = typed(&["a"]).unwrap();
+        assert_eq!(key.rsplit(':').next().unwrap().len(), 32);
+    }
 }

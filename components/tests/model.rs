@@ -21,7 +21,7 @@ async fn templates_are_autoescaped_and_trusted_markup_is_not() {
     registry.register(Greeting::cached()).unwrap();
     let renderer = renderer(registry);
     let output = renderer
-        .render::<Greeting>(GreetingProps::to("<script>alert('x')</script>"))
+        .render::<Greeting>(&GreetingProps::to("<script>alert('x')</script>"))
         .await
         .unwrap();
     assert!(
@@ -48,13 +48,13 @@ async fn named_and_default_slots_with_fallbacks_from_templates_and_from_rust() {
         .unwrap();
     let renderer = renderer(registry);
     let page = renderer
-        .render::<Shell>(ShellProps {
+        .render::<Shell>(&ShellProps {
             n: 7,
             names: vec!["x&y".into()],
         })
         .await
         .unwrap();
-    let html = without_ids(&page.html, &ids(&page.html));
+    let html = without_ids(&without_instance_attributes(&page.html), &ids(&page.html));
     assert_eq!(
         html,
         concat!(
@@ -65,7 +65,7 @@ async fn named_and_default_slots_with_fallbacks_from_templates_and_from_rust() {
     );
 
     let card = renderer
-        .render::<Card>(CardProps { title: "R".into() })
+        .render::<Card>(&CardProps { title: "R".into() })
         .slots(Slots::new().fill("header", "<b>H</b>").default_slot("<p>D</p>"))
         .await
         .unwrap();
@@ -88,7 +88,7 @@ async fn a_default_slot_filled_twice_is_an_error() {
         ))
         .unwrap();
     let error = renderer(registry)
-        .render::<Shell>(Default::default())
+        .render::<Shell>(&Default::default())
         .await
         .unwrap_err();
     assert!(error.to_string().contains("filled twice"), "{error}");
@@ -140,12 +140,12 @@ async fn render_functions_write_children_slots_and_ids() {
         .unwrap();
     let renderer = renderer(registry);
     let output = renderer
-        .render::<List>(ListProps {
+        .render::<List>(&ListProps {
             labels: vec!["a<b".into(), "c".into()],
         })
         .await
         .unwrap();
-    let html = without_ids(&output.html, &ids(&output.html));
+    let html = without_ids(&without_instance_attributes(&output.html), &ids(&output.html));
     assert_eq!(
         html,
         concat!(
@@ -171,7 +171,7 @@ async fn a_child_that_is_not_registered_is_an_error_naming_it() {
     let mut registry = Registry::new();
     registry.register(List).unwrap().register(Badge).unwrap();
     let error = renderer(registry)
-        .render::<List>(ListProps::default())
+        .render::<List>(&ListProps::default())
         .await
         .unwrap_err();
     assert!(
@@ -182,7 +182,7 @@ async fn a_child_that_is_not_registered_is_an_error_naming_it() {
     let mut registry = Registry::new();
     registry.register(Shell(r#"{{ component("Nope") }}"#)).unwrap();
     let error = renderer(registry)
-        .render::<Shell>(Default::default())
+        .render::<Shell>(&Default::default())
         .await
         .unwrap_err();
     assert!(error.to_string().contains("Nope"), "{error}");
@@ -199,7 +199,7 @@ async fn nul_from_props_or_slots_cannot_forge_a_marker() {
     let renderer = renderer(registry);
     let forged = "\0c0\0\0i0\0".to_owned();
     let page = renderer
-        .render::<Shell>(ShellProps {
+        .render::<Shell>(&ShellProps {
             n: 0,
             names: vec![forged.clone()],
         })
@@ -214,7 +214,7 @@ async fn nul_from_props_or_slots_cannot_forge_a_marker() {
     assert_eq!(page.dependencies.len(), 2);
 
     let card = renderer
-        .render::<Card>(CardProps::default())
+        .render::<Card>(&CardProps::default())
         .slot("default", &forged)
         .await
         .unwrap();
@@ -236,7 +236,7 @@ impl Component for Recursive {
 async fn a_component_that_includes_itself_stops_at_the_depth_limit() {
     let mut registry = Registry::new();
     registry.register(Recursive).unwrap();
-    let error = renderer(registry).render::<Recursive>(NoProps {}).await.unwrap_err();
+    let error = renderer(registry).render::<Recursive>(&NoProps {}).await.unwrap_err();
     assert!(
         matches!(error, ComponentError::TooDeep { limit, .. } if limit == cache_components::MAX_DEPTH),
         "{error:?}"
@@ -324,14 +324,18 @@ async fn template_data_overrides_props_and_reserved_names_override_both() {
     let mut registry = Registry::new();
     registry.register(Shadow).unwrap();
     let output = renderer(registry)
-        .render::<Shadow>(ShadowProps {
+        .render::<Shadow>(&ShadowProps {
             title: "from props".into(),
             component_id: "spoofed".into(),
         })
         .await
         .unwrap();
     let id = output.dependencies[0].id.to_string();
-    assert_eq!(output.html, format!(r#"from data/1/<x id="{id}">"#));
+    let attribute = id.to_ascii_lowercase();
+    assert_eq!(
+        output.html,
+        format!(r#"from data/1/<x id="{id}" data-djc-id-{attribute}="">"#)
+    );
 }
 
 /// A cached component that includes itself with the same props.
@@ -362,7 +366,7 @@ async fn a_cached_component_that_includes_itself_is_an_error_not_a_hang() {
     let renderer = renderer(registry);
     let result = tokio::time::timeout(
         std::time::Duration::from_secs(10),
-        renderer.render::<CachedLoop>(LoopProps { n: 6 }).into_future(),
+        renderer.render::<CachedLoop>(&LoopProps { n: 6 }).into_future(),
     )
     .await
     .expect("the render finishes");
@@ -373,4 +377,27 @@ async fn a_cached_component_that_includes_itself_is_an_error_not_a_hang() {
     );
     // Nothing half-rendered was stored.
     assert_eq!(renderer.caches().get("default").unwrap().metrics().sets(), 0);
+}
+
+/// django-components' `@register("greeting")`: templates use the registered name, the class id
+/// keeps the type's `NAME`; with a seeded id sequence the markup is the same on every run.
+#[tokio::test]
+async fn a_component_registered_under_another_name_and_snapshot_markup() {
+    let mut registry = Registry::new();
+    registry
+        .register_as("greeting", Greeting::cached())
+        .unwrap()
+        .register(Shell(r#"<main>{{ component("greeting", name="x") }}</main>"#))
+        .unwrap();
+    let renderer = renderer(registry).with_id_seed(0);
+    let page = renderer.render::<Shell>(&Default::default()).await.unwrap();
+    assert!(page.dependencies[1].class_id.starts_with("Greeting_"));
+    // Root elements carry their instance attributes with `ignore` too, as in django-components.
+    assert_eq!(
+        page.html,
+        r#"<main data-djc-id-c000000=""><p id="c000001" data-djc-id-c000001="">Hello x!</p></main>"#
+    );
+    let again = renderer.render::<Shell>(&Default::default()).await.unwrap();
+    assert_eq!((again.html, again.stats.hits), (page.html, 1));
+    assert!(renderer.registry().get("Greeting").is_none());
 }

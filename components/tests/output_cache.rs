@@ -22,7 +22,7 @@ async fn a_hit_is_the_same_html_with_fresh_ids_and_runs_no_component_code() {
     registry.register(greeting).unwrap();
     let renderer = renderer(registry);
 
-    let miss = renderer.render::<Greeting>(GreetingProps::to("Ada")).await.unwrap();
+    let miss = renderer.render::<Greeting>(&GreetingProps::to("Ada")).await.unwrap();
     assert_eq!(
         (
             miss.stats.misses,
@@ -32,20 +32,23 @@ async fn a_hit_is_the_same_html_with_fresh_ids_and_runs_no_component_code() {
         ),
         (1, 1, 1, 0)
     );
-    let hit = renderer.render::<Greeting>(GreetingProps::to("Ada")).await.unwrap();
+    let hit = renderer.render::<Greeting>(&GreetingProps::to("Ada")).await.unwrap();
     assert_eq!((hit.stats.hits, hit.stats.renders, hit.stats.misses), (1, 0, 0));
     assert_eq!(data_calls.get(), 1, "template_data is not called on a hit");
 
     let (miss_ids, hit_ids) = (ids(&miss.html), ids(&hit.html));
     assert_eq!(miss_ids.len(), 1);
     assert_ne!(miss_ids, hit_ids, "a hit gets a fresh instance id");
-    assert_eq!(without_ids(&miss.html, &miss_ids), r##"<p id="#">Hello Ada!</p>"##);
+    assert_eq!(
+        without_ids(&miss.html, &miss_ids),
+        r##"<p id="#" data-djc-id-#="">Hello Ada!</p>"##
+    );
     assert_eq!(without_ids(&hit.html, &hit_ids), without_ids(&miss.html, &miss_ids));
     assert_eq!(hit.dependencies[0].id.as_str(), hit_ids[0]);
 
     // The entry is where the key says, through the alias' own key function.
     let key = renderer
-        .output_key::<Greeting>(GreetingProps::to("Ada"), Slots::new())
+        .output_key::<Greeting>(&GreetingProps::to("Ada"), Slots::new())
         .unwrap()
         .unwrap();
     let cache = renderer.caches().get("default").unwrap();
@@ -70,7 +73,7 @@ async fn the_same_cached_component_twice_on_a_page_gets_two_ids_and_renders_once
     let renderer = renderer(registry);
 
     for round in 0..2 {
-        let page = renderer.render::<Shell>(Default::default()).await.unwrap();
+        let page = renderer.render::<Shell>(&Default::default()).await.unwrap();
         let page_ids = ids(&page.html);
         assert_eq!(page_ids.len(), 5, "{}", page.html);
         let mut distinct = page_ids.clone();
@@ -92,8 +95,8 @@ async fn a_top_level_hit_still_reports_its_dependencies_and_registers_its_variab
     let renderer = renderer(registry);
     let props = || WidgetProps { color: "teal".into() };
 
-    let miss = renderer.render::<Widget>(props()).await.unwrap();
-    let hit = renderer.render::<Widget>(props()).await.unwrap();
+    let miss = renderer.render::<Widget>(&props()).await.unwrap();
+    let hit = renderer.render::<Widget>(&props()).await.unwrap();
     assert_eq!(hit.stats.hits, 1);
     for output in [&miss, &hit] {
         assert_eq!(output.classes(), vec![&*class_id::<Widget>(), &*class_id::<Badge>()]);
@@ -133,25 +136,32 @@ async fn errors_are_never_cached() {
         .register(Shell(r#"<main>{{ component("Slow") }}</main>"#))
         .unwrap();
     let renderer = renderer(registry);
-    let key = renderer.output_key::<Slow>(NoProps {}, Slots::new()).unwrap().unwrap();
+    let key = renderer.output_key::<Slow>(&NoProps {}, Slots::new()).unwrap().unwrap();
     let cache = renderer.caches().get("default").unwrap();
 
     fail.store(true, Ordering::SeqCst);
     for _ in 0..2 {
-        let error = renderer.render::<Slow>(NoProps {}).await.unwrap_err();
+        let error = renderer.render::<Slow>(&NoProps {}).await.unwrap_err();
         assert!(matches!(error, ComponentError::Render { .. }), "{error:?}");
         assert!(error.to_string().contains("the database is down"));
         // A failing child fails its page too, and nothing of it is stored.
-        let error = renderer.render::<Shell>(Default::default()).await.unwrap_err();
+        let error = renderer.render::<Shell>(&Default::default()).await.unwrap_err();
         assert!(error.to_string().contains("Slow"), "{error}");
         assert!(!cache.has_key(&key).await.unwrap());
+        let template_key = renderer.template_call_key("Slow", &serde_json::json!({}), Slots::new());
+        assert!(!cache.has_key(&template_key.unwrap().unwrap()).await.unwrap());
     }
     assert_eq!(renders.get(), 4, "every failed render ran again");
 
     fail.store(false, Ordering::SeqCst);
-    let ok = renderer.render::<Shell>(Default::default()).await.unwrap();
+    let ok = renderer.render::<Shell>(&Default::default()).await.unwrap();
     assert!(ok.html.contains(">42</i>"), "{}", ok.html);
-    assert!(cache.has_key(&key).await.unwrap());
+    // The template's call is keyed by its (empty) arguments.
+    let template_key = renderer
+        .template_call_key("Slow", &serde_json::json!({}), Slots::new())
+        .unwrap()
+        .unwrap();
+    assert!(cache.has_key(&template_key).await.unwrap());
 }
 
 #[tokio::test]
@@ -179,7 +189,7 @@ async fn each_ttl_does_what_its_name_says() {
     async fn renders_after(renderer: &Renderer, clock: &Clock, wait: Duration, name: &str) -> u32 {
         clock.advance(wait);
         renderer
-            .render::<Greeting>(GreetingProps::to(name))
+            .render::<Greeting>(&GreetingProps::to(name))
             .await
             .unwrap()
             .stats
@@ -221,7 +231,7 @@ async fn each_ttl_does_what_its_name_says() {
     let (renderer, calls) = render_with(Ttl::DontStore);
     assert!(renderer.output_cache("Greeting").is_none());
     for _ in 0..3 {
-        let output = renderer.render::<Greeting>(GreetingProps::to("nope")).await.unwrap();
+        let output = renderer.render::<Greeting>(&GreetingProps::to("nope")).await.unwrap();
         assert_eq!((output.stats.hits, output.stats.misses, output.stats.stores), (0, 0, 0));
     }
     assert_eq!(calls.get(), 3);
@@ -259,7 +269,7 @@ async fn caching_is_off_unless_a_component_turns_it_on() {
         .unwrap();
     let renderer = renderer(registry);
     for _ in 0..2 {
-        let output = renderer.render::<Greeting>(GreetingProps::default()).await.unwrap();
+        let output = renderer.render::<Greeting>(&GreetingProps::default()).await.unwrap();
         assert_eq!((output.stats.renders, output.stats.hits), (1, 0));
     }
     assert_eq!(renderer.caches().get("default").unwrap().metrics().sets(), 0);
@@ -275,12 +285,8 @@ async fn slots_share_an_entry_without_include_slots_and_not_with_it() {
             })
             .unwrap();
         let renderer = renderer(registry);
-        let card = |body: &str| {
-            renderer
-                .render::<Card>(CardProps { title: "T".into() })
-                .slot("default", body)
-                .into_future()
-        };
+        let props = CardProps { title: "T".into() };
+        let card = |body: &str| renderer.render::<Card>(&props).slot("default", body).into_future();
         let first = card("<p>one</p>").await.unwrap();
         let second = card("<p>two</p>").await.unwrap();
         assert!(first.html.contains("<p>one</p>"));
@@ -319,7 +325,7 @@ async fn slot_contents_from_templates_are_keyed_by_what_they_render_to() {
         names: names.iter().map(|n| (*n).to_owned()).collect(),
     };
 
-    let page = renderer.render::<Shell>(names(&["x", "y", "x"])).await.unwrap();
+    let page = renderer.render::<Shell>(&names(&["x", "y", "x"])).await.unwrap();
     // Variables used inside the fills are part of the key (django-components keys the fill's
     // source, so `x` and `y` would share an entry there — its #1164).
     assert!(
@@ -342,7 +348,7 @@ async fn slot_contents_from_templates_are_keyed_by_what_they_render_to() {
         "the card repeated from the page's own cache still gets new ids"
     );
 
-    let again = renderer.render::<Shell>(names(&["y"])).await.unwrap();
+    let again = renderer.render::<Shell>(&names(&["y"])).await.unwrap();
     assert_eq!(
         (again.stats.hits, again.stats.renders),
         (1, 1),
@@ -366,7 +372,7 @@ async fn a_render_holding_its_parents_id_is_not_stored() {
         .unwrap();
     let renderer = renderer(registry);
     for _ in 0..2 {
-        let page = renderer.render::<Shell>(Default::default()).await.unwrap();
+        let page = renderer.render::<Shell>(&Default::default()).await.unwrap();
         let shell_id = page.dependencies[0].id.to_string();
         assert!(
             page.html.contains(&format!(r##"<a href="#{shell_id}">up</a>"##)),
@@ -383,19 +389,19 @@ async fn a_value_that_is_not_a_stored_render_is_a_miss_and_gets_replaced() {
     registry.register(Greeting::cached()).unwrap();
     let renderer = renderer(registry);
     let key = renderer
-        .output_key::<Greeting>(GreetingProps::default(), Slots::new())
+        .output_key::<Greeting>(&GreetingProps::default(), Slots::new())
         .unwrap()
         .unwrap();
     let cache = renderer.caches().get("default").unwrap();
     // What django-components would have stored: the HTML string.
     cache.set_raw(&key, "<p>Hello world!</p>").await.unwrap();
     let (output, warnings) =
-        cache_core::testkit::capture_warnings(renderer.render::<Greeting>(GreetingProps::default()).into_future())
+        cache_core::testkit::capture_warnings(renderer.render::<Greeting>(&GreetingProps::default()).into_future())
             .await;
     let output = output.unwrap();
     assert_eq!((output.stats.renders, output.stats.stores), (1, 1));
     assert!(warnings.iter().any(|w| w.contains("can't be read")), "{warnings:?}");
-    let again = renderer.render::<Greeting>(GreetingProps::default()).await.unwrap();
+    let again = renderer.render::<Greeting>(&GreetingProps::default()).await.unwrap();
     assert_eq!(again.stats.hits, 1);
 }
 
@@ -410,7 +416,7 @@ async fn identical_concurrent_misses_render_once() {
     let tasks: Vec<_> = (0..32)
         .map(|_| {
             let renderer = renderer.clone();
-            tokio::spawn(async move { renderer.render::<Slow>(NoProps {}).await.unwrap() })
+            tokio::spawn(async move { renderer.render::<Slow>(&NoProps {}).await.unwrap() })
         })
         .collect();
     let mut outputs = Vec::new();
@@ -441,7 +447,7 @@ async fn a_failed_leader_lets_the_waiters_render_and_nothing_is_stored() {
     let tasks: Vec<_> = (0..4)
         .map(|_| {
             let renderer = renderer.clone();
-            tokio::spawn(async move { renderer.render::<Slow>(NoProps {}).await })
+            tokio::spawn(async move { renderer.render::<Slow>(&NoProps {}).await })
         })
         .collect();
     for task in tasks {
@@ -467,7 +473,7 @@ async fn the_components_section_overrides_settings_and_names_aliases() {
     let renderer = Renderer::from_config(registry, caches, &config).unwrap();
     let settings = renderer.output_cache("Greeting").unwrap();
     assert_eq!((settings.cache.as_str(), settings.ttl), ("fragments", Ttl::Never));
-    renderer.render::<Greeting>(GreetingProps::default()).await.unwrap();
+    renderer.render::<Greeting>(&GreetingProps::default()).await.unwrap();
     assert_eq!(renderer.caches().get("fragments").unwrap().metrics().sets(), 1);
     assert_eq!(renderer.caches().get("default").unwrap().metrics().sets(), 0);
 
@@ -522,7 +528,7 @@ async fn a_renderer_frees_its_embedded_stores_when_it_is_dropped() {
     let renderer = Renderer::new(registry, embedded_caches(), ComponentsConfig::default()).unwrap();
     assert_eq!(
         renderer
-            .render::<Greeting>(GreetingProps::default())
+            .render::<Greeting>(&GreetingProps::default())
             .await
             .unwrap()
             .stats

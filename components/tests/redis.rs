@@ -52,7 +52,7 @@ fn redis_renderer(url: &str) -> Renderer {
 async fn output_is_cached_in_redis_and_shared_by_every_renderer() {
     let server = RedisServer::start().await.unwrap();
     let first = redis_renderer(&server.url());
-    let miss = first.render::<Shell>(Default::default()).await.unwrap();
+    let miss = first.render::<Shell>(&Default::default()).await.unwrap();
     // The second greeting either waits for the first's render or, when its lookup comes after the
     // first has stored, hits: never a second render, whatever the timing.
     assert_eq!(miss.stats.renders, 4, "shell, widget, badge, one greeting");
@@ -62,7 +62,7 @@ async fn output_is_cached_in_redis_and_shared_by_every_renderer() {
 
     // Another process: its own renderer and connections, the same server.
     let second = redis_renderer(&server.url());
-    let hit = second.render::<Shell>(Default::default()).await.unwrap();
+    let hit = second.render::<Shell>(&Default::default()).await.unwrap();
     // Three lookups (the two identical greetings look up concurrently), no component render.
     assert_eq!(
         (hit.stats.hits, hit.stats.renders),
@@ -86,9 +86,9 @@ async fn output_is_cached_in_redis_and_shared_by_every_renderer() {
         assert_ne!(a.id, b.id);
     }
 
-    // The entry is in Redis under the alias' key.
+    // The entry is in Redis under the alias' key (a template call's: keyed by its arguments).
     let key = second
-        .output_key::<Greeting>(GreetingProps::to("a"), Slots::new())
+        .template_call_key("Greeting", &serde_json::json!({"name": "a"}), Slots::new())
         .unwrap()
         .unwrap();
     let cache = second.caches().get("default").unwrap();
@@ -107,7 +107,8 @@ async fn a_ttl_in_seconds_expires_in_redis() {
         })
         .unwrap();
     let renderer = Renderer::new(registry, redis_caches(&server.url()), ComponentsConfig::default()).unwrap();
-    let render = || renderer.render::<Greeting>(GreetingProps::default());
+    let props = GreetingProps::default();
+    let render = || renderer.render::<Greeting>(&props);
     assert_eq!(render().await.unwrap().stats.stores, 1);
     assert_eq!(render().await.unwrap().stats.hits, 1);
     tokio::time::sleep(Duration::from_millis(1300)).await;
@@ -121,7 +122,7 @@ async fn identical_concurrent_misses_on_redis_render_once() {
     let tasks: Vec<_> = (0..16)
         .map(|_| {
             let renderer = renderer.clone();
-            tokio::spawn(async move { renderer.render::<Slow>(NoProps {}).await.unwrap() })
+            tokio::spawn(async move { renderer.render::<Slow>(&NoProps {}).await.unwrap() })
         })
         .collect();
     let mut renders = 0;
@@ -135,13 +136,13 @@ async fn identical_concurrent_misses_on_redis_render_once() {
 async fn with_the_server_stopped_pages_are_served_uncached_and_caching_resumes_when_it_is_back() {
     let server = RedisServer::start().await.unwrap();
     let renderer = redis_renderer(&server.url());
-    let warm = renderer.render::<Shell>(Default::default()).await.unwrap();
+    let warm = renderer.render::<Shell>(&Default::default()).await.unwrap();
     assert_eq!(warm.stats.stores, 2);
     let errors_before = renderer.caches().get("default").unwrap().metrics().errors();
 
     server.stop();
     let started = Instant::now();
-    let (page, warnings) = capture_warnings(renderer.render::<Shell>(Default::default()).into_future()).await;
+    let (page, warnings) = capture_warnings(renderer.render::<Shell>(&Default::default()).into_future()).await;
     let took = started.elapsed();
     let page = page.expect("the page is served with the cache down");
     assert_eq!(
@@ -171,14 +172,14 @@ async fn with_the_server_stopped_pages_are_served_uncached_and_caching_resumes_w
     server.restart().await.unwrap();
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let page = renderer.render::<Shell>(Default::default()).await.unwrap();
+        let page = renderer.render::<Shell>(&Default::default()).await.unwrap();
         if page.stats.stores == 2 {
             break;
         }
         assert!(Instant::now() < deadline, "caching did not resume: {:?}", page.stats);
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let hit = renderer.render::<Shell>(Default::default()).await.unwrap();
+    let hit = renderer.render::<Shell>(&Default::default()).await.unwrap();
     // The second greeting hits too, or finds the first's hit in the page when that came back
     // before its own lookup started: either way no component but the shell renders.
     assert_eq!(hit.stats.renders, 1, "{:?}", hit.stats);

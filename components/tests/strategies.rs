@@ -115,7 +115,7 @@ fn js_vars(cls: &str, hash: &str, msg: &str) -> String {
 #[tokio::test]
 async fn document_inlines_css_in_head_and_js_before_body_end() {
     let renderer = renderer();
-    let out = renderer.render::<Doc>(NoProps {}).await.unwrap();
+    let out = renderer.render::<Doc>(&NoProps {}).await.unwrap();
     let html = renderer.with_dependencies(&out, Strategy::Document).await.unwrap();
     let cls = cache_components::class_id::<Btn>();
     let doc_cls = cache_components::class_id::<Doc>();
@@ -186,7 +186,7 @@ async fn document_inlines_css_in_head_and_js_before_body_end() {
 async fn inlining_strategies_write_nothing_to_the_media_store() {
     let renderer = renderer();
     let out = renderer
-        .render::<Btn>(BtnProps {
+        .render::<Btn>(&BtnProps {
             label: "C".into(),
             color: "red".into(),
         })
@@ -214,7 +214,7 @@ async fn inlining_strategies_write_nothing_to_the_media_store() {
 async fn fragment_lists_urls_to_fetch_and_inlines_nothing() {
     let renderer = renderer();
     let out = renderer
-        .render::<Btn>(BtnProps {
+        .render::<Btn>(&BtnProps {
             label: "C".into(),
             color: "red".into(),
         })
@@ -268,7 +268,7 @@ async fn fragment_lists_urls_to_fetch_and_inlines_nothing() {
 #[tokio::test]
 async fn multi_root_and_nested_roots_get_every_owner_s_attribute() {
     let renderer = renderer();
-    let out = renderer.render::<Wrap>(NoProps {}).await.unwrap();
+    let out = renderer.render::<Wrap>(&NoProps {}).await.unwrap();
     let d = &out.dependencies;
     // Wrap, Multi, Btn.
     assert_eq!(d.len(), 3);
@@ -305,7 +305,7 @@ async fn multi_root_and_nested_roots_get_every_owner_s_attribute() {
 #[tokio::test]
 async fn placeholders_get_the_media_or_nothing() {
     let renderer = renderer();
-    let out = renderer.render::<Placed>(NoProps {}).await.unwrap();
+    let out = renderer.render::<Placed>(&NoProps {}).await.unwrap();
     let d = &out.dependencies;
     let cls = cache_components::class_id::<Btn>();
     let red = var_hash(&out, MediaKind::Css, r#"{"color":"red"}"#);
@@ -349,7 +349,7 @@ async fn cache_hits_get_attributes_with_fresh_ids() {
     registry.register(Multi).unwrap().register(Cached).unwrap();
     let renderer = Renderer::new(registry, cache_components::embedded_caches(), Default::default()).unwrap();
     for round in 0..2 {
-        let out = renderer.render::<Cached>(NoProps {}).await.unwrap();
+        let out = renderer.render::<Cached>(&NoProps {}).await.unwrap();
         assert_eq!(out.stats.hits, round);
         let html = renderer.with_dependencies(&out, Strategy::Simple).await.unwrap();
         let (c, m) = (attr(out.dependencies[0].id), attr(out.dependencies[1].id));
@@ -403,7 +403,7 @@ async fn unclosed_children_do_not_hide_later_roots() {
     let mut registry = Registry::new();
     registry.register(Loose).unwrap();
     let renderer = Renderer::new(registry, cache_components::embedded_caches(), Default::default()).unwrap();
-    let out = renderer.render::<Loose>(NoProps {}).await.unwrap();
+    let out = renderer.render::<Loose>(&NoProps {}).await.unwrap();
     let html = renderer.with_dependencies(&out, Strategy::Simple).await.unwrap();
     let id = attr(out.dependencies[0].id);
     // Explicitly closed roots are found after unclosed children; a root closed only implicitly
@@ -412,5 +412,32 @@ async fn unclosed_children_do_not_hide_later_roots() {
     assert_eq!(
         html,
         format!(r#"<ul data-djc-id-{id}=""><li>a<li>b</ul><p data-djc-id-{id}="">x<p>y"#)
+    );
+}
+
+/// The final HTML in one call equals the render then `with_dependencies`; the strategies that
+/// write nothing also work without awaiting, and `fragment` says how to do it instead.
+#[tokio::test]
+async fn one_call_gives_the_final_html_and_only_fragment_needs_an_await() {
+    let renderer = renderer().with_id_seed(7);
+    for strategy in [Strategy::Document, Strategy::Simple, Strategy::Append, Strategy::Ignore] {
+        let one_call = renderer.render::<Doc>(&NoProps {}).strategy(strategy).await.unwrap();
+        let output = renderer.render::<Doc>(&NoProps {}).await.unwrap();
+        let two_calls = renderer.with_dependencies(&output, strategy).await.unwrap();
+        assert_eq!(one_call.html, two_calls, "{strategy}");
+        assert_eq!(renderer.html_with(&output, strategy).unwrap(), two_calls, "{strategy}");
+    }
+    let output = renderer.render::<Doc>(&NoProps {}).await.unwrap();
+    let error = renderer.html_with(&output, Strategy::Fragment).unwrap_err();
+    assert!(matches!(error, ComponentError::FragmentNeedsAwait), "{error:?}");
+    assert!(error.to_string().contains("with_dependencies"), "{error}");
+    let fragment = renderer
+        .render::<Doc>(&NoProps {})
+        .strategy(Strategy::Fragment)
+        .await
+        .unwrap();
+    assert_eq!(
+        fragment.html,
+        renderer.with_dependencies(&output, Strategy::Fragment).await.unwrap()
     );
 }

@@ -4,7 +4,6 @@
 pub(crate) mod content;
 pub(crate) mod endpoint;
 pub(crate) mod kind;
-pub(crate) mod root_attributes;
 pub(crate) mod store;
 pub(crate) mod strategies;
 pub(crate) mod urls;

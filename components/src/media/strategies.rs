@@ -4,10 +4,8 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::error::ComponentError;
 use crate::media::content::{js_string, script_safe};
 use crate::media::kind::MediaKind;
-use crate::media::root_attributes::rewrite;
 use crate::media::urls::{MANAGER_URL, media_url};
 use crate::media::variables::Variables;
 use crate::registry::Registry;
@@ -37,7 +35,8 @@ pub enum Strategy {
     Prepend,
     /// The content, then JS, then CSS; placeholders removed.
     Append,
-    /// The HTML as rendered: no JS, no CSS, no attributes.
+    /// The HTML as rendered (root elements carry their `data-djc-id-…` attributes, as in
+    /// django-components): no JS, no CSS.
     Ignore,
 }
 
@@ -220,10 +219,12 @@ fn preloader() -> String {
     )
 }
 
-/// Applies `strategy` to `output`; see [`crate::Renderer::with_dependencies`].
-pub(crate) fn apply(output: &RenderOutput, registry: &Registry, strategy: Strategy) -> Result<String, ComponentError> {
+/// Applies `strategy` to `output`; see [`crate::Renderer::with_dependencies`]. The root
+/// attributes are in the HTML already (spliced in when the render was finished), so this only
+/// places the JS and CSS: a few substring searches and one copy, no HTML parsing.
+pub(crate) fn apply(output: &RenderOutput, registry: &Registry, strategy: Strategy) -> String {
     if strategy == Strategy::Ignore {
-        return Ok(output.html.clone());
+        return output.html.clone();
     }
     // A fragment's page fetches its media by URL: nothing to inline.
     let inline = strategy != Strategy::Fragment;
@@ -238,34 +239,96 @@ pub(crate) fn apply(output: &RenderOutput, registry: &Registry, strategy: Strate
     if inline {
         js.push_str(&inline_js(&media.js));
     }
-    // Document and Simple put the media at placeholders in the HTML; the others around it.
-    let at_placeholders = matches!(strategy, Strategy::Document | Strategy::Simple);
-    let (html, css_found, js_found) = if at_placeholders {
-        rewrite(output, &css, &js)?
-    } else {
-        rewrite(output, "", "")?
-    };
-    Ok(match strategy {
-        Strategy::Document | Strategy::Simple => {
-            let mut html = html;
-            if !css_found && let Some(at) = html.find("</head") {
-                html.insert_str(at, &css);
-            }
-            if !js_found && let Some(at) = html.rfind("</body") {
-                html.insert_str(at, &js);
-            }
-            html
-        }
+    let html = &output.html;
+    match strategy {
+        Strategy::Document | Strategy::Simple => place(html, &css, &js),
         Strategy::Fragment => {
-            let mut html = html;
+            let mut html = without_placeholders(html);
             html.push_str(&preloader());
             if !media.js.is_empty() || !media.css.is_empty() {
                 html.push_str(&exec_script(false, &media));
             }
             html
         }
-        Strategy::Prepend => format!("{js}{css}{html}"),
-        Strategy::Append => format!("{html}{js}{css}"),
+        Strategy::Prepend => format!("{js}{css}{}", without_placeholders(html)),
+        Strategy::Append => format!("{}{js}{css}", without_placeholders(html)),
         Strategy::Ignore => unreachable!("handled above"),
-    })
+    }
+}
+
+/// Where the media can go in a page, found in one pass over its tags.
+#[derive(Default)]
+struct Places {
+    css_placeholders: Vec<usize>,
+    js_placeholders: Vec<usize>,
+    first_head_end: Option<usize>,
+    last_body_end: Option<usize>,
+}
+
+impl Places {
+    fn find(html: &str) -> Places {
+        let mut places = Places::default();
+        let mut at = 0;
+        // Only at a `<`: a jump to the next one is a fast byte search.
+        while let Some(found) = html[at..].find('<') {
+            at += found;
+            let rest = &html[at..];
+            // The byte after `<` rules out most tags before any comparison.
+            match rest.as_bytes().get(1) {
+                Some(b'l') if rest.starts_with(CSS_PLACEHOLDER) => places.css_placeholders.push(at),
+                Some(b's') if rest.starts_with(JS_PLACEHOLDER) => places.js_placeholders.push(at),
+                Some(b'/') if rest.starts_with("</head") => {
+                    places.first_head_end.get_or_insert(at);
+                }
+                Some(b'/') if rest.starts_with("</body") => places.last_body_end = Some(at),
+                _ => {}
+            }
+            at += 1;
+        }
+        places
+    }
+}
+
+/// CSS in every CSS placeholder, else before the first `</head`; JS in every JS placeholder, else
+/// before the last `</body`; else nowhere. django-components searches `</head`/`</body` as text too.
+fn place(html: &str, css: &str, js: &str) -> String {
+    let places = Places::find(html);
+    // (where, how much of the HTML it replaces, what goes there), in document order.
+    let mut edits: Vec<(usize, usize, &str)> = Vec::new();
+    if places.css_placeholders.is_empty() {
+        edits.extend(places.first_head_end.map(|at| (at, 0, css)));
+    } else {
+        edits.extend(
+            places
+                .css_placeholders
+                .iter()
+                .map(|&at| (at, CSS_PLACEHOLDER.len(), css)),
+        );
+    }
+    if places.js_placeholders.is_empty() {
+        edits.extend(places.last_body_end.map(|at| (at, 0, js)));
+    } else {
+        edits.extend(places.js_placeholders.iter().map(|&at| (at, JS_PLACEHOLDER.len(), js)));
+    }
+    edits.sort_unstable_by_key(|&(at, _, _)| at);
+    let mut out = String::with_capacity(html.len() + css.len() + js.len());
+    let mut copied = 0;
+    for (at, replaced, insert) in edits {
+        out.push_str(&html[copied..at]);
+        out.push_str(insert);
+        copied = at + replaced;
+    }
+    out.push_str(&html[copied..]);
+    out
+}
+
+/// The HTML without placeholders, for the strategies that put the media elsewhere.
+fn without_placeholders(html: &str) -> String {
+    let mut html = html.to_owned();
+    for placeholder in [CSS_PLACEHOLDER, JS_PLACEHOLDER] {
+        if html.contains(placeholder) {
+            html = html.replace(placeholder, "");
+        }
+    }
+    html
 }

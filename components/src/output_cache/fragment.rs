@@ -10,6 +10,7 @@ use std::sync::Arc;
 use cache_core::Bytes;
 
 use crate::media::variables::Variables;
+use crate::output_cache::roots::{Outline, RootScanner};
 
 /// One component instance inside a fragment, in document order (a parent before its children).
 #[derive(Debug, Clone, PartialEq)]
@@ -19,9 +20,6 @@ pub(crate) struct Instance {
     pub(crate) js_vars: Option<Arc<str>>,
     /// The hash of its CSS variables, when it has any.
     pub(crate) css_vars: Option<Arc<str>>,
-    /// Where its output is in the fragment's HTML: bytes `start..end` (its children's included).
-    /// Its root elements — the ones its `data-djc-*` attributes go on — are found there.
-    pub(crate) span: (u32, u32),
 }
 
 /// Whose id goes at a place in the HTML.
@@ -45,6 +43,11 @@ pub(crate) struct Fragment {
     pub(crate) instances: Vec<Instance>,
     /// Distinct variable payloads of every instance.
     pub(crate) variables: Vec<Variables>,
+    /// Where instance attributes go, by byte offset into `html` then instance number (a parent
+    /// before its children): the end of each root element's start tag (see `roots.rs`).
+    pub(crate) roots: Vec<(u32, u32)>,
+    /// What the HTML does to the depth of what contains it.
+    pub(crate) outline: Outline,
 }
 
 impl Fragment {
@@ -60,6 +63,10 @@ pub(crate) struct Assembly {
     ids: Vec<(u32, IdRef)>,
     instances: Vec<Instance>,
     variables: Vec<Variables>,
+    /// The root elements of the children, renumbered.
+    roots: Vec<(u32, u32)>,
+    /// Finds the root's own root elements.
+    scanner: RootScanner,
     /// The page render the root came from: ids of it are the root's own.
     own_render: u32,
 }
@@ -72,12 +79,16 @@ impl Assembly {
             ids: Vec::new(),
             instances: vec![root],
             variables,
+            roots: Vec::new(),
+            scanner: RootScanner::new(),
             own_render,
         }
     }
 
     pub(crate) fn text(&mut self, text: &str) {
+        let from = self.html.len();
         self.html.extend_from_slice(text.as_bytes());
+        self.scanner.scan(&self.html, from);
     }
 
     /// The id of page render `render` goes here.
@@ -104,10 +115,27 @@ impl Assembly {
             (at + offset, id)
         }));
         self.html.extend_from_slice(&child.html);
-        self.instances.extend(child.instances.iter().map(|instance| Instance {
-            span: (at + instance.span.0, at + instance.span.1),
-            ..instance.clone()
-        }));
+        self.instances.extend(child.instances.iter().cloned());
+        let depth = self.scanner.depth_between_tokens();
+        // A child inside a tag or raw text (`<script>`) has no elements there.
+        if depth.is_some() {
+            let shifted = child.roots.iter().map(|&(offset, n)| (at + offset, base + n));
+            self.roots.extend(shifted);
+        }
+        match depth {
+            // At depth 0 the child's roots are ours too; deeper, a balanced child has none of
+            // ours. Either way its HTML needn't be scanned again.
+            Some(0) if child.outline.clean => {
+                let own = child.roots.iter().filter(|&&(_, n)| n == 0);
+                self.scanner.roots.extend(own.map(|&(offset, _)| at + offset));
+                self.scanner.skip(child.outline);
+            }
+            Some(depth) if depth > 0 && child.outline.clean && child.outline.min_depth > -depth => {
+                self.scanner.skip(child.outline);
+            }
+            // A child that closes what it is in, inside a tag, or ending mid-token: scan it as ours.
+            _ => self.scanner.scan(&self.html, at as usize),
+        }
         for variables in &child.variables {
             let known = self
                 .variables
@@ -120,12 +148,20 @@ impl Assembly {
     }
 
     pub(crate) fn finish(mut self) -> Fragment {
-        self.instances[0].span = (0, self.html.len() as u32);
+        let outline = self.scanner.outline();
+        self.roots.extend(self.scanner.roots.iter().map(|&offset| (offset, 0)));
+        // Children's roots come in document order; the root's own interleave with them.
+        if !self.roots.is_sorted() {
+            self.roots.sort_unstable();
+            self.roots.dedup();
+        }
         Fragment {
             html: Bytes::from(self.html),
             ids: self.ids,
             instances: self.instances,
             variables: self.variables,
+            roots: self.roots,
+            outline,
         }
     }
 }
@@ -144,13 +180,11 @@ pub(crate) mod tests {
                     class_id: "Card_000001".into(),
                     js_vars: Some("00ff00ff00ff00ff".into()),
                     css_vars: None,
-                    span: (0, 38),
                 },
                 Instance {
                     class_id: "Badge_000002".into(),
                     js_vars: None,
                     css_vars: Some("1234567890abcdef".into()),
-                    span: (13, 32),
                 },
             ],
             variables: vec![Variables {
@@ -159,6 +193,12 @@ pub(crate) mod tests {
                 hash: "00ff00ff00ff00ff".into(),
                 json: "{\"a\":1}".into(),
             }],
+            roots: vec![(10, 0), (24, 1)],
+            outline: Outline {
+                depth: 0,
+                min_depth: 0,
+                clean: true,
+            },
         }
     }
 
@@ -171,6 +211,8 @@ pub(crate) mod tests {
             ids: vec![(0, IdRef::Local(0)), (1, IdRef::Outer(7)), (2, IdRef::Outer(9))],
             instances: vec![sample().instances[1].clone()],
             variables: sample().variables,
+            roots: Vec::new(),
+            outline: Outline::default(),
         };
         parent.append_child(&child);
         parent.id(7);
@@ -192,5 +234,31 @@ pub(crate) mod tests {
         assert_eq!(parent.instances.len(), 3);
         assert_eq!(parent.variables.len(), 1, "payloads are registered once");
         assert!(!parent.is_self_contained());
+    }
+
+    #[test]
+    fn a_child_at_depth_zero_shares_its_roots_with_its_parent_and_is_not_scanned_again() {
+        let child = || {
+            let mut child = Assembly::new(sample().instances[1].clone(), Vec::new(), 1, 0);
+            child.text("<p>x</p>");
+            child.finish()
+        };
+        assert_eq!(child().roots, vec![(2, 0)]);
+        let mut top = Assembly::new(sample().instances[0].clone(), Vec::new(), 0, 0);
+        top.append_child(&child());
+        top.text("<main>");
+        top.append_child(&child());
+        top.text("</main><br>");
+        let top = top.finish();
+        // The first child's <p> is the top's root too; the second is inside <main>, the top's root.
+        assert_eq!(top.roots, vec![(2, 0), (2, 1), (13, 0), (16, 2), (32, 0)]);
+        assert_eq!(
+            top.outline,
+            Outline {
+                depth: 0,
+                min_depth: 0,
+                clean: true
+            }
+        );
     }
 }

@@ -22,7 +22,7 @@ use crate::rendering::page::{Page, Stats};
 /// concurrent render has it.
 pub(crate) async fn cached<'a>(
     page: &'a Arc<Page>,
-    call: &'a PendingCall,
+    call: &'a PendingCall<'a>,
     output: &'a OutputStore,
     render: impl Fn(Digest) -> BoxFuture<'a, Result<Fragment, ComponentError>>,
 ) -> Result<Arc<Fragment>, ComponentError> {

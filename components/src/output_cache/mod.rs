@@ -4,6 +4,7 @@
 pub(crate) mod fragment;
 pub(crate) mod key;
 pub(crate) mod lookup;
+pub(crate) mod roots;
 pub(crate) mod settings;
 pub(crate) mod stored_form;
 pub(crate) mod target;

@@ -32,6 +32,10 @@ pub struct OutputCache {
     /// Whether the slot contents are part of the key. Without it, two renders that differ only in
     /// what fills the slots share one entry (the first one stored is shown for both).
     pub include_slots: bool,
+    /// Whether the key is [`crate::Component::cache_key`] (django-components' `Cache.hash`)
+    /// rather than the props. Without it, a template's call is keyed by its arguments as given
+    /// and a call from Rust by its typed props; with it, both by the component's key.
+    pub own_key: bool,
 }
 
 impl OutputCache {
@@ -42,6 +46,7 @@ impl OutputCache {
             ttl: Ttl::AliasDefault,
             cache: DEFAULT_ALIAS.to_owned(),
             include_slots: false,
+            own_key: false,
         }
     }
 
@@ -68,6 +73,12 @@ impl OutputCache {
     /// With (or without) the slot contents in the key.
     pub fn include_slots(mut self, include: bool) -> Self {
         self.include_slots = include;
+        self
+    }
+
+    /// Keyed by [`crate::Component::cache_key`] instead of the props.
+    pub fn own_key(mut self) -> Self {
+        self.own_key = true;
         self
     }
 

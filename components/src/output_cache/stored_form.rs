@@ -7,6 +7,7 @@ use cache_core::Bytes;
 use crate::media::kind::MediaKind;
 use crate::media::variables::Variables;
 use crate::output_cache::fragment::{Fragment, IdRef, Instance};
+use crate::output_cache::roots::Outline;
 use crate::registry::Registry;
 
 impl Fragment {
@@ -29,9 +30,15 @@ impl Fragment {
             put_str(&mut out, &instance.class_id);
             put_opt(&mut out, instance.js_vars.as_deref());
             put_opt(&mut out, instance.css_vars.as_deref());
-            put_u32(&mut out, instance.span.0);
-            put_u32(&mut out, instance.span.1);
         }
+        put_u32(&mut out, self.roots.len() as u32);
+        for &(offset, n) in &self.roots {
+            put_u32(&mut out, offset);
+            put_u32(&mut out, n);
+        }
+        put_u32(&mut out, self.outline.depth as u32);
+        put_u32(&mut out, self.outline.min_depth as u32);
+        out.push(u8::from(self.outline.clean));
         put_u32(&mut out, self.variables.len() as u32);
         for v in &self.variables {
             put_str(&mut out, &v.class_id);
@@ -60,26 +67,40 @@ impl Fragment {
         for _ in 0..id_count {
             ids.push((reader.u32()?, reader.u32()?));
         }
-        let instance_count = reader.count(14)?;
+        let instance_count = reader.count(6)?;
         let mut instances = Vec::with_capacity(instance_count);
         for _ in 0..instance_count {
             let class_id = reader.str()?;
             let class_id = registry.class_id_arc(class_id).unwrap_or_else(|| class_id.into());
             let js_vars = reader.opt()?.map(Into::into);
             let css_vars = reader.opt()?.map(Into::into);
-            let span = (reader.u32()?, reader.u32()?);
-            let fits =
-                span.0 <= span.1 && html.is_char_boundary(span.0 as usize) && html.is_char_boundary(span.1 as usize);
-            if !fits {
-                return Err(DecodeError("an instance span is out of range"));
-            }
             instances.push(Instance {
                 class_id,
                 js_vars,
                 css_vars,
-                span,
             });
         }
+        let root_count = reader.count(8)?;
+        let mut roots = Vec::with_capacity(root_count);
+        let mut previous = (0, 0);
+        for _ in 0..root_count {
+            let root = (reader.u32()?, reader.u32()?);
+            let fits = root >= previous && html.is_char_boundary(root.0 as usize) && (root.1 as usize) < instance_count;
+            if !fits {
+                return Err(DecodeError("a root element position is out of range"));
+            }
+            previous = root;
+            roots.push(root);
+        }
+        let outline = Outline {
+            depth: reader.u32()? as i32,
+            min_depth: reader.u32()? as i32,
+            clean: match reader.take(1)?[0] {
+                0 => false,
+                1 => true,
+                _ => return Err(DecodeError("bad outline flag")),
+            },
+        };
         let mut previous = 0;
         let ids = ids
             .into_iter()
@@ -120,12 +141,14 @@ impl Fragment {
             ids,
             instances,
             variables,
+            roots,
+            outline,
         })
     }
 }
 
 /// Starts every stored value; bumped when the layout changes.
-const MAGIC: &[u8] = b"djc-fragment-2\n";
+const MAGIC: &[u8] = b"djc-fragment-3\n";
 
 /// A stored value that isn't a fragment this version can read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -3,18 +3,36 @@
 use std::any::Any;
 use std::sync::{Arc, OnceLock};
 
-use crate::output_cache::key::Digest;
+use minijinja::Value;
 
-/// Props of some component, typed inside. Always made by the same component's erased form, so the
-/// downcasts below can't fail.
-pub(crate) type Props = Arc<dyn Any + Send + Sync>;
+use crate::error::ComponentError;
+use crate::output_cache::key::Digest;
+use crate::registry::RegisteredComponent;
+
+/// Props of some component, typed inside. Always made by the same component's erased form (or
+/// given to `render::<C>` for that `C`), so the downcasts can't fail.
+pub(crate) type AnyProps = dyn Any + Send + Sync;
+
+/// Owned [`AnyProps`].
+pub(crate) type Props = Arc<AnyProps>;
+
+/// The props of a call, in the form the caller had them.
+pub(crate) enum CallProps<'p> {
+    /// Made by the crate: from JSON, or by a render function's `child`.
+    Owned(Props),
+    /// Lent by the top-level caller for the duration of the render.
+    Borrowed(&'p AnyProps),
+    /// A template's arguments: keyed as they are, turned into typed props only when the call
+    /// renders (a hit never needs them).
+    Arguments { args: Value, typed: OnceLock<Props> },
+}
 
 /// A component call waiting to be rendered: made by `component(...)` in a template,
 /// [`crate::Html::child`] in a render function, or the top-level render.
-pub(crate) struct PendingCall {
+pub(crate) struct PendingCall<'p> {
     /// The component called: its index in the registry (and the renderer's component records).
     pub(crate) component: usize,
-    pub(crate) props: Props,
+    pub(crate) props: CallProps<'p>,
     /// Slot contents by name, sorted by name, raw (they may hold markers).
     pub(crate) slots: Vec<(String, String)>,
     /// Where in the component tree the call was made.
@@ -24,14 +42,36 @@ pub(crate) struct PendingCall {
     pub(crate) identity: OnceLock<Digest>,
 }
 
-impl PendingCall {
-    pub(crate) fn new(component: usize, props: Props, slots: Vec<(String, String)>, lineage: Lineage) -> Self {
+impl<'p> PendingCall<'p> {
+    pub(crate) fn new(component: usize, props: CallProps<'p>, slots: Vec<(String, String)>, lineage: Lineage) -> Self {
         PendingCall {
             component,
             props,
             slots,
             lineage,
             identity: OnceLock::new(),
+        }
+    }
+
+    /// The typed props, built from the template's arguments the first time they are needed.
+    pub(crate) fn props(&self, entry: &RegisteredComponent) -> Result<&AnyProps, ComponentError> {
+        match &self.props {
+            CallProps::Owned(props) => Ok(&**props),
+            CallProps::Borrowed(props) => Ok(*props),
+            CallProps::Arguments { args, typed } => {
+                if let Some(props) = typed.get() {
+                    return Ok(&**props);
+                }
+                let props =
+                    entry
+                        .component
+                        .props_from_template(args.clone())
+                        .map_err(|source| ComponentError::Props {
+                            component: entry.name.to_owned(),
+                            source,
+                        })?;
+                Ok(&**typed.get_or_init(|| props))
+            }
         }
     }
 

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use crate::component::{Component, Data};
 use crate::error::ComponentError;
-use crate::rendering::call::{Lineage, PendingCall};
+use crate::rendering::call::{CallProps, Lineage, PendingCall};
 use crate::rendering::markers;
 use crate::rendering::slots::Slots;
 
@@ -42,7 +42,7 @@ use crate::rendering::slots::Slots;
 pub struct Html<'a> {
     pub(crate) out: String,
     calls: &'a dyn ChildCalls,
-    call: &'a PendingCall,
+    call: &'a PendingCall<'a>,
     render: u32,
     data: &'a Data,
     lineage: Lineage,
@@ -125,7 +125,12 @@ impl<'a> Html<'a> {
         slots: Slots,
     ) -> Result<&mut Self, ComponentError> {
         let index = self.calls.index_of(TypeId::of::<C>(), C::NAME)?;
-        let call = PendingCall::new(index, Arc::new(props), slots.into_sorted(), self.lineage.clone());
+        let call = PendingCall::new(
+            index,
+            CallProps::Owned(Arc::new(props)),
+            slots.into_sorted(),
+            self.lineage.clone(),
+        );
         let n = self.calls.add_call(call);
         self.out.push_str(&markers::call_marker(n));
         Ok(self)
@@ -139,5 +144,5 @@ pub(crate) trait ChildCalls: Sync {
     fn index_of(&self, type_id: TypeId, name: &str) -> Result<usize, ComponentError>;
 
     /// Records a call and returns its number, for its marker.
-    fn add_call(&self, call: PendingCall) -> u32;
+    fn add_call(&self, call: PendingCall<'static>) -> u32;
 }

@@ -30,6 +30,14 @@ impl IdSequence {
         IdSequence { next: start, step }
     }
 
+    /// `seed`, `seed + 1`, … (modulo the id space): the same ids on every run.
+    pub(crate) fn counting_from(seed: u64) -> Self {
+        IdSequence {
+            next: seed % SPACE,
+            step: 1,
+        }
+    }
+
     pub(crate) fn next_id(&mut self) -> InstanceId {
         let mut n = self.next;
         self.next = (self.next + self.step) % SPACE;

@@ -19,8 +19,6 @@ pub struct RenderOutput {
     pub variables: Vec<Variables>,
     /// What the output cache did during this render.
     pub stats: RenderStats,
-    /// Per dependency, the bytes of `html` its output occupies (children included).
-    pub(crate) spans: Vec<(usize, usize)>,
 }
 
 impl RenderOutput {

@@ -9,8 +9,9 @@ use parking_lot::Mutex;
 
 use crate::error::ComponentError;
 use crate::output_cache::fragment::{Fragment, IdRef};
-use crate::output_cache::key::{Digest, DigestInput};
-use crate::rendering::call::PendingCall;
+use crate::output_cache::key::arguments::{self, ArgumentDigests};
+use crate::output_cache::key::{Digest, DigestInput, KeySource};
+use crate::rendering::call::{CallProps, PendingCall};
 use crate::rendering::html::ChildCalls;
 use crate::rendering::ids::IdSequence;
 use crate::rendering::markers::{self, Token};
@@ -49,12 +50,14 @@ impl Stats {
 /// See the module docs.
 pub(crate) struct Page {
     pub(crate) state: Arc<RendererState>,
-    calls: Mutex<Vec<Arc<PendingCall>>>,
+    calls: Mutex<Vec<Arc<PendingCall<'static>>>>,
     next_render: AtomicU32,
     /// Shareable fragments already obtained in this page, by cache key: identical cached children
     /// are looked up and rendered once per page.
     /// Keyed by the digest (which is keyed by the class), not the key string: no string to copy.
     seen: Mutex<HashMap<Digest, Arc<Fragment>, foldhash::fast::RandomState>>,
+    /// Digests of the lists and maps templates pass as arguments, hashed once per page.
+    argument_digests: ArgumentDigests,
     pub(crate) stats: Stats,
 }
 
@@ -65,18 +68,19 @@ impl Page {
             calls: Mutex::new(Vec::new()),
             next_render: AtomicU32::new(0),
             seen: Mutex::new(HashMap::default()),
+            argument_digests: ArgumentDigests::default(),
             stats: Stats::default(),
         }
     }
 
     /// Records a call and returns its number, for its marker.
-    pub(crate) fn add_call(&self, call: PendingCall) -> u32 {
+    pub(crate) fn add_call(&self, call: PendingCall<'static>) -> u32 {
         let mut calls = self.calls.lock();
         calls.push(Arc::new(call));
         (calls.len() - 1) as u32
     }
 
-    pub(crate) fn call(&self, n: u32) -> Option<Arc<PendingCall>> {
+    pub(crate) fn call(&self, n: u32) -> Option<Arc<PendingCall<'static>>> {
         self.calls.lock().get(n as usize).cloned()
     }
 
@@ -93,26 +97,46 @@ impl Page {
         self.seen.lock().insert(digest, Arc::clone(fragment));
     }
 
-    /// The digest of `call`: class, code fingerprint, props after defaults, and the slots when
-    /// `with_slots`.
+    /// The digest of `call`: class, code fingerprint, what identifies its props, and the slots
+    /// when `with_slots`. The props part is streamed into the hasher: the template's arguments as
+    /// given (no typed props are built), else the typed props or the component's own key.
     ///
     /// With slots it is the call's identity, computed once: a parent that caches with its slots
     /// has already asked for it when the call is resolved.
-    pub(crate) fn digest(&self, call: &PendingCall, with_slots: bool) -> Result<Digest, ComponentError> {
+    pub(crate) fn digest(&self, call: &PendingCall<'_>, with_slots: bool) -> Result<Digest, ComponentError> {
         if with_slots && let Some(identity) = call.identity.get() {
             return Ok(*identity);
         }
-        let entry = &self.state.component(call.component).entry;
-        let mut props = Vec::with_capacity(64);
-        entry
-            .component
-            .canonical_props(&call.props, &mut props)
-            .map_err(|source| ComponentError::Props {
-                component: entry.name.to_owned(),
-                source,
-            })?;
-        let mut input = DigestInput::new(&entry.class_key);
-        input.field(&props);
+        let component = self.state.component(call.component);
+        let entry = &component.entry;
+        let own_key = component.output.as_ref().is_some_and(|output| output.settings.own_key);
+        // One hasher, built in place: it is a few kilobytes, and moving it costs more than the
+        // hashing of small props.
+        let given = match &call.props {
+            CallProps::Arguments { args, .. } if !own_key => Some(args),
+            _ => None,
+        };
+        let source = if given.is_some() {
+            KeySource::Arguments
+        } else {
+            KeySource::Typed
+        };
+        let mut input = DigestInput::new(&entry.class_key, source);
+        let from_arguments = given
+            .is_some_and(|args| arguments::encode_arguments(args, &mut input.sink, &self.argument_digests).is_ok());
+        if !from_arguments {
+            // A value that can't be read out (an iterator, an object): keyed as typed props.
+            if given.is_some() {
+                input.restart(&entry.class_key, KeySource::Typed);
+            }
+            entry
+                .component
+                .key(call.props(entry)?, &mut input.sink)
+                .map_err(|source| ComponentError::Props {
+                    component: entry.name.to_owned(),
+                    source,
+                })?;
+        }
         if with_slots {
             input.tag(1);
             input.count(call.slots.len());
@@ -123,7 +147,8 @@ impl Page {
                 self.canonical_slot(content, &mut canonical)?;
                 input.field(&canonical);
             }
-            return Ok(*call.identity.get_or_init(|| input.finish()));
+            let digest = input.finish();
+            return Ok(*call.identity.get_or_init(|| digest));
         }
         input.tag(0);
         Ok(input.finish())
@@ -149,50 +174,60 @@ impl Page {
         Ok(())
     }
 
-    /// Stamps fresh ids into the top-level fragment: the page as the caller gets it.
-    pub(crate) fn finish(&self, fragment: &Fragment) -> RenderOutput {
-        let mut ids = IdSequence::new();
+    /// Stamps fresh ids into the top-level fragment, and the instance attributes on its root
+    /// elements, in one pass: the page as the caller gets it.
+    pub(crate) fn finish(&self, fragment: &Fragment, id_sequence: &mut IdSequence) -> RenderOutput {
         let dependencies: Vec<Dependency> = fragment
             .instances
             .iter()
             .map(|instance| Dependency {
                 class_id: Arc::clone(&instance.class_id),
-                id: ids.next_id(),
+                id: id_sequence.next_id(),
                 js_vars: instance.js_vars.clone(),
                 css_vars: instance.css_vars.clone(),
             })
             .collect();
-        let mut html = Vec::with_capacity(fragment.html.len() + 7 * fragment.ids.len());
+        let attributes = fragment.roots.len() * ATTRIBUTE.len();
+        let mut html = Vec::with_capacity(fragment.html.len() + 7 * fragment.ids.len() + attributes);
         let mut copied = 0;
-        for &(offset, id) in &fragment.ids {
-            let offset = offset as usize;
-            html.extend_from_slice(&fragment.html[copied..offset]);
-            copied = offset;
-            // Only a forged marker can point outside the page; it prints nothing.
-            if let IdRef::Local(n) = id {
-                html.extend_from_slice(dependencies[n as usize].id.as_str().as_bytes());
-            }
+        let (mut ids, mut roots) = (fragment.ids.iter().peekable(), fragment.roots.iter().peekable());
+        loop {
+            // At one offset an id goes first: it ends an attribute value the root's attributes follow.
+            let id_next = match (ids.peek(), roots.peek()) {
+                (Some(&&(id_at, _)), Some(&&(root_at, _))) => id_at <= root_at,
+                (Some(_), None) => true,
+                (None, Some(_)) => false,
+                (None, None) => break,
+            };
+            let offset = if id_next {
+                let &(offset, id) = ids.next().expect("peeked");
+                html.extend_from_slice(&fragment.html[copied..offset as usize]);
+                // Only a forged marker can point outside the page; it prints nothing.
+                if let IdRef::Local(n) = id {
+                    html.extend_from_slice(dependencies[n as usize].id.as_str().as_bytes());
+                }
+                offset
+            } else {
+                let &(offset, n) = roots.next().expect("peeked");
+                html.extend_from_slice(&fragment.html[copied..offset as usize]);
+                let dependency = &dependencies[n as usize];
+                // Lowercased, as an HTML parser (and so the client script's query) has it.
+                html.extend_from_slice(b" data-djc-id-");
+                html.extend(dependency.id.as_str().bytes().map(|b| b.to_ascii_lowercase()));
+                html.extend_from_slice(b"=\"\"");
+                if let Some(hash) = &dependency.css_vars {
+                    html.extend_from_slice(b" data-djc-css-");
+                    html.extend_from_slice(hash.as_bytes());
+                    html.extend_from_slice(b"=\"\"");
+                }
+                offset
+            };
+            copied = offset as usize;
         }
         html.extend_from_slice(&fragment.html[copied..]);
-        // Where each instance ended up once the ids were written in: every local id before a
-        // position moves it by an id's length (an id at a span's start counts as inside it).
-        let inserted: Vec<u32> = fragment
-            .ids
-            .iter()
-            .filter(|(_, id)| matches!(id, IdRef::Local(_)))
-            .map(|&(offset, _)| offset)
-            .collect();
-        let moved = |offset: u32, inclusive: bool| {
-            let before = inserted.partition_point(|&at| if inclusive { at <= offset } else { at < offset });
-            offset as usize + before * 7 // an instance id is 7 bytes
-        };
-        let spans = fragment
-            .instances
-            .iter()
-            .map(|instance| (moved(instance.span.0, false), moved(instance.span.1, true)))
-            .collect();
-        // Every piece is UTF-8 (template output, or validated when read from the cache) and ids sit
-        // on character boundaries, so this can't fail; the check is what lets us say so safely.
+        // Every piece is UTF-8 (template output, or validated when read from the cache) and ids and
+        // attributes sit on character boundaries, so this can't fail; the check is what lets us
+        // say so safely.
         let html =
             String::from_utf8(html).unwrap_or_else(|error| String::from_utf8_lossy(error.as_bytes()).into_owned());
         RenderOutput {
@@ -200,17 +235,19 @@ impl Page {
             dependencies,
             variables: fragment.variables.clone(),
             stats: self.stats.read(),
-            spans,
         }
     }
 }
+
+/// The length of a root's `data-djc-id-…` attribute, to size the page up front.
+const ATTRIBUTE: &str = " data-djc-id-c000000=\"\"";
 
 impl ChildCalls for Page {
     fn index_of(&self, type_id: std::any::TypeId, name: &str) -> Result<usize, ComponentError> {
         self.state.registry.index_of_type(type_id, name)
     }
 
-    fn add_call(&self, call: PendingCall) -> u32 {
+    fn add_call(&self, call: PendingCall<'static>) -> u32 {
         Page::add_call(self, call)
     }
 }

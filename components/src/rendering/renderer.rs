@@ -16,7 +16,8 @@ use crate::output_cache::key::output_key;
 use crate::output_cache::settings::OutputCache;
 use crate::registry::Registry;
 use crate::rendering::cache_warnings::{CACHE_WARNING_INTERVAL, CacheRole};
-use crate::rendering::call::{Lineage, PendingCall, Props};
+use crate::rendering::call::{CallProps, Lineage, PendingCall};
+use crate::rendering::ids::IdSequence;
 use crate::rendering::output::RenderOutput;
 use crate::rendering::page::Page;
 use crate::rendering::resolve::resolve;
@@ -32,6 +33,8 @@ use crate::rendering::template;
 #[derive(Clone)]
 pub struct Renderer {
     state: Arc<RendererState>,
+    /// Where every render's instance ids start, for output that is the same on every run.
+    id_seed: Option<u64>,
 }
 
 impl Renderer {
@@ -45,7 +48,19 @@ impl Renderer {
         registry.env.add_function("component", template::component);
         Ok(Renderer {
             state: Arc::new(RendererState::new(registry, caches, config)?),
+            id_seed: None,
         })
+    }
+
+    /// This renderer (sharing everything with it) giving instance ids from a fixed sequence:
+    /// every render's ids start at `seed` and count up (`seed` 0: `c000000`, `c000001`, …), so
+    /// the same render gives the same HTML every time — for snapshot tests (django-components'
+    /// `GenIdPatcher`). Not for serving: fragments rendered later reuse the page's ids.
+    pub fn with_id_seed(&self, seed: u64) -> Renderer {
+        Renderer {
+            state: Arc::clone(&self.state),
+            id_seed: Some(seed),
+        }
     }
 
     /// [`Renderer::new`] with the `[components]` section of a loaded configuration file.
@@ -53,17 +68,19 @@ impl Renderer {
         Renderer::new(registry, caches, ComponentsConfig::from_caches_config(config)?)
     }
 
-    /// Renders component `C` with `props`; add slots with [`Render::slot`], then await it.
-    pub fn render<C: Component>(&self, props: C::Props) -> Render<'_> {
+    /// Renders component `C` with `props` (borrowed for the render); add slots with
+    /// [`Render::slot`], then await it.
+    pub fn render<'a, C: Component>(&'a self, props: &'a C::Props) -> Render<'a> {
         let target = self
             .state
             .registry
             .index_of::<C>()
-            .map(|index| (index, Arc::new(props) as Props));
+            .map(|index| (index, CallProps::Borrowed(props)));
         Render {
             renderer: self,
             target,
             slots: Slots::new(),
+            strategy: None,
         }
     }
 
@@ -76,7 +93,7 @@ impl Renderer {
             Some(index) => registry.entries[index]
                 .component
                 .props_from_json(props)
-                .map(|props| (index, props))
+                .map(|props| (index, CallProps::Owned(props)))
                 .map_err(|source| ComponentError::Props {
                     component: name.to_owned(),
                     source,
@@ -86,20 +103,51 @@ impl Renderer {
             renderer: self,
             target,
             slots: Slots::new(),
+            strategy: None,
         }
     }
 
     /// The key component `C`'s output for these props and slots is cached under (before the
     /// alias' key function adds its prefix and version), or `None` when `C`'s output isn't cached.
     /// Delete it from [`Renderer::caches`] to drop one entry.
-    pub fn output_key<C: Component>(&self, props: C::Props, slots: Slots) -> Result<Option<String>, ComponentError> {
+    ///
+    /// A template's `component(...)` call is keyed by its arguments as given (see
+    /// [`Renderer::template_call_key`]), unless the component declares its own key.
+    pub fn output_key<C: Component>(&self, props: &C::Props, slots: Slots) -> Result<Option<String>, ComponentError> {
         let index = self.state.registry.index_of::<C>()?;
-        let component = self.state.component(index);
+        self.key_of(PendingCall::new(
+            index,
+            CallProps::Borrowed(props),
+            slots.into_sorted(),
+            Lineage::default(),
+        ))
+    }
+
+    /// The key the output of a template's `component(name, …)` call with these arguments (a JSON
+    /// object: argument name to value) and slots is cached under, or `None` when that component's
+    /// output isn't cached. Arguments the call leaves out are left out here too: a template call is
+    /// keyed by what it passes, without building the props.
+    pub fn template_call_key(
+        &self,
+        name: &str,
+        arguments: &serde_json::Value,
+        slots: Slots,
+    ) -> Result<Option<String>, ComponentError> {
+        let registry = &self.state.registry;
+        let index = registry.index_of_name(name).ok_or_else(|| registry.unknown(name))?;
+        let props = CallProps::Arguments {
+            args: minijinja::Value::from(minijinja::value::Serde(arguments)),
+            typed: Default::default(),
+        };
+        self.key_of(PendingCall::new(index, props, slots.into_sorted(), Lineage::default()))
+    }
+
+    fn key_of(&self, call: PendingCall<'_>) -> Result<Option<String>, ComponentError> {
+        let component = self.state.component(call.component);
         let Some(output) = &component.output else {
             return Ok(None);
         };
         let page = Page::new(Arc::clone(&self.state));
-        let call = PendingCall::new(index, Arc::new(props), slots.into_sorted(), Lineage::default());
         let digest = page.digest(&call, output.settings.include_slots)?;
         Ok(Some(output_key(&component.entry.class_id, &digest)))
     }
@@ -114,11 +162,23 @@ impl Renderer {
     /// JS/CSS variables (written on every call, cache hits included, so their lifetime starts
     /// again). The other strategies inline everything and write nothing. A media store that fails
     /// costs a warning, not the page.
+    ///
+    /// Only `Strategy::Fragment` does I/O: [`Renderer::html_with`] does the others without
+    /// awaiting, and [`Render::strategy`] does it all in the render's own call.
     pub async fn with_dependencies(&self, output: &RenderOutput, strategy: Strategy) -> Result<String, ComponentError> {
         if strategy == Strategy::Fragment {
             self.store_media_of(output).await;
         }
-        strategies::apply(output, &self.state.registry, strategy)
+        Ok(strategies::apply(output, &self.state.registry, strategy))
+    }
+
+    /// [`Renderer::with_dependencies`] for the strategies that write nothing (all but
+    /// `Strategy::Fragment`, which is a [`ComponentError::FragmentNeedsAwait`]): no I/O, no await.
+    pub fn html_with(&self, output: &RenderOutput, strategy: Strategy) -> Result<String, ComponentError> {
+        if strategy == Strategy::Fragment {
+            return Err(ComponentError::FragmentNeedsAwait);
+        }
+        Ok(strategies::apply(output, &self.state.registry, strategy))
     }
 
     /// Writes the class JS/CSS of every registered component to the media store (overwriting), as
@@ -218,8 +278,9 @@ impl std::fmt::Debug for Renderer {
 #[must_use = "a render does nothing until it is awaited"]
 pub struct Render<'a> {
     renderer: &'a Renderer,
-    target: Result<(usize, Props), ComponentError>,
+    target: Result<(usize, CallProps<'a>), ComponentError>,
     slots: Slots,
+    strategy: Option<Strategy>,
 }
 
 impl std::fmt::Debug for Render<'_> {
@@ -242,6 +303,14 @@ impl Render<'_> {
         self.slots = slots;
         self
     }
+
+    /// Puts the JS and CSS into the HTML as `strategy` says ([`Renderer::with_dependencies`]), so
+    /// the awaited output's `html` is the final HTML: one call. Without it, `html` is the HTML
+    /// as rendered, which is `Strategy::Ignore`'s.
+    pub fn strategy(mut self, strategy: Strategy) -> Self {
+        self.strategy = Some(strategy);
+        self
+    }
 }
 
 impl<'a> IntoFuture for Render<'a> {
@@ -259,7 +328,15 @@ impl<'a> IntoFuture for Render<'a> {
                 Lineage::default(),
             ));
             let fragment = resolve(&page, call).await?;
-            Ok(page.finish(&fragment))
+            let mut ids = match self.renderer.id_seed {
+                Some(seed) => IdSequence::counting_from(seed),
+                None => IdSequence::new(),
+            };
+            let mut output = page.finish(&fragment, &mut ids);
+            if let Some(strategy) = self.strategy.filter(|&strategy| strategy != Strategy::Ignore) {
+                output.html = self.renderer.with_dependencies(&output, strategy).await?;
+            }
+            Ok(output)
         })
     }
 }

@@ -20,10 +20,10 @@ use crate::rendering::page::{Page, Stats};
 use crate::rendering::template;
 
 /// The fragment of `call`.
-pub(crate) fn resolve(
-    page: &Arc<Page>,
-    call: Arc<PendingCall>,
-) -> BoxFuture<'_, Result<Arc<Fragment>, ComponentError>> {
+pub(crate) fn resolve<'a>(
+    page: &'a Arc<Page>,
+    call: Arc<PendingCall<'a>>,
+) -> BoxFuture<'a, Result<Arc<Fragment>, ComponentError>> {
     Box::pin(async move {
         let component = page.state.component(call.component);
         let entry = &component.entry;
@@ -47,7 +47,7 @@ pub(crate) fn resolve(
 /// hit — the path that matters most — shouldn't carry (and move) that state in its own future.
 fn render_boxed<'a>(
     page: &'a Arc<Page>,
-    call: &'a PendingCall,
+    call: &'a PendingCall<'a>,
     digest: Option<Digest>,
 ) -> BoxFuture<'a, Result<Fragment, ComponentError>> {
     Box::pin(render(page, call, digest))
@@ -55,7 +55,7 @@ fn render_boxed<'a>(
 
 /// Renders `call` itself: its data hook, its template or function, then its children. `digest`
 /// is the call's when its output is cached.
-async fn render(page: &Arc<Page>, call: &PendingCall, digest: Option<Digest>) -> Result<Fragment, ComponentError> {
+async fn render(page: &Arc<Page>, call: &PendingCall<'_>, digest: Option<Digest>) -> Result<Fragment, ComponentError> {
     Stats::count(&page.stats.renders);
     let entry = &page.state.component(call.component).entry;
     let own = page.start_render();
@@ -63,14 +63,15 @@ async fn render(page: &Arc<Page>, call: &PendingCall, digest: Option<Digest>) ->
         component: entry.name.to_owned(),
         source,
     };
-    let data = entry.component.template_data(&call.props).await.map_err(render_error)?;
-    let js = variables::payload(entry, MediaKind::Js, entry.component.js_data(&call.props))?;
-    let css = variables::payload(entry, MediaKind::Css, entry.component.css_data(&call.props))?;
+    let props = call.props(entry)?;
+    let data = entry.component.template_data(props).await.map_err(render_error)?;
+    let js = variables::payload(entry, MediaKind::Js, entry.component.js_data(props))?;
+    let css = variables::payload(entry, MediaKind::Css, entry.component.css_data(props))?;
     let raw = if entry.has_template {
-        template::render(page, call, entry, own, data, call.lineage.children(digest))?
+        template::render(page, call, props, entry, own, data, call.lineage.children(digest))?
     } else {
         let mut html = Html::new(&**page, call, own, &data, call.lineage.children(digest));
-        if let Some(Err(source)) = entry.component.render_function(&call.props, &mut html) {
+        if let Some(Err(source)) = entry.component.render_function(props, &mut html) {
             // `Html::child` errors (an unregistered child) come back through the function's `?`.
             return Err(match source.downcast::<ComponentError>() {
                 Ok(error) => *error,
@@ -92,7 +93,7 @@ async fn render(page: &Arc<Page>, call: &PendingCall, digest: Option<Digest>) ->
         .collect();
     wanted.sort_unstable();
     wanted.dedup();
-    let calls: Vec<(u32, Arc<PendingCall>)> = wanted
+    let calls: Vec<(u32, Arc<PendingCall<'static>>)> = wanted
         .into_iter()
         .filter_map(|n| page.call(n).map(|call| (n, call)))
         .collect();
@@ -102,7 +103,6 @@ async fn render(page: &Arc<Page>, call: &PendingCall, digest: Option<Digest>) ->
         class_id: Arc::clone(&entry.class_id),
         js_vars: js.as_ref().map(|v| Arc::clone(&v.hash)),
         css_vars: css.as_ref().map(|v| Arc::clone(&v.hash)),
-        span: (0, 0),
     };
     // Sized up front: a page of a hundred children would otherwise regrow (and recopy) its HTML
     // a dozen times.

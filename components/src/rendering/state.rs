@@ -57,7 +57,7 @@ impl RendererState {
                 ),
             ));
         }
-        let media = MediaStore::new(&caches, config.cache.as_deref())?;
+        let media = MediaStore::new(&caches, config.media_alias()?)?;
         let components = registry
             .entries
             .iter()

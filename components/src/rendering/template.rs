@@ -10,7 +10,7 @@ use minijinja::{Error, ErrorKind, State};
 use crate::component::Data;
 use crate::error::ComponentError;
 use crate::registry::RegisteredComponent;
-use crate::rendering::call::{Lineage, PendingCall};
+use crate::rendering::call::{AnyProps, CallProps, Lineage, PendingCall};
 use crate::rendering::markers;
 use crate::rendering::page::Page;
 use crate::rendering::slots::DEFAULT_SLOT;
@@ -51,7 +51,6 @@ pub(crate) fn component(state: &mut State, name: &str, kwargs: Kwargs) -> Result
             ),
         )
     })?;
-    let entry = &registry.entries[index];
 
     let mut slots = BTreeMap::new();
     // `peek`, not `get`: `get` records the name (an allocation) for `assert_all_used`, which we never call.
@@ -97,12 +96,11 @@ pub(crate) fn component(state: &mut State, name: &str, kwargs: Kwargs) -> Result
         // The keyword arguments are already the props map: no copy.
         Value::from(kwargs)
     };
-    let props = entry.component.props_from_template(props).map_err(|error| {
-        Error::new(
-            ErrorKind::InvalidOperation,
-            format!("the props given to `{name}` don't fit its props type: {error}"),
-        )
-    })?;
+    // Typed props are built when the child renders: a cache hit only needs the arguments.
+    let props = CallProps::Arguments {
+        args: props,
+        typed: Default::default(),
+    };
     let call = PendingCall::new(index, props, slots.into_iter().collect(), scope.lineage.clone());
     let n = scope.page.add_call(call);
     Ok(Value::from_safe_string(markers::call_marker(n)))
@@ -122,7 +120,8 @@ fn slot_content(value: &Value) -> String {
 /// Runs `entry`'s template for `call`, whose render number is `render`: raw output with markers.
 pub(crate) fn render(
     page: &Arc<Page>,
-    call: &PendingCall,
+    call: &PendingCall<'_>,
+    props: &AnyProps,
     entry: &RegisteredComponent,
     render: u32,
     data: Data,
@@ -151,7 +150,7 @@ pub(crate) fn render(
             lineage,
         }),
     };
-    let props = entry.component.template_context(&call.props);
+    let props = entry.component.template_context(props);
     // Later maps win: reserved names over template data over props.
     let context = if data.is_empty() {
         merge_maps([props, reserved])

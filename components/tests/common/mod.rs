@@ -297,10 +297,24 @@ pub(crate) fn ids(html: &str) -> Vec<String> {
         .collect()
 }
 
-/// `html` with every id replaced by `#`, to compare renders whose ids differ.
+/// `html` with every id replaced by `#`, to compare renders whose ids differ (root attributes
+/// carry them lowercased).
 pub(crate) fn without_ids(html: &str, ids: &[String]) -> String {
-    ids.iter()
-        .fold(html.to_owned(), |html, id| html.replace(id.as_str(), "#"))
+    let html = ids
+        .iter()
+        .fold(html.to_owned(), |html, id| html.replace(id.as_str(), "#"));
+    // Every instance's attribute, also of instances that don't print their id.
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html.as_str();
+    while let Some(at) = rest.find("data-djc-id-") {
+        let start = at + "data-djc-id-".len();
+        out.push_str(&rest[..start]);
+        out.push('#');
+        let id_len = rest[start..].find('=').unwrap_or(0);
+        rest = &rest[start + id_len..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// A button with JS, CSS and JS/CSS variables.
@@ -340,4 +354,19 @@ impl Component for Btn {
         data.insert("color".into(), props.color.clone().into());
         data
     }
+}
+
+/// `html` without the `data-djc-id-…`/`data-djc-css-…` attributes root elements carry, to compare
+/// markup by its content.
+pub(crate) fn without_instance_attributes(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(at) = rest.find(" data-djc-") {
+        out.push_str(&rest[..at]);
+        let attribute = &rest[at..];
+        let end = attribute.find("=\"\"").map_or(attribute.len(), |end| end + 3);
+        rest = &attribute[end..];
+    }
+    out.push_str(rest);
+    out
 }

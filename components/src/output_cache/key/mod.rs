@@ -1,8 +1,15 @@
 //! Output cache keys: `components:cache:<class id>:<digest>`.
 //!
-//! The digest is BLAKE3 over a length-prefixed encoding of every input, so the encoding of one
-//! input can never run into the next (django-components md5s `class_id + ":" + args + ":" + kwargs`,
-//! where a `:` or `,` inside a value shifts the boundaries).
+//! The digest is keyed BLAKE3 over a self-delimiting encoding of every input, streamed into the
+//! hasher as it is produced, so the encoding of one input can never run into the next
+//! (django-components md5s `class_id + ":" + args + ":" + kwargs`, where a `:` or `,` inside a
+//! value shifts the boundaries).
+
+pub(crate) mod arguments;
+pub(crate) mod sink;
+pub(crate) mod typed;
+
+use sink::{HashSink, Sink};
 
 /// What keys start with; the same prefix django-components uses.
 pub const KEY_PREFIX: &str = "components:cache:";
@@ -14,7 +21,17 @@ const KEY_DIGEST_BYTES: usize = 16;
 pub(crate) type Digest = [u8; 32];
 
 /// Versions the encoding: a change to it must change every key rather than reinterpret old entries.
-const DOMAIN: &[u8] = b"components/output-cache/v1";
+const DOMAIN: &[u8] = b"components/output-cache/v2";
+
+/// What the props part of a digest was computed from; the first byte of the input, so keys
+/// computed from different forms never meet.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum KeySource {
+    /// A template call's arguments, as given.
+    Arguments = b'A' as isize,
+    /// Typed props, or the component's own key ([`crate::Component::cache_key`]).
+    Typed = b'T' as isize,
+}
 
 /// The key a component class's digests are computed with: BLAKE3 of its class id and code
 /// fingerprint, length-prefixed. Computed once at registration, so a render only hashes its props
@@ -30,35 +47,40 @@ pub(crate) fn class_key(class_id: &str, fingerprint: &Digest) -> Digest {
 
 /// One render's identity, fed field by field.
 pub(crate) struct DigestInput {
-    hasher: blake3::Hasher,
+    pub(crate) sink: HashSink,
 }
 
 impl DigestInput {
-    /// Starts a digest for one component class (see [`class_key`]).
-    pub(crate) fn new(class_key: &Digest) -> Self {
-        DigestInput {
-            hasher: blake3::Hasher::new_keyed(class_key),
-        }
+    /// Starts a digest for one component class (see [`class_key`]) whose props come from `source`.
+    pub(crate) fn new(class_key: &Digest, source: KeySource) -> Self {
+        let mut sink = HashSink::new(class_key);
+        sink.byte(source as u8);
+        DigestInput { sink }
+    }
+
+    /// Starts again, as [`DigestInput::new`], in place.
+    pub(crate) fn restart(&mut self, class_key: &Digest, source: KeySource) {
+        self.sink.restart(class_key);
+        self.sink.byte(source as u8);
     }
 
     /// Adds one length-prefixed field.
     pub(crate) fn field(&mut self, bytes: &[u8]) {
-        self.hasher.update(&(bytes.len() as u64).to_le_bytes());
-        self.hasher.update(bytes);
+        self.sink.bytes(bytes);
     }
 
     /// Adds a count (of slots) so a list's end is never ambiguous.
     pub(crate) fn count(&mut self, n: usize) {
-        self.hasher.update(&(n as u64).to_le_bytes());
+        self.sink.varint(n as u128);
     }
 
     /// Adds a one-byte tag (whether slots follow).
     pub(crate) fn tag(&mut self, tag: u8) {
-        self.hasher.update(&[tag]);
+        self.sink.byte(tag);
     }
 
-    pub(crate) fn finish(&self) -> Digest {
-        *self.hasher.finalize().as_bytes()
+    pub(crate) fn finish(&mut self) -> Digest {
+        self.sink.finish()
     }
 }
 
@@ -102,7 +124,7 @@ mod tests {
     fn length_prefixes_keep_field_boundaries() {
         let key = class_key("C_000000", &fingerprint("template", "x", ""));
         let digest = |fields: &[&[u8]]| {
-            let mut input = DigestInput::new(&key);
+            let mut input = DigestInput::new(&key, KeySource::Typed);
             for field in fields {
                 input.field(field);
             }

@@ -1,0 +1,305 @@
+//! Typed props into the digest, through serde, with nothing built in between.
+//!
+//! A self-delimiting binary encoding: every value starts with a tag byte, strings carry their
+//! length, containers end with a byte no value starts with. So the encoding of one value never
+//! runs into the next (`["a","bc"]` and `["ab","c"]` differ), and two props encode the same only
+//! when they serialize the same. Struct fields go in declaration order, which the props type
+//! fixes; map entries (a `HashMap` iterates in any order) are sorted by their encoding, the only
+//! place bytes are buffered.
+
+use serde::ser::{self, Serialize};
+
+use crate::output_cache::key::sink::Sink;
+
+/// Why props can't be encoded: their `Serialize` impl failed (the canonical JSON writer's error).
+pub(crate) use crate::canonical::Error;
+
+/// Tags shared with the template arguments' encoding (see `arguments.rs`).
+pub(crate) mod tag {
+    pub(crate) const NONE: u8 = b'n';
+    pub(crate) const SOME: u8 = b'?';
+    pub(crate) const TRUE: u8 = b't';
+    pub(crate) const FALSE: u8 = b'f';
+    /// A non-negative integer, its value as a varint.
+    pub(crate) const INT: u8 = b'i';
+    /// A negative integer `n`, `-(n + 1)` as a varint.
+    pub(crate) const NEG: u8 = b'-';
+    pub(crate) const FLOAT: u8 = b'd';
+    pub(crate) const STR: u8 = b's';
+    pub(crate) const BYTES: u8 = b'b';
+    pub(crate) const SEQ: u8 = b'[';
+    pub(crate) const SEQ_END: u8 = b']';
+    pub(crate) const MAP: u8 = b'{';
+    pub(crate) const MAP_END: u8 = b'}';
+    pub(crate) const STRUCT: u8 = b'(';
+    pub(crate) const FIELD: u8 = b'.';
+    pub(crate) const STRUCT_END: u8 = b')';
+    pub(crate) const UNIT_VARIANT: u8 = b'v';
+    pub(crate) const VARIANT: u8 = b'V';
+}
+
+/// Writes the encoding of `value` to `out`.
+pub(crate) fn encode<T: Serialize + ?Sized, S: Sink>(value: &T, out: &mut S) -> Result<(), Error> {
+    value.serialize(&mut Encoder { out })
+}
+
+pub(crate) fn int<S: Sink>(out: &mut S, n: i128) {
+    if n >= 0 {
+        out.byte(tag::INT);
+        out.varint(n as u128);
+    } else {
+        out.byte(tag::NEG);
+        out.varint((-(n + 1)) as u128);
+    }
+}
+
+pub(crate) fn float<S: Sink>(out: &mut S, f: f64) {
+    out.byte(tag::FLOAT);
+    out.put(&f.to_bits().to_le_bytes());
+}
+
+struct Encoder<'s, S: Sink> {
+    out: &'s mut S,
+}
+
+/// A sequence, tuple or struct: elements written as they come, then an end byte.
+struct Compound<'e, 's, S: Sink> {
+    encoder: &'e mut Encoder<'s, S>,
+    end: u8,
+}
+
+/// A map: entries encoded apart, then sorted and written.
+struct Map<'e, 's, S: Sink> {
+    encoder: &'e mut Encoder<'s, S>,
+    /// Each entry's encoding and where its key ends in it.
+    entries: Vec<(Vec<u8>, usize)>,
+}
+
+impl<'s, S: Sink> Encoder<'s, S> {
+    fn compound(&mut self, open: u8, end: u8) -> Compound<'_, 's, S> {
+        self.out.byte(open);
+        Compound { encoder: self, end }
+    }
+
+    fn variant(&mut self, name: &str) {
+        self.out.byte(tag::VARIANT);
+        self.out.bytes(name.as_bytes());
+    }
+}
+
+impl<'e, 's, S: Sink> ser::Serializer for &'e mut Encoder<'s, S> {
+    type Ok = ();
+    type Error = Error;
+    type SerializeSeq = Compound<'e, 's, S>;
+    type SerializeTuple = Compound<'e, 's, S>;
+    type SerializeTupleStruct = Compound<'e, 's, S>;
+    type SerializeTupleVariant = Compound<'e, 's, S>;
+    type SerializeMap = Map<'e, 's, S>;
+    type SerializeStruct = Compound<'e, 's, S>;
+    type SerializeStructVariant = Compound<'e, 's, S>;
+
+    fn serialize_bool(self, v: bool) -> Result<(), Error> {
+        self.out.byte(if v { tag::TRUE } else { tag::FALSE });
+        Ok(())
+    }
+    fn serialize_i8(self, v: i8) -> Result<(), Error> {
+        self.serialize_i128(v.into())
+    }
+    fn serialize_i16(self, v: i16) -> Result<(), Error> {
+        self.serialize_i128(v.into())
+    }
+    fn serialize_i32(self, v: i32) -> Result<(), Error> {
+        self.serialize_i128(v.into())
+    }
+    fn serialize_i64(self, v: i64) -> Result<(), Error> {
+        self.serialize_i128(v.into())
+    }
+    fn serialize_i128(self, v: i128) -> Result<(), Error> {
+        int(self.out, v);
+        Ok(())
+    }
+    fn serialize_u8(self, v: u8) -> Result<(), Error> {
+        self.serialize_u128(v.into())
+    }
+    fn serialize_u16(self, v: u16) -> Result<(), Error> {
+        self.serialize_u128(v.into())
+    }
+    fn serialize_u32(self, v: u32) -> Result<(), Error> {
+        self.serialize_u128(v.into())
+    }
+    fn serialize_u64(self, v: u64) -> Result<(), Error> {
+        self.serialize_u128(v.into())
+    }
+    fn serialize_u128(self, v: u128) -> Result<(), Error> {
+        self.out.byte(tag::INT);
+        self.out.varint(v);
+        Ok(())
+    }
+    fn serialize_f32(self, v: f32) -> Result<(), Error> {
+        self.serialize_f64(v.into())
+    }
+    fn serialize_f64(self, v: f64) -> Result<(), Error> {
+        float(self.out, v);
+        Ok(())
+    }
+    fn serialize_char(self, v: char) -> Result<(), Error> {
+        self.serialize_str(v.encode_utf8(&mut [0; 4]))
+    }
+    fn serialize_str(self, v: &str) -> Result<(), Error> {
+        self.out.byte(tag::STR);
+        self.out.bytes(v.as_bytes());
+        Ok(())
+    }
+    fn serialize_bytes(self, v: &[u8]) -> Result<(), Error> {
+        self.out.byte(tag::BYTES);
+        self.out.bytes(v);
+        Ok(())
+    }
+    fn serialize_none(self) -> Result<(), Error> {
+        self.serialize_unit()
+    }
+    fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<(), Error> {
+        self.out.byte(tag::SOME);
+        value.serialize(self)
+    }
+    fn serialize_unit(self) -> Result<(), Error> {
+        self.out.byte(tag::NONE);
+        Ok(())
+    }
+    fn serialize_unit_struct(self, _name: &'static str) -> Result<(), Error> {
+        self.serialize_unit()
+    }
+    fn serialize_unit_variant(self, _name: &'static str, _index: u32, variant: &'static str) -> Result<(), Error> {
+        self.out.byte(tag::UNIT_VARIANT);
+        self.out.bytes(variant.as_bytes());
+        Ok(())
+    }
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(self, _name: &'static str, value: &T) -> Result<(), Error> {
+        value.serialize(self)
+    }
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+        value: &T,
+    ) -> Result<(), Error> {
+        self.variant(variant);
+        value.serialize(self)
+    }
+    fn serialize_seq(self, _len: Option<usize>) -> Result<Self::SerializeSeq, Error> {
+        Ok(self.compound(tag::SEQ, tag::SEQ_END))
+    }
+    fn serialize_tuple(self, len: usize) -> Result<Self::SerializeTuple, Error> {
+        self.serialize_seq(Some(len))
+    }
+    fn serialize_tuple_struct(self, _name: &'static str, len: usize) -> Result<Self::SerializeTupleStruct, Error> {
+        self.serialize_seq(Some(len))
+    }
+    fn serialize_tuple_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+        _len: usize,
+    ) -> Result<Self::SerializeTupleVariant, Error> {
+        self.variant(variant);
+        Ok(self.compound(tag::SEQ, tag::SEQ_END))
+    }
+    fn serialize_map(self, len: Option<usize>) -> Result<Self::SerializeMap, Error> {
+        Ok(Map {
+            encoder: self,
+            entries: Vec::with_capacity(len.unwrap_or(0)),
+        })
+    }
+    fn serialize_struct(self, _name: &'static str, _len: usize) -> Result<Self::SerializeStruct, Error> {
+        Ok(self.compound(tag::STRUCT, tag::STRUCT_END))
+    }
+    fn serialize_struct_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+        _len: usize,
+    ) -> Result<Self::SerializeStructVariant, Error> {
+        self.variant(variant);
+        Ok(self.compound(tag::STRUCT, tag::STRUCT_END))
+    }
+}
+
+impl<S: Sink> Compound<'_, '_, S> {
+    fn element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
+        value.serialize(&mut *self.encoder)
+    }
+
+    fn field<T: Serialize + ?Sized>(&mut self, name: &str, value: &T) -> Result<(), Error> {
+        self.encoder.out.byte(tag::FIELD);
+        self.encoder.out.bytes(name.as_bytes());
+        value.serialize(&mut *self.encoder)
+    }
+
+    fn close(self) -> Result<(), Error> {
+        self.encoder.out.byte(self.end);
+        Ok(())
+    }
+}
+
+/// The serde compound traits over [`Compound`]: elements (`$method(value)`) or named fields
+/// (`$method(name, value)`), then the end byte.
+macro_rules! compound {
+    ($($trait:ident :: $method:ident ( $($name:ident)? );)*) => {$(
+        impl<S: Sink> ser::$trait for Compound<'_, '_, S> {
+            type Ok = ();
+            type Error = Error;
+            fn $method<T: Serialize + ?Sized>(&mut self, $($name: &'static str,)? value: &T) -> Result<(), Error> {
+                compound!(@write self $($name)? value)
+            }
+            fn end(self) -> Result<(), Error> {
+                self.close()
+            }
+        }
+    )*};
+    (@write $self:ident $name:ident $value:ident) => { $self.field($name, $value) };
+    (@write $self:ident $value:ident) => { $self.element($value) };
+}
+
+compound! {
+    SerializeSeq::serialize_element();
+    SerializeTuple::serialize_element();
+    SerializeTupleStruct::serialize_field();
+    SerializeTupleVariant::serialize_field();
+    SerializeStruct::serialize_field(name);
+    SerializeStructVariant::serialize_field(name);
+}
+
+impl<S: Sink> ser::SerializeMap for Map<'_, '_, S> {
+    type Ok = ();
+    type Error = Error;
+    fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), Error> {
+        let mut entry = Vec::new();
+        encode(key, &mut entry)?;
+        let key_end = entry.len();
+        self.entries.push((entry, key_end));
+        Ok(())
+    }
+    fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
+        let (entry, _) = self
+            .entries
+            .last_mut()
+            .ok_or_else(|| <Error as ser::Error>::custom("a map value came without its key"))?;
+        encode(value, entry)
+    }
+    fn end(mut self) -> Result<(), Error> {
+        // By key, then by value for a serializer that repeats a key: the order never depends on
+        // the map's own.
+        self.entries
+            .sort_unstable_by(|(a, a_key), (b, b_key)| a[..*a_key].cmp(&b[..*b_key]).then_with(|| a.cmp(b)));
+        let out = &mut *self.encoder.out;
+        out.byte(tag::MAP);
+        for (entry, _) in &self.entries {
+            out.put(entry);
+        }
+        out.byte(tag::MAP_END);
+        Ok(())
+    }
+}
