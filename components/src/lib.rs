@@ -6,6 +6,7 @@ mod canonical;
 mod class_id;
 mod component;
 mod config;
+pub mod counters;
 mod embedded;
 mod erased;
 mod error;

@@ -1,5 +1,5 @@
 //! The example site's `/metrics` and `/health`, read over real HTTP as `curl` would: the
-//! Prometheus text has the caches' counters after a page render, and the health check answers 200
+//! Prometheus text has the caches' and the components' counters after page renders, and the health check answers 200
 //! with every alias healthy, 503 naming the server when an alias' only server is stopped.
 
 #[path = "../examples/site.rs"]
@@ -56,6 +56,8 @@ async fn metrics_and_health_are_served() {
     tokio::task::spawn_blocking(move || {
         assert_eq!(get(address_for_pages, "/").0, 200);
         assert_eq!(get(address_for_pages, "/").0, 200);
+        assert_eq!(get(address_for_pages, cache_components::MANAGER_URL).0, 200);
+        assert_eq!(get(address_for_pages, "/components/cache/nothing-here.js").0, 404);
     })
     .await
     .unwrap();
@@ -83,6 +85,25 @@ async fn metrics_and_health_are_served() {
     };
     assert!(series("cache_hits_total") >= 1.0);
     assert!(series("cache_misses_total") >= 1.0);
+    // The components' own counters: the slow component rendered once, then came from the cache.
+    let value = |prefix: &str| {
+        metrics
+            .lines()
+            .find(|line| line.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no {prefix} in:\n{metrics}"))
+            .rsplit(' ')
+            .next()
+            .unwrap()
+            .parse::<f64>()
+            .unwrap()
+    };
+    assert!(value("components_renders_total ") >= 3.0);
+    assert_eq!(value("components_output_cache_misses_total "), 1.0);
+    assert_eq!(value("components_output_cache_hits_total "), 1.0);
+    assert_eq!(value("components_output_cache_stores_total "), 1.0);
+    assert!(value("components_media_writes_total{kind=\"class\"} ") >= 1.0);
+    assert_eq!(value("components_media_responses_total{status=\"200\"} "), 1.0);
+    assert_eq!(value("components_media_responses_total{status=\"404\"} "), 1.0);
 
     let (status, health) = tokio::task::spawn_blocking(move || get(address, "/health"))
         .await

@@ -85,6 +85,16 @@ pub fn media_router(renderer: Renderer) -> Router {
 pub const MANAGER_JS: &str = include_str!("manager.js");
 
 async fn serve_manager(request: Request<Body>) -> Response<Body> {
+    counted(manager_response(request))
+}
+
+/// Counts `response` by its status (`components_media_responses_total`) and hands it on.
+fn counted(response: Response<Body>) -> Response<Body> {
+    crate::counters::count_media_response(response.status());
+    response
+}
+
+fn manager_response(request: Request<Body>) -> Response<Body> {
     let method = request.method().clone();
     if method != Method::GET && method != Method::HEAD {
         return method_not_allowed();
@@ -107,6 +117,10 @@ fn method_not_allowed() -> Response<Body> {
 }
 
 async fn serve(State(renderer): State<Renderer>, request: Request<Body>) -> Response<Body> {
+    counted(media_response(&renderer, request).await)
+}
+
+async fn media_response(renderer: &Renderer, request: Request<Body>) -> Response<Body> {
     let method = request.method().clone();
     if method != Method::GET && method != Method::HEAD {
         return method_not_allowed();
@@ -115,7 +129,7 @@ async fn serve(State(renderer): State<Renderer>, request: Request<Body>) -> Resp
     let Some(name) = path.strip_prefix(MEDIA_PATH).and_then(parse_name) else {
         return not_found();
     };
-    let content = match lookup(&renderer, &name).await {
+    let content = match lookup(renderer, &name).await {
         Lookup::Found(content) => content,
         Lookup::NotFound => return not_found(),
         Lookup::Unavailable => {

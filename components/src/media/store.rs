@@ -13,6 +13,7 @@
 //! they are missing (the endpoint writes them back), so a cache that evicts them or a new replica
 //! never breaks a page; variable entries are written (if absent) by every render that uses them.
 
+use crate::counters::{MediaWrite, count_media_write};
 use cache_core::{Bytes, Cache, CacheError, Caches};
 
 use crate::embedded::embedded_media_cache;
@@ -55,10 +56,12 @@ impl MediaStore {
         if let Some(content) = entry.class_media(MediaKind::Js) {
             let key = media_key(&entry.class_id, MediaKind::Js, None);
             self.cache.set_raw(&key, content).await?;
+            count_media_write(MediaWrite::Class);
         }
         if let Some(content) = entry.class_media(MediaKind::Css) {
             let key = media_key(&entry.class_id, MediaKind::Css, None);
             self.cache.set_raw(&key, content).await?;
+            count_media_write(MediaWrite::Class);
         }
         Ok(())
     }
@@ -68,6 +71,7 @@ impl MediaStore {
     pub(crate) async fn store_variables(&self, variables: &Variables) -> Result<(), CacheError> {
         let key = media_key(&variables.class_id, variables.kind, Some(&variables.hash));
         self.cache.set_raw(&key, variables.content()).await?;
+        count_media_write(MediaWrite::Variables);
         Ok(())
     }
 

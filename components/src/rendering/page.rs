@@ -230,11 +230,13 @@ impl Page {
         // say so safely.
         let html =
             String::from_utf8(html).unwrap_or_else(|error| String::from_utf8_lossy(error.as_bytes()).into_owned());
+        let stats = self.stats.read();
+        crate::counters::count_render(&stats);
         RenderOutput {
             html,
             dependencies,
             variables: fragment.variables.clone(),
-            stats: self.stats.read(),
+            stats,
         }
     }
 }
