@@ -39,6 +39,7 @@ impl Instruments {
         }
     }
 
+    #[inline]
     pub(crate) fn records_latency(&self) -> bool {
         self.latency.is_some()
     }

@@ -31,7 +31,25 @@ struct Watch<'a, Output> {
 }
 
 impl<'a, F: Future + Unpin> Running<'a, F> {
+    #[inline]
     pub(crate) fn start<Op: Operation<'a, Future = F, Output = F::Output>>(
+        cache: &'a Cache,
+        op: Op,
+        options: CallOptions,
+    ) -> Self {
+        // The common case, decided by one load of tracing's global level and one of a flag: no
+        // span is built (not even a disabled one) and nothing is timed.
+        if !tracing::level_enabled!(tracing::Level::DEBUG) && !cache.inner.instruments.records_latency() {
+            return Running {
+                future: op.start(cache, options),
+                watch: None,
+            };
+        }
+        Running::watched(cache, op, options)
+    }
+
+    #[cold]
+    fn watched<Op: Operation<'a, Future = F, Output = F::Output>>(
         cache: &'a Cache,
         op: Op,
         options: CallOptions,
@@ -72,6 +90,7 @@ impl<'a, F: Future + Unpin> Running<'a, F> {
 impl<F: Future + Unpin> Future for Running<'_, F> {
     type Output = F::Output;
 
+    #[inline]
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = &mut *self;
         let Some(watch) = &this.watch else {
