@@ -22,11 +22,11 @@ const KEYS: usize = 200;
 const SELECT: &str = "SELECT \"value\", \"expires\" > $2 FROM \"bench_cache\" WHERE \"cache_key\" = $1";
 
 fn keys() -> Vec<String> {
-    (0..KEYS).map(|i| format!("user:{i}:profile")).collect()
+    cache_benches::profile_keys(KEYS)
 }
 
 fn value() -> Bytes {
-    Bytes::from_static(b"\"a small cached value of sixty bytes, like a rendered fragment\"")
+    cache_benches::small_value()
 }
 
 fn runtime() -> tokio::runtime::Runtime {

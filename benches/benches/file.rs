@@ -16,11 +16,11 @@ use criterion::{Criterion, criterion_group, criterion_main};
 const KEYS: usize = 200;
 
 fn keys() -> Vec<String> {
-    (0..KEYS).map(|i| format!("user:{i}:profile")).collect()
+    cache_benches::profile_keys(KEYS)
 }
 
 fn value() -> Bytes {
-    Bytes::from_static(b"\"a small cached value of sixty bytes, like a rendered fragment\"")
+    cache_benches::small_value()
 }
 
 fn runtime() -> tokio::runtime::Runtime {

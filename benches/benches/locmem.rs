@@ -20,11 +20,11 @@ const KEYS: usize = 10_000;
 const CAPACITY: usize = 100_000;
 
 fn keys() -> Vec<String> {
-    (0..KEYS).map(|i| format!("user:{i}:profile")).collect()
+    cache_benches::profile_keys(KEYS)
 }
 
 fn value() -> Bytes {
-    Bytes::from_static(b"\"a small cached value of sixty bytes, like a rendered fragment\"")
+    cache_benches::small_value()
 }
 
 /// The façade over a private locmem store sized like the peers.

@@ -12,8 +12,7 @@ use std::num::NonZeroUsize;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
-use cache_benches::now;
+use cache_benches::{now, profile_keys, small_value};
 use cache_core::{Cache, CacheOptions};
 use cache_locmem::LocMemBackend;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
@@ -22,25 +21,17 @@ use parking_lot::Mutex;
 const KEYS: usize = 10_000;
 const CAPACITY: usize = 100_000;
 
-fn keys() -> Vec<String> {
-    (0..KEYS).map(|i| format!("user:{i}:profile")).collect()
-}
-
-fn value() -> Bytes {
-    Bytes::from_static(b"\"a small cached value of sixty bytes, like a rendered fragment\"")
-}
-
 fn filled_facade(options: CacheOptions) -> Cache {
     let backend = LocMemBackend::builder().max_entries(CAPACITY as u64).build();
     let cache = Cache::new("bench", Arc::new(backend), options);
-    for key in keys() {
-        now(cache.set_raw(&key, value())).unwrap();
+    for key in profile_keys(KEYS) {
+        now(cache.set_raw(&key, small_value())).unwrap();
     }
     cache
 }
 
 fn bench_facade(c: &mut Criterion, name: &str, options: CacheOptions) {
-    let keys = keys();
+    let keys = profile_keys(KEYS);
     let cache = filled_facade(options);
     let mut group = c.benchmark_group("observed");
     group.throughput(Throughput::Elements(1));
@@ -54,17 +45,17 @@ fn bench_facade(c: &mut Criterion, name: &str, options: CacheOptions) {
     group.bench_function(format!("set_raw/{name}"), |b| {
         b.iter(|| {
             i = (i + 1) % KEYS;
-            now(cache.set_raw(&keys[i], value())).unwrap()
+            now(cache.set_raw(&keys[i], small_value())).unwrap()
         })
     });
     group.finish();
 }
 
 fn observability(c: &mut Criterion) {
-    let keys = keys();
+    let keys = profile_keys(KEYS);
     let lru = Mutex::new(lru::LruCache::new(NonZeroUsize::new(CAPACITY).unwrap()));
     for key in &keys {
-        lru.lock().put(key.clone(), value());
+        lru.lock().put(key.clone(), small_value());
     }
     let mut i = 0;
     c.benchmark_group("observed").bench_function("raw_mutex_lru_get", |b| {

@@ -4,7 +4,19 @@
 
 use std::future::IntoFuture;
 
+use bytes::Bytes;
 use futures::FutureExt;
+
+/// `count` keys shaped like an application's (`user:<i>:profile`), the working set of the
+/// in-process and file/database benches.
+pub fn profile_keys(count: usize) -> Vec<String> {
+    (0..count).map(|i| format!("user:{i}:profile")).collect()
+}
+
+/// The value those benches store: sixty bytes of JSON, like a small rendered fragment.
+pub fn small_value() -> Bytes {
+    Bytes::from_static(b"\"a small cached value of sixty bytes, like a rendered fragment\"")
+}
 
 /// The middle value (the upper one of an even count).
 pub fn median(mut values: Vec<f64>) -> f64 {
