@@ -411,7 +411,7 @@ impl Options {
     /// fault is known:
     /// - an unknown option: ``unknown option; this backend takes no options (every alias accepts
     ///   `ignore_exceptions`)`` or ``unknown option; the options this backend accepts are `a`, `b`,
-    ///   `c`; every alias also accepts `ignore_exceptions` ``;
+    ///   `c`; every alias also accepts `ignore_exceptions`, `log_keys` and `latency_histogram` ``;
     /// - a missing required option: `required by this backend but not given`;
     /// - a value of the wrong type or refused by the type's own checks: the `serde` message, such
     ///   as ``invalid type: string "abc", expected u64``.

@@ -117,7 +117,7 @@ mod tests {
         assert_eq!(
             parse(json!({"cull": 3})).unwrap_err().to_string(),
             "cache alias `a`: options.cull: unknown option; the options this backend accepts are \
-             `max_entries` or `cull_frequency`; every alias also accepts `ignore_exceptions`"
+             `max_entries` or `cull_frequency`; every alias also accepts `ignore_exceptions`, `log_keys` and `latency_histogram`"
         );
     }
 }

@@ -141,7 +141,7 @@ fn an_unknown_option_is_refused_naming_it() {
     assert_eq!(
         error.to_string(),
         "cache alias `typo`: options.max_entrie: unknown option; the options this backend accepts are \
-         `max_entries` or `cull_frequency`; every alias also accepts `ignore_exceptions`"
+         `max_entries` or `cull_frequency`; every alias also accepts `ignore_exceptions`, `log_keys` and `latency_histogram`"
     );
 }
 

@@ -412,7 +412,7 @@ mod tests {
             "cache alias `a`: options.max_entries: unknown option; the options this backend accepts are \
              `connect_timeout`, `timeout`, `response_timeout`, `item_size_max`, `pool_size`, `max_pool_size`, \
              `no_delay`, `circuit_failures`, `circuit_cooldown`, `use_pooling`, `default_noreply`, \
-             `allow_unicode_keys`, `binary`, `behaviors`; every alias also accepts `ignore_exceptions`"
+             `allow_unicode_keys`, `binary`, `behaviors`; every alias also accepts `ignore_exceptions`, `log_keys` and `latency_histogram`"
         );
     }
 

@@ -416,7 +416,7 @@ mod tests {
              `connect_timeout`, `socket_connect_timeout`, `response_timeout`, `socket_timeout`, `clear`, \
              `clear_pattern`, `cluster`, `wait_for_replicas`, `batch_reads`, `tls_ca_file`, `circuit_failures`, \
              `circuit_cooldown`, `password`, `db`, `client_class`, `connection_pool_kwargs`; every alias also accepts \
-             `ignore_exceptions`"
+             `ignore_exceptions`, `log_keys` and `latency_histogram`"
         );
         for (value, shown) in [
             (json!(0), "0"),

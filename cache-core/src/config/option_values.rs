@@ -252,7 +252,7 @@ pub(super) fn unknown_option_message(names: &[String], top_level: bool) -> Strin
         }
         (true, false) => "unknown option; nothing is accepted here".to_owned(),
         (false, true) => format!(
-            "unknown option; the options this backend accepts are {list}; every alias also accepts `ignore_exceptions`"
+            "unknown option; the options this backend accepts are {list}; every alias also accepts `ignore_exceptions`, `log_keys` and `latency_histogram`"
         ),
         (false, false) => format!("unknown option; the options accepted here are {list}"),
     }
@@ -316,7 +316,7 @@ mod tests {
         assert_eq!(
             error(json!({"cont": 1})),
             "cache alias `a`: options.cont: unknown option; the options this backend accepts are `wait`, \
-             `socket_wait`, `count`, `on`; every alias also accepts `ignore_exceptions`"
+             `socket_wait`, `count`, `on`; every alias also accepts `ignore_exceptions`, `log_keys` and `latency_histogram`"
         );
         assert_eq!(
             error(json!({"socket_wait": 1, "wait": 2})),

@@ -171,7 +171,7 @@ mod tests {
         assert_eq!(
             error::<Cull>(r#"{"max_entries": 5, "max_entrys": 6}"#),
             "cache alias `default`: options.max_entrys: unknown option; the options this backend accepts are \
-             `max_entries`, `cull_frequency`, `verbose`; every alias also accepts `ignore_exceptions`"
+             `max_entries`, `cull_frequency`, `verbose`; every alias also accepts `ignore_exceptions`, `log_keys` and `latency_histogram`"
         );
         assert_eq!(
             error::<Cull>(r#"{"max_entries": "many"}"#),
@@ -210,7 +210,7 @@ mod tests {
         }
         assert_eq!(
             error::<Two>(r#"{"c": 1}"#),
-            "cache alias `default`: options.c: unknown option; the options this backend accepts are `a` or `b`; every alias also accepts `ignore_exceptions`"
+            "cache alias `default`: options.c: unknown option; the options this backend accepts are `a` or `b`; every alias also accepts `ignore_exceptions`, `log_keys` and `latency_histogram`"
         );
     }
 }
