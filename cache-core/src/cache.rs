@@ -579,7 +579,7 @@ impl Cache {
             Blame::Caller => Event::CallerError,
         };
         self.inner.counters.count(event, 1);
-        self.inner.instruments.count_error(operation, label);
+        self.inner.instruments.count_error(operation, event, label);
         error
     }
 

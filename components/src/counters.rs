@@ -28,16 +28,23 @@ pub const MEDIA_WRITES: &str = "components_media_writes_total";
 /// Responses of the media endpoint (`status`: `200`, `304`, `404`, `405`, `503`).
 pub const MEDIA_RESPONSES: &str = "components_media_responses_total";
 
-/// One handle per name, registered on first use.
+/// One handle per series, registered on first use.
 struct Handle {
     name: &'static str,
+    /// The series' one label, if it has one.
+    label: Option<(&'static str, &'static str)>,
     counter: OnceLock<Counter>,
 }
 
 impl Handle {
     const fn new(name: &'static str) -> Self {
+        Handle::labelled(name, None)
+    }
+
+    const fn labelled(name: &'static str, label: Option<(&'static str, &'static str)>) -> Self {
         Handle {
             name,
+            label,
             counter: OnceLock::new(),
         }
     }
@@ -45,7 +52,10 @@ impl Handle {
     fn add(&self, n: u32) {
         if n > 0 {
             self.counter
-                .get_or_init(|| metrics::counter!(self.name))
+                .get_or_init(|| match self.label {
+                    Some((key, value)) => metrics::counter!(self.name, key => value),
+                    None => metrics::counter!(self.name),
+                })
                 .increment(u64::from(n));
         }
     }
@@ -82,17 +92,11 @@ pub(crate) enum MediaWrite {
 
 /// Counts one media entry written.
 pub(crate) fn count_media_write(what: MediaWrite) {
-    static CLASS: Handle = Handle::new(MEDIA_WRITES);
-    static VARIABLES: Handle = Handle::new(MEDIA_WRITES);
+    static CLASS: Handle = Handle::labelled(MEDIA_WRITES, Some(("kind", "class")));
+    static VARIABLES: Handle = Handle::labelled(MEDIA_WRITES, Some(("kind", "variables")));
     match what {
-        MediaWrite::Class => CLASS
-            .counter
-            .get_or_init(|| metrics::counter!(MEDIA_WRITES, "kind" => "class"))
-            .increment(1),
-        MediaWrite::Variables => VARIABLES
-            .counter
-            .get_or_init(|| metrics::counter!(MEDIA_WRITES, "kind" => "variables"))
-            .increment(1),
+        MediaWrite::Class => CLASS.add(1),
+        MediaWrite::Variables => VARIABLES.add(1),
     }
 }
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use metrics::{Counter, Histogram, Label};
 
-use super::error_class::{Blame, ErrorLabel};
+use super::error_class::ErrorLabel;
 use super::names;
 use super::operation_name::OperationName;
 use crate::metrics::Event;
@@ -54,16 +54,11 @@ impl Instruments {
             .increment(n);
     }
 
+    /// Counts one error under `event`'s metric (server or caller errors), labelled by kind.
     #[cold]
-    pub(crate) fn count_error(&self, operation: OperationName, label: ErrorLabel) {
+    pub(crate) fn count_error(&self, operation: OperationName, event: Event, label: ErrorLabel) {
         self.errors[operation.index()][label.index()]
-            .get_or_init(|| {
-                let name = match label.blame() {
-                    Blame::Server => names::ERRORS,
-                    Blame::Caller => names::CALLER_ERRORS,
-                };
-                self.counter(name, operation, Some(label))
-            })
+            .get_or_init(|| self.counter(event.metric_name(), operation, Some(label)))
             .increment(1);
     }
 
