@@ -69,6 +69,9 @@ pub(crate) struct Assembly {
     scanner: RootScanner,
     /// The page render the root came from: ids of it are the root's own.
     own_render: u32,
+    /// Whether instance 0 is the root the scanner's root elements belong to; a template
+    /// fragment's body has no component of its own.
+    rooted: bool,
 }
 
 impl Assembly {
@@ -82,6 +85,23 @@ impl Assembly {
             roots: Vec::new(),
             scanner: RootScanner::new(),
             own_render,
+            rooted: true,
+        }
+    }
+
+    /// Starts the fragment of a template fragment's body (`{% call cache(…) %}`): the components
+    /// in it are its instances, and ids it prints of the component around it stay references out.
+    pub(crate) fn rootless(capacity: usize) -> Self {
+        Assembly {
+            html: Vec::with_capacity(capacity),
+            ids: Vec::new(),
+            instances: Vec::new(),
+            variables: Vec::new(),
+            roots: Vec::new(),
+            scanner: RootScanner::new(),
+            // Render numbers count up from 0 within a page: this one is never reached.
+            own_render: u32::MAX,
+            rooted: false,
         }
     }
 
@@ -148,8 +168,14 @@ impl Assembly {
     }
 
     pub(crate) fn finish(mut self) -> Fragment {
-        let outline = self.scanner.outline();
-        self.roots.extend(self.scanner.roots.iter().map(|&offset| (offset, 0)));
+        let mut outline = self.scanner.outline();
+        if self.rooted {
+            self.roots.extend(self.scanner.roots.iter().map(|&offset| (offset, 0)));
+        } else {
+            // Its top-level elements are the roots of whatever component it is in, and they are
+            // recorded nowhere: whoever appends it scans its HTML rather than skip it.
+            outline.clean = false;
+        }
         // Children's roots come in document order; the root's own interleave with them.
         if !self.roots.is_sorted() {
             self.roots.sort_unstable();

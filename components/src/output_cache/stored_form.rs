@@ -52,9 +52,18 @@ impl Fragment {
         out
     }
 
-    /// Reads what [`Fragment::encode`] wrote. Class ids the registry knows share its strings
-    /// rather than being allocated again.
+    /// Reads what [`Fragment::encode`] wrote of a component's render. Class ids the registry
+    /// knows share its strings rather than being allocated again.
     pub(crate) fn decode(stored: &Bytes, registry: &Registry) -> Result<Fragment, DecodeError> {
+        let fragment = Fragment::decode_any(stored, registry)?;
+        if fragment.instances.is_empty() {
+            return Err(DecodeError("no root instance"));
+        }
+        Ok(fragment)
+    }
+
+    /// [`Fragment::decode`] of a template fragment's body, which may hold no component.
+    pub(crate) fn decode_any(stored: &Bytes, registry: &Registry) -> Result<Fragment, DecodeError> {
         let bytes: &[u8] = stored;
         let mut reader = Reader { bytes, at: 0 };
         if reader.take(MAGIC.len())? != MAGIC {
@@ -131,9 +140,6 @@ impl Fragment {
         }
         if reader.at != bytes.len() {
             return Err(DecodeError("trailing bytes"));
-        }
-        if instances.is_empty() {
-            return Err(DecodeError("no root instance"));
         }
         Ok(Fragment {
             // The cache's own buffer, validated above: no copy.

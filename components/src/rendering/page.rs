@@ -17,6 +17,7 @@ use crate::rendering::ids::IdSequence;
 use crate::rendering::markers::{self, Token};
 use crate::rendering::output::{Dependency, RenderOutput, RenderStats};
 use crate::rendering::state::RendererState;
+use crate::template_fragments::PendingTemplateFragment;
 
 /// Counters of one render; see [`RenderStats`].
 #[derive(Default)]
@@ -51,6 +52,8 @@ impl Stats {
 pub(crate) struct Page {
     pub(crate) state: Arc<RendererState>,
     calls: Mutex<Vec<Arc<PendingCall<'static>>>>,
+    /// The `{% call cache(…) %}` blocks templates left markers of, by number.
+    template_fragments: Mutex<Vec<Arc<PendingTemplateFragment>>>,
     next_render: AtomicU32,
     /// Shareable fragments already obtained in this page, by cache key: identical cached children
     /// are looked up and rendered once per page.
@@ -66,6 +69,7 @@ impl Page {
         Page {
             state,
             calls: Mutex::new(Vec::new()),
+            template_fragments: Mutex::new(Vec::new()),
             next_render: AtomicU32::new(0),
             seen: Mutex::new(HashMap::default()),
             argument_digests: ArgumentDigests::default(),
@@ -82,6 +86,17 @@ impl Page {
 
     pub(crate) fn call(&self, n: u32) -> Option<Arc<PendingCall<'static>>> {
         self.calls.lock().get(n as usize).cloned()
+    }
+
+    /// Records a template fragment and returns its number, for its marker.
+    pub(crate) fn add_template_fragment(&self, fragment: PendingTemplateFragment) -> u32 {
+        let mut fragments = self.template_fragments.lock();
+        fragments.push(Arc::new(fragment));
+        (fragments.len() - 1) as u32
+    }
+
+    pub(crate) fn template_fragment(&self, n: u32) -> Option<Arc<PendingTemplateFragment>> {
+        self.template_fragments.lock().get(n as usize).cloned()
     }
 
     /// A number for a render starting now, for its id marker.
@@ -157,7 +172,7 @@ impl Page {
     /// Slot content with its markers replaced by what they stand for: a call by the call's identity
     /// (so two slots holding the same child with different page numbers are equal), an id by a
     /// constant (such a render is never stored anyway). Text holds no NUL, so `NUL` starts a record.
-    fn canonical_slot(&self, content: &str, out: &mut Vec<u8>) -> Result<(), ComponentError> {
+    pub(crate) fn canonical_slot(&self, content: &str, out: &mut Vec<u8>) -> Result<(), ComponentError> {
         for token in markers::tokens(content) {
             match token {
                 Token::Text(text) => out.extend_from_slice(text.as_bytes()),
@@ -169,6 +184,7 @@ impl Page {
                     None => out.extend_from_slice("\u{FFFD}".as_bytes()),
                 },
                 Token::Id(_) => out.extend_from_slice(b"\0i"),
+                Token::TemplateFragment(n) => self.canonical_template_fragment(n, out)?,
             }
         }
         Ok(())
