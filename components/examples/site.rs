@@ -1,12 +1,15 @@
 //! The example site: `cargo run -p cache-components --example site`, then open http://127.0.0.1:8000.
 //!
 //! A document page with several components, an output-cached "slow" component whose hit/miss and
-//! timing are shown, and a button loading a fragment whose component has JS, CSS and variables.
+//! timing are shown, and a button loading a fragment whose component has JS, CSS and variables;
+//! `/news`, a page whose sidebar is a cached template fragment (`{% call cache(…) %}`).
 //! Caches come from `caches.toml` beside this file (embedded locmem); `COMPONENTS_SITE_CONFIG`
 //! names another file (say, one with Redis aliases) and `COMPONENTS_SITE_ADDR` another address.
 //! `/metrics` serves the caches' and components' counters as Prometheus text; `/health` the caches'
 //! health check as JSON (503 when an alias is down).
 
+#[path = "site_support/news.rs"]
+pub(crate) mod news;
 #[path = "site_support/operations.rs"]
 pub(crate) mod operations;
 
@@ -236,17 +239,20 @@ pub(crate) fn registry() -> Result<Registry, cache_components::ComponentError> {
         .register(Page)?
         .register(Greeting)?
         .register(Slow)?
-        .register(Swatch)?;
+        .register(Swatch)?
+        .register(news::News)?;
     Ok(registry)
 }
 
-/// The site's router over `renderer`: `/`, `/fragment` and the media endpoint.
+/// The site's router over `renderer`: `/`, `/fragment`, `/news` and the media endpoint.
 pub(crate) fn app(renderer: Renderer) -> Router {
     let for_page = renderer.clone();
     let for_fragment = renderer.clone();
+    let for_news = renderer.clone();
     Router::new()
         .route("/", get(move || page(for_page.clone())))
         .route("/fragment", get(move |uri: Uri| fragment(for_fragment.clone(), uri)))
+        .route("/news", get(move |uri: Uri| news::news(for_news.clone(), uri)))
         .merge(media_router(renderer))
 }
 
