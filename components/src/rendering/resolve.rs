@@ -1,5 +1,7 @@
 //! Turning a component call into a [`Fragment`]: through its output cache when it has one, else by
 //! rendering it — its data hook, its template or function, then its children, concurrently.
+//! Its children are the component calls and template fragments (`{% call cache(…) %}`) whose
+//! markers its output holds.
 
 use std::sync::Arc;
 
