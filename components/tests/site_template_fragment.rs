@@ -2,31 +2,14 @@
 //! without a browser: the second request serves the sidebar from the cache (its greeting doesn't
 //! render, yet gets a fresh id and its JS/CSS), and another `lang` is another entry.
 
+mod common;
 #[path = "../examples/site.rs"]
 #[allow(dead_code)]
 mod site;
 
-use std::io::{Read, Write};
-use std::net::SocketAddr;
-use std::time::Duration;
-
 use cache_components::Renderer;
 use cache_core::{Backends, Caches, CachesConfig};
-
-/// `GET path` over a fresh connection: the status code and the body.
-fn get(address: SocketAddr, path: &str) -> (u16, String) {
-    let mut stream = std::net::TcpStream::connect(address).unwrap();
-    stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    let (head, body) = response.split_once("\r\n\r\n").unwrap();
-    (head.split(' ').nth(1).unwrap().parse().unwrap(), body.to_owned())
-}
+use common::http_get as get;
 
 /// The value of `attribute` on the element whose id is `id`.
 fn attribute(html: &str, id: &str, attribute: &str) -> String {

@@ -11,7 +11,7 @@ use std::time::Duration;
 use cache_components::{ComponentError, ComponentsConfig, Registry, Renderer, Strategy, template_fragment_key};
 use cache_core::testkit::capture_warnings;
 use cache_core::testkit::servers::RedisServer;
-use cache_core::{Backends, Caches, CachesConfig, Clock, ConfigFormat};
+use cache_core::{Caches, Clock};
 use common::*;
 
 /// A renderer whose page is `Shell(template)`, with `Btn` (JS, CSS and variables, uncached) and
@@ -332,21 +332,6 @@ async fn fragments_nest_in_fragments() {
         without_ids(&hit.html, &ids(&hit.html)),
         without_ids(&miss.html, &ids(&miss.html))
     );
-}
-
-fn redis_caches(url: &str) -> Caches {
-    let config = CachesConfig::from_str_with_env(
-        &format!(
-            "[caches.default]\nbackend = \"redis\"\nlocation = \"{url}\"\n\
-             options = {{ connect_timeout = 0.5, response_timeout = 0.5 }}\n"
-        ),
-        ConfigFormat::Toml,
-        Vec::<(String, String)>::new(),
-    )
-    .unwrap();
-    let mut backends = Backends::new();
-    backends.register(cache_redis::registration());
-    Caches::build(&config, &backends).unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
