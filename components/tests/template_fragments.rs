@@ -262,6 +262,14 @@ async fn mistakes_are_errors_that_say_what_to_write() {
             "configured aliases are: default",
         ),
         (
+            r#"{% call cache(60, "a", using=missing) %}a{% endcall %}"#,
+            "`using` must name a cache alias, e.g. using=\"fragments\", got an undefined variable",
+        ),
+        (
+            r#"{% call cache(60, "a", using=none) %}a{% endcall %}"#,
+            "`using` must name a cache alias",
+        ),
+        (
             r#"{% call cache("3.5", "a") %}a{% endcall %}"#,
             "non-integer timeout value",
         ),

@@ -17,7 +17,7 @@ const ID: char = 'i';
 const TEMPLATE_FRAGMENT: char = 'f';
 
 /// A piece of raw output.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Token<'a> {
     /// HTML as it is.
     Text(&'a str),

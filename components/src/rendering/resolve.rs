@@ -93,6 +93,16 @@ async fn render(page: &Arc<Page>, call: &PendingCall<'_>, digest: Option<Digest>
     assemble(page, &raw, |capacity| Assembly::new(root, variables, own, capacity)).await
 }
 
+/// The order children are resolved and found in: calls by number, then template fragments by
+/// number. `None` for text and ids.
+fn child_key(token: &Token<'_>) -> Option<u64> {
+    match *token {
+        Token::Call(n) => Some(u64::from(n)),
+        Token::TemplateFragment(n) => Some(1 << 32 | u64::from(n)),
+        Token::Text(_) | Token::Id(_) => None,
+    }
+}
+
 /// A child whose marker is in raw output: a component call or a template fragment.
 enum Child {
     Call(Arc<PendingCall<'static>>),
@@ -107,24 +117,22 @@ pub(crate) async fn assemble(
     raw: &str,
     start: impl FnOnce(usize) -> Assembly,
 ) -> Result<Fragment, ComponentError> {
-    // Children render concurrently: on a networked cache their lookups overlap. Sorted by marker
-    // (calls by number, which is the order the calls were made in).
+    // Children render concurrently: on a networked cache their lookups overlap. Sorted by
+    // `child_key`: calls by number, which is the order the calls were made in.
     let tokens: Vec<Token<'_>> = markers::tokens(raw).collect();
-    let mut wanted: Vec<Token<'_>> = tokens
-        .iter()
-        .filter(|token| matches!(token, Token::Call(_) | Token::TemplateFragment(_)))
-        .copied()
-        .collect();
+    let mut wanted: Vec<u64> = tokens.iter().filter_map(child_key).collect();
     wanted.sort_unstable();
     wanted.dedup();
-    let calls: Vec<(Token<'_>, Child)> = wanted
+    let calls: Vec<(u64, Child)> = wanted
         .into_iter()
-        .filter_map(|token| match token {
-            Token::Call(n) => page.call(n).map(|call| (token, Child::Call(call))),
-            Token::TemplateFragment(n) => page
-                .template_fragment(n)
-                .map(|fragment| (token, Child::TemplateFragment(fragment))),
-            _ => None,
+        .filter_map(|key| {
+            let n = key as u32;
+            let child = if key >> 32 == 0 {
+                Child::Call(page.call(n)?)
+            } else {
+                Child::TemplateFragment(page.template_fragment(n)?)
+            };
+            Some((key, child))
         })
         .collect();
     let children = join_all(calls.iter().map(|(_, child)| match child {
@@ -141,12 +149,10 @@ pub(crate) async fn assemble(
         match token {
             Token::Text(text) => fragment.text(text),
             Token::Id(render) => fragment.id(render),
-            Token::Call(_) | Token::TemplateFragment(_) => {
-                match calls.binary_search_by_key(&token, |(wanted, _)| *wanted) {
-                    Ok(index) => fragment.append_child(&children[index]),
-                    Err(_) => fragment.text("\u{FFFD}"),
-                }
-            }
+            child => match child_key(&child).map(|key| calls.binary_search_by_key(&key, |(wanted, _)| *wanted)) {
+                Some(Ok(index)) => fragment.append_child(&children[index]),
+                _ => fragment.text("\u{FFFD}"),
+            },
         }
     }
     Ok(fragment.finish())

@@ -37,7 +37,13 @@ pub(crate) fn cache(state: &mut State, args: Rest<Value>, kwargs: Kwargs) -> Res
             "cache() takes no argument `{unknown}=` (only `using=\"alias\"`); {USAGE}"
         )));
     }
-    let cache = alias(&scope.page.state.caches, kwargs.peek::<Option<Value>>("using")?)?;
+    // `peek::<Option<_>>` would read an undefined variable as "not given": Django refuses it.
+    let using = if kwargs.has("using") {
+        Some(kwargs.peek::<Value>("using")?)
+    } else {
+        None
+    };
+    let cache = alias(&scope.page.state.caches, using)?;
     let Some(caller) = kwargs.peek::<Option<Value>>("caller")? else {
         return Err(invalid(format!("cache() wraps what it caches: {USAGE}")));
     };
@@ -67,7 +73,12 @@ fn alias(caches: &Caches, using: Option<Value>) -> Result<Cache, Error> {
     };
     let alias = using.as_str().ok_or_else(|| {
         invalid(format!(
-            "cache(…, using={using}): `using` names a cache alias, e.g. using=\"fragments\""
+            "cache(…, using=…): `using` must name a cache alias, e.g. using=\"fragments\", got {}",
+            if using.is_undefined() {
+                "an undefined variable".to_owned()
+            } else {
+                format!("{using:?}")
+            }
         ))
     })?;
     caches.get(alias).map_err(|error| {

@@ -309,10 +309,14 @@ impl Component for Slow {
 }
 
 /// The ids of `html`'s elements, in order (every test template prints ids as `id="…"`/`data-id="…"`).
+/// An instance attribute whose random id ends in `id` (`data-djc-id-c0a1bid=""`) is not one.
 pub(crate) fn ids(html: &str) -> Vec<String> {
-    html.split("id=\"")
-        .skip(1)
-        .map(|rest| rest[..rest.find('"').unwrap()].to_owned())
+    html.match_indices("id=\"")
+        .filter(|&(at, _)| at == 0 || matches!(html.as_bytes()[at - 1], b' ' | b'-'))
+        .map(|(at, _)| {
+            let rest = &html[at + 4..];
+            rest[..rest.find('"').unwrap()].to_owned()
+        })
         .collect()
 }
 
