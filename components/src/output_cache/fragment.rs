@@ -7,8 +7,6 @@
 
 use std::sync::Arc;
 
-use cache_core::Bytes;
-
 use crate::media::variables::Variables;
 use crate::output_cache::roots::{Outline, RootScanner};
 
@@ -34,10 +32,12 @@ pub(crate) enum IdRef {
 
 /// A rendered component subtree. See the module docs.
 ///
-/// The HTML is shared bytes, always UTF-8: a hit keeps the cache's buffer instead of copying it.
+/// The HTML is a `String`, not the cache's bytes: they are checked as UTF-8 once when read (see
+/// `stored_form.rs`) and copied (a few hundred bytes, cheaper than checking them again), so the page
+/// is assembled from `str` slices and never validated a second time.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub(crate) struct Fragment {
-    pub(crate) html: Bytes,
+    pub(crate) html: String,
     /// Where ids go, by byte offset into `html`, ascending.
     pub(crate) ids: Vec<(u32, IdRef)>,
     pub(crate) instances: Vec<Instance>,
@@ -59,7 +59,7 @@ impl Fragment {
 
 /// A fragment being put together from a template's output and its children's fragments.
 pub(crate) struct Assembly {
-    html: Vec<u8>,
+    html: String,
     ids: Vec<(u32, IdRef)>,
     instances: Vec<Instance>,
     variables: Vec<Variables>,
@@ -78,7 +78,7 @@ impl Assembly {
     /// Starts the fragment of `root`, rendered as page render `own_render`.
     pub(crate) fn new(root: Instance, variables: Vec<Variables>, own_render: u32, capacity: usize) -> Self {
         Assembly {
-            html: Vec::with_capacity(capacity),
+            html: String::with_capacity(capacity),
             ids: Vec::new(),
             instances: vec![root],
             variables,
@@ -93,7 +93,7 @@ impl Assembly {
     /// in it are its instances, and ids it prints of the component around it stay references out.
     pub(crate) fn rootless(capacity: usize) -> Self {
         Assembly {
-            html: Vec::with_capacity(capacity),
+            html: String::with_capacity(capacity),
             ids: Vec::new(),
             instances: Vec::new(),
             variables: Vec::new(),
@@ -107,8 +107,8 @@ impl Assembly {
 
     pub(crate) fn text(&mut self, text: &str) {
         let from = self.html.len();
-        self.html.extend_from_slice(text.as_bytes());
-        self.scanner.scan(&self.html, from);
+        self.html.push_str(text);
+        self.scanner.scan(self.html.as_bytes(), from);
     }
 
     /// The id of page render `render` goes here.
@@ -134,7 +134,7 @@ impl Assembly {
             };
             (at + offset, id)
         }));
-        self.html.extend_from_slice(&child.html);
+        self.html.push_str(&child.html);
         self.instances.extend(child.instances.iter().cloned());
         let depth = self.scanner.depth_between_tokens();
         // A child inside a tag or raw text (`<script>`) has no elements there.
@@ -154,7 +154,7 @@ impl Assembly {
                 self.scanner.skip(child.outline);
             }
             // A child that closes what it is in, inside a tag, or ending mid-token: scan it as ours.
-            _ => self.scanner.scan(&self.html, at as usize),
+            _ => self.scanner.scan(self.html.as_bytes(), at as usize),
         }
         for variables in &child.variables {
             let known = self
@@ -182,7 +182,7 @@ impl Assembly {
             self.roots.dedup();
         }
         Fragment {
-            html: Bytes::from(self.html),
+            html: self.html,
             ids: self.ids,
             instances: self.instances,
             variables: self.variables,
@@ -199,7 +199,7 @@ pub(crate) mod tests {
 
     pub(crate) fn sample() -> Fragment {
         Fragment {
-            html: Bytes::from_static("<div id=\"\">é<span id=\"\"></span></div>".as_bytes()),
+            html: "<div id=\"\">é<span id=\"\"></span></div>".to_owned(),
             ids: vec![(9, IdRef::Local(0)), (23, IdRef::Local(1))],
             instances: vec![
                 Instance {
@@ -233,7 +233,7 @@ pub(crate) mod tests {
         let mut parent = Assembly::new(sample().instances[0].clone(), Vec::new(), 7, 0);
         parent.text("<main>");
         let child = Fragment {
-            html: Bytes::from_static(b"ab"),
+            html: "ab".to_owned(),
             ids: vec![(0, IdRef::Local(0)), (1, IdRef::Outer(7)), (2, IdRef::Outer(9))],
             instances: vec![sample().instances[1].clone()],
             variables: sample().variables,
@@ -256,7 +256,7 @@ pub(crate) mod tests {
                 (10, IdRef::Outer(9)),
             ]
         );
-        assert_eq!(&parent.html[..], b"<main>abab");
+        assert_eq!(parent.html, "<main>abab");
         assert_eq!(parent.instances.len(), 3);
         assert_eq!(parent.variables.len(), 1, "payloads are registered once");
         assert!(!parent.is_self_contained());

@@ -16,7 +16,7 @@ impl Fragment {
         let mut out = Vec::with_capacity(MAGIC.len() + self.html.len() + 16 * self.ids.len() + 64);
         out.extend_from_slice(MAGIC);
         put_u32(&mut out, self.html.len() as u32);
-        out.extend_from_slice(&self.html);
+        out.extend_from_slice(self.html.as_bytes());
         put_u32(&mut out, self.ids.len() as u32);
         for &(offset, id) in &self.ids {
             let IdRef::Local(n) = id else {
@@ -69,7 +69,6 @@ impl Fragment {
         if reader.take(MAGIC.len())? != MAGIC {
             return Err(DecodeError("not a stored component render (wrong header)"));
         }
-        let html_start = reader.at + 4;
         let html = reader.str()?;
         let id_count = reader.count(8)?;
         let mut ids = Vec::with_capacity(id_count);
@@ -142,8 +141,7 @@ impl Fragment {
             return Err(DecodeError("trailing bytes"));
         }
         Ok(Fragment {
-            // The cache's own buffer, validated above: no copy.
-            html: stored.slice(html_start..html_start + html.len()),
+            html: html.to_owned(),
             ids,
             instances,
             variables,
@@ -216,7 +214,9 @@ impl<'a> Reader<'a> {
 
     fn str(&mut self) -> Result<&'a str, DecodeError> {
         let len = self.u32()? as usize;
-        std::str::from_utf8(self.take(len)?).map_err(|_| DecodeError("a string is not UTF-8"))
+        // simdutf8: the HTML is most of a hit's bytes, and std's check slows to a byte at a time on
+        // text that isn't ASCII (a `—` per list item tripled a hit's validation cost).
+        simdutf8::basic::from_utf8(self.take(len)?).map_err(|_| DecodeError("a string is not UTF-8"))
     }
 
     fn opt(&mut self) -> Result<Option<&'a str>, DecodeError> {

@@ -204,7 +204,7 @@ impl Page {
             })
             .collect();
         let attributes = fragment.roots.len() * ATTRIBUTE.len();
-        let mut html = Vec::with_capacity(fragment.html.len() + 7 * fragment.ids.len() + attributes);
+        let mut html = String::with_capacity(fragment.html.len() + 7 * fragment.ids.len() + attributes);
         let mut copied = 0;
         let (mut ids, mut roots) = (fragment.ids.iter().peekable(), fragment.roots.iter().peekable());
         loop {
@@ -217,35 +217,30 @@ impl Page {
             };
             let offset = if id_next {
                 let &(offset, id) = ids.next().expect("peeked");
-                html.extend_from_slice(&fragment.html[copied..offset as usize]);
+                html.push_str(&fragment.html[copied..offset as usize]);
                 // Only a forged marker can point outside the page; it prints nothing.
                 if let IdRef::Local(n) = id {
-                    html.extend_from_slice(dependencies[n as usize].id.as_str().as_bytes());
+                    html.push_str(dependencies[n as usize].id.as_str());
                 }
                 offset
             } else {
                 let &(offset, n) = roots.next().expect("peeked");
-                html.extend_from_slice(&fragment.html[copied..offset as usize]);
+                html.push_str(&fragment.html[copied..offset as usize]);
                 let dependency = &dependencies[n as usize];
                 // Lowercased, as an HTML parser (and so the client script's query) has it.
-                html.extend_from_slice(b" data-djc-id-");
-                html.extend(dependency.id.as_str().bytes().map(|b| b.to_ascii_lowercase()));
-                html.extend_from_slice(b"=\"\"");
+                html.push_str(" data-djc-id-");
+                html.extend(dependency.id.as_str().chars().map(|c| c.to_ascii_lowercase()));
+                html.push_str("=\"\"");
                 if let Some(hash) = &dependency.css_vars {
-                    html.extend_from_slice(b" data-djc-css-");
-                    html.extend_from_slice(hash.as_bytes());
-                    html.extend_from_slice(b"=\"\"");
+                    html.push_str(" data-djc-css-");
+                    html.push_str(hash);
+                    html.push_str("=\"\"");
                 }
                 offset
             };
             copied = offset as usize;
         }
-        html.extend_from_slice(&fragment.html[copied..]);
-        // Every piece is UTF-8 (template output, or validated when read from the cache) and ids and
-        // attributes sit on character boundaries, so this can't fail; the check is what lets us
-        // say so safely.
-        let html =
-            String::from_utf8(html).unwrap_or_else(|error| String::from_utf8_lossy(error.as_bytes()).into_owned());
+        html.push_str(&fragment.html[copied..]);
         let stats = self.stats.read();
         crate::counters::count_render(&stats);
         RenderOutput {
