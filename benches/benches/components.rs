@@ -8,6 +8,9 @@
 //! dependencies (`Strategy::Fragment`: attributes through lol_html, the media store, the JSON
 //! script), and media endpoint requests through the axum router in-process (200 and 304).
 //!
+//! Template fragments: a page whose `{% call cache(…) %}` block holds five of those components,
+//! on a fragment hit, on a miss, and without the block.
+//!
 //! Run: `cargo bench -p cache-benches --bench components`. Figures are in benches/README.md.
 
 use std::hint::black_box;
@@ -228,6 +231,30 @@ impl Component for Page {
     }
 }
 
+/// A page of five list cards: as they are (`mode` 0), in a template fragment that always misses
+/// (1: timeout 0 stores nothing) or in one that is always there after the first render (2).
+struct FragmentPage;
+
+#[derive(Serialize, Deserialize)]
+struct FragmentPageProps {
+    mode: u8,
+}
+
+impl Component for FragmentPage {
+    const NAME: &'static str = "FragmentPage";
+    type Props = FragmentPageProps;
+
+    fn view(&self) -> View<Self> {
+        View::template(concat!(
+            r#"{% macro cards() %}{% for n in range(5) %}"#,
+            r#"{{ component("Card20", category="category " ~ n, page=1) }}{% endfor %}{% endmacro %}"#,
+            r#"<main>{% if mode == 0 %}{{ cards() }}"#,
+            r#"{% elif mode == 1 %}{% call cache(0, "uncachable-cards") %}{{ cards() }}{% endcall %}"#,
+            r#"{% else %}{% call cache(none, "cards") %}{{ cards() }}{% endcall %}{% endif %}</main>"#
+        ))
+    }
+}
+
 /// A renderer over a private locmem `default` alias large enough for every entry; `cached` is the
 /// `[components] output_cache` master switch.
 fn renderer(cached: bool) -> Renderer {
@@ -258,6 +285,8 @@ fn renderer(cached: bool) -> Renderer {
         .register(VersionedList20)
         .unwrap()
         .register(ListPage)
+        .unwrap()
+        .register(FragmentPage)
         .unwrap();
     let section = ComponentsConfig {
         output_cache: cached,
@@ -503,5 +532,22 @@ fn media(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, issue14, loop20, page100, media);
+/// Five list cards (not output-cached) in a template fragment: a hit costs the lookup of one key;
+/// a miss renders the cards and looks up and writes the key.
+fn template_fragment(c: &mut Criterion) {
+    let renderer = renderer(false);
+    let render = |mode| now(renderer.render::<FragmentPage>(&FragmentPageProps { mode })).unwrap();
+    assert_eq!(render(0).stats.renders, 6);
+    assert_eq!(render(1).stats.misses, 1);
+    render(2);
+    assert_eq!((render(2).stats.hits, render(2).stats.renders), (1, 1));
+
+    let mut group = c.benchmark_group("components/template-fragment");
+    for (name, mode) in [("no-fragment", 0), ("miss", 1), ("hit", 2)] {
+        group.bench_function(name, |b| b.iter(|| black_box(render(mode))));
+    }
+    group.finish();
+}
+
+criterion_group!(benches, issue14, loop20, page100, media, template_fragment);
 criterion_main!(benches);
