@@ -240,7 +240,8 @@ pub(crate) fn registry() -> Result<Registry, cache_components::ComponentError> {
         .register(Greeting)?
         .register(Slow)?
         .register(Swatch)?
-        .register(news::News)?;
+        .register(news::News)?
+        .register(news::Headlines)?;
     Ok(registry)
 }
 

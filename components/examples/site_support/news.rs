@@ -1,6 +1,7 @@
 //! The example site's `/news`: a page whose headlines sidebar is a cached template fragment —
 //! Django's `{% cache 30 "headlines" lang %}…{% endcache %}`, written
-//! `{% call cache(30, "headlines", lang) %}…{% endcall %}` — with a component (JS and CSS) inside.
+//! `{% call cache(30, "headlines", lang) %}…{% endcall %}` — holding a slow component and one with
+//! JS and CSS.
 
 use axum::http::{StatusCode, Uri};
 use axum::response::{Html, IntoResponse, Response};
@@ -8,7 +9,8 @@ use cache_components::{BoxError, Component, Data, Renderer, Strategy, View};
 use serde::{Deserialize, Serialize};
 
 /// The news page. Its time is fresh on every request; the sidebar keeps the time it was rendered
-/// at for 30 seconds per language, and its greeting doesn't render while it is cached.
+/// at for 30 seconds per language, and its headlines (slow) and greeting don't render while it is
+/// cached.
 pub(crate) struct News;
 
 /// `?lang=…`: the sidebar varies on it.
@@ -37,7 +39,7 @@ impl Component for News {
             "{% call cache(30, \"headlines\", lang) %}",
             "<aside id=\"headlines\" data-rendered=\"{{ now }}\"><h2>Headlines</h2>",
             "<p>This sidebar was rendered at {{ now }} and is cached for 30 seconds per language.</p>",
-            "{{ component(\"Greeting\", name=\"reader\") }}</aside>",
+            "{{ component(\"Headlines\", lang=lang) }}{{ component(\"Greeting\", name=\"reader\") }}</aside>",
             "{% endcall %}",
             "</body></html>"
         ))
@@ -47,6 +49,36 @@ impl Component for News {
         let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?;
         let mut data = Data::new();
         data.insert("now".into(), format!("{:.3}", now.as_secs_f64()).into());
+        Ok(data)
+    }
+}
+
+/// The sidebar's slow part: its headlines take 300 ms to fetch. It has no output cache of its
+/// own: the fragment around it is what spares the fetch.
+pub(crate) struct Headlines;
+
+/// Which language's headlines.
+#[derive(Serialize, Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct HeadlinesProps {
+    lang: String,
+}
+
+impl Component for Headlines {
+    const NAME: &'static str = "Headlines";
+    type Props = HeadlinesProps;
+
+    fn view(&self) -> View<Self> {
+        View::template(
+            "<ul class=\"headlines\">{% for headline in headlines %}<li>{{ headline }}</li>{% endfor %}</ul>",
+        )
+    }
+
+    async fn template_data(&self, props: &HeadlinesProps) -> Result<Data, BoxError> {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        let headlines: Vec<String> = (1..=3).map(|n| format!("Headline {n} ({})", props.lang)).collect();
+        let mut data = Data::new();
+        data.insert("headlines".into(), headlines.into());
         Ok(data)
     }
 }
