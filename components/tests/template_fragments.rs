@@ -205,6 +205,9 @@ async fn the_timeout_is_djangos() {
     // Zero or less: rendered every time, nothing stored (Django's set with timeout 0).
     assert_eq!(hits(r#"{% call cache(0, "d") %}d{% endcall %}"#).await, [0, 0, 0, 0]);
     assert_eq!(hits(r#"{% call cache(-1, "e") %}e{% endcall %}"#).await, [0, 0, 0, 0]);
+    let zero = renderer_over(caches.clone(), r#"{% call cache(0, "f") %}f{% endcall %}"#);
+    let stats = zero.render::<Shell>(&shell(0)).await.unwrap().stats;
+    assert_eq!((stats.misses, stats.stores), (1, 0), "nothing stored: {stats:?}");
 }
 
 #[tokio::test]

@@ -48,6 +48,9 @@ pub(crate) struct Fragment {
     pub(crate) roots: Vec<(u32, u32)>,
     /// What the HTML does to the depth of what contains it.
     pub(crate) outline: Outline,
+    /// A template fragment's body (`{% call cache(…) %}`): no instance is its root, and its
+    /// top-level elements are roots of whatever component it is in, recorded nowhere.
+    pub(crate) rootless: bool,
 }
 
 impl Fragment {
@@ -144,8 +147,9 @@ impl Assembly {
         }
         match depth {
             // At depth 0 the child's roots are ours too; deeper, a balanced child has none of
-            // ours. Either way its HTML needn't be scanned again.
-            Some(0) if child.outline.clean => {
+            // ours. Either way its HTML needn't be scanned again — but at depth 0 a rootless
+            // child's top-level elements are ours and recorded nowhere.
+            Some(0) if child.outline.clean && !child.rootless => {
                 let own = child.roots.iter().filter(|&&(_, n)| n == 0);
                 self.scanner.roots.extend(own.map(|&(offset, _)| at + offset));
                 self.scanner.skip(child.outline);
@@ -168,13 +172,9 @@ impl Assembly {
     }
 
     pub(crate) fn finish(mut self) -> Fragment {
-        let mut outline = self.scanner.outline();
+        let outline = self.scanner.outline();
         if self.rooted {
             self.roots.extend(self.scanner.roots.iter().map(|&offset| (offset, 0)));
-        } else {
-            // Its top-level elements are the roots of whatever component it is in, and they are
-            // recorded nowhere: whoever appends it scans its HTML rather than skip it.
-            outline.clean = false;
         }
         // Children's roots come in document order; the root's own interleave with them.
         if !self.roots.is_sorted() {
@@ -188,6 +188,7 @@ impl Assembly {
             variables: self.variables,
             roots: self.roots,
             outline,
+            rootless: !self.rooted,
         }
     }
 }
@@ -225,6 +226,7 @@ pub(crate) mod tests {
                 min_depth: 0,
                 clean: true,
             },
+            rootless: false,
         }
     }
 
@@ -239,6 +241,7 @@ pub(crate) mod tests {
             variables: sample().variables,
             roots: Vec::new(),
             outline: Outline::default(),
+            rootless: false,
         };
         parent.append_child(&child);
         parent.id(7);

@@ -147,6 +147,8 @@ impl Fragment {
             variables,
             roots,
             outline,
+            // A template fragment's reader says so.
+            rootless: false,
         })
     }
 }

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use cache_core::CacheError;
+use cache_core::{CacheError, Timeout};
 use futures::future::BoxFuture;
 
 use crate::error::ComponentError;
@@ -31,8 +31,7 @@ pub(crate) fn resolve<'a>(
             Ok(Some(bytes)) => match Fragment::decode_any(&bytes, &page.state.registry) {
                 Ok(mut fragment) => {
                     Stats::count(&page.stats.hits);
-                    // Its top-level elements belong to the component around it: see `Assembly::rootless`.
-                    fragment.outline.clean = false;
+                    fragment.rootless = true;
                     return Ok(Arc::new(fragment));
                 }
                 // Written by another version, or by something else (Django's pickled string under
@@ -60,9 +59,12 @@ pub(crate) fn resolve<'a>(
         // A body printing the surrounding component's `component_id` holds that instance's id,
         // which another render can't reuse: shown, not stored.
         if answered && fragment.is_self_contained() {
+            // Django's `set` with a timeout of 0 or less: the old entry goes, nothing is stored.
+            let stores = !matches!(pending.timeout, Timeout::Seconds(seconds) if seconds <= 0.0);
             let stored = cache.set_raw(&pending.key, fragment.encode()).timeout(pending.timeout);
             match stored.await {
-                Ok(()) => Stats::count(&page.stats.stores),
+                Ok(()) if stores => Stats::count(&page.stats.stores),
+                Ok(()) => {}
                 Err(error) => warn_cache_error(page, &pending, "write", &error),
             }
         }
