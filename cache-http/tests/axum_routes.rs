@@ -13,7 +13,10 @@ use cache_locmem::LocMemBackend;
 use http::{Request, StatusCode};
 use tower::ServiceExt;
 
-fn counting(runs: &Arc<AtomicUsize>, name: &'static str) -> impl Fn() -> std::future::Ready<String> + Clone + Send + 'static {
+fn counting(
+    runs: &Arc<AtomicUsize>,
+    name: &'static str,
+) -> impl Fn() -> std::future::Ready<String> + Clone + Send + 'static {
     let runs = Arc::clone(runs);
     move || {
         let run = runs.fetch_add(1, Ordering::SeqCst) + 1;
@@ -22,21 +25,37 @@ fn counting(runs: &Arc<AtomicUsize>, name: &'static str) -> impl Fn() -> std::fu
 }
 
 async fn body_of(router: &Router, path: &str) -> String {
-    let request = Request::get(path).header("host", "example.com").body(Body::empty()).unwrap();
+    let request = Request::get(path)
+        .header("host", "example.com")
+        .body(Body::empty())
+        .unwrap();
     let response = router.clone().oneshot(request).await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
-    String::from_utf8(axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap().to_vec()).unwrap()
+    String::from_utf8(
+        axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap()
+            .to_vec(),
+    )
+    .unwrap()
 }
 
 fn pages() -> Cache {
-    Cache::new("pages", Arc::new(LocMemBackend::builder().build()), CacheOptions::default())
+    Cache::new(
+        "pages",
+        Arc::new(LocMemBackend::builder().build()),
+        CacheOptions::default(),
+    )
 }
 
 #[tokio::test]
 async fn per_view_caches_only_its_route() {
     let (cached_runs, plain_runs) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
     let router = Router::new()
-        .route("/cached", get(counting(&cached_runs, "cached")).layer(CacheLayer::cache_page(pages(), 60)))
+        .route(
+            "/cached",
+            get(counting(&cached_runs, "cached")).layer(CacheLayer::cache_page(pages(), 60)),
+        )
         .route("/plain", get(counting(&plain_runs, "plain")));
     assert_eq!(body_of(&router, "/cached").await, "cached #1");
     assert_eq!(body_of(&router, "/cached").await, "cached #1");

@@ -40,7 +40,10 @@ fn the_section_names_the_alias_prefix_and_seconds() {
         "{ALIASES}\n[cache_middleware]\nseconds = 30\nkey_prefix = \"site1\"\nalias = \"pages\"\nlanguage = \"en-us\"\ntime_zone = \"UTC\"\n"
     ));
     let section = CacheMiddlewareConfig::from_caches_config(&config).unwrap();
-    assert_eq!((section.seconds, section.key_prefix.as_str(), section.alias.as_str()), (30, "site1", "pages"));
+    assert_eq!(
+        (section.seconds, section.key_prefix.as_str(), section.alias.as_str()),
+        (30, "site1", "pages")
+    );
     assert_eq!(section.language.as_deref(), Some("en-us"));
     let layer = CacheLayer::from_config(&config, &caches(&config)).unwrap();
     assert_eq!(layer.cache().alias(), "pages");
@@ -48,28 +51,45 @@ fn the_section_names_the_alias_prefix_and_seconds() {
 
 #[test]
 fn djangos_upper_case_names_are_accepted() {
-    let config = load(&format!("{ALIASES}\n[CACHE_MIDDLEWARE]\nSECONDS = 5\nKEY_PREFIX = \"p\"\nALIAS = \"pages\"\n"));
+    let config = load(&format!(
+        "{ALIASES}\n[CACHE_MIDDLEWARE]\nSECONDS = 5\nKEY_PREFIX = \"p\"\nALIAS = \"pages\"\n"
+    ));
     let section = CacheMiddlewareConfig::from_caches_config(&config).unwrap();
-    assert_eq!((section.seconds, section.key_prefix.as_str(), section.alias.as_str()), (5, "p", "pages"));
+    assert_eq!(
+        (section.seconds, section.key_prefix.as_str(), section.alias.as_str()),
+        (5, "p", "pages")
+    );
 }
 
 #[test]
 fn an_unknown_key_is_refused_naming_it() {
     let config = load(&format!("{ALIASES}\n[cache_middleware]\ntimeout = 30\n"));
-    let error = CacheMiddlewareConfig::from_caches_config(&config).unwrap_err().to_string();
-    assert!(error.contains("cache_middleware") && error.contains("timeout"), "{error}");
+    let error = CacheMiddlewareConfig::from_caches_config(&config)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("cache_middleware") && error.contains("timeout"),
+        "{error}"
+    );
 }
 
 #[test]
 fn an_alias_that_does_not_exist_is_an_error_naming_the_fix() {
     let config = load(&format!("{ALIASES}\n[cache_middleware]\nalias = \"missing\"\n"));
-    let error = CacheLayer::from_config(&config, &caches(&config)).unwrap_err().to_string();
-    assert!(error.contains("cache_middleware.alias") && error.contains("missing") && error.contains("add it"), "{error}");
+    let error = CacheLayer::from_config(&config, &caches(&config))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("cache_middleware.alias") && error.contains("missing") && error.contains("add it"),
+        "{error}"
+    );
 }
 
 #[test]
 fn a_wrongly_typed_value_is_refused() {
     let config = load(&format!("{ALIASES}\n[cache_middleware]\nseconds = \"ten\"\n"));
-    let error = CacheMiddlewareConfig::from_caches_config(&config).unwrap_err().to_string();
+    let error = CacheMiddlewareConfig::from_caches_config(&config)
+        .unwrap_err()
+        .to_string();
     assert!(error.contains("cache_middleware"), "{error}");
 }

@@ -451,6 +451,10 @@ fn cases() -> Vec<Case> {
             .send(post("/page"), 200).body("hello #2")
             .send(get("/page"), 200).cached().body("hello #1")
             .keys(plain_keys()),
+        case("a_requests_no_cache_does_not_bypass_the_cache", view(60), ok())
+            .send(get("/page"), 200)
+            .send(get("/page").h("cache-control", "no-cache").h("pragma", "no-cache"), 200).cached()
+            .keys(plain_keys()),
         // ---- Statuses ------------------------------------------------------------------------
         case("status_404_is_not_stored_nor_patched", view(60), ok().status(404))
             .send(get("/page"), 404).no_header("cache-control").no_header("expires")

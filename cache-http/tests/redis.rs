@@ -48,7 +48,10 @@ fn site(url: &str, runs: &Arc<AtomicUsize>) -> Router {
 }
 
 async fn fetch(router: &Router) -> (StatusCode, String) {
-    let request = Request::get("/page").header("host", "shop.example").body(Body::empty()).unwrap();
+    let request = Request::get("/page")
+        .header("host", "shop.example")
+        .body(Body::empty())
+        .unwrap();
     let response = router.clone().oneshot(request).await.unwrap();
     let status = response.status();
     let body = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
@@ -64,11 +67,23 @@ async fn a_page_stored_by_one_caches_is_served_by_another() {
     let second = site(&server.url(), &second_runs);
 
     assert_eq!(fetch(&first).await, (StatusCode::OK, "page #1".to_owned()));
-    assert_eq!(fetch(&second).await, (StatusCode::OK, "page #1".to_owned()), "the first app's page");
+    assert_eq!(
+        fetch(&second).await,
+        (StatusCode::OK, "page #1".to_owned()),
+        "the first app's page"
+    );
     assert_eq!(first_runs.load(Ordering::SeqCst), 1);
-    assert_eq!(second_runs.load(Ordering::SeqCst), 0, "the second app's handler never ran");
+    assert_eq!(
+        second_runs.load(Ordering::SeqCst),
+        0,
+        "the second app's handler never ran"
+    );
 
-    let mut redis = redis::Client::open(server.url()).unwrap().get_multiplexed_async_connection().await.unwrap();
+    let mut redis = redis::Client::open(server.url())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
     let mut keys: Vec<String> = redis::cmd("KEYS").arg("*").query_async(&mut redis).await.unwrap();
     keys.sort();
     let url = format!("{:x}", md5::Md5::digest(b"http://shop.example/page"));
@@ -102,7 +117,11 @@ async fn pages_are_served_while_the_server_is_down() {
     })
     .await;
     for (index, answer) in answers.iter().enumerate() {
-        assert_eq!(answer, &(StatusCode::OK, format!("page #{}", index + 2)), "served by the handler");
+        assert_eq!(
+            answer,
+            &(StatusCode::OK, format!("page #{}", index + 2)),
+            "served by the handler"
+        );
     }
     let page_warnings = warnings.iter().filter(|message| message.contains("page cache")).count();
     assert_eq!(page_warnings, 1, "one warning for the outage: {warnings:?}");

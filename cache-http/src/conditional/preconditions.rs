@@ -60,7 +60,7 @@ pub fn evaluate_preconditions(
     }
     if if_match.is_empty()
         && let Some(limit) = if_unmodified_since
-        && !last_modified.is_some_and(|modified| modified <= limit)
+        && last_modified.is_none_or(|modified| modified > limit)
     {
         return Precondition::Failed;
     }
@@ -181,7 +181,8 @@ mod tests {
         use Precondition::*;
         let etag = Some(r#""spam""#);
         let get = Method::GET;
-        let cases: Vec<(Method, Vec<(HeaderName, &'static str)>, Precondition)> = vec![
+        type Headers = Vec<(HeaderName, &'static str)>;
+        let cases: Vec<(Method, Headers, Precondition)> = vec![
             (get.clone(), vec![], Proceed),
             (get.clone(), vec![(header::IF_NONE_MATCH, r#""spam""#)], NotModified),
             (get.clone(), vec![(header::IF_NONE_MATCH, r#"W/"spam""#)], NotModified),

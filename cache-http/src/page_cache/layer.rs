@@ -51,10 +51,7 @@ impl CacheLayer {
     /// [`CacheLayer::middleware`] as the `[cache_middleware]` section of `config` says (its
     /// alias taken from `caches`); Django's defaults when the file has no such section.
     pub fn from_config(config: &CachesConfig, caches: &Caches) -> cache_core::Result<Self> {
-        Ok(CacheLayer::from_section(
-            &CacheMiddlewareConfig::from_caches_config(config)?,
-            caches,
-        )?)
+        CacheLayer::from_section(&CacheMiddlewareConfig::from_caches_config(config)?, caches)
     }
 
     /// [`CacheLayer::middleware`] from a section already read.
