@@ -421,7 +421,7 @@ fn cases() -> Vec<Case> {
             ]),
         case("head_after_get_uses_the_get_page_without_a_body", view(60), ok())
             .send(get("/page"), 200)
-            .send(head("/page"), 200).cached().body("").header("cache-control", STORED_60)
+            .send(head("/page"), 200).cached().body("").header("cache-control", STORED_60).header("content-length", "8")
             .keys(plain_keys()),
         case("head_first_stores_a_head_page", view(60), ok())
             .send(head("/page"), 200)

@@ -3,7 +3,7 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::body::Body;
-use http::header::{AGE, EXPIRES, HeaderValue};
+use http::header::{AGE, CONTENT_LENGTH, EXPIRES, HeaderValue};
 use http::request::Parts;
 use http::{Method, Response};
 
@@ -96,6 +96,10 @@ fn respond(stored: StoredPage, method: &Method) -> Response<Body> {
         headers.insert(AGE, HeaderValue::from(age));
     }
     let body = if method == Method::HEAD {
+        // What axum sends for a HEAD it answers from a GET handler: the GET body's length.
+        if !headers.contains_key(CONTENT_LENGTH) {
+            headers.insert(CONTENT_LENGTH, HeaderValue::from(stored.body.len()));
+        }
         Body::empty()
     } else {
         Body::from(stored.body)
