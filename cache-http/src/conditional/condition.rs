@@ -93,9 +93,8 @@ pub struct ConditionService<S> {
 
 impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for ConditionService<S>
 where
-    S: Service<Request<ReqBody>, Response = Response<ResBody>> + Clone + Send + 'static,
+    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
     S::Future: Send + 'static,
-    ReqBody: Send + 'static,
     ResBody: HttpBody<Data = Bytes> + Send + 'static,
     ResBody::Error: Into<BoxError>,
 {
@@ -108,8 +107,6 @@ where
     }
 
     fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
-        let fresh = self.inner.clone();
-        let mut inner = std::mem::replace(&mut self.inner, fresh);
         let (parts, body) = request.into_parts();
         // Whole seconds, as Django's `int(dt.timestamp())`: the header can't carry more.
         let last_modified = self
@@ -128,7 +125,7 @@ where
         let method = parts.method.clone();
         let outcome = evaluate_preconditions(&method, &parts.headers, etag.as_deref(), last_modified);
         let handled = match outcome {
-            Precondition::Proceed => Some(inner.call(Request::from_parts(parts, body))),
+            Precondition::Proceed => Some(self.inner.call(Request::from_parts(parts, body))),
             Precondition::NotModified | Precondition::Failed => None,
         };
         Box::pin(async move {

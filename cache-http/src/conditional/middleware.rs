@@ -49,9 +49,8 @@ pub struct ConditionalGetService<S> {
 
 impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for ConditionalGetService<S>
 where
-    S: Service<Request<ReqBody>, Response = Response<ResBody>> + Clone + Send + 'static,
+    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
     S::Future: Send + 'static,
-    ReqBody: Send + 'static,
     ResBody: HttpBody<Data = Bytes> + Send + 'static,
     ResBody::Error: Into<BoxError>,
 {
@@ -64,14 +63,12 @@ where
     }
 
     fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
-        let fresh = self.inner.clone();
-        let mut inner = std::mem::replace(&mut self.inner, fresh);
         if request.method() != Method::GET {
-            let response = inner.call(request);
+            let response = self.inner.call(request);
             return Box::pin(async move { Ok(response.await?.map(Body::new)) });
         }
         let request_headers = request.headers().clone();
-        let response = inner.call(request);
+        let response = self.inner.call(request);
         Box::pin(async move {
             let response = response.await?;
             let (mut parts, body) = response.into_parts();
