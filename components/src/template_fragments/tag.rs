@@ -67,9 +67,9 @@ pub(crate) fn cache(state: &mut State, args: Rest<Value>, kwargs: Kwargs) -> Res
 /// The alias `using=` names, else [`TEMPLATE_FRAGMENTS_ALIAS`] when configured, else `default`.
 fn alias(caches: &Caches, using: Option<Value>) -> Result<Cache, Error> {
     let Some(using) = using else {
-        return Ok(caches
-            .get(TEMPLATE_FRAGMENTS_ALIAS)
-            .unwrap_or_else(|_| caches.default_cache()));
+        // Not `caches.get`: its error, built on every render without the alias, lists every alias.
+        let configured = caches.all().find(|cache| cache.alias() == TEMPLATE_FRAGMENTS_ALIAS);
+        return Ok(configured.cloned().unwrap_or_else(|| caches.default_cache()));
     };
     let alias = using.as_str().ok_or_else(|| {
         invalid(format!(
