@@ -415,3 +415,23 @@ async fn a_fragment_in_a_slot_resolves_inside_the_component_and_keys_it() {
     let other = renderer.render::<Shell>(&shell(2)).await.unwrap();
     assert_eq!(other.stats.misses, 2, "{:?}", other.stats);
 }
+
+/// Django passes the tag's timeout to the alias' `set`: on Redis, the entry expires with it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_redis_the_timeout_expires_the_fragment() {
+    let server = RedisServer::start().await.unwrap();
+    let renderer = renderer_over(
+        redis_caches(&server.url()),
+        r#"{% call cache(1, "brief") %}{{ component("Btn", label="x") }}{% endcall %}"#,
+    );
+    let render = || async { renderer.render::<Shell>(&shell(0)).await.unwrap().stats };
+    assert_eq!(render().await.stores, 1);
+    assert_eq!(render().await.hits, 1);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let expired = render().await;
+    assert_eq!(
+        (expired.misses, expired.renders),
+        (1, 2),
+        "expired after 1 s: {expired:?}"
+    );
+}
