@@ -1,5 +1,6 @@
 //! The byte-level contract a storage engine implements: [`CacheBackend`].
 
+use std::any::Any;
 use std::fmt;
 use std::time::Duration;
 
@@ -90,8 +91,11 @@ pub const HEALTH_CHECK_KEY: &str = "__cache_health_check__";
 /// (MGET, multi-get, pipelines). Failures are [`BackendError`](crate::BackendError)s naming the
 /// server; the façade adds the alias and the caller's key. The conformance suite in `cache_core::testkit` checks an
 /// implementation against Django's semantics.
+///
+/// `Any` lets a crate find its own backend behind an alias' `Cache::backend()` (a `&dyn Any`
+/// from it downcasts) and offer calls the façade doesn't have.
 #[async_trait]
-pub trait CacheBackend: Send + Sync + fmt::Debug + 'static {
+pub trait CacheBackend: Any + Send + Sync + fmt::Debug + 'static {
     /// What this backend can do.
     fn capabilities(&self) -> Capabilities;
 
