@@ -84,7 +84,7 @@ impl Listener {
                 },
                 _ = heartbeat.tick() => {
                     let Some(sent) = self.shared.upgrade().map(|shared| shared.near.now()) else { return };
-                    match tokio::time::timeout(self.max_staleness, sink.ping::<String>()).await {
+                    match tokio::time::timeout(self.max_staleness, sink.ping::<redis::Value>()).await {
                         Ok(Ok(_)) => {
                             // What arrived before the reply is applied before vouching anew.
                             while let Some(Some(message)) = stream.next().now_or_never() {
