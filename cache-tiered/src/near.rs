@@ -118,7 +118,11 @@ fn decode(stored: Bytes) -> Option<NearEntry> {
     };
     Some(NearEntry {
         stamp,
-        value: stored.slice(HEADER..),
+        value: {
+            let mut value = stored;
+            bytes::Buf::advance(&mut value, HEADER);
+            value
+        },
     })
 }
 

@@ -2,11 +2,13 @@
 //! stale) for `fail_safe_max` after it was last known good, the dead server isn't asked on every
 //! read, and after the window the far tier's error is the answer.
 
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use cache_core::testkit::servers::RedisServer;
 use cache_core::{Backends, Caches, CachesConfig, ConfigFormat};
 use cache_tiered::TieredCache;
+use metrics_util::debugging::{DebugValue, DebuggingRecorder, Snapshotter};
 
 const FAIL_SAFE_MAX: Duration = Duration::from_secs(2);
 
@@ -25,8 +27,41 @@ fn tiered(far: &RedisServer, fail_safe_max: Duration) -> TieredCache {
     TieredCache::new(Caches::build(&config, &backends).unwrap().default_cache()).unwrap()
 }
 
+/// The process' recorder, installed once for this test binary.
+fn snapshotter() -> &'static Snapshotter {
+    static SNAPSHOTTER: OnceLock<Snapshotter> = OnceLock::new();
+    SNAPSHOTTER.get_or_init(|| {
+        let recorder = DebuggingRecorder::new();
+        let snapshotter = recorder.snapshotter();
+        recorder.install().expect("no other recorder in this test binary");
+        snapshotter
+    })
+}
+
+/// `cache_stale_total` for the `default` alias' `get`s.
+fn stale_metric() -> u64 {
+    snapshotter()
+        .snapshot()
+        .into_vec()
+        .into_iter()
+        .filter(|(key, _, _, _)| {
+            let key = key.key();
+            let label = |name: &str| key.labels().find(|l| l.key() == name).map(|l| l.value().to_owned());
+            key.name() == cache_core::observe::names::STALE
+                && label("alias").as_deref() == Some("default")
+                && label("backend").as_deref() == Some("tiered")
+                && label("operation").as_deref() == Some("get")
+        })
+        .map(|(_, _, _, value)| match value {
+            DebugValue::Counter(count) => count,
+            other => panic!("not a counter: {other:?}"),
+        })
+        .sum()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dead_far_tier_serves_the_last_good_value_then_errors() {
+    snapshotter();
     let far = RedisServer::start().await.unwrap();
     let tiered = tiered(&far, FAIL_SAFE_MAX);
     let cache = tiered.cache();
@@ -44,8 +79,16 @@ async fn a_dead_far_tier_serves_the_last_good_value_then_errors() {
     for _ in 0..200 {
         assert_eq!(cache.get::<String>("k").await.unwrap().as_deref(), Some("last good"));
     }
-    assert!(tiered.backend().stats().far_reads - far_reads < 200, "the dead server was asked on every read");
+    assert!(
+        tiered.backend().stats().far_reads - far_reads < 200,
+        "the dead server was asked on every read"
+    );
     assert!(tiered.backend().stats().stale_served > stale);
+    assert_eq!(
+        stale_metric(),
+        tiered.backend().stats().stale_served,
+        "each stale value is in cache_stale_total"
+    );
     // A key with no last good value fails as the far tier did.
     let error = cache.get::<String>("never-read").await.unwrap_err();
     assert!(error.is_unavailable() || error.is_timeout(), "{error}");

@@ -91,62 +91,100 @@ impl TieredCache {
     {
         let made = self.cache.make_key(key, options.version);
         let expiry = self.expiry(options.timeout);
-        if let Some(entry) = self.backend.near_fresh(&made) {
-            if entry.stamp.stale {
-                self.backend.inner.shared.served_stale("get_or_set");
-            } else if self.due_for_eager_refresh(&entry, options) {
-                if let Role::Leader(leader) = self.backend.inner.refreshes.join(made.clone()) {
-                    let refresh = self
-                        .clone()
-                        .produce_and_store(key.to_owned(), made.clone(), expiry, produce, leader);
-                    tokio::spawn(async move {
-                        let _ = refresh.await;
-                    });
-                }
-            }
-            return Ok(self.decode(key, &entry.value)?);
-        }
-        // An expired copy, held for fail-safe, that no invalidation has removed: what a soft
-        // timeout or stale-while-revalidate may return.
         let shared = &self.backend.inner.shared;
-        let stale = shared
-            .near
-            .get(&made)
-            .filter(|entry| entry.stamp.epoch == shared.coherence.epoch());
-        let read = match options.version {
-            Some(version) => self.cache.get_raw(key).version(version).await,
-            None => self.cache.get_raw(key).await,
+        let peeked = self.backend.near_fresh(&made);
+        if let Some(entry) = &peeked
+            && !entry.stamp.stale
+            && self.due_for_eager_refresh(entry, options)
+            && let Role::Leader(leader) = self.backend.inner.refreshes.join(made.clone())
+        {
+            let refresh = self
+                .clone()
+                .produce_and_store(key.to_owned(), made.clone(), expiry, produce, leader);
+            let refresh = tokio::spawn(refresh);
+            return match self.read(key, options).await? {
+                Some(bytes) => Ok(self.decode(key, &bytes)?),
+                // Evicted between the look and the read: the refresh just started is the value.
+                None => self.wait_for(key, refresh, None, options).await,
+            };
+        }
+        // An expired copy, held for fail-safe, that no invalidation has removed since: what a soft
+        // timeout or stale-while-revalidate may return.
+        let stale = match peeked {
+            Some(_) => None,
+            None => shared.near.get(&made).filter(|entry| {
+                entry.stamp.epoch == shared.coherence.epoch()
+                    && self.backend.now() < entry.stamp.good_at + self.backend.inner.fail_safe.max
+            }),
         };
-        if let Some(bytes) = read? {
+        let landed = self.backend.inner.refreshes.landed();
+        if let Some(bytes) = self.read(key, options).await? {
             return Ok(self.decode(key, &bytes)?);
         }
-        let stale = stale.filter(|entry| self.backend.now() < entry.stamp.good_at + self.backend.inner.fail_safe.max);
-        loop {
+        let leader = loop {
             match self.backend.inner.refreshes.join(made.clone()) {
+                // A producer that finished between the miss and the join stored its value: read
+                // once more, but only then.
+                Role::Leader(leader) if self.backend.inner.refreshes.landed() != landed => {
+                    match self.read(key, options).await? {
+                        Some(bytes) => {
+                            leader.publish(bytes.clone());
+                            return Ok(self.decode(key, &bytes)?);
+                        }
+                        None => break leader,
+                    }
+                }
+                Role::Leader(leader) => break leader,
                 Role::Follower(follower) => {
                     if let Some(stale) = stale.as_ref().filter(|_| options.stale_while_revalidate) {
                         return self.serve_stale(key, stale);
                     }
-                    match follower.outcome().await {
-                        Some(bytes) => return Ok(self.decode(key, &bytes)?),
+                    match self.wait_as_follower(key, follower, stale.as_ref(), options).await? {
+                        Some(value) => return Ok(value),
                         // The leader failed or was cancelled: try again, leading if nobody does.
                         None => continue,
                     }
                 }
-                Role::Leader(leader) => {
-                    let running = tokio::spawn(self.clone().produce_and_store(
-                        key.to_owned(),
-                        made.clone(),
-                        expiry,
-                        produce,
-                        leader,
-                    ));
-                    if let Some(stale) = stale.as_ref().filter(|_| options.stale_while_revalidate) {
-                        return self.serve_stale(key, stale);
-                    }
-                    return self.wait_for(key, running, stale.as_ref(), options).await;
-                }
             }
+        };
+        let running = tokio::spawn(
+            self.clone()
+                .produce_and_store(key.to_owned(), made, expiry, produce, leader),
+        );
+        if let Some(stale) = stale.as_ref().filter(|_| options.stale_while_revalidate) {
+            return self.serve_stale(key, stale);
+        }
+        self.wait_for(key, running, stale.as_ref(), options).await
+    }
+
+    /// Reads through the façade, so the alias' metrics count the read as any `get`.
+    async fn read(&self, key: &str, options: &RefreshOptions) -> Result<Option<Bytes>> {
+        match options.version {
+            Some(version) => self.cache.get_raw(key).version(version).await,
+            None => self.cache.get_raw(key).await,
+        }
+    }
+
+    /// A follower waits for the leader's value within the same timeouts as a leader: past the
+    /// soft one (with an expired copy held) the copy, past the hard one an error. `None`: the
+    /// leader gave up, try again.
+    async fn wait_as_follower<T: DeserializeOwned>(
+        &self,
+        key: &str,
+        follower: cache_core::single_flight::Follower<Bytes>,
+        stale: Option<&NearEntry>,
+        options: &RefreshOptions,
+    ) -> Result<Option<T>> {
+        let soft = stale.and(options.factory_soft_timeout);
+        let outcome = match soft.or(options.factory_hard_timeout) {
+            Some(wait) => tokio::time::timeout(wait, follower.outcome()).await,
+            None => Ok(follower.outcome().await),
+        };
+        match (outcome, soft, stale) {
+            (Ok(Some(bytes)), _, _) => Ok(Some(self.decode(key, &bytes)?)),
+            (Ok(None), _, _) => Ok(None),
+            (Err(_), Some(_), Some(stale)) => self.serve_stale(key, stale).map(Some),
+            (Err(_), _, _) => Err(self.factory_timed_out(key, options.factory_hard_timeout.unwrap_or_default())),
         }
     }
 
