@@ -197,17 +197,24 @@ fn percentile(sorted: &[Duration], share: f64) -> Duration {
     sorted[((sorted.len() as f64 * share).ceil() as usize).clamp(1, sorted.len()) - 1]
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_write_in_one_process_is_seen_by_the_other() {
-    if std::env::var(PEER_FAR).is_ok() {
-        return;
-    }
+/// The far tier's and the backplane's servers, this process' cache and the second process, both
+/// subscribed.
+async fn two_processes() -> (RedisServer, RedisServer, TieredCache, Peer) {
     let far = RedisServer::start().await.unwrap();
     let backplane = RedisServer::start().await.unwrap();
     let writer = tiered(&far.url(), &backplane.url());
     let mut peer = Peer::spawn(&far, &backplane);
     wait_vouched(&writer).await;
     peer.wait_vouched(1).await;
+    (far, backplane, writer, peer)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_in_one_process_is_seen_by_the_other() {
+    if std::env::var(PEER_FAR).is_ok() {
+        return;
+    }
+    let (_far, _backplane, writer, mut peer) = two_processes().await;
 
     writer.cache().set("k", 0).timeout(Timeout::Never).await.unwrap();
     assert_eq!(peer.ask("get k").await, "0");
@@ -248,12 +255,7 @@ async fn a_lost_backplane_never_lets_a_process_serve_past_the_bound() {
     if std::env::var(PEER_FAR).is_ok() {
         return;
     }
-    let far = RedisServer::start().await.unwrap();
-    let backplane = RedisServer::start().await.unwrap();
-    let writer = tiered(&far.url(), &backplane.url());
-    let mut peer = Peer::spawn(&far, &backplane);
-    wait_vouched(&writer).await;
-    peer.wait_vouched(1).await;
+    let (_far, backplane, writer, mut peer) = two_processes().await;
     let set = |value: i64| {
         let cache = writer.cache().clone();
         async move { cache.set("k", value).timeout(Timeout::Never).await.unwrap() }
