@@ -6,7 +6,8 @@ use std::sync::Arc;
 use bytes::Bytes;
 use cache_core::single_flight::SingleFlight;
 use cache_core::{
-    BackendError, BackendResult, CacheBackend, Capabilities, Expiry, ServerHealth, ServerRole, Timestamp, async_trait,
+    BackendError, BackendResult, CacheBackend, Capabilities, Expiry, Remaining, ServerHealth, ServerRole, Timestamp,
+    async_trait,
 };
 
 use crate::backplane::Backplane;
@@ -158,17 +159,17 @@ impl TieredBackend {
     }
 
     /// Puts a value just read from or written to the far tier into the near tier, unless an
-    /// invalidation of its key arrived meanwhile. `written` is the expiry this process wrote it
-    /// with; a value read from the far tier has an unknown remaining lifetime (`None`).
-    pub(crate) fn fill(&self, key: &str, value: &[u8], ticket: FillTicket, written: Option<Expiry>) {
+    /// invalidation of its key arrived meanwhile; `lifetime` is what the far entry has left (the
+    /// expiry it was just written with, or what the far backend reported).
+    pub(crate) fn fill(&self, key: &str, value: &[u8], ticket: FillTicket, lifetime: Remaining) {
         let shared = self.shared();
         if !shared.coherence.still_valid(ticket) {
             return;
         }
         let now = shared.near.now();
-        let far_expires_at = match written {
-            Some(Expiry::After(lifetime)) => Some(now + lifetime),
-            Some(Expiry::Never) | None => None,
+        let far_expires_at = match lifetime {
+            Remaining::For(left) => Some(now + left),
+            _ => None,
         };
         let near_until = now + self.inner.options.near_timeout;
         let stamp = Stamp {
@@ -190,9 +191,9 @@ impl TieredBackend {
     pub(crate) async fn read_through(&self, key: &str, operation: &'static str) -> BackendResult<Option<Bytes>> {
         let ticket = self.ticket(key);
         bump(&self.shared().counters.far_reads);
-        match self.inner.far.get(key).await {
-            Ok(Some(value)) => {
-                self.fill(key, &value, ticket, None);
+        match self.inner.far.get_with_remaining(key).await {
+            Ok(Some((value, lifetime))) => {
+                self.fill(key, &value, ticket, lifetime);
                 Ok(Some(value))
             }
             Ok(None) => {
@@ -237,9 +238,17 @@ impl TieredBackend {
         let ticket = self.ticket(key);
         let written = self.inner.far.set(key, value.clone(), expiry).await;
         self.forget_on_error(key, written)?;
-        self.fill(key, &value, ticket, Some(expiry));
+        self.fill(key, &value, ticket, left_after(expiry));
         self.publish_key(key).await;
         Ok(())
+    }
+}
+
+/// What a far entry just written with `expiry` has left.
+fn left_after(expiry: Expiry) -> Remaining {
+    match expiry {
+        Expiry::After(lifetime) => Remaining::For(lifetime),
+        Expiry::Never => Remaining::Never,
     }
 }
 
@@ -303,7 +312,7 @@ impl CacheBackend for TieredBackend {
         let added = self.inner.far.add(key, value.clone(), expiry).await;
         let added = self.forget_on_error(key, added)?;
         if added {
-            self.fill(key, &value, ticket, Some(expiry));
+            self.fill(key, &value, ticket, left_after(expiry));
             self.publish_key(key).await;
         }
         Ok(added)
@@ -351,7 +360,7 @@ impl CacheBackend for TieredBackend {
             Ok(values) => {
                 for ((&at, ticket), value) in missing.iter().zip(tickets).zip(values) {
                     match &value {
-                        Some(bytes) => self.fill(keys[at], bytes, ticket, None),
+                        Some(bytes) => self.fill(keys[at], bytes, ticket, Remaining::Unknown),
                         None => self.shared().near.remove(keys[at]),
                     }
                     found[at] = value;
@@ -389,7 +398,7 @@ impl CacheBackend for TieredBackend {
             if failed.iter().any(|failed| failed == key) {
                 self.shared().evict(key);
             } else {
-                self.fill(key, value, ticket, Some(expiry));
+                self.fill(key, value, ticket, left_after(expiry));
                 written.push((*key).to_owned());
             }
         }
