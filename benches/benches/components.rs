@@ -8,6 +8,9 @@
 //! dependencies (`Strategy::Fragment`: attributes through lol_html, the media store, the JSON
 //! script), and media endpoint requests through the axum router in-process (200 and 304).
 //!
+//! Template fragments: a page whose `{% call cache(…) %}` block holds five of those components,
+//! on a fragment hit, on a miss, and without the block.
+//!
 //! Run: `cargo bench -p cache-benches --bench components`. Figures are in benches/README.md.
 
 use std::hint::black_box;
@@ -151,6 +154,36 @@ impl Component for List20 {
     }
 }
 
+/// The same list under an id and a version it declares as its key (django-components' `Cache.hash`
+/// override): a hit hashes 12 bytes instead of the 20 items, which shows what the rest of a hit costs.
+struct VersionedList20;
+
+#[derive(Clone, Serialize, Deserialize)]
+struct VersionedListProps {
+    id: u64,
+    version: u32,
+    list: ListProps,
+}
+
+impl Component for VersionedList20 {
+    const NAME: &'static str = "VersionedList20";
+    type Props = VersionedListProps;
+
+    fn view(&self) -> View<Self> {
+        View::template(
+            r#"<h2>{{ list.title }}</h2><ul>{% for item in list.items %}<li>{{ item.name }} — {{ item.price }}</li>{% endfor %}</ul>"#,
+        )
+    }
+
+    fn output_cache(&self) -> OutputCache {
+        OutputCache::enabled().own_key()
+    }
+
+    fn cache_key<'a>(&'a self, props: &'a VersionedListProps) -> impl Serialize + 'a {
+        (props.id, props.version)
+    }
+}
+
 fn list_items() -> Vec<ListItem> {
     (0..20)
         .map(|i| ListItem {
@@ -198,6 +231,30 @@ impl Component for Page {
     }
 }
 
+/// A page of five list cards: as they are (`mode` 0), in a template fragment that always misses
+/// (1: timeout 0 stores nothing) or in one that is always there after the first render (2).
+struct FragmentPage;
+
+#[derive(Serialize, Deserialize)]
+struct FragmentPageProps {
+    mode: u8,
+}
+
+impl Component for FragmentPage {
+    const NAME: &'static str = "FragmentPage";
+    type Props = FragmentPageProps;
+
+    fn view(&self) -> View<Self> {
+        View::template(concat!(
+            r#"{% macro cards() %}{% for n in range(5) %}"#,
+            r#"{{ component("Card20", category="category " ~ n, page=1) }}{% endfor %}{% endmacro %}"#,
+            r#"<main>{% if mode == 0 %}{{ cards() }}"#,
+            r#"{% elif mode == 1 %}{% call cache(0, "uncachable-cards") %}{{ cards() }}{% endcall %}"#,
+            r#"{% else %}{% call cache(none, "cards") %}{{ cards() }}{% endcall %}{% endif %}</main>"#
+        ))
+    }
+}
+
 /// A renderer over a private locmem `default` alias large enough for every entry; `cached` is the
 /// `[components] output_cache` master switch.
 fn renderer(cached: bool) -> Renderer {
@@ -225,7 +282,11 @@ fn renderer(cached: bool) -> Renderer {
         .unwrap()
         .register(List20)
         .unwrap()
+        .register(VersionedList20)
+        .unwrap()
         .register(ListPage)
+        .unwrap()
+        .register(FragmentPage)
         .unwrap();
     let section = ComponentsConfig {
         output_cache: cached,
@@ -314,6 +375,12 @@ fn issue14(c: &mut Criterion) {
     let html = |renderer: &Renderer, props: &ListProps, strategy: Strategy| {
         now(renderer.render::<List20>(props).strategy(strategy)).unwrap().html
     };
+    let versioned = VersionedListProps {
+        id: 7,
+        version: 1,
+        list: props.clone(),
+    };
+    now(cached.render::<VersionedList20>(&versioned)).unwrap();
     let mut group = c.benchmark_group("components/list20");
     for (name, renderer) in [("uncached", &uncached), ("hit", &cached)] {
         for strategy in [Strategy::Ignore, Strategy::Document] {
@@ -322,6 +389,9 @@ fn issue14(c: &mut Criterion) {
             });
         }
     }
+    group.bench_function("hit-own-key/ignore", |b| {
+        b.iter(|| black_box(now(cached.render::<VersionedList20>(&versioned)).unwrap().html))
+    });
     group.finish();
 
     now(cached.render::<ListPage>(&NoProps {})).unwrap();
@@ -462,5 +532,22 @@ fn media(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, issue14, loop20, page100, media);
+/// Five list cards (not output-cached) in a template fragment: a hit costs the lookup of one key;
+/// a miss renders the cards and looks up and writes the key.
+fn template_fragment(c: &mut Criterion) {
+    let renderer = renderer(false);
+    let render = |mode| now(renderer.render::<FragmentPage>(&FragmentPageProps { mode })).unwrap();
+    assert_eq!(render(0).stats.renders, 6);
+    assert_eq!(render(1).stats.misses, 1);
+    render(2);
+    assert_eq!((render(2).stats.hits, render(2).stats.renders), (1, 1));
+
+    let mut group = c.benchmark_group("components/template-fragment");
+    for (name, mode) in [("no-fragment", 0), ("miss", 1), ("hit", 2)] {
+        group.bench_function(name, |b| b.iter(|| black_box(render(mode))));
+    }
+    group.finish();
+}
+
+criterion_group!(benches, issue14, loop20, page100, media, template_fragment);
 criterion_main!(benches);

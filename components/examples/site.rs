@@ -1,25 +1,31 @@
 //! The example site: `cargo run -p cache-components --example site`, then open http://127.0.0.1:8000.
 //!
 //! A document page with several components, an output-cached "slow" component whose hit/miss and
-//! timing are shown, and a button loading a fragment whose component has JS, CSS and variables.
+//! timing are shown, and a button loading a fragment whose component has JS, CSS and variables;
+//! `/news`, a page whose sidebar is a cached template fragment (`{% call cache(…) %}`); `/cached`,
+//! the home page through the per-view page cache (cache-http's `cache_page`) with conditional GET.
 //! Caches come from `caches.toml` beside this file (embedded locmem); `COMPONENTS_SITE_CONFIG`
 //! names another file (say, one with Redis aliases) and `COMPONENTS_SITE_ADDR` another address.
 //! `/metrics` serves the caches' and components' counters as Prometheus text; `/health` the caches'
 //! health check as JSON (503 when an alias is down).
 
+#[path = "site_support/news.rs"]
+pub(crate) mod news;
 #[path = "site_support/operations.rs"]
 pub(crate) mod operations;
 
 use std::borrow::Cow;
+use std::convert::Infallible;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::http::{HeaderValue, Uri, header};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{MethodRouter, get};
 use cache_components::{Component, Data, NoProps, OutputCache, Registry, Renderer, Strategy, Ttl, View, media_router};
 use cache_core::{Backends, BoxError, Caches, CachesConfig};
+use cache_http::{CacheLayer, ConditionalGetLayer};
 use serde::{Deserialize, Serialize};
 
 /// The page.
@@ -236,17 +242,35 @@ pub(crate) fn registry() -> Result<Registry, cache_components::ComponentError> {
         .register(Page)?
         .register(Greeting)?
         .register(Slow)?
-        .register(Swatch)?;
+        .register(Swatch)?
+        .register(news::News)?
+        .register(news::Headlines)?;
     Ok(registry)
 }
 
-/// The site's router over `renderer`: `/`, `/fragment` and the media endpoint.
+/// The site's router over `renderer`: `/`, `/cached` (the same page through the per-view page
+/// cache), `/fragment`, `/news` and the media endpoint.
 pub(crate) fn app(renderer: Renderer) -> Router {
     let for_page = renderer.clone();
+    let for_cached_page = renderer.clone();
     let for_fragment = renderer.clone();
+    let for_news = renderer.clone();
+    // Django's `@cache_page(60 * 15, key_prefix="home")` on one view: the whole response is stored in
+    // the `default` alias, and a hit doesn't run the handler (the status line keeps the first
+    // render's figures). The conditional-GET layer outside it answers a matching `If-None-Match`
+    // with a 304, on cached responses too (Django's `ConditionalGetMiddleware`).
+    let pages = renderer
+        .caches()
+        .get("default")
+        .expect("the site's caches.toml defines `default`");
+    let cached_page: MethodRouter = get(move || page(for_cached_page.clone()))
+        .layer::<_, Infallible>(CacheLayer::cache_page(pages, 60 * 15).key_prefix("home"))
+        .layer(ConditionalGetLayer::new());
     Router::new()
         .route("/", get(move || page(for_page.clone())))
+        .route("/cached", cached_page)
         .route("/fragment", get(move |uri: Uri| fragment(for_fragment.clone(), uri)))
+        .route("/news", get(move |uri: Uri| news::news(for_news.clone(), uri)))
         .merge(media_router(renderer))
 }
 

@@ -13,15 +13,15 @@ use crate::rendering::output::RenderStats;
 
 /// Components whose template or render function ran.
 pub const RENDERS: &str = "components_renders_total";
-/// Output-cached components served from the cache.
+/// Output-cached components and template fragments served from the cache.
 pub const OUTPUT_CACHE_HITS: &str = "components_output_cache_hits_total";
-/// Output-cached components not in the cache.
+/// Output-cached components and template fragments not in the cache.
 pub const OUTPUT_CACHE_MISSES: &str = "components_output_cache_misses_total";
 /// Output-cached components that waited for an identical render in progress.
 pub const OUTPUT_CACHE_COALESCED: &str = "components_output_cache_coalesced_total";
-/// Renders stored in the output cache.
+/// Renders (of components and template fragments) stored in the cache.
 pub const OUTPUT_CACHE_STORES: &str = "components_output_cache_stores_total";
-/// Cache calls that failed, each served by rendering (or keeping) the component uncached.
+/// Cache calls that failed, each served by rendering (or keeping) the component or template fragment uncached.
 pub const FAIL_OPEN: &str = "components_fail_open_total";
 /// JS/CSS entries written to the media store (`kind`: `class` or `variables`).
 pub const MEDIA_WRITES: &str = "components_media_writes_total";

@@ -14,6 +14,7 @@ mod media;
 mod output_cache;
 mod registry;
 mod rendering;
+mod template_fragments;
 
 pub use cache_core::BoxError;
 pub use class_id::class_id;
@@ -34,6 +35,8 @@ pub use rendering::html::Html;
 pub use rendering::output::{Dependency, InstanceId, RenderOutput, RenderStats};
 pub use rendering::renderer::{Render, Renderer};
 pub use rendering::slots::{DEFAULT_SLOT, Slots};
+pub use template_fragments::key::{TEMPLATE_FRAGMENT_KEY_PREFIX, template_fragment_key};
+pub use template_fragments::tag::TEMPLATE_FRAGMENTS_ALIAS;
 
 /// How deep components may nest before a render fails with [`ComponentError::TooDeep`]: deep enough
 /// for any real page, shallow enough to stop a component that includes itself.

@@ -43,9 +43,11 @@ pub struct Registry {
     /// In registration order; an entry's index is how the rest of the crate refers to it.
     pub(crate) entries: Vec<Arc<RegisteredComponent>>,
     pub(crate) env: Environment<'static>,
-    by_name: HashMap<&'static str, usize>,
-    by_type: HashMap<TypeId, usize>,
-    by_class_id: HashMap<Arc<str>, usize>,
+    // foldhash, not std's SipHash: these are looked up on every render and cache hit, with keys
+    // the application chose (names, type ids and class ids), not ones a client sends.
+    by_name: HashMap<&'static str, usize, foldhash::fast::RandomState>,
+    by_type: HashMap<TypeId, usize, foldhash::fast::RandomState>,
+    by_class_id: HashMap<Arc<str>, usize, foldhash::fast::RandomState>,
 }
 
 /// One registered component.
@@ -114,9 +116,9 @@ impl Registry {
         Registry {
             entries: Vec::new(),
             env: environment(),
-            by_name: HashMap::new(),
-            by_type: HashMap::new(),
-            by_class_id: HashMap::new(),
+            by_name: HashMap::default(),
+            by_type: HashMap::default(),
+            by_class_id: HashMap::default(),
         }
     }
 

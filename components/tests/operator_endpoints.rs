@@ -2,35 +2,19 @@
 //! Prometheus text has the caches' and the components' counters after page renders, and the health check answers 200
 //! with every alias healthy, 503 naming the server when an alias' only server is stopped.
 
+mod common;
 #[path = "../examples/site.rs"]
 #[allow(dead_code)]
 mod site;
 
-use std::io::{Read, Write};
 use std::net::SocketAddr;
-use std::time::Duration;
 
 use axum::Router;
 use cache_components::Renderer;
 use cache_core::testkit::servers::MemcachedServer;
 use cache_core::{Backends, Caches, CachesConfig, ConfigFormat};
+use common::http_get as get;
 use serde_json::Value;
-
-/// `GET path` over a fresh connection: the status code and the body.
-fn get(address: SocketAddr, path: &str) -> (u16, String) {
-    let mut stream = std::net::TcpStream::connect(address).unwrap();
-    stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    let (head, body) = response.split_once("\r\n\r\n").unwrap();
-    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
-    (status, body.to_owned())
-}
 
 async fn serve(app: Router) -> SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -8,25 +8,7 @@ use std::time::{Duration, Instant};
 use cache_components::{ComponentError, ComponentsConfig, NoProps, OutputCache, Registry, Renderer, Slots, Ttl};
 use cache_core::testkit::capture_warnings;
 use cache_core::testkit::servers::RedisServer;
-use cache_core::{Backends, Caches, CachesConfig, ConfigFormat};
 use common::*;
-
-/// A `Caches` whose `default` alias is the Redis server at `url`, with short timeouts so a dead
-/// server is noticed quickly.
-fn redis_caches(url: &str) -> Caches {
-    let config = CachesConfig::from_str_with_env(
-        &format!(
-            "[caches.default]\nbackend = \"redis\"\nlocation = \"{url}\"\nkey_prefix = \"site\"\n\
-             options = {{ connect_timeout = 0.5, response_timeout = 0.5 }}\n"
-        ),
-        ConfigFormat::Toml,
-        Vec::<(String, String)>::new(),
-    )
-    .unwrap();
-    let mut backends = Backends::new();
-    backends.register(cache_redis::registration());
-    Caches::build(&config, &backends).unwrap()
-}
 
 /// A fresh renderer, as another process would have, over the Redis at `url`.
 fn redis_renderer(url: &str) -> Renderer {

@@ -7,8 +7,6 @@
 
 use std::sync::Arc;
 
-use cache_core::Bytes;
-
 use crate::media::variables::Variables;
 use crate::output_cache::roots::{Outline, RootScanner};
 
@@ -34,10 +32,12 @@ pub(crate) enum IdRef {
 
 /// A rendered component subtree. See the module docs.
 ///
-/// The HTML is shared bytes, always UTF-8: a hit keeps the cache's buffer instead of copying it.
+/// The HTML is a `String`, not the cache's bytes: they are checked as UTF-8 once when read (see
+/// `stored_form.rs`) and copied (a few hundred bytes, cheaper than checking them again), so the page
+/// is assembled from `str` slices and never validated a second time.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub(crate) struct Fragment {
-    pub(crate) html: Bytes,
+    pub(crate) html: String,
     /// Where ids go, by byte offset into `html`, ascending.
     pub(crate) ids: Vec<(u32, IdRef)>,
     pub(crate) instances: Vec<Instance>,
@@ -48,6 +48,9 @@ pub(crate) struct Fragment {
     pub(crate) roots: Vec<(u32, u32)>,
     /// What the HTML does to the depth of what contains it.
     pub(crate) outline: Outline,
+    /// A template fragment's body (`{% call cache(…) %}`): no instance is its root, and its
+    /// top-level elements are roots of whatever component it is in, recorded nowhere.
+    pub(crate) rootless: bool,
 }
 
 impl Fragment {
@@ -59,7 +62,7 @@ impl Fragment {
 
 /// A fragment being put together from a template's output and its children's fragments.
 pub(crate) struct Assembly {
-    html: Vec<u8>,
+    html: String,
     ids: Vec<(u32, IdRef)>,
     instances: Vec<Instance>,
     variables: Vec<Variables>,
@@ -69,26 +72,46 @@ pub(crate) struct Assembly {
     scanner: RootScanner,
     /// The page render the root came from: ids of it are the root's own.
     own_render: u32,
+    /// Whether instance 0 is the root the scanner's root elements belong to; a template
+    /// fragment's body has no component of its own.
+    rooted: bool,
 }
 
 impl Assembly {
     /// Starts the fragment of `root`, rendered as page render `own_render`.
     pub(crate) fn new(root: Instance, variables: Vec<Variables>, own_render: u32, capacity: usize) -> Self {
         Assembly {
-            html: Vec::with_capacity(capacity),
+            html: String::with_capacity(capacity),
             ids: Vec::new(),
             instances: vec![root],
             variables,
             roots: Vec::new(),
             scanner: RootScanner::new(),
             own_render,
+            rooted: true,
+        }
+    }
+
+    /// Starts the fragment of a template fragment's body (`{% call cache(…) %}`): the components
+    /// in it are its instances, and ids it prints of the component around it stay references out.
+    pub(crate) fn rootless(capacity: usize) -> Self {
+        Assembly {
+            html: String::with_capacity(capacity),
+            ids: Vec::new(),
+            instances: Vec::new(),
+            variables: Vec::new(),
+            roots: Vec::new(),
+            scanner: RootScanner::new(),
+            // Render numbers count up from 0 within a page: this one is never reached.
+            own_render: u32::MAX,
+            rooted: false,
         }
     }
 
     pub(crate) fn text(&mut self, text: &str) {
         let from = self.html.len();
-        self.html.extend_from_slice(text.as_bytes());
-        self.scanner.scan(&self.html, from);
+        self.html.push_str(text);
+        self.scanner.scan(self.html.as_bytes(), from);
     }
 
     /// The id of page render `render` goes here.
@@ -114,7 +137,7 @@ impl Assembly {
             };
             (at + offset, id)
         }));
-        self.html.extend_from_slice(&child.html);
+        self.html.push_str(&child.html);
         self.instances.extend(child.instances.iter().cloned());
         let depth = self.scanner.depth_between_tokens();
         // A child inside a tag or raw text (`<script>`) has no elements there.
@@ -124,8 +147,9 @@ impl Assembly {
         }
         match depth {
             // At depth 0 the child's roots are ours too; deeper, a balanced child has none of
-            // ours. Either way its HTML needn't be scanned again.
-            Some(0) if child.outline.clean => {
+            // ours. Either way its HTML needn't be scanned again — but at depth 0 a rootless
+            // child's top-level elements are ours and recorded nowhere.
+            Some(0) if child.outline.clean && !child.rootless => {
                 let own = child.roots.iter().filter(|&&(_, n)| n == 0);
                 self.scanner.roots.extend(own.map(|&(offset, _)| at + offset));
                 self.scanner.skip(child.outline);
@@ -134,7 +158,7 @@ impl Assembly {
                 self.scanner.skip(child.outline);
             }
             // A child that closes what it is in, inside a tag, or ending mid-token: scan it as ours.
-            _ => self.scanner.scan(&self.html, at as usize),
+            _ => self.scanner.scan(self.html.as_bytes(), at as usize),
         }
         for variables in &child.variables {
             let known = self
@@ -149,19 +173,22 @@ impl Assembly {
 
     pub(crate) fn finish(mut self) -> Fragment {
         let outline = self.scanner.outline();
-        self.roots.extend(self.scanner.roots.iter().map(|&offset| (offset, 0)));
+        if self.rooted {
+            self.roots.extend(self.scanner.roots.iter().map(|&offset| (offset, 0)));
+        }
         // Children's roots come in document order; the root's own interleave with them.
         if !self.roots.is_sorted() {
             self.roots.sort_unstable();
             self.roots.dedup();
         }
         Fragment {
-            html: Bytes::from(self.html),
+            html: self.html,
             ids: self.ids,
             instances: self.instances,
             variables: self.variables,
             roots: self.roots,
             outline,
+            rootless: !self.rooted,
         }
     }
 }
@@ -173,7 +200,7 @@ pub(crate) mod tests {
 
     pub(crate) fn sample() -> Fragment {
         Fragment {
-            html: Bytes::from_static("<div id=\"\">é<span id=\"\"></span></div>".as_bytes()),
+            html: "<div id=\"\">é<span id=\"\"></span></div>".to_owned(),
             ids: vec![(9, IdRef::Local(0)), (23, IdRef::Local(1))],
             instances: vec![
                 Instance {
@@ -199,6 +226,7 @@ pub(crate) mod tests {
                 min_depth: 0,
                 clean: true,
             },
+            rootless: false,
         }
     }
 
@@ -207,12 +235,13 @@ pub(crate) mod tests {
         let mut parent = Assembly::new(sample().instances[0].clone(), Vec::new(), 7, 0);
         parent.text("<main>");
         let child = Fragment {
-            html: Bytes::from_static(b"ab"),
+            html: "ab".to_owned(),
             ids: vec![(0, IdRef::Local(0)), (1, IdRef::Outer(7)), (2, IdRef::Outer(9))],
             instances: vec![sample().instances[1].clone()],
             variables: sample().variables,
             roots: Vec::new(),
             outline: Outline::default(),
+            rootless: false,
         };
         parent.append_child(&child);
         parent.id(7);
@@ -230,7 +259,7 @@ pub(crate) mod tests {
                 (10, IdRef::Outer(9)),
             ]
         );
-        assert_eq!(&parent.html[..], b"<main>abab");
+        assert_eq!(parent.html, "<main>abab");
         assert_eq!(parent.instances.len(), 3);
         assert_eq!(parent.variables.len(), 1, "payloads are registered once");
         assert!(!parent.is_self_contained());

@@ -33,7 +33,10 @@ pub(crate) async fn cached<'a>(
             component: entry.name.to_owned(),
         });
     }
-    if let Some(fragment) = page.seen(&digest) {
+    // Only nested calls are remembered (below), so the top level needn't look.
+    if call.lineage.depth > 0
+        && let Some(fragment) = page.seen(&digest)
+    {
         Stats::count(&page.stats.coalesced);
         return Ok(fragment);
     }

@@ -16,7 +16,7 @@ impl Fragment {
         let mut out = Vec::with_capacity(MAGIC.len() + self.html.len() + 16 * self.ids.len() + 64);
         out.extend_from_slice(MAGIC);
         put_u32(&mut out, self.html.len() as u32);
-        out.extend_from_slice(&self.html);
+        out.extend_from_slice(self.html.as_bytes());
         put_u32(&mut out, self.ids.len() as u32);
         for &(offset, id) in &self.ids {
             let IdRef::Local(n) = id else {
@@ -52,15 +52,23 @@ impl Fragment {
         out
     }
 
-    /// Reads what [`Fragment::encode`] wrote. Class ids the registry knows share its strings
-    /// rather than being allocated again.
+    /// Reads what [`Fragment::encode`] wrote of a component's render. Class ids the registry
+    /// knows share its strings rather than being allocated again.
     pub(crate) fn decode(stored: &Bytes, registry: &Registry) -> Result<Fragment, DecodeError> {
+        let fragment = Fragment::decode_any(stored, registry)?;
+        if fragment.instances.is_empty() {
+            return Err(DecodeError("no root instance"));
+        }
+        Ok(fragment)
+    }
+
+    /// [`Fragment::decode`] of a template fragment's body, which may hold no component.
+    pub(crate) fn decode_any(stored: &Bytes, registry: &Registry) -> Result<Fragment, DecodeError> {
         let bytes: &[u8] = stored;
         let mut reader = Reader { bytes, at: 0 };
         if reader.take(MAGIC.len())? != MAGIC {
             return Err(DecodeError("not a stored component render (wrong header)"));
         }
-        let html_start = reader.at + 4;
         let html = reader.str()?;
         let id_count = reader.count(8)?;
         let mut ids = Vec::with_capacity(id_count);
@@ -132,17 +140,15 @@ impl Fragment {
         if reader.at != bytes.len() {
             return Err(DecodeError("trailing bytes"));
         }
-        if instances.is_empty() {
-            return Err(DecodeError("no root instance"));
-        }
         Ok(Fragment {
-            // The cache's own buffer, validated above: no copy.
-            html: stored.slice(html_start..html_start + html.len()),
+            html: html.to_owned(),
             ids,
             instances,
             variables,
             roots,
             outline,
+            // A template fragment's reader says so.
+            rootless: false,
         })
     }
 }
@@ -210,7 +216,9 @@ impl<'a> Reader<'a> {
 
     fn str(&mut self) -> Result<&'a str, DecodeError> {
         let len = self.u32()? as usize;
-        std::str::from_utf8(self.take(len)?).map_err(|_| DecodeError("a string is not UTF-8"))
+        // simdutf8: the HTML is most of a hit's bytes, and std's check slows to a byte at a time on
+        // text that isn't ASCII (a `—` per list item tripled a hit's validation cost).
+        simdutf8::basic::from_utf8(self.take(len)?).map_err(|_| DecodeError("a string is not UTF-8"))
     }
 
     fn opt(&mut self) -> Result<Option<&'a str>, DecodeError> {

@@ -22,6 +22,8 @@ pub(crate) enum CacheRole {
     Output,
     /// The media store (class JS/CSS and variables).
     Media,
+    /// A template fragment's alias (`{% call cache(…) %}`).
+    TemplateFragment,
 }
 
 /// One gate per alias and role, made on its first failure.

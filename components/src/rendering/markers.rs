@@ -2,7 +2,8 @@
 //!
 //! A template can't await a cache lookup, so `{{ component("Card", …) }}` only records the call
 //! and leaves a *call marker* in the output; `{{ component_id }}` leaves an *id marker* naming the
-//! render it belongs to. Both are `U+0000`, a letter, a decimal number, `U+0000`. NUL can't come
+//! render it belongs to; `{% call cache(…) %}…{% endcall %}` leaves a *template fragment marker*,
+//! looked up once the template is done. Each is `U+0000`, a letter, a decimal number, `U+0000`. NUL can't come
 //! from anywhere else: the template formatter, [`crate::Html::text`], [`crate::Html::raw`] and
 //! slots given from Rust replace it with U+FFFD — which is what an HTML parser does with a NUL in
 //! text anyway. Templates containing a NUL are refused at registration.
@@ -13,6 +14,7 @@ use std::fmt::Write as _;
 const NUL: char = '\0';
 const CALL: char = 'c';
 const ID: char = 'i';
+const TEMPLATE_FRAGMENT: char = 'f';
 
 /// A piece of raw output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,6 +25,8 @@ pub(crate) enum Token<'a> {
     Call(u32),
     /// The instance id of the page's render number `n`.
     Id(u32),
+    /// The page's pending template fragment number `n` (`{% call cache(…) %}`).
+    TemplateFragment(u32),
 }
 
 /// The marker of pending call `n`.
@@ -33,6 +37,11 @@ pub(crate) fn call_marker(n: u32) -> String {
 /// The marker of render `n`'s instance id.
 pub(crate) fn id_marker(n: u32) -> String {
     marker(ID, n)
+}
+
+/// The marker of pending template fragment `n`.
+pub(crate) fn template_fragment_marker(n: u32) -> String {
+    marker(TEMPLATE_FRAGMENT, n)
 }
 
 fn marker(kind: char, n: u32) -> String {
@@ -95,6 +104,7 @@ fn parse_marker(text: &str) -> Option<(Token<'static>, usize)> {
     let token = match kind {
         b'c' => Token::Call(n),
         b'i' => Token::Id(n),
+        b'f' => Token::TemplateFragment(n),
         _ => return None,
     };
     Some((token, 3 + digits))
@@ -141,7 +151,7 @@ mod tests {
             call_marker(0),
             id_marker(4_000_000_000),
             call_marker(17)
-        );
+        ) + &template_fragment_marker(3);
         let found: Vec<Token<'_>> = tokens(&raw).collect();
         assert_eq!(
             found,
@@ -152,6 +162,7 @@ mod tests {
                 Token::Id(4_000_000_000),
                 Token::Text("x"),
                 Token::Call(17),
+                Token::TemplateFragment(3),
             ]
         );
     }

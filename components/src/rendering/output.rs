@@ -76,16 +76,17 @@ impl fmt::Debug for InstanceId {
 /// What the output cache did during one render; counts of components, not of cache calls.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RenderStats {
-    /// Components whose output came from the cache.
+    /// Components, and template fragments (`{% call cache(…) %}`), whose output came from the cache.
     pub hits: u32,
-    /// Cached components that were not in the cache (each was rendered, or waited for a concurrent render).
+    /// Cached components and template fragments that were not in the cache (each was rendered, or
+    /// a component waited for a concurrent render).
     pub misses: u32,
     /// Cached components that waited for an identical render already in progress (same page or another).
     pub coalesced: u32,
     /// Components whose template or render function ran.
     pub renders: u32,
-    /// Renders stored in the cache.
+    /// Renders (of components and template fragments) stored in the cache.
     pub stores: u32,
-    /// Cache calls that failed; each time the component was rendered (or kept) uncached.
+    /// Cache calls that failed; each time the component or template fragment was rendered (or kept) uncached.
     pub cache_errors: u32,
 }

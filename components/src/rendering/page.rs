@@ -17,6 +17,7 @@ use crate::rendering::ids::IdSequence;
 use crate::rendering::markers::{self, Token};
 use crate::rendering::output::{Dependency, RenderOutput, RenderStats};
 use crate::rendering::state::RendererState;
+use crate::template_fragments::PendingTemplateFragment;
 
 /// Counters of one render; see [`RenderStats`].
 #[derive(Default)]
@@ -51,6 +52,8 @@ impl Stats {
 pub(crate) struct Page {
     pub(crate) state: Arc<RendererState>,
     calls: Mutex<Vec<Arc<PendingCall<'static>>>>,
+    /// The `{% call cache(…) %}` blocks templates left markers of, by number.
+    template_fragments: Mutex<Vec<Arc<PendingTemplateFragment>>>,
     next_render: AtomicU32,
     /// Shareable fragments already obtained in this page, by cache key: identical cached children
     /// are looked up and rendered once per page.
@@ -66,6 +69,7 @@ impl Page {
         Page {
             state,
             calls: Mutex::new(Vec::new()),
+            template_fragments: Mutex::new(Vec::new()),
             next_render: AtomicU32::new(0),
             seen: Mutex::new(HashMap::default()),
             argument_digests: ArgumentDigests::default(),
@@ -82,6 +86,17 @@ impl Page {
 
     pub(crate) fn call(&self, n: u32) -> Option<Arc<PendingCall<'static>>> {
         self.calls.lock().get(n as usize).cloned()
+    }
+
+    /// Records a template fragment and returns its number, for its marker.
+    pub(crate) fn add_template_fragment(&self, fragment: PendingTemplateFragment) -> u32 {
+        let mut fragments = self.template_fragments.lock();
+        fragments.push(Arc::new(fragment));
+        (fragments.len() - 1) as u32
+    }
+
+    pub(crate) fn template_fragment(&self, n: u32) -> Option<Arc<PendingTemplateFragment>> {
+        self.template_fragments.lock().get(n as usize).cloned()
     }
 
     /// A number for a render starting now, for its id marker.
@@ -157,7 +172,7 @@ impl Page {
     /// Slot content with its markers replaced by what they stand for: a call by the call's identity
     /// (so two slots holding the same child with different page numbers are equal), an id by a
     /// constant (such a render is never stored anyway). Text holds no NUL, so `NUL` starts a record.
-    fn canonical_slot(&self, content: &str, out: &mut Vec<u8>) -> Result<(), ComponentError> {
+    pub(crate) fn canonical_slot(&self, content: &str, out: &mut Vec<u8>) -> Result<(), ComponentError> {
         for token in markers::tokens(content) {
             match token {
                 Token::Text(text) => out.extend_from_slice(text.as_bytes()),
@@ -169,6 +184,7 @@ impl Page {
                     None => out.extend_from_slice("\u{FFFD}".as_bytes()),
                 },
                 Token::Id(_) => out.extend_from_slice(b"\0i"),
+                Token::TemplateFragment(n) => self.canonical_template_fragment(n, out)?,
             }
         }
         Ok(())
@@ -188,7 +204,7 @@ impl Page {
             })
             .collect();
         let attributes = fragment.roots.len() * ATTRIBUTE.len();
-        let mut html = Vec::with_capacity(fragment.html.len() + 7 * fragment.ids.len() + attributes);
+        let mut html = String::with_capacity(fragment.html.len() + 7 * fragment.ids.len() + attributes);
         let mut copied = 0;
         let (mut ids, mut roots) = (fragment.ids.iter().peekable(), fragment.roots.iter().peekable());
         loop {
@@ -201,35 +217,30 @@ impl Page {
             };
             let offset = if id_next {
                 let &(offset, id) = ids.next().expect("peeked");
-                html.extend_from_slice(&fragment.html[copied..offset as usize]);
+                html.push_str(&fragment.html[copied..offset as usize]);
                 // Only a forged marker can point outside the page; it prints nothing.
                 if let IdRef::Local(n) = id {
-                    html.extend_from_slice(dependencies[n as usize].id.as_str().as_bytes());
+                    html.push_str(dependencies[n as usize].id.as_str());
                 }
                 offset
             } else {
                 let &(offset, n) = roots.next().expect("peeked");
-                html.extend_from_slice(&fragment.html[copied..offset as usize]);
+                html.push_str(&fragment.html[copied..offset as usize]);
                 let dependency = &dependencies[n as usize];
                 // Lowercased, as an HTML parser (and so the client script's query) has it.
-                html.extend_from_slice(b" data-djc-id-");
-                html.extend(dependency.id.as_str().bytes().map(|b| b.to_ascii_lowercase()));
-                html.extend_from_slice(b"=\"\"");
+                html.push_str(" data-djc-id-");
+                html.extend(dependency.id.as_str().chars().map(|c| c.to_ascii_lowercase()));
+                html.push_str("=\"\"");
                 if let Some(hash) = &dependency.css_vars {
-                    html.extend_from_slice(b" data-djc-css-");
-                    html.extend_from_slice(hash.as_bytes());
-                    html.extend_from_slice(b"=\"\"");
+                    html.push_str(" data-djc-css-");
+                    html.push_str(hash);
+                    html.push_str("=\"\"");
                 }
                 offset
             };
             copied = offset as usize;
         }
-        html.extend_from_slice(&fragment.html[copied..]);
-        // Every piece is UTF-8 (template output, or validated when read from the cache) and ids and
-        // attributes sit on character boundaries, so this can't fail; the check is what lets us
-        // say so safely.
-        let html =
-            String::from_utf8(html).unwrap_or_else(|error| String::from_utf8_lossy(error.as_bytes()).into_owned());
+        html.push_str(&fragment.html[copied..]);
         let stats = self.stats.read();
         crate::counters::count_render(&stats);
         RenderOutput {

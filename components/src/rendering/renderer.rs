@@ -46,6 +46,9 @@ impl Renderer {
     pub fn new(mut registry: Registry, caches: Caches, config: ComponentsConfig) -> Result<Renderer, ComponentError> {
         // Templates look the function up when they run, so they compiled at registration without it.
         registry.env.add_function("component", template::component);
+        registry
+            .env
+            .add_function("cache", crate::template_fragments::tag::cache);
         Ok(Renderer {
             state: Arc::new(RendererState::new(registry, caches, config)?),
             id_seed: None,

@@ -1,5 +1,7 @@
 //! Turning a component call into a [`Fragment`]: through its output cache when it has one, else by
 //! rendering it — its data hook, its template or function, then its children, concurrently.
+//! Its children are the component calls and template fragments (`{% call cache(…) %}`) whose
+//! markers its output holds.
 
 use std::sync::Arc;
 
@@ -18,6 +20,7 @@ use crate::rendering::join::join_all;
 use crate::rendering::markers::{self, Token};
 use crate::rendering::page::{Page, Stats};
 use crate::rendering::template;
+use crate::template_fragments::{self, PendingTemplateFragment};
 
 /// The fragment of `call`.
 pub(crate) fn resolve<'a>(
@@ -81,40 +84,74 @@ async fn render(page: &Arc<Page>, call: &PendingCall<'_>, digest: Option<Digest>
         html.out
     };
 
-    // Children render concurrently: on a networked cache their lookups overlap. Sorted by call
-    // number, which is the order the calls were made in.
-    let tokens: Vec<Token<'_>> = markers::tokens(&raw).collect();
-    let mut wanted: Vec<u32> = tokens
-        .iter()
-        .filter_map(|token| match token {
-            Token::Call(n) => Some(*n),
-            _ => None,
-        })
-        .collect();
-    wanted.sort_unstable();
-    wanted.dedup();
-    let calls: Vec<(u32, Arc<PendingCall<'static>>)> = wanted
-        .into_iter()
-        .filter_map(|n| page.call(n).map(|call| (n, call)))
-        .collect();
-    let children = join_all(calls.iter().map(|(_, child)| resolve(page, Arc::clone(child)))).await?;
-
     let root = Instance {
         class_id: Arc::clone(&entry.class_id),
         js_vars: js.as_ref().map(|v| Arc::clone(&v.hash)),
         css_vars: css.as_ref().map(|v| Arc::clone(&v.hash)),
     };
+    let variables = js.into_iter().chain(css).collect();
+    assemble(page, &raw, |capacity| Assembly::new(root, variables, own, capacity)).await
+}
+
+/// The order children are resolved and found in: calls by number, then template fragments by
+/// number. `None` for text and ids.
+fn child_key(token: &Token<'_>) -> Option<u64> {
+    match *token {
+        Token::Call(n) => Some(u64::from(n)),
+        Token::TemplateFragment(n) => Some(1 << 32 | u64::from(n)),
+        Token::Text(_) | Token::Id(_) => None,
+    }
+}
+
+/// A child whose marker is in raw output: a component call or a template fragment.
+enum Child {
+    Call(Arc<PendingCall<'static>>),
+    TemplateFragment(Arc<PendingTemplateFragment>),
+}
+
+/// Resolves what the markers in `raw` stand for — component calls and template fragments —
+/// concurrently, then puts their fragments and the text together in the [`Assembly`] `start`
+/// makes (given the capacity the result needs).
+pub(crate) async fn assemble(
+    page: &Arc<Page>,
+    raw: &str,
+    start: impl FnOnce(usize) -> Assembly,
+) -> Result<Fragment, ComponentError> {
+    // Children render concurrently: on a networked cache their lookups overlap. Sorted by
+    // `child_key`: calls by number, which is the order the calls were made in.
+    let tokens: Vec<Token<'_>> = markers::tokens(raw).collect();
+    let mut wanted: Vec<u64> = tokens.iter().filter_map(child_key).collect();
+    wanted.sort_unstable();
+    wanted.dedup();
+    let calls: Vec<(u64, Child)> = wanted
+        .into_iter()
+        .filter_map(|key| {
+            let n = key as u32;
+            let child = if key >> 32 == 0 {
+                Child::Call(page.call(n)?)
+            } else {
+                Child::TemplateFragment(page.template_fragment(n)?)
+            };
+            Some((key, child))
+        })
+        .collect();
+    let children = join_all(calls.iter().map(|(_, child)| match child {
+        Child::Call(call) => resolve(page, Arc::clone(call)),
+        Child::TemplateFragment(fragment) => template_fragments::resolve(page, Arc::clone(fragment)),
+    }))
+    .await?;
+
     // Sized up front: a page of a hundred children would otherwise regrow (and recopy) its HTML
     // a dozen times.
     let capacity = raw.len() + children.iter().map(|child| child.html.len()).sum::<usize>();
-    let mut fragment = Assembly::new(root, js.into_iter().chain(css).collect(), own, capacity);
+    let mut fragment = start(capacity);
     for token in tokens {
         match token {
             Token::Text(text) => fragment.text(text),
             Token::Id(render) => fragment.id(render),
-            Token::Call(n) => match calls.binary_search_by_key(&n, |(wanted, _)| *wanted) {
-                Ok(index) => fragment.append_child(&children[index]),
-                Err(_) => fragment.text("\u{FFFD}"),
+            child => match child_key(&child).map(|key| calls.binary_search_by_key(&key, |(wanted, _)| *wanted)) {
+                Some(Ok(index)) => fragment.append_child(&children[index]),
+                _ => fragment.text("\u{FFFD}"),
             },
         }
     }

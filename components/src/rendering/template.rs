@@ -29,18 +29,24 @@ pub(crate) struct Scope {
 
 impl Object for Scope {}
 
-/// `component(name, prop=value, …, slots={…})`: records the call and prints its marker; the child
-/// is rendered (or fetched from the cache) once this template is done.
-pub(crate) fn component(state: &mut State, name: &str, kwargs: Kwargs) -> Result<Value, Error> {
-    let scope = state
+/// The render the template running in `state` belongs to; `function` names the caller for the
+/// error when there is none.
+pub(crate) fn scope(state: &State, function: &str) -> Result<Arc<Scope>, Error> {
+    state
         .lookup(SCOPE)
         .and_then(|value| value.downcast_object::<Scope>())
         .ok_or_else(|| {
             Error::new(
                 ErrorKind::InvalidOperation,
-                "component() can only be called while a component renders",
+                format!("{function} can only be called while a component renders"),
             )
-        })?;
+        })
+}
+
+/// `component(name, prop=value, …, slots={…})`: records the call and prints its marker; the child
+/// is rendered (or fetched from the cache) once this template is done.
+pub(crate) fn component(state: &mut State, name: &str, kwargs: Kwargs) -> Result<Value, Error> {
+    let scope = scope(state, "component()")?;
     let registry = &scope.page.state.registry;
     let index = registry.index_of_name(name).ok_or_else(|| {
         Error::new(
@@ -107,7 +113,7 @@ pub(crate) fn component(state: &mut State, name: &str, kwargs: Kwargs) -> Result
 }
 
 /// Slot content as HTML: markup (`{% set %}` blocks, call bodies, `|safe`) as it is, plain values escaped.
-fn slot_content(value: &Value) -> String {
+pub(crate) fn slot_content(value: &Value) -> String {
     if value.is_safe() {
         value.to_string()
     } else {

@@ -3,6 +3,8 @@
 #![allow(dead_code, missing_docs)]
 
 use std::borrow::Cow;
+use std::io::{Read, Write};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
@@ -30,6 +32,23 @@ pub(crate) fn caches_with_clock(config: &CachesConfig, clock: Clock) -> Caches {
     let mut backends = Backends::new();
     backends.register(cache_locmem::registration_with_clock(clock));
     Caches::build(config, &backends).unwrap()
+}
+
+/// A `Caches` whose `default` alias is the Redis server at `url`, with short timeouts so a dead
+/// server is noticed quickly.
+pub(crate) fn redis_caches(url: &str) -> Caches {
+    let config = CachesConfig::from_str_with_env(
+        &format!(
+            "[caches.default]\nbackend = \"redis\"\nlocation = \"{url}\"\nkey_prefix = \"site\"\n\
+             options = {{ connect_timeout = 0.5, response_timeout = 0.5 }}\n"
+        ),
+        ConfigFormat::Toml,
+        Vec::<(String, String)>::new(),
+    )
+    .unwrap();
+    let mut backends = Backends::new();
+    backends.register(cache_redis::registration());
+    Caches::build(&config, &backends).unwrap()
 }
 
 /// A renderer over private locmem `default` (and `extra_aliases`) stores with the default `[components]` section.
@@ -290,10 +309,14 @@ impl Component for Slow {
 }
 
 /// The ids of `html`'s elements, in order (every test template prints ids as `id="…"`/`data-id="…"`).
+/// An instance attribute whose random id ends in `id` (`data-djc-id-c0a1bid=""`) is not one.
 pub(crate) fn ids(html: &str) -> Vec<String> {
-    html.split("id=\"")
-        .skip(1)
-        .map(|rest| rest[..rest.find('"').unwrap()].to_owned())
+    html.match_indices("id=\"")
+        .filter(|&(at, _)| at == 0 || matches!(html.as_bytes()[at - 1], b' ' | b'-'))
+        .map(|(at, _)| {
+            let rest = &html[at + 4..];
+            rest[..rest.find('"').unwrap()].to_owned()
+        })
         .collect()
 }
 
@@ -369,4 +392,20 @@ pub(crate) fn without_instance_attributes(html: &str) -> String {
     }
     out.push_str(rest);
     out
+}
+
+/// `GET path` on the server at `address` over a fresh connection, as `curl` would: the status code and the body.
+pub(crate) fn http_get(address: SocketAddr, path: &str) -> (u16, String) {
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let (head, body) = response.split_once("\r\n\r\n").unwrap();
+    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
+    (status, body.to_owned())
 }

@@ -6,12 +6,17 @@
 pub(crate) trait Sink {
     fn put(&mut self, bytes: &[u8]);
 
+    #[inline]
     fn byte(&mut self, byte: u8) {
         self.put(&[byte]);
     }
 
     /// A length or count, LEB128: one byte below 128, so short strings cost one byte of prefix.
+    #[inline]
     fn varint(&mut self, mut n: u128) {
+        if n < 0x80 {
+            return self.byte(n as u8);
+        }
         let mut buf = [0u8; 19];
         let mut len = 0;
         loop {
@@ -29,6 +34,7 @@ pub(crate) trait Sink {
     }
 
     /// A length-prefixed byte string.
+    #[inline]
     fn bytes(&mut self, bytes: &[u8]) {
         self.varint(bytes.len() as u128);
         self.put(bytes);
@@ -79,6 +85,9 @@ impl HashSink {
 }
 
 impl Sink for HashSink {
+    // Inlined into the encoders (generic, so instantiated in the caller's crate): most writes are
+    // a byte or a few, and a call per write cost more than the copy.
+    #[inline]
     fn put(&mut self, bytes: &[u8]) {
         if self.staged + bytes.len() > STAGE {
             self.hasher.update(&self.stage[..self.staged]);
@@ -92,6 +101,7 @@ impl Sink for HashSink {
         self.staged += bytes.len();
     }
 
+    #[inline]
     fn byte(&mut self, byte: u8) {
         if self.staged == STAGE {
             self.hasher.update(&self.stage);

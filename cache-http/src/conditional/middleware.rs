@@ -1,0 +1,115 @@
+//! [`ConditionalGetLayer`]: Django's `ConditionalGetMiddleware`.
+
+use std::task::{Context, Poll};
+
+use axum::body::{Body, HttpBody};
+use bytes::Bytes;
+use http::header::{self, HeaderValue};
+use http::{Method, Request, Response};
+use md5::{Digest, Md5};
+use tower_layer::Layer;
+use tower_service::Service;
+
+use super::preconditions::{get_conditional_response, http_date};
+use crate::ResponseFuture;
+use crate::body::{BoxError, broken_body, is_streaming, read_whole};
+use crate::headers::joined;
+
+/// Django's `ConditionalGetMiddleware` as a layer: on GET, gives a buffered, non-empty response
+/// without an `ETag` (and without `Cache-Control: no-store`) a strong `ETag` computed from its body
+/// (`"<md5 hex>"`, as Django does), then answers `If-None-Match`/`If-Modified-Since` with 304 and
+/// failed `If-Match`/`If-Unmodified-Since` with 412. Other methods pass through untouched (too late
+/// to refuse an unsafe request; a HEAD body can't be hashed).
+///
+/// Put it outside a [`crate::CacheLayer`] and it answers cached pages too (Django's order:
+/// `UpdateCacheMiddleware`, `ConditionalGetMiddleware`, `FetchFromCacheMiddleware`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ConditionalGetLayer;
+
+impl ConditionalGetLayer {
+    /// The layer.
+    pub fn new() -> Self {
+        ConditionalGetLayer
+    }
+}
+
+impl<S> Layer<S> for ConditionalGetLayer {
+    type Service = ConditionalGetService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        ConditionalGetService { inner }
+    }
+}
+
+/// The service [`ConditionalGetLayer`] makes.
+#[derive(Debug, Clone)]
+pub struct ConditionalGetService<S> {
+    inner: S,
+}
+
+impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for ConditionalGetService<S>
+where
+    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
+    S::Future: Send + 'static,
+    ResBody: HttpBody<Data = Bytes> + Send + 'static,
+    ResBody::Error: Into<BoxError>,
+{
+    type Response = Response<Body>;
+    type Error = S::Error;
+    type Future = ResponseFuture<Body, S::Error>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
+        if request.method() != Method::GET {
+            let response = self.inner.call(request);
+            return Box::pin(async move { Ok(response.await?.map(Body::new)) });
+        }
+        let request_headers = request.headers().clone();
+        let response = self.inner.call(request);
+        Box::pin(async move {
+            let response = response.await?;
+            let (mut parts, body) = response.into_parts();
+            let body =
+                if needs_etag(&parts.headers) && !parts.headers.contains_key(header::ETAG) && !is_streaming(&body) {
+                    let Ok(bytes) = read_whole(body).await else {
+                        return Ok(broken_body());
+                    };
+                    if !bytes.is_empty() {
+                        let digest = format!("\"{:x}\"", Md5::digest(&bytes));
+                        let value =
+                            HeaderValue::from_str(&digest).expect("a quoted hex digest is a valid header value");
+                        parts.headers.insert(header::ETAG, value);
+                    }
+                    Body::from(bytes)
+                } else {
+                    Body::new(body)
+                };
+            let etag = parts
+                .headers
+                .get(header::ETAG)
+                .and_then(|value| value.to_str().ok())
+                .map(str::to_owned);
+            let last_modified = http_date(&parts.headers, header::LAST_MODIFIED);
+            let response = Response::from_parts(parts, body);
+            if etag.is_none() && last_modified.is_none() {
+                return Ok(response);
+            }
+            Ok(get_conditional_response(
+                &Method::GET,
+                &request_headers,
+                etag.as_deref(),
+                last_modified,
+                response,
+            ))
+        })
+    }
+}
+
+/// Django's `needs_etag`: not when `Cache-Control` has `no-store`.
+fn needs_etag(headers: &http::HeaderMap) -> bool {
+    let cache_control = joined(headers, header::CACHE_CONTROL).unwrap_or_default();
+    crate::headers::list_items(&cache_control).all(|directive| !directive.eq_ignore_ascii_case("no-store"))
+}
