@@ -1,5 +1,6 @@
 //! The byte-level contract a storage engine implements: [`CacheBackend`].
 
+use std::any::Any;
 use std::fmt;
 use std::time::Duration;
 
@@ -20,6 +21,18 @@ pub enum Expiry {
     Never,
     /// The entry expires this long after the write. Always greater than zero.
     After(Duration),
+}
+
+/// How long a stored entry has left, as [`CacheBackend::get_with_remaining`] reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Remaining {
+    /// The backend can't tell.
+    Unknown,
+    /// The entry never expires.
+    Never,
+    /// The entry expires after this long.
+    For(Duration),
 }
 
 /// What a backend can and cannot do; the façade and the conformance suite read it, never the name.
@@ -90,8 +103,11 @@ pub const HEALTH_CHECK_KEY: &str = "__cache_health_check__";
 /// (MGET, multi-get, pipelines). Failures are [`BackendError`](crate::BackendError)s naming the
 /// server; the façade adds the alias and the caller's key. The conformance suite in `cache_core::testkit` checks an
 /// implementation against Django's semantics.
+///
+/// `Any` lets a crate find its own backend behind an alias' `Cache::backend()` (a `&dyn Any`
+/// from it downcasts) and offer calls the façade doesn't have.
 #[async_trait]
-pub trait CacheBackend: Send + Sync + fmt::Debug + 'static {
+pub trait CacheBackend: Any + Send + Sync + fmt::Debug + 'static {
     /// What this backend can do.
     fn capabilities(&self) -> Capabilities;
 
@@ -166,6 +182,14 @@ pub trait CacheBackend: Send + Sync + fmt::Debug + 'static {
     /// store named by [`CacheBackend::name`]; backends with servers report each one.
     async fn probe(&self) -> Vec<ServerHealth> {
         vec![ServerHealth::measure(self.name(), ServerRole::Local, self.has_key(HEALTH_CHECK_KEY)).await]
+    }
+
+    /// The stored bytes and how long the entry has left, for a tier kept in front of this backend
+    /// (`cache-tiered`) that must not keep a copy longer than the entry lives. Default: a `get`,
+    /// with the lifetime [`Remaining::Unknown`]; backends that can tell in the same round trip
+    /// override it.
+    async fn get_with_remaining(&self, key: &str) -> Result<Option<(Bytes, Remaining)>> {
+        Ok(self.get(key).await?.map(|value| (value, Remaining::Unknown)))
     }
 
     /// Answers a `get` without waiting, when the backend is in process.

@@ -29,7 +29,7 @@ mod warning_gate;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 
-pub use backend::{CacheBackend, Capabilities, Expiry, HEALTH_CHECK_KEY};
+pub use backend::{CacheBackend, Capabilities, Expiry, HEALTH_CHECK_KEY, Remaining};
 pub use backend_error::{BackendError, BackendResult, ErrorKind, Unavailability, Wait};
 pub use bytes::Bytes;
 pub use cache::{Cache, CacheOptions, DEFAULT_TIMEOUT_SECONDS};

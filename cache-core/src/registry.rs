@@ -1,5 +1,6 @@
 //! Backends register by name; [`Caches`] builds every configured alias from them.
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::sync::Arc;
@@ -28,6 +29,20 @@ pub struct BackendConfig<'a> {
     /// and their shape is unknown. A backend that must find its own keys among others' (Redis'
     /// `clear()` scanning by pattern) reads it; most backends ignore it.
     pub key_prefix: Option<&'a str>,
+    /// The other aliases of the configuration being built, for a backend that stands in front of
+    /// one (`tiered`); `None` outside `Caches::build`.
+    aliases: Option<AliasLookup<'a>>,
+}
+
+/// How a factory reaches another alias of the same configuration: built on first request, so the
+/// order aliases are written in doesn't matter.
+#[derive(Clone, Copy)]
+struct AliasLookup<'a>(&'a dyn Fn(&str) -> std::result::Result<Cache, String>);
+
+impl fmt::Debug for AliasLookup<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("AliasLookup")
+    }
 }
 
 impl<'a> BackendConfig<'a> {
@@ -39,7 +54,24 @@ impl<'a> BackendConfig<'a> {
             location,
             options,
             key_prefix: Some(""),
+            aliases: None,
         }
+    }
+
+    /// Another alias of the configuration being built (its `Cache`, built first if it wasn't yet),
+    /// for a backend that stands in front of it. `field` names the option that names it, for the
+    /// error: an alias that doesn't exist, that failed to build (its own error is reported too), or
+    /// that leads back to this one.
+    pub fn other_alias(&self, field: &str, name: &str) -> Result<Cache> {
+        let found = match self.aliases {
+            Some(AliasLookup(lookup)) => lookup(name),
+            None => Err(
+                "other aliases can only be named in a configuration built by `Caches::build`; \
+                         build this backend in code and give it the other backend directly"
+                    .to_owned(),
+            ),
+        };
+        found.map_err(|message| CacheError::config(Some(self.alias), field, message))
     }
 
     /// The same configuration with this key prefix (`None`: a custom key function makes the keys).
@@ -187,20 +219,27 @@ impl Caches {
                 "you must define a 'default' cache in the `caches` section",
             ));
         }
-        let mut aliases = BTreeMap::new();
-        let mut problems = Vec::new();
+        let building = Building {
+            config,
+            backends,
+            built: RefCell::new(BTreeMap::new()),
+            in_progress: RefCell::new(Vec::new()),
+            problems: RefCell::new(Vec::new()),
+        };
         // Every alias is built, so one run reports the problems of all of them.
-        for (alias, entry) in &config.aliases {
-            match build_alias(alias, entry, backends) {
-                Ok(cache) => {
-                    aliases.insert(alias.clone(), cache);
-                }
-                Err(error) => problems.push(config.name_variables(alias, error)),
-            }
+        for alias in config.aliases.keys() {
+            let _ = building.alias(alias);
         }
-        match CacheError::combine(problems) {
+        match CacheError::combine(building.problems.into_inner()) {
             Some(error) => Err(error),
-            None => Ok(Caches { aliases }),
+            None => Ok(Caches {
+                aliases: building
+                    .built
+                    .into_inner()
+                    .into_iter()
+                    .filter_map(|(alias, cache)| Some((alias, cache?)))
+                    .collect(),
+            }),
         }
     }
 
@@ -308,9 +347,59 @@ impl CachesBuilder {
     }
 }
 
+/// The aliases of one `Caches::build`, each built once: in name order, or earlier when another
+/// alias' factory asks for it ([`BackendConfig::other_alias`]).
+struct Building<'c> {
+    config: &'c CachesConfig,
+    backends: &'c Backends,
+    /// Every alias built so far; `None` for one that failed (its problems are in `problems`).
+    built: RefCell<BTreeMap<String, Option<Cache>>>,
+    /// The aliases being built, innermost last: naming one of them is a loop.
+    in_progress: RefCell<Vec<String>>,
+    problems: RefCell<Vec<CacheError>>,
+}
+
+impl Building<'_> {
+    /// The alias, built now if it wasn't; the error is what the alias naming it reports.
+    fn alias(&self, alias: &str) -> std::result::Result<Cache, String> {
+        if let Some(built) = self.built.borrow().get(alias) {
+            return built
+                .clone()
+                .ok_or_else(|| format!("the alias `{alias}` it names has problems of its own; fix those first"));
+        }
+        if self.in_progress.borrow().iter().any(|building| building == alias) {
+            return Err(format!(
+                "the alias `{alias}` leads back to this one ({} → {alias}); an alias can't stand in front of itself",
+                self.in_progress.borrow().join(" → ")
+            ));
+        }
+        let Some(entry) = self.config.aliases.get(alias) else {
+            return Err(format!(
+                "no alias `{alias}` is configured (configured aliases: {}); name one of them",
+                self.config.aliases.keys().cloned().collect::<Vec<_>>().join(", ")
+            ));
+        };
+        self.in_progress.borrow_mut().push(alias.to_owned());
+        let lookup = |name: &str| self.alias(name);
+        let result = build_alias(alias, entry, self.backends, AliasLookup(&lookup));
+        self.in_progress.borrow_mut().pop();
+        let built = match result {
+            Ok(cache) => Some(cache),
+            Err(error) => {
+                self.problems
+                    .borrow_mut()
+                    .push(self.config.name_variables(alias, error));
+                None
+            }
+        };
+        self.built.borrow_mut().insert(alias.to_owned(), built.clone());
+        built.ok_or_else(|| format!("the alias `{alias}` it names has problems of its own; fix those first"))
+    }
+}
+
 /// Builds one alias, reporting every problem found: the backend's name, the key function, the
 /// façade's options and whatever the backend's factory refuses.
-fn build_alias(alias: &str, entry: &AliasConfig, backends: &Backends) -> Result<Cache> {
+fn build_alias(alias: &str, entry: &AliasConfig, backends: &Backends, aliases: AliasLookup<'_>) -> Result<Cache> {
     let factory = backends.factory(alias, &entry.backend);
     let key_function = match &entry.key_function {
         Some(name) => backends.find_key_function(alias, name).map(Some),
@@ -320,8 +409,9 @@ fn build_alias(alias: &str, entry: &AliasConfig, backends: &Backends) -> Result<
         .as_ref()
         .map_or(true, |function| function.as_ref().is_none_or(KeyFunction::is_default));
     let (facade, backend_options, facade_problem) = facade_options::split(alias, &entry.options);
-    let config = BackendConfig::new(alias, &entry.location, &backend_options)
+    let mut config = BackendConfig::new(alias, &entry.location, &backend_options)
         .with_key_prefix(default_keys.then_some(entry.key_prefix.as_str()));
+    config.aliases = Some(aliases);
     let backend = match &factory {
         Ok(factory) => Some(factory(&config)),
         Err(_) => None,

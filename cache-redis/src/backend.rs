@@ -10,7 +10,8 @@ use std::time::Duration;
 use bytes::Bytes;
 use cache_core::{
     BackendConfig, BackendError, BackendResult, CacheBackend, CacheError, Capabilities, CircuitPermit, CircuitSettings,
-    CircuitState, CircuitStats, Expiry, Location, Result, ServerHealth, ServerRole, Unavailability, async_trait,
+    CircuitState, CircuitStats, Expiry, Location, Remaining, Result, ServerHealth, ServerRole, Unavailability,
+    async_trait,
 };
 use futures::FutureExt;
 use redis::aio::ConnectionLike;
@@ -735,6 +736,39 @@ impl CacheBackend for RedisBackend {
         let probes =
             nodes.map(|(node, role)| ServerHealth::measure(node.shown(), role, self.query(node, "PING", &ping)));
         futures::future::join_all(probes).await
+    }
+
+    /// `GET` and `PTTL` in one pipeline (one round trip, outside the batched `MGET`s), so a
+    /// near tier in front of this alias never keeps a copy past the entry's expiry. On a
+    /// cluster, or for a key holding another type, the lifetime is unknown.
+    async fn get_with_remaining(&self, key: &str) -> BackendResult<Option<(Bytes, Remaining)>> {
+        if self.inner.cluster {
+            return Ok(self.get(key).await?.map(|value| (value, Remaining::Unknown)));
+        }
+        let node = self.reader();
+        let mut pipeline = redis::pipe();
+        pipeline.cmd("GET").arg(key).cmd("PTTL").arg(key);
+        let replies = match self.query_pipeline(node, "GET + PTTL", &pipeline).await {
+            Ok(replies) => replies,
+            // WRONGTYPE: the plain `GET`'s answer (a miss) is the answer.
+            Err(error) if matches!(error.kind(), cache_core::ErrorKind::RefusedByServer) => {
+                return Ok(self.get(key).await?.map(|value| (value, Remaining::Unknown)));
+            }
+            Err(error) => return Err(error),
+        };
+        let mut replies = replies.into_iter();
+        match (replies.next(), replies.next(), replies.next()) {
+            (Some(Value::Nil), Some(_), None) => Ok(None),
+            (Some(Value::BulkString(bytes)), Some(ttl), None) => {
+                let remaining = match ttl {
+                    Value::Int(-1) => Remaining::Never,
+                    Value::Int(millis) if millis >= 0 => Remaining::For(Duration::from_millis(millis.unsigned_abs())),
+                    _ => Remaining::Unknown,
+                };
+                Ok(Some((Bytes::from(bytes), remaining)))
+            }
+            (first, ..) => Err(unexpected(node.shown(), "GET + PTTL", &first.unwrap_or(Value::Nil))),
+        }
     }
 
     async fn close(&self) -> BackendResult<()> {

@@ -22,6 +22,9 @@ pub const CALLER_ERRORS: &str = "cache_caller_errors_total";
 /// Server failures an alias with `ignore_exceptions` turned into a miss or a dropped write (each
 /// is in [`ERRORS`] too).
 pub const IGNORED_ERRORS: &str = "cache_ignored_errors_total";
+/// Values served past their freshness because the store behind them failed (fail-safe), or while
+/// a background refresh runs (stale-while-revalidate). Each is in [`HITS`] too.
+pub const STALE: &str = "cache_stale_total";
 /// How long each call took, in seconds, from the call to its answer; recorded when the alias sets
 /// `options.latency_histogram`.
 pub const DURATION: &str = "cache_operation_duration_seconds";

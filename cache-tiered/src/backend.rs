@@ -1,0 +1,466 @@
+//! [`TieredBackend`]: a near locmem tier in front of any far backend.
+
+use std::fmt;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use cache_core::single_flight::SingleFlight;
+use cache_core::{
+    BackendError, BackendResult, CacheBackend, Capabilities, Expiry, Remaining, ServerHealth, ServerRole, Timestamp,
+    async_trait,
+};
+
+use crate::backplane::Backplane;
+use crate::backplane::message::Invalidation;
+use crate::builder::TieredBuilder;
+use crate::coherence::FillTicket;
+use crate::fail_safe::FailSafe;
+use crate::near::{NearEntry, Stamp};
+use crate::options::TieredOptions;
+use crate::state::Shared;
+use crate::stats::{TieredStats, bump};
+
+/// Two tiers as one backend: reads try the near (in-process) tier, then the far one, and fill the
+/// near tier; writes go to the far tier, then the near one, then tell other processes through the
+/// backplane. See the crate docs for the guarantees.
+#[derive(Clone)]
+pub struct TieredBackend {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) far: Arc<dyn CacheBackend>,
+    pub(crate) options: TieredOptions,
+    pub(crate) fail_safe: FailSafe,
+    backplane: Option<Backplane>,
+    /// Background refreshes in flight (`TieredCache::get_or_set`), one per key.
+    pub(crate) refreshes: Arc<SingleFlight<String, Bytes>>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        if let Some(backplane) = &self.backplane {
+            crate::backplane::stop_on_drop(backplane);
+        }
+    }
+}
+
+impl TieredBackend {
+    /// Builds a tiered backend in code in front of `far` (any backend: Redis, memcached, a database).
+    pub fn builder(far: Arc<dyn CacheBackend>) -> TieredBuilder {
+        TieredBuilder::new(far)
+    }
+
+    pub(crate) fn assemble(
+        alias: &str,
+        far: Arc<dyn CacheBackend>,
+        options: TieredOptions,
+        clock: cache_core::Clock,
+    ) -> Result<Self, String> {
+        let retain = options.fail_safe_max;
+        let backplane = match &options.backplane {
+            Some(url) => Some(
+                Backplane::new(
+                    url,
+                    options
+                        .backplane_channel
+                        .clone()
+                        .unwrap_or_else(|| format!("cache-tiered:{alias}")),
+                    options.backplane_heartbeat,
+                    options.backplane_max_staleness,
+                )
+                .map_err(|error| format!("the backplane URL can't be used: {error}"))?,
+            ),
+            None => None,
+        };
+        let shared = Arc::new(Shared {
+            alias: alias.to_owned(),
+            near: crate::near::NearStore::new(options.max_entries, options.cull_frequency, clock, retain),
+            coherence: crate::coherence::Coherence::new(backplane.is_some()),
+            counters: Default::default(),
+            instance: instance_id(),
+        });
+        Ok(TieredBackend {
+            inner: Arc::new(Inner {
+                shared,
+                far,
+                fail_safe: FailSafe {
+                    max: options.fail_safe_max,
+                    throttle: options.fail_safe_throttle,
+                },
+                options,
+                backplane,
+                refreshes: Arc::default(),
+            }),
+        })
+    }
+
+    /// The options it was built with.
+    pub fn options(&self) -> &TieredOptions {
+        &self.inner.options
+    }
+
+    /// The far backend.
+    pub fn far(&self) -> &Arc<dyn CacheBackend> {
+        &self.inner.far
+    }
+
+    /// What it did so far: far reads, stale values served, invalidations sent and received,
+    /// backplane connections made and lost.
+    pub fn stats(&self) -> TieredStats {
+        self.inner.shared.counters.snapshot()
+    }
+
+    /// Entries in the near tier (expired ones not yet removed included).
+    pub fn near_len(&self) -> usize {
+        self.inner.shared.near.len()
+    }
+
+    /// Whether the near tier may serve values now: always without a backplane; with one, while
+    /// its subscription is up and its heartbeat answered within `backplane_max_staleness`.
+    pub fn is_vouched(&self) -> bool {
+        let shared = &self.inner.shared;
+        shared.coherence.is_vouching(shared.near.now())
+    }
+
+    fn shared(&self) -> &Shared {
+        &self.inner.shared
+    }
+
+    fn ensure_listening(&self) {
+        if let Some(backplane) = &self.inner.backplane {
+            backplane.ensure_listening(&self.inner.shared);
+        }
+    }
+
+    /// The near entry if it may be served without the far tier.
+    #[inline]
+    pub(crate) fn near_fresh(&self, key: &str) -> Option<NearEntry> {
+        let shared = self.shared();
+        let entry = shared.near.get(key)?;
+        let now = shared.near.now();
+        let usable =
+            now < entry.stamp.fresh_until && (entry.stamp.stale || shared.coherence.vouches(entry.stamp.epoch, now));
+        usable.then_some(entry)
+    }
+
+    #[inline]
+    fn serve_near(&self, key: &str) -> Option<Bytes> {
+        let entry = self.near_fresh(key)?;
+        if entry.stamp.stale {
+            self.shared().served_stale("get");
+        }
+        Some(entry.value)
+    }
+
+    pub(crate) fn ticket(&self, key: &str) -> FillTicket {
+        self.shared().coherence.ticket(key)
+    }
+
+    /// Puts a value just read from or written to the far tier into the near tier, unless an
+    /// invalidation of its key arrived meanwhile; `lifetime` is what the far entry has left (the
+    /// expiry it was just written with, or what the far backend reported).
+    pub(crate) fn fill(&self, key: &str, value: &[u8], ticket: FillTicket, lifetime: Remaining) {
+        let shared = self.shared();
+        if !shared.coherence.still_valid(ticket) {
+            return;
+        }
+        let now = shared.near.now();
+        let far_expires_at = match lifetime {
+            Remaining::For(left) => Some(now + left),
+            _ => None,
+        };
+        let near_until = now + self.inner.options.near_timeout;
+        let stamp = Stamp {
+            good_at: now,
+            fresh_until: far_expires_at.map_or(near_until, |expires| expires.min(near_until)),
+            far_expires_at,
+            epoch: ticket.epoch,
+            stale: false,
+        };
+        shared.near.put(key, value, stamp);
+        // An invalidation that bumped the stripe after the first check evicts after it; one that
+        // bumped it between the check and the put is caught here.
+        if !shared.coherence.still_valid(ticket) {
+            shared.near.remove(key);
+        }
+    }
+
+    /// Reads the far tier (fail-safe on failure) and fills the near tier.
+    pub(crate) async fn read_through(&self, key: &str, operation: &'static str) -> BackendResult<Option<Bytes>> {
+        let ticket = self.ticket(key);
+        bump(&self.shared().counters.far_reads);
+        match self.inner.far.get_with_remaining(key).await {
+            Ok(Some((value, lifetime))) => {
+                self.fill(key, &value, ticket, lifetime);
+                Ok(Some(value))
+            }
+            Ok(None) => {
+                self.shared().near.remove(key);
+                Ok(None)
+            }
+            Err(error) => self.rescue(key, error, operation).map(Some),
+        }
+    }
+
+    fn rescue(&self, key: &str, error: BackendError, operation: &'static str) -> BackendResult<Bytes> {
+        self.inner
+            .fail_safe
+            .rescue(self.shared(), key, &error, operation)
+            .ok_or(error)
+    }
+
+    pub(crate) async fn publish(&self, invalidation: Invalidation) {
+        if let Some(backplane) = &self.inner.backplane {
+            backplane.publish(self.shared(), &invalidation).await;
+        }
+    }
+
+    async fn publish_key(&self, key: &str) {
+        self.publish(Invalidation::Keys(vec![key.to_owned()])).await;
+    }
+
+    /// After a failed write the far value is unknown: the near copy goes.
+    fn forget_on_error<T>(&self, key: &str, result: BackendResult<T>) -> BackendResult<T> {
+        if result.is_err() {
+            self.shared().evict(key);
+        }
+        result
+    }
+
+    pub(crate) fn now(&self) -> Timestamp {
+        self.shared().near.now()
+    }
+
+    pub(crate) async fn write(&self, key: &str, value: Bytes, expiry: Expiry) -> BackendResult<()> {
+        self.ensure_listening();
+        let ticket = self.ticket(key);
+        let written = self.inner.far.set(key, value.clone(), expiry).await;
+        self.forget_on_error(key, written)?;
+        self.fill(key, &value, ticket, left_after(expiry));
+        self.publish_key(key).await;
+        Ok(())
+    }
+}
+
+/// What a far entry just written with `expiry` has left.
+fn left_after(expiry: Expiry) -> Remaining {
+    match expiry {
+        Expiry::After(lifetime) => Remaining::For(lifetime),
+        Expiry::Never => Remaining::Never,
+    }
+}
+
+/// A process-unique id for backplane messages: two backends in one process are two instances.
+fn instance_id() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u32(std::process::id());
+    hasher.write_u64(NEXT.fetch_add(1, Ordering::Relaxed));
+    hasher.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |since| since.as_nanos()),
+    );
+    hasher.finish()
+}
+
+impl fmt::Debug for TieredBackend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TieredBackend")
+            .field("alias", &self.inner.shared.alias)
+            .field("far", &self.inner.far)
+            .field("options", &self.inner.options)
+            .field("listening", &self.inner.backplane.as_ref().map(Backplane::is_listening))
+            .finish()
+    }
+}
+
+#[async_trait]
+impl CacheBackend for TieredBackend {
+    fn name(&self) -> &'static str {
+        "tiered"
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        self.inner.far.capabilities()
+    }
+
+    #[inline]
+    fn get_now(&self, key: &str) -> Option<BackendResult<Option<Bytes>>> {
+        self.serve_near(key).map(|value| Ok(Some(value)))
+    }
+
+    async fn get(&self, key: &str) -> BackendResult<Option<Bytes>> {
+        if let Some(value) = self.serve_near(key) {
+            return Ok(Some(value));
+        }
+        self.ensure_listening();
+        self.read_through(key, "get").await
+    }
+
+    async fn set(&self, key: &str, value: Bytes, expiry: Expiry) -> BackendResult<()> {
+        self.write(key, value, expiry).await
+    }
+
+    async fn add(&self, key: &str, value: Bytes, expiry: Expiry) -> BackendResult<bool> {
+        self.ensure_listening();
+        let ticket = self.ticket(key);
+        let added = self.inner.far.add(key, value.clone(), expiry).await;
+        let added = self.forget_on_error(key, added)?;
+        if added {
+            self.fill(key, &value, ticket, left_after(expiry));
+            self.publish_key(key).await;
+        }
+        Ok(added)
+    }
+
+    async fn touch(&self, key: &str, expiry: Expiry) -> BackendResult<bool> {
+        self.ensure_listening();
+        let touched = self.inner.far.touch(key, expiry).await;
+        let touched = self.forget_on_error(key, touched)?;
+        // The far lifetime changed: near copies, here and elsewhere, are read again.
+        self.shared().evict(key);
+        self.publish_key(key).await;
+        Ok(touched)
+    }
+
+    async fn delete(&self, key: &str) -> BackendResult<bool> {
+        self.ensure_listening();
+        let deleted = self.inner.far.delete(key).await;
+        self.shared().evict(key);
+        let deleted = deleted?;
+        self.publish_key(key).await;
+        Ok(deleted)
+    }
+
+    async fn incr(&self, key: &str, delta: i64) -> BackendResult<i64> {
+        self.ensure_listening();
+        let result = self.inner.far.incr(key, delta).await;
+        self.shared().evict(key);
+        let value = result?;
+        self.publish_key(key).await;
+        Ok(value)
+    }
+
+    async fn get_many(&self, keys: &[&str]) -> BackendResult<Vec<Option<Bytes>>> {
+        let mut found: Vec<Option<Bytes>> = keys.iter().map(|key| self.serve_near(key)).collect();
+        let missing: Vec<usize> = (0..keys.len()).filter(|&at| found[at].is_none()).collect();
+        if missing.is_empty() {
+            return Ok(found);
+        }
+        self.ensure_listening();
+        let missing_keys: Vec<&str> = missing.iter().map(|&at| keys[at]).collect();
+        let tickets: Vec<FillTicket> = missing_keys.iter().map(|key| self.ticket(key)).collect();
+        bump(&self.shared().counters.far_reads);
+        match self.inner.far.get_many(&missing_keys).await {
+            Ok(values) => {
+                for ((&at, ticket), value) in missing.iter().zip(tickets).zip(values) {
+                    match &value {
+                        Some(bytes) => self.fill(keys[at], bytes, ticket, Remaining::Unknown),
+                        None => self.shared().near.remove(keys[at]),
+                    }
+                    found[at] = value;
+                }
+                Ok(found)
+            }
+            Err(error) => {
+                // Every missing key needs its last good value, or the call fails as the far tier did.
+                for &at in &missing {
+                    match self.inner.fail_safe.rescue(self.shared(), keys[at], &error, "get_many") {
+                        Some(value) => found[at] = Some(value),
+                        None => return Err(error),
+                    }
+                }
+                Ok(found)
+            }
+        }
+    }
+
+    async fn set_many(&self, items: &[(&str, Bytes)], expiry: Expiry) -> BackendResult<Vec<String>> {
+        self.ensure_listening();
+        let tickets: Vec<FillTicket> = items.iter().map(|(key, _)| self.ticket(key)).collect();
+        let failed = self.inner.far.set_many(items, expiry).await;
+        let failed = match failed {
+            Ok(failed) => failed,
+            Err(error) => {
+                for (key, _) in items {
+                    self.shared().evict(key);
+                }
+                return Err(error);
+            }
+        };
+        let mut written = Vec::with_capacity(items.len());
+        for ((key, value), ticket) in items.iter().zip(tickets) {
+            if failed.iter().any(|failed| failed == key) {
+                self.shared().evict(key);
+            } else {
+                self.fill(key, value, ticket, left_after(expiry));
+                written.push((*key).to_owned());
+            }
+        }
+        if !written.is_empty() {
+            self.publish(Invalidation::Keys(written)).await;
+        }
+        Ok(failed)
+    }
+
+    async fn delete_many(&self, keys: &[&str]) -> BackendResult<()> {
+        self.ensure_listening();
+        let deleted = self.inner.far.delete_many(keys).await;
+        for key in keys {
+            self.shared().evict(key);
+        }
+        deleted?;
+        self.publish(Invalidation::Keys(keys.iter().map(|key| (*key).to_owned()).collect()))
+            .await;
+        Ok(())
+    }
+
+    async fn has_key(&self, key: &str) -> BackendResult<bool> {
+        if self.serve_near(key).is_some() {
+            return Ok(true);
+        }
+        self.ensure_listening();
+        match self.inner.far.has_key(key).await {
+            Ok(found) => Ok(found),
+            Err(error) => self.rescue(key, error, "has_key").map(|_| true),
+        }
+    }
+
+    async fn clear(&self) -> BackendResult<()> {
+        self.ensure_listening();
+        let cleared = self.inner.far.clear().await;
+        self.shared().evict_all();
+        cleared?;
+        self.publish(Invalidation::All).await;
+        Ok(())
+    }
+
+    /// Stops the backplane listener (the near tier then serves nothing as fresh); the next call
+    /// starts it again. The far backend belongs to its own alias, which closes it.
+    async fn close(&self) -> BackendResult<()> {
+        if let Some(backplane) = &self.inner.backplane {
+            backplane.stop(self.shared());
+        }
+        Ok(())
+    }
+
+    async fn probe(&self) -> Vec<ServerHealth> {
+        let mut servers = self.inner.far.probe().await;
+        if let Some(backplane) = &self.inner.backplane {
+            let health = ServerHealth::measure(backplane.server(), ServerRole::Server, async {
+                backplane.ping().await.map_err(|error| {
+                    BackendError::unavailable(cache_core::Unavailability::Refused, error.to_string())
+                        .on_server(backplane.server())
+                })
+            })
+            .await;
+            servers.push(health);
+        }
+        servers
+    }
+}

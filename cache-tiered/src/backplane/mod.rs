@@ -1,0 +1,114 @@
+//! Coherence across processes: Redis pub/sub. A write publishes the keys it changed; every other
+//! process subscribed to the channel evicts them from its near tier. A heartbeat on the
+//! subscription tells the near tier how long it may keep vouching for its entries.
+
+mod listener;
+pub(crate) mod message;
+mod publisher;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use parking_lot::Mutex;
+use tokio::task::AbortHandle;
+
+use crate::state::Shared;
+use message::Invalidation;
+use publisher::Publisher;
+
+/// One alias' backplane: where it publishes, and the listener task it starts on first use.
+#[derive(Debug)]
+pub(crate) struct Backplane {
+    client: redis::Client,
+    channel: String,
+    heartbeat: Duration,
+    max_staleness: Duration,
+    publisher: Publisher,
+    listener: Mutex<Option<AbortHandle>>,
+}
+
+impl Backplane {
+    pub(crate) fn new(
+        url: &str,
+        channel: String,
+        heartbeat: Duration,
+        max_staleness: Duration,
+    ) -> redis::RedisResult<Self> {
+        let client = redis::Client::open(url)?;
+        Ok(Backplane {
+            publisher: Publisher::new(client.clone(), channel.clone(), max_staleness),
+            client,
+            channel,
+            heartbeat,
+            max_staleness,
+            listener: Mutex::new(None),
+        })
+    }
+
+    /// The server, as health checks and messages show it (no password).
+    pub(crate) fn server(&self) -> String {
+        let info = self.client.get_connection_info();
+        format!("{} (backplane)", info.addr())
+    }
+
+    /// Starts listening unless it already does; needs a tokio runtime (a call without one leaves
+    /// the near tier unvouched, so reads go to the far tier).
+    pub(crate) fn ensure_listening(&self, shared: &Arc<Shared>) {
+        let mut listener = self.listener.lock();
+        if listener.is_some() {
+            return;
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let task = listener::Listener {
+            shared: Arc::downgrade(shared),
+            client: self.client.clone(),
+            channel: self.channel.clone(),
+            heartbeat: self.heartbeat,
+            max_staleness: self.max_staleness,
+        };
+        *listener = Some(runtime.spawn(task.run()).abort_handle());
+    }
+
+    /// Whether the listener task runs (the near tier is vouched for only while it is subscribed).
+    pub(crate) fn is_listening(&self) -> bool {
+        self.listener.lock().is_some()
+    }
+
+    /// Stops listening; the near tier stops being vouched for until the next call starts it again.
+    pub(crate) fn stop(&self, shared: &Shared) {
+        if let Some(task) = self.listener.lock().take() {
+            task.abort();
+            shared.coherence.disconnected();
+        }
+    }
+
+    /// Tells every other process to evict; waits until Redis has handed the message to every
+    /// subscriber's connection. Returns whether it was published.
+    pub(crate) async fn publish(&self, shared: &Shared, invalidation: &Invalidation) -> bool {
+        let sent = self
+            .publisher
+            .publish(message::encode(shared.instance, invalidation))
+            .await;
+        match &sent {
+            Ok(()) => crate::stats::bump(&shared.counters.invalidations_sent),
+            Err(error) => {
+                crate::stats::bump(&shared.counters.publish_failures);
+                tracing::warn!(alias = %shared.alias, %error, "cache-tiered: an invalidation could not be published; other processes serve their near copy until it expires or their backplane lapses");
+            }
+        }
+        sent.is_ok()
+    }
+
+    pub(crate) async fn ping(&self) -> redis::RedisResult<()> {
+        self.publisher.ping().await
+    }
+}
+
+/// Stops the listener with the last handle to it.
+pub(crate) fn stop_on_drop(backplane: &Backplane) {
+    if let Some(task) = backplane.listener.lock().take() {
+        task.abort();
+    }
+}

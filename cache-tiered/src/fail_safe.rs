@@ -1,0 +1,63 @@
+//! Fail-safe (FusionCache's): when the far tier fails, the last good value is served for up to
+//! `fail_safe_max` after it was last known good, and the far tier isn't asked again for that key
+//! for `fail_safe_throttle`.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use cache_core::{BackendError, ErrorKind};
+
+use crate::near::Stamp;
+use crate::state::Shared;
+
+/// Failures of the far tier's server or the way to it; what a caller did wrong (a bad key, a
+/// value too large, an unsupported call) is never hidden behind a stale value.
+pub(crate) fn is_server_failure(error: &BackendError) -> bool {
+    matches!(
+        error.kind(),
+        ErrorKind::Timeout(_) | ErrorKind::Unavailable(_) | ErrorKind::Io | ErrorKind::Protocol
+    )
+}
+
+/// Fail-safe's settings.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct FailSafe {
+    pub(crate) max: Duration,
+    pub(crate) throttle: Duration,
+}
+
+impl FailSafe {
+    /// The last good value of `key` if the far tier's `error` allows one and it is recent enough;
+    /// it is then served as fresh (marked stale) for the throttle, so the far tier isn't asked
+    /// again on every read while it is down.
+    pub(crate) fn rescue(
+        &self,
+        shared: &Shared,
+        key: &str,
+        error: &BackendError,
+        operation: &'static str,
+    ) -> Option<Bytes> {
+        if self.max.is_zero() || !is_server_failure(error) {
+            return None;
+        }
+        let entry = shared.near.get(key)?;
+        let now = shared.near.now();
+        let last_usable = entry.stamp.good_at + self.max;
+        if now >= last_usable {
+            return None;
+        }
+        shared.near.put(
+            key,
+            &entry.value,
+            Stamp {
+                fresh_until: (now + self.throttle).min(last_usable),
+                epoch: shared.coherence.epoch(),
+                stale: true,
+                ..entry.stamp
+            },
+        );
+        shared.served_stale(operation);
+        tracing::debug!(alias = %shared.alias, %error, "cache-tiered: the far tier failed; serving the last good value (fail-safe)");
+        Some(entry.value)
+    }
+}

@@ -1,0 +1,42 @@
+//! What the backend and its backplane listener share.
+
+use crate::coherence::Coherence;
+use crate::near::NearStore;
+use crate::stats::{Counters, bump};
+
+/// The near tier, what vouches for it, and the counters; the listener holds it weakly, so
+/// dropping the last backend handle ends the listener.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) alias: String,
+    pub(crate) near: NearStore,
+    pub(crate) coherence: Coherence,
+    pub(crate) counters: Counters,
+    /// This process' (this backend's) id in backplane messages, so its own are skipped.
+    pub(crate) instance: u64,
+}
+
+impl Shared {
+    /// Evicts `key` from the near tier, so that a fill racing with it doesn't put it back.
+    pub(crate) fn evict(&self, key: &str) {
+        self.coherence.invalidating(key);
+        self.near.remove(key);
+    }
+
+    pub(crate) fn evict_all(&self) {
+        self.coherence.invalidating_all();
+        self.near.clear();
+    }
+
+    /// Counts a value served stale, in the stats and in the `cache_stale_total` metric.
+    pub(crate) fn served_stale(&self, operation: &'static str) {
+        bump(&self.counters.stale_served);
+        metrics::counter!(
+            cache_core::observe::names::STALE,
+            cache_core::observe::names::ALIAS => self.alias.clone(),
+            cache_core::observe::names::BACKEND => "tiered",
+            cache_core::observe::names::OPERATION => operation,
+        )
+        .increment(1);
+    }
+}

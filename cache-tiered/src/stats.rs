@@ -1,0 +1,55 @@
+//! Counters of what the near tier and the backplane did, readable as a struct.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// What a tiered alias did since it was built ([`TieredBackend::stats`](crate::TieredBackend::stats)).
+/// The façade's own metrics count hits and misses; these say what went past the near tier.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TieredStats {
+    /// Reads that went to the far tier (every other read was answered by the near tier, which
+    /// counts nothing of its own: a hit stays as cheap as a locmem hit).
+    pub far_reads: u64,
+    /// Values served stale: by fail-safe while the far tier failed, or while a refresh runs.
+    pub stale_served: u64,
+    /// Invalidations this process published.
+    pub invalidations_sent: u64,
+    /// Invalidations from other processes applied to this near tier (its own are skipped).
+    pub invalidations_received: u64,
+    /// Invalidations that could not be published (the backplane was unreachable).
+    pub publish_failures: u64,
+    /// Times the backplane subscription was made (the first time included).
+    pub backplane_connects: u64,
+    /// Times it was lost (closed, or a heartbeat unanswered).
+    pub backplane_losses: u64,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    pub(crate) far_reads: AtomicU64,
+    pub(crate) stale_served: AtomicU64,
+    pub(crate) invalidations_sent: AtomicU64,
+    pub(crate) invalidations_received: AtomicU64,
+    pub(crate) publish_failures: AtomicU64,
+    pub(crate) backplane_connects: AtomicU64,
+    pub(crate) backplane_losses: AtomicU64,
+}
+
+pub(crate) fn bump(counter: &AtomicU64) {
+    counter.fetch_add(1, Ordering::Relaxed);
+}
+
+impl Counters {
+    pub(crate) fn snapshot(&self) -> TieredStats {
+        let read = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
+        TieredStats {
+            far_reads: read(&self.far_reads),
+            stale_served: read(&self.stale_served),
+            invalidations_sent: read(&self.invalidations_sent),
+            invalidations_received: read(&self.invalidations_received),
+            publish_failures: read(&self.publish_failures),
+            backplane_connects: read(&self.backplane_connects),
+            backplane_losses: read(&self.backplane_losses),
+        }
+    }
+}

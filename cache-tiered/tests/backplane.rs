@@ -1,0 +1,87 @@
+//! The backplane within one process: what it does with a message it can't read, how `close()`
+//! stops it and the next call resumes it, and how a health check reports it.
+
+use std::time::{Duration, Instant};
+
+use cache_core::testkit::servers::RedisServer;
+use cache_core::{Backends, Caches, CachesConfig, ConfigFormat, HealthStatus};
+use cache_tiered::TieredCache;
+
+fn caches(backplane: &RedisServer, location: &str) -> Caches {
+    let mut backends = Backends::new();
+    backends.register(cache_locmem::registration());
+    backends.register(cache_tiered::registration());
+    let toml = format!(
+        "[caches.default]\nbackend = \"tiered\"\n\
+         options = {{ far = \"shared\", backplane = \"{}\", backplane_channel = \"test-channel\", backplane_heartbeat = 0.1, backplane_max_staleness = 0.5 }}\n\
+         [caches.shared]\nbackend = \"locmem\"\nlocation = \"{location}\"\n",
+        backplane.url()
+    );
+    Caches::build(&CachesConfig::from_str(&toml, ConfigFormat::Toml).unwrap(), &backends).unwrap()
+}
+
+async fn until(what: &str, mut condition: impl FnMut() -> bool) {
+    let started = Instant::now();
+    while !condition() {
+        assert!(started.elapsed() < Duration::from_secs(20), "never: {what}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_it_cannot_read_clears_the_near_tier() {
+    let server = RedisServer::start().await.unwrap();
+    let tiered = TieredCache::new(caches(&server, "backplane-garbage").default_cache()).unwrap();
+    let cache = tiered.cache();
+    cache.set("k", 1).await.unwrap();
+    until("vouched", || tiered.backend().is_vouched()).await;
+    assert_eq!(cache.get::<i64>("k").await.unwrap(), Some(1));
+    assert!(tiered.backend().near_len() > 0);
+    let client = redis::Client::open(server.url()).unwrap();
+    let mut connection = client.get_multiplexed_async_connection().await.unwrap();
+    let _: i64 = redis::cmd("PUBLISH")
+        .arg("test-channel")
+        .arg("not a cache-tiered message")
+        .query_async(&mut connection)
+        .await
+        .unwrap();
+    until("the near tier is cleared", || tiered.backend().near_len() == 0).await;
+    // Still correct: the next read goes to the far tier.
+    assert_eq!(cache.get::<i64>("k").await.unwrap(), Some(1));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn close_stops_vouching_and_the_next_call_resumes() {
+    let server = RedisServer::start().await.unwrap();
+    let tiered = TieredCache::new(caches(&server, "backplane-close").default_cache()).unwrap();
+    let cache = tiered.cache();
+    cache.set("k", 1).await.unwrap();
+    until("vouched", || tiered.backend().is_vouched()).await;
+    cache.close().await.unwrap();
+    assert!(!tiered.backend().is_vouched());
+    let far_reads = tiered.backend().stats().far_reads;
+    assert_eq!(cache.get::<i64>("k").await.unwrap(), Some(1));
+    assert_eq!(
+        tiered.backend().stats().far_reads,
+        far_reads + 1,
+        "unvouched: read from the far tier"
+    );
+    until("vouched again", || tiered.backend().is_vouched()).await;
+    assert_eq!(tiered.backend().stats().backplane_connects, 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_health_check_probes_the_far_alias_and_the_backplane() {
+    let server = RedisServer::start().await.unwrap();
+    let caches = caches(&server, "backplane-health");
+    let report = caches.check().await;
+    let tiered = report.iter().find(|alias| alias.alias == "default").unwrap();
+    assert_eq!((tiered.backend, tiered.status), ("tiered", HealthStatus::Healthy));
+    assert_eq!(tiered.servers.len(), 2, "{tiered:?}");
+    assert!(tiered.servers[1].server.ends_with("(backplane)"), "{tiered:?}");
+    server.stop();
+    let report = caches.check().await;
+    let tiered = report.iter().find(|alias| alias.alias == "default").unwrap();
+    assert_eq!(tiered.status, HealthStatus::Degraded, "{tiered:?}");
+    assert!(!tiered.servers[1].is_up());
+}

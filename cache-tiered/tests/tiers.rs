@@ -1,0 +1,116 @@
+//! Two tiers in one process, without a backplane: reads fill the near tier, writes go far then
+//! near, and a near copy never outlives `near_timeout` nor the lifetime it was written with.
+
+use std::time::Duration;
+
+use cache_core::{Backends, Cache, Caches, CachesConfig, Clock, ConfigFormat, Timeout};
+use cache_tiered::TieredCache;
+
+/// The tiered `default` alias and its far alias `shared` (locmem at `location`), both on `clock`.
+fn caches(location: &str, clock: &Clock, options: &str) -> (TieredCache, Cache) {
+    let mut backends = Backends::new();
+    backends.register(cache_locmem::registration_with_clock(clock.clone()));
+    backends.register(cache_tiered::registration_with_clock(clock.clone()));
+    let toml = format!(
+        "[caches.default]\nbackend = \"tiered\"\noptions = {{ far = \"shared\", {options} }}\n\
+         [caches.shared]\nbackend = \"locmem\"\nlocation = \"{location}\"\n"
+    );
+    let config = CachesConfig::from_str(&toml, ConfigFormat::Toml).unwrap();
+    let caches = Caches::build(&config, &backends).unwrap();
+    (
+        TieredCache::new(caches.default_cache()).unwrap(),
+        caches.get("shared").unwrap(),
+    )
+}
+
+#[tokio::test]
+async fn a_read_fills_the_near_tier_and_the_next_one_stays_there() {
+    let clock = Clock::manual();
+    let (tiered, far) = caches("tiers-fill", &clock, "near_timeout = 10");
+    far.set("k", "far value").await.unwrap();
+    let cache = tiered.cache();
+    assert_eq!(cache.get::<String>("k").await.unwrap().as_deref(), Some("far value"));
+    assert_eq!(tiered.backend().stats().far_reads, 1);
+    for _ in 0..10 {
+        assert_eq!(cache.get::<String>("k").await.unwrap().as_deref(), Some("far value"));
+    }
+    assert_eq!(tiered.backend().stats().far_reads, 1, "hits are served near");
+    // A miss is not kept: the next read asks the far tier again.
+    assert_eq!(cache.get::<String>("missing").await.unwrap(), None);
+    assert_eq!(cache.get::<String>("missing").await.unwrap(), None);
+    assert_eq!(tiered.backend().stats().far_reads, 3);
+}
+
+#[tokio::test]
+async fn a_write_goes_to_the_far_tier_then_the_near_one() {
+    let clock = Clock::manual();
+    let (tiered, far) = caches("tiers-write", &clock, "near_timeout = 10");
+    let cache = tiered.cache();
+    cache.set("k", 1).await.unwrap();
+    assert_eq!(
+        far.get::<i64>("k").await.unwrap(),
+        Some(1),
+        "the far tier holds the write"
+    );
+    assert_eq!(cache.get::<i64>("k").await.unwrap(), Some(1));
+    assert_eq!(tiered.backend().stats().far_reads, 0, "the write filled the near tier");
+    assert_eq!(cache.incr("k", 5).await.unwrap(), 6);
+    assert_eq!(
+        cache.get::<i64>("k").await.unwrap(),
+        Some(6),
+        "incr evicts the near copy"
+    );
+    assert!(cache.add("fresh", "a").await.unwrap());
+    assert!(!cache.add("fresh", "b").await.unwrap());
+    assert_eq!(cache.get::<String>("fresh").await.unwrap().as_deref(), Some("a"));
+    assert!(cache.delete("k").await.unwrap());
+    assert_eq!(cache.get::<i64>("k").await.unwrap(), None);
+    assert_eq!(far.get::<i64>("k").await.unwrap(), None);
+    cache.set_many([("a", 1), ("b", 2)]).await.unwrap();
+    assert_eq!(
+        cache.get_many::<_, i64>(&["a", "b", "c"]).await.unwrap().len(),
+        2,
+        "both read back, from the near tier"
+    );
+    cache.clear().await.unwrap();
+    assert_eq!(cache.get::<i64>("a").await.unwrap(), None);
+    assert_eq!(far.get::<i64>("a").await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn a_near_copy_never_outlives_near_timeout() {
+    let clock = Clock::manual();
+    let (tiered, far) = caches("tiers-near-timeout", &clock, "near_timeout = 5");
+    let cache = tiered.cache();
+    cache.set("k", "old").timeout(Timeout::Never).await.unwrap();
+    // Changed behind the near tier's back (another process, without a backplane).
+    far.set("k", "new").timeout(Timeout::Never).await.unwrap();
+    clock.advance(Duration::from_secs(4));
+    assert_eq!(cache.get::<String>("k").await.unwrap().as_deref(), Some("old"));
+    clock.advance(Duration::from_secs(2));
+    assert_eq!(cache.get::<String>("k").await.unwrap().as_deref(), Some("new"));
+}
+
+#[tokio::test]
+async fn a_near_copy_never_outlives_the_lifetime_it_was_written_with() {
+    let clock = Clock::manual();
+    let (tiered, far) = caches("tiers-far-lifetime", &clock, "near_timeout = 60");
+    let cache = tiered.cache();
+    cache.set("k", "short").timeout(Timeout::Seconds(2.0)).await.unwrap();
+    far.set("k", "replacement").timeout(Timeout::Never).await.unwrap();
+    clock.advance(Duration::from_secs(1));
+    assert_eq!(cache.get::<String>("k").await.unwrap().as_deref(), Some("short"));
+    clock.advance(Duration::from_millis(1500));
+    assert_eq!(cache.get::<String>("k").await.unwrap().as_deref(), Some("replacement"));
+}
+
+#[tokio::test]
+async fn a_near_copy_read_from_the_far_tier_is_bounded_by_near_timeout() {
+    let clock = Clock::manual();
+    let (tiered, far) = caches("tiers-read-lifetime", &clock, "near_timeout = 3");
+    let cache = tiered.cache();
+    far.set("k", "first").timeout(Timeout::Seconds(1.0)).await.unwrap();
+    assert_eq!(cache.get::<String>("k").await.unwrap().as_deref(), Some("first"));
+    clock.advance(Duration::from_secs(4));
+    assert_eq!(cache.get::<String>("k").await.unwrap(), None, "gone from both tiers");
+}
