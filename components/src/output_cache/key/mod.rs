@@ -21,7 +21,7 @@ const KEY_DIGEST_BYTES: usize = 16;
 pub(crate) type Digest = [u8; 32];
 
 /// Versions the encoding: a change to it must change every key rather than reinterpret old entries.
-const DOMAIN: &[u8] = b"components/output-cache/v2";
+const DOMAIN: &[u8] = b"components/output-cache/v3";
 
 /// What the props part of a digest was computed from; the first byte of the input, so keys
 /// computed from different forms never meet.

@@ -6,7 +6,14 @@
 //! when they serialize the same. Struct fields go in declaration order, which the props type
 //! fixes; map entries (a `HashMap` iterates in any order) are sorted by their encoding, the only
 //! place bytes are buffered.
+//!
+//! A field name is written in full the first time it appears in an encoding and as its index in
+//! that first-appearance table afterwards: a list of 20 structs hashes its field names once, not
+//! 20 times (the digest's cost is proportional to its input, about 1.5 ns a byte here). The table
+//! is decided by the names' text alone, so the encoding still depends on nothing but the value,
+//! and it stays injective: read from the start, every reference names an earlier definition.
 
+use arrayvec::ArrayVec;
 use serde::ser::{self, Serialize};
 
 use crate::output_cache::key::sink::Sink;
@@ -33,6 +40,8 @@ pub(crate) mod tag {
     pub(crate) const MAP_END: u8 = b'}';
     pub(crate) const STRUCT: u8 = b'(';
     pub(crate) const FIELD: u8 = b'.';
+    /// A field whose name appeared before in this encoding: its index in the name table.
+    pub(crate) const FIELD_REF: u8 = b',';
     pub(crate) const STRUCT_END: u8 = b')';
     pub(crate) const UNIT_VARIANT: u8 = b'v';
     pub(crate) const VARIANT: u8 = b'V';
@@ -40,7 +49,10 @@ pub(crate) mod tag {
 
 /// Writes the encoding of `value` to `out`.
 pub(crate) fn encode<T: Serialize + ?Sized, S: Sink>(value: &T, out: &mut S) -> Result<(), Error> {
-    value.serialize(&mut Encoder { out })
+    value.serialize(&mut Encoder {
+        out,
+        names: ArrayVec::new(),
+    })
 }
 
 pub(crate) fn int<S: Sink>(out: &mut S, n: i128) {
@@ -60,7 +72,13 @@ pub(crate) fn float<S: Sink>(out: &mut S, f: f64) {
 
 struct Encoder<'s, S: Sink> {
     out: &'s mut S,
+    /// Field names seen so far, in order of first appearance; names past its capacity are always
+    /// written in full (the table fills the same way for equal values, so that is deterministic too).
+    names: ArrayVec<&'static str, NAME_TABLE>,
 }
+
+/// How many distinct field names one encoding refers back to.
+const NAME_TABLE: usize = 32;
 
 /// A sequence, tuple or struct: elements written as they come, then an end byte.
 struct Compound<'e, 's, S: Sink> {
@@ -232,9 +250,20 @@ impl<S: Sink> Compound<'_, '_, S> {
         value.serialize(&mut *self.encoder)
     }
 
-    fn field<T: Serialize + ?Sized>(&mut self, name: &str, value: &T) -> Result<(), Error> {
-        self.encoder.out.byte(tag::FIELD);
-        self.encoder.out.bytes(name.as_bytes());
+    fn field<T: Serialize + ?Sized>(&mut self, name: &'static str, value: &T) -> Result<(), Error> {
+        let encoder = &mut *self.encoder;
+        match encoder.names.iter().position(|&seen| seen == name) {
+            Some(index) => {
+                encoder.out.byte(tag::FIELD_REF);
+                encoder.out.varint(index as u128);
+            }
+            None => {
+                encoder.out.byte(tag::FIELD);
+                encoder.out.bytes(name.as_bytes());
+                // Full: later uses are written in full as well.
+                let _ = encoder.names.try_push(name);
+            }
+        }
         value.serialize(&mut *self.encoder)
     }
 
@@ -301,5 +330,90 @@ impl<S: Sink> ser::SerializeMap for Map<'_, '_, S> {
         }
         out.byte(tag::MAP_END);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde::Serialize;
+
+    use super::encode;
+
+    fn bytes<T: Serialize>(value: &T) -> Vec<u8> {
+        let mut out = Vec::new();
+        encode(value, &mut out).unwrap();
+        out
+    }
+
+    #[derive(Serialize)]
+    struct Item {
+        name: &'static str,
+        price: u32,
+    }
+
+    /// Fields that may be left out: which name a value carries must still tell values apart.
+    #[derive(Serialize)]
+    struct Sparse {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        a: Option<&'static str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        b: Option<&'static str>,
+    }
+
+    #[test]
+    fn a_repeated_field_name_is_written_once() {
+        let one = bytes(&vec![Item { name: "x", price: 1 }]);
+        let two = bytes(&vec![Item { name: "x", price: 1 }, Item { name: "x", price: 1 }]);
+        let names = b"name".len() + b"price".len();
+        // The second item costs its values and two one-byte references, not the names again.
+        assert!(two.len() - one.len() < one.len() - names, "{one:?} {two:?}");
+        assert_eq!(two.windows(4).filter(|w| w == b"name").count(), 1);
+    }
+
+    #[test]
+    fn references_keep_values_apart() {
+        let sparse = |a, b| bytes(&vec![Sparse { a, b }, Sparse { a: b, b: a }]);
+        assert_ne!(sparse(Some("x"), None), sparse(None, Some("x")));
+        assert_ne!(
+            bytes(&vec![
+                Sparse { a: Some("x"), b: None },
+                Sparse { a: None, b: Some("y") }
+            ]),
+            bytes(&vec![
+                Sparse { a: None, b: Some("x") },
+                Sparse { a: Some("y"), b: None }
+            ]),
+        );
+        // A name defined inside one value is referred to the same way wherever it recurs.
+        assert_eq!(
+            bytes(&(Sparse { a: Some("x"), b: None }, Sparse { a: Some("x"), b: None })),
+            bytes(&(Sparse { a: Some("x"), b: None }, Sparse { a: Some("x"), b: None })),
+        );
+    }
+
+    #[test]
+    fn more_names_than_the_table_holds_are_written_in_full() {
+        /// A struct with 40 fields, more than the name table's 32.
+        struct Wide;
+        const NAMES: [&str; 40] = [
+            "n00", "n01", "n02", "n03", "n04", "n05", "n06", "n07", "n08", "n09", "n10", "n11", "n12", "n13", "n14",
+            "n15", "n16", "n17", "n18", "n19", "n20", "n21", "n22", "n23", "n24", "n25", "n26", "n27", "n28", "n29",
+            "n30", "n31", "n32", "n33", "n34", "n35", "n36", "n37", "n38", "n39",
+        ];
+        impl Serialize for Wide {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                use serde::ser::SerializeStruct;
+                let mut fields = serializer.serialize_struct("Wide", NAMES.len())?;
+                for (n, name) in NAMES.iter().enumerate() {
+                    fields.serialize_field(name, &n)?;
+                }
+                fields.end()
+            }
+        }
+        let twice = bytes(&(Wide, Wide));
+        let count = |name: &str| twice.windows(3).filter(|w| *w == name.as_bytes()).count();
+        assert_eq!(count("n05"), 1, "a name in the table is referred to the second time");
+        assert_eq!(count("n35"), 2, "a name past the table is written in full each time");
+        assert_ne!(bytes(&(Wide, Wide)), bytes(&(Wide,)));
     }
 }
