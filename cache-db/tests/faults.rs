@@ -4,103 +4,38 @@
 
 use std::net::TcpListener;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use cache_core::testkit::Load;
 use cache_core::testkit::servers::PostgresServer;
-use cache_core::{Cache, CacheBackend, CacheError, CacheOptions, Result};
+use cache_core::{Cache, CacheBackend, CacheOptions, Result};
 use cache_db::DbBackend;
-use tokio::task::JoinHandle;
 
-/// Callers setting and reading their own keys until told to stop. Every value names its key, so
-/// a value handed to the wrong caller fails the test (a panic in a task fails `stop`).
-struct Load {
-    stop: Arc<AtomicBool>,
-    ok: Arc<AtomicUsize>,
-    errors: Arc<AtomicUsize>,
-    tasks: Vec<JoinHandle<Vec<CacheError>>>,
-}
-
-impl Load {
-    fn start(cache: &Cache) -> Load {
-        let stop = Arc::new(AtomicBool::new(false));
-        let ok = Arc::new(AtomicUsize::new(0));
-        let errors = Arc::new(AtomicUsize::new(0));
-        let tasks = (0..8)
-            .map(|task| {
-                let (cache, stop, ok, errors) = (cache.clone(), stop.clone(), ok.clone(), errors.clone());
-                tokio::spawn(async move {
-                    let mut seen = Vec::new();
-                    let mut i = 0usize;
-                    while !stop.load(Ordering::Relaxed) {
-                        let key = format!("k{}", (i * 7 + task) % 50);
-                        let result = match i % 4 {
-                            0 => cache.set(&key, format!("{key}={i}")).await,
-                            1 => cache.get::<String>(&key).await.map(|value| {
-                                if let Some(value) = value {
-                                    assert!(value.starts_with(&format!("{key}=")), "{key} read {value}");
-                                }
-                            }),
-                            2 => cache.get_many::<_, String>(&[key.as_str(), "k0"]).await.map(|found| {
-                                for (key, value) in found {
-                                    assert!(value.starts_with(&format!("{key}=")), "{key} read {value}");
-                                }
-                            }),
-                            _ => cache.delete(&key).await.map(drop),
-                        };
-                        match result {
-                            Ok(()) => {
-                                ok.fetch_add(1, Ordering::Relaxed);
-                            }
-                            Err(error) => {
-                                errors.fetch_add(1, Ordering::Relaxed);
-                                if seen.len() < 200 {
-                                    seen.push(error);
-                                }
-                                // A caller that fails backs off a little, as an application would.
-                                tokio::time::sleep(Duration::from_millis(5)).await;
-                            }
-                        }
-                        i += 1;
+/// Eight callers setting and reading their own keys. Every value names its key, so a value handed
+/// to the wrong caller fails the test.
+fn load(cache: &Cache) -> Load {
+    let cache = cache.clone();
+    Load::start(8, move |task, i| {
+        let cache = cache.clone();
+        async move {
+            let key = format!("k{}", (i * 7 + task) % 50);
+            match i % 4 {
+                0 => cache.set(&key, format!("{key}={i}")).await,
+                1 => cache.get::<String>(&key).await.map(|value| {
+                    if let Some(value) = value {
+                        assert!(value.starts_with(&format!("{key}=")), "{key} read {value}");
                     }
-                    seen
-                })
-            })
-            .collect();
-        Load {
-            stop,
-            ok,
-            errors,
-            tasks,
-        }
-    }
-
-    async fn until(&self, what: &str, counter: impl Fn(&Load) -> usize, at_least: usize) {
-        for _ in 0..6000 {
-            if counter(self) >= at_least {
-                return;
+                }),
+                2 => cache.get_many::<_, String>(&[key.as_str(), "k0"]).await.map(|found| {
+                    for (key, value) in found {
+                        assert!(value.starts_with(&format!("{key}=")), "{key} read {value}");
+                    }
+                }),
+                _ => cache.delete(&key).await.map(drop),
             }
-            tokio::time::sleep(Duration::from_millis(5)).await;
         }
-        panic!("no {at_least} {what} within 30 s");
-    }
-
-    async fn stop(self) -> Vec<CacheError> {
-        self.stop.store(true, Ordering::Relaxed);
-        let mut errors = Vec::new();
-        for task in self.tasks {
-            errors.extend(task.await.expect("no caller panicked"));
-        }
-        errors
-    }
-}
-
-fn ok(load: &Load) -> usize {
-    load.ok.load(Ordering::Relaxed)
-}
-
-fn errors(load: &Load) -> usize {
-    load.errors.load(Ordering::Relaxed)
+    })
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -113,16 +48,17 @@ async fn postgres_killed_and_restarted_under_load() -> Result<()> {
         .build()?;
     backend.create_table().await.expect("the table is created");
     let cache = Cache::new("default", Arc::new(backend), CacheOptions::default());
-    let load = Load::start(&cache);
-    load.until("successes", ok, 500).await;
+    let load = load(&cache);
+    load.until("successes", Load::ok, 500).await;
 
     postgres.stop();
-    let before = errors(&load);
-    load.until("errors", errors, before + 100).await;
+    let before = load.errors();
+    load.until("errors", Load::errors, before + 100).await;
 
     postgres.restart().await.expect("PostgreSQL restarts");
-    let recovered = ok(&load);
-    load.until("successes after the restart", ok, recovered + 500).await;
+    let recovered = load.ok();
+    load.until("successes after the restart", Load::ok, recovered + 500)
+        .await;
     let seen = load.stop().await;
 
     assert!(!seen.is_empty());

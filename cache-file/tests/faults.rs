@@ -7,85 +7,34 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::time::Duration;
 
+use cache_core::testkit::Load;
 use cache_core::{Cache, CacheError, CacheOptions, Result};
 use cache_file::FileBackend;
-use tokio::task::JoinHandle;
 
-/// Callers hammering the cache until told to stop, counting what they got.
-struct Load {
-    stop: Arc<AtomicBool>,
-    ok: Arc<AtomicUsize>,
-    errors: Arc<AtomicUsize>,
-    tasks: Vec<JoinHandle<Vec<String>>>,
+/// Four callers hammering the cache; the errors they saw, as messages.
+fn load(cache: &Cache) -> Load {
+    let cache = cache.clone();
+    Load::start(4, move |task, i| {
+        let cache = cache.clone();
+        async move {
+            let key = format!("k{}", (i + task) % 20);
+            match i % 4 {
+                0 => cache.set(&key, i).await,
+                1 => cache.get::<usize>(&key).await.map(drop),
+                2 => cache.incr(&key, 1).await.map(drop).or_else(|error| match error {
+                    CacheError::KeyNotFound { .. } => Ok(()),
+                    error => Err(error),
+                }),
+                _ => cache.delete(&key).await.map(drop),
+            }
+        }
+    })
 }
 
-impl Load {
-    fn start(cache: &Cache) -> Load {
-        let stop = Arc::new(AtomicBool::new(false));
-        let ok = Arc::new(AtomicUsize::new(0));
-        let errors = Arc::new(AtomicUsize::new(0));
-        let tasks = (0..4)
-            .map(|task| {
-                let (cache, stop, ok, errors) = (cache.clone(), stop.clone(), ok.clone(), errors.clone());
-                tokio::spawn(async move {
-                    let mut messages = Vec::new();
-                    let mut i = 0usize;
-                    while !stop.load(Ordering::Relaxed) {
-                        let key = format!("k{}", (i + task) % 20);
-                        let result: Result<()> = match i % 4 {
-                            0 => cache.set(&key, i).await,
-                            1 => cache.get::<usize>(&key).await.map(drop),
-                            2 => cache.incr(&key, 1).await.map(drop).or_else(|error| match error {
-                                CacheError::KeyNotFound { .. } => Ok(()),
-                                error => Err(error),
-                            }),
-                            _ => cache.delete(&key).await.map(drop),
-                        };
-                        match result {
-                            Ok(()) => ok.fetch_add(1, Ordering::Relaxed),
-                            Err(error) => {
-                                if messages.len() < 1000 {
-                                    messages.push(error.to_string());
-                                }
-                                errors.fetch_add(1, Ordering::Relaxed)
-                            }
-                        };
-                        i += 1;
-                    }
-                    messages
-                })
-            })
-            .collect();
-        Load {
-            stop,
-            ok,
-            errors,
-            tasks,
-        }
-    }
-
-    async fn until(&self, what: &str, counter: impl Fn(&Load) -> usize, at_least: usize) {
-        for _ in 0..6000 {
-            if counter(self) >= at_least {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-        panic!("no {at_least} {what} within 30 s");
-    }
-
-    /// Stops the callers; every error message they saw (a panic in one fails the test here).
-    async fn stop(self) -> Vec<String> {
-        self.stop.store(true, Ordering::Relaxed);
-        let mut messages = Vec::new();
-        for task in self.tasks {
-            messages.extend(task.await.expect("no caller panicked"));
-        }
-        messages
-    }
+/// Stops `load`; the messages of the errors its callers saw.
+async fn messages(load: Load) -> Vec<String> {
+    load.stop().await.iter().map(ToString::to_string).collect()
 }
 
 fn cache_in(directory: &Path) -> Cache {
@@ -111,32 +60,25 @@ fn replace_with_a_file(directory: &Path) {
     panic!("could not put a file in place of {}", directory.display());
 }
 
-fn ok(load: &Load) -> usize {
-    load.ok.load(Ordering::Relaxed)
-}
-
-fn errors(load: &Load) -> usize {
-    load.errors.load(Ordering::Relaxed)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_directory_replaced_by_a_file_fails_naming_the_path_then_recovers() -> Result<()> {
     let root = tempfile::tempdir().unwrap();
     let directory: PathBuf = root.path().join("cache");
     let cache = cache_in(&directory);
-    let load = Load::start(&cache);
-    load.until("successes", ok, 200).await;
+    let load = load(&cache);
+    load.until("successes", Load::ok, 200).await;
 
     // Take the directory away and put a file where it was.
     replace_with_a_file(&directory);
-    let before = errors(&load);
-    load.until("errors", errors, before + 200).await;
+    let before = load.errors();
+    load.until("errors", Load::errors, before + 200).await;
 
     // Put it right: the next write recreates the directory.
     std::fs::remove_file(&directory).unwrap();
-    let recovered = ok(&load);
-    load.until("successes after the repair", ok, recovered + 200).await;
-    let messages = load.stop().await;
+    let recovered = load.ok();
+    load.until("successes after the repair", Load::ok, recovered + 200)
+        .await;
+    let messages = messages(load).await;
 
     assert!(!messages.is_empty());
     let shown = directory.display().to_string();
@@ -158,9 +100,9 @@ async fn a_directory_removed_under_load_is_recreated() -> Result<()> {
     let root = tempfile::tempdir().unwrap();
     let directory: PathBuf = root.path().join("cache");
     let cache = cache_in(&directory);
-    let load = Load::start(&cache);
+    let load = load(&cache);
     for round in 1..=20 {
-        load.until("successes", ok, round * 50).await;
+        load.until("successes", Load::ok, round * 50).await;
         // Django: "Cache dir can be deleted at any time."
         match std::fs::remove_dir_all(&directory) {
             Ok(()) => {}
@@ -170,7 +112,7 @@ async fn a_directory_removed_under_load_is_recreated() -> Result<()> {
             Err(error) => panic!("removing {}: {error}", directory.display()),
         }
     }
-    let messages = load.stop().await;
+    let messages = messages(load).await;
     // A write whose directory vanished between its temporary file and its rename fails (and
     // says where); the directory never stays gone.
     let shown = directory.display().to_string();

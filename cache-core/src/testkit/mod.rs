@@ -70,10 +70,12 @@
 //! server, database or `location`).
 
 pub mod conformance;
+pub mod load;
 pub mod servers;
 mod subject;
 mod warnings;
 
 pub use conformance::{Behaviour, Harness, behaviours, trials};
+pub use load::Load;
 pub use subject::{Subject, Time, aliases, custom_key_func, key_functions};
 pub use warnings::capture_warnings;
