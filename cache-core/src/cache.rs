@@ -7,7 +7,7 @@ use bytes::Bytes;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::backend::{CacheBackend, Capabilities};
+use crate::backend::{CacheBackend, Capabilities, Expiry};
 use crate::backend_error::BackendResult;
 use crate::call::Call;
 use crate::clock::Clock;
@@ -554,6 +554,16 @@ impl Cache {
                 limit,
             }),
             _ => Ok(()),
+        }
+    }
+
+    /// The expiry a write with `timeout` stores, after the alias default and Django's rules (zero,
+    /// negative and NaN expire at once: `None`, nothing is stored; a duration too large to represent
+    /// never expires) — for code that writes through a backend itself, as a tiered alias does.
+    pub fn expiry_for(&self, timeout: Timeout) -> Option<Expiry> {
+        match self.lifetime(timeout) {
+            Lifetime::Store(expiry) => Some(expiry),
+            Lifetime::ExpiredAtOnce => None,
         }
     }
 

@@ -153,3 +153,24 @@ async fn a_failing_producer_falls_back_to_the_expired_value() {
         .unwrap_err();
     assert!(error.to_string().contains("the database is down"));
 }
+
+/// Timeouts follow the façade's rules (cache-core's `Cache::expiry_for`): one too large to
+/// represent never expires instead of panicking, and zero or negative stores nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn timeouts_follow_the_facades_rules() {
+    let cache = tiered("gos-timeouts");
+    for (key, seconds) in [("infinite", f64::INFINITY), ("huge", 1e300)] {
+        let value = cache
+            .get_or_set(key, &short(seconds), || async { "kept".to_owned() })
+            .await
+            .unwrap();
+        assert_eq!(value, "kept");
+        assert_eq!(cache.cache().get::<String>(key).await.unwrap().as_deref(), Some("kept"));
+    }
+    let value = cache
+        .get_or_set("zero", &short(0.0), || async { "not stored".to_owned() })
+        .await
+        .unwrap();
+    assert_eq!(value, "not stored");
+    assert_eq!(cache.cache().get::<String>("zero").await.unwrap(), None);
+}

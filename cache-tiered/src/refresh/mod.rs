@@ -310,17 +310,6 @@ impl TieredCache {
     /// The expiry a value stored with `timeout` gets; `None` when it expires at once (nothing is
     /// stored, as Django's `get_or_set` with a zero timeout).
     fn expiry(&self, timeout: Timeout) -> Option<Expiry> {
-        let timeout = match timeout {
-            Timeout::Default => self.cache.options().timeout(),
-            other => other,
-        };
-        match timeout {
-            Timeout::Never => Some(Expiry::Never),
-            Timeout::Seconds(seconds) if seconds > 0.0 => Some(Expiry::After(Duration::from_secs_f64(seconds))),
-            Timeout::Default => Some(Expiry::After(Duration::from_secs_f64(
-                cache_core::DEFAULT_TIMEOUT_SECONDS,
-            ))),
-            Timeout::Seconds(_) => None,
-        }
+        self.cache.expiry_for(timeout)
     }
 }
