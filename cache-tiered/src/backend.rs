@@ -221,10 +221,15 @@ impl TieredBackend {
         self.publish(Invalidation::Keys(vec![key.to_owned()])).await;
     }
 
-    /// After a failed write the far value is unknown: the near copy goes.
-    fn forget_on_error<T>(&self, key: &str, result: BackendResult<T>) -> BackendResult<T> {
-        if result.is_err() {
+    /// After a failed write the far value is unknown: the near copy goes, and when the write may
+    /// have landed all the same (a timeout or a lost connection: a retryable failure), the other
+    /// processes' copies go too — else they could serve the old value for up to `near_timeout`.
+    async fn forget_on_error<T>(&self, key: &str, result: BackendResult<T>) -> BackendResult<T> {
+        if let Err(error) = &result {
             self.shared().evict(key);
+            if error.is_retryable() {
+                self.publish_key(key).await;
+            }
         }
         result
     }
@@ -237,7 +242,7 @@ impl TieredBackend {
         self.ensure_listening();
         let ticket = self.ticket(key);
         let written = self.inner.far.set(key, value.clone(), expiry).await;
-        self.forget_on_error(key, written)?;
+        self.forget_on_error(key, written).await?;
         self.fill(key, &value, ticket, left_after(expiry));
         self.publish_key(key).await;
         Ok(())
@@ -310,7 +315,7 @@ impl CacheBackend for TieredBackend {
         self.ensure_listening();
         let ticket = self.ticket(key);
         let added = self.inner.far.add(key, value.clone(), expiry).await;
-        let added = self.forget_on_error(key, added)?;
+        let added = self.forget_on_error(key, added).await?;
         if added {
             self.fill(key, &value, ticket, left_after(expiry));
             self.publish_key(key).await;
@@ -321,7 +326,7 @@ impl CacheBackend for TieredBackend {
     async fn touch(&self, key: &str, expiry: Expiry) -> BackendResult<bool> {
         self.ensure_listening();
         let touched = self.inner.far.touch(key, expiry).await;
-        let touched = self.forget_on_error(key, touched)?;
+        let touched = self.forget_on_error(key, touched).await?;
         // The far lifetime changed: near copies, here and elsewhere, are read again.
         self.shared().evict(key);
         self.publish_key(key).await;
@@ -330,18 +335,16 @@ impl CacheBackend for TieredBackend {
 
     async fn delete(&self, key: &str) -> BackendResult<bool> {
         self.ensure_listening();
-        let deleted = self.inner.far.delete(key).await;
+        let deleted = self.forget_on_error(key, self.inner.far.delete(key).await).await?;
         self.shared().evict(key);
-        let deleted = deleted?;
         self.publish_key(key).await;
         Ok(deleted)
     }
 
     async fn incr(&self, key: &str, delta: i64) -> BackendResult<i64> {
         self.ensure_listening();
-        let result = self.inner.far.incr(key, delta).await;
+        let value = self.forget_on_error(key, self.inner.far.incr(key, delta).await).await?;
         self.shared().evict(key);
-        let value = result?;
         self.publish_key(key).await;
         Ok(value)
     }
