@@ -481,10 +481,10 @@ fn cases() -> Vec<Case> {
             .send(get("/page"), 200).header("cache-control", "private").no_header("expires")
             .send(get("/page"), 200)
             .keys(vec![]),
-        case("no_store_is_not_stored", view(60), ok().h("cache-control", "no-store"))
+        case("difference_no_store_is_not_stored", view(60), ok().h("cache-control", "no-store"))
             .send(get("/page"), 200).header("cache-control", "no-store").send(get("/page"), 200)
             .keys(vec![]),
-        case("no_cache_is_not_stored", view(60), ok().h("cache-control", "no-cache"))
+        case("difference_no_cache_is_not_stored", view(60), ok().h("cache-control", "no-cache"))
             .send(get("/page"), 200).send(get("/page"), 200)
             .keys(vec![]),
         case("private_is_found_as_a_substring_as_django_does", view(60), ok().h("cache-control", "x-not-private"))
@@ -569,7 +569,7 @@ fn cases() -> Vec<Case> {
             .send(get("/page").h("x-flavour", ""), 200)
             .send(get("/page"), 200).cached()
             .keys(vec![header_key("", URL, ""), page_key("", "GET", URL, &[E], ""), page_key("", "GET", URL, &[Some("")], "")]),
-        case("vary_star_is_not_stored", view(60), ok().h("vary", "*"))
+        case("difference_vary_star_is_not_stored", view(60), ok().h("vary", "*"))
             .send(get("/page"), 200).no_header("cache-control")
             .send(get("/page"), 200)
             .keys(vec![]),
@@ -608,7 +608,7 @@ fn cases() -> Vec<Case> {
             .send(get("/page"), 200).no_header("cache-control").header("set-cookie", "session=1")
             .send(get("/page"), 200).header("set-cookie", "session=1")
             .keys(vec![]),
-        case("authorization_adds_vary_authorization", view(60), ok())
+        case("difference_authorization_adds_vary_authorization", view(60), ok())
             .send(get("/page").h("authorization", "Bearer a"), 200).header("vary", "Authorization")
             .send(get("/page").h("authorization", "Bearer b"), 200).body("hello #2")
             .send(get("/page").h("authorization", "Bearer a"), 200).cached()
