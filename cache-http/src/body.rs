@@ -4,8 +4,8 @@ use axum::body::{Body, HttpBody};
 use bytes::Bytes;
 use http::{Response, StatusCode};
 
-/// The error type bodies convert theirs into (what `axum::body::Body::new` accepts).
-pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
+/// The error type bodies convert theirs into (what `axum::body::Body::new` accepts): cache-core's.
+pub(crate) use cache_core::BoxError;
 
 /// A body is a stream when it can't say its exact length up front (`size_hint().exact()` is
 /// `None`): `Body::from_stream`, a proxied chunked response, server-sent events. Those are never

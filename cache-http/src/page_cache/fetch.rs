@@ -53,7 +53,7 @@ pub(crate) async fn fetch(page: &PageCache, request: &Parts, address: &PageAddre
                 continue;
             }
         };
-        if !stored_for(&stored, request) {
+        if !stored_for(&stored, request, &header_list, &values) {
             tracing::debug!(
                 key,
                 "page cache: the page was stored for other varying header values; a miss"
@@ -66,14 +66,27 @@ pub(crate) async fn fetch(page: &PageCache, request: &Parts, address: &PageAddre
 }
 
 /// Whether the request's values of the page's varying headers are those it was stored under.
-fn stored_for(stored: &StoredPage, request: &Parts) -> bool {
+/// `names` and `values` are the URL's header list and the request's values of it, already read
+/// for the key: the page usually varies on exactly those, and then nothing is read again.
+fn stored_for(stored: &StoredPage, request: &Parts, names: &[String], values: &[Option<Vec<u8>>]) -> bool {
+    let same_names = stored.varied.len() == names.len()
+        && stored
+            .varied
+            .iter()
+            .zip(names)
+            .all(|((stored, _), name)| stored == name);
+    let matches = |asked: &[Option<Vec<u8>>]| {
+        stored
+            .varied
+            .iter()
+            .zip(asked)
+            .all(|((_, stored), asked)| stored == asked)
+    };
+    if same_names {
+        return matches(values);
+    }
     let names: Vec<String> = stored.varied.iter().map(|(name, _)| name.clone()).collect();
-    let values = varying_values(&request.headers, &names);
-    stored
-        .varied
-        .iter()
-        .zip(values)
-        .all(|((_, stored), asked)| *stored == asked)
+    matches(&varying_values(&request.headers, &names))
 }
 
 /// The response a hit gives: the stored status, headers and body (none for a HEAD), with Django's
