@@ -256,7 +256,7 @@ pub(crate) fn apply(output: &RenderOutput, registry: &Registry, strategy: Strate
     }
 }
 
-/// Where the media can go in a page, found in one pass over its tags.
+/// Where the media can go in a page: its placeholders, else the end of its head and body.
 #[derive(Default)]
 struct Places {
     css_placeholders: Vec<usize>,
@@ -275,13 +275,21 @@ impl Places {
         static HEAD_END: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new("</head"));
         static BODY_END: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new("</body"));
         let bytes = html.as_bytes();
-        // Four SIMD substring searches: on a page with many tags, cheaper than stopping at every `<`.
+        // SIMD substring searches: on a page with many tags, cheaper than stopping at every `<`.
+        // `</head` and `</body` only matter where a placeholder is missing.
+        let css_placeholders: Vec<usize> = CSS.find_iter(bytes).collect();
+        let js_placeholders: Vec<usize> = JS.find_iter(bytes).collect();
+        let first_head_end = css_placeholders.is_empty().then(|| HEAD_END.find(bytes)).flatten();
+        // Forward, keeping the last: memchr's reverse search has no SIMD prefilter.
+        let last_body_end = js_placeholders
+            .is_empty()
+            .then(|| BODY_END.find_iter(bytes).last())
+            .flatten();
         Places {
-            css_placeholders: CSS.find_iter(bytes).collect(),
-            js_placeholders: JS.find_iter(bytes).collect(),
-            first_head_end: HEAD_END.find(bytes),
-            // Forward, keeping the last: memchr's reverse search has no SIMD prefilter.
-            last_body_end: BODY_END.find_iter(bytes).last(),
+            css_placeholders,
+            js_placeholders,
+            first_head_end,
+            last_body_end,
         }
     }
 }

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use cache_core::single_flight::Role;
-use cache_core::{Cache, CacheError};
+use cache_core::{Cache, CacheError, Timeout};
 use futures::future::BoxFuture;
 
 use crate::error::ComponentError;
@@ -57,34 +57,11 @@ async fn lookup_or_render<'a>(
     render: impl Fn(Digest) -> BoxFuture<'a, Result<Fragment, ComponentError>>,
 ) -> Result<Arc<Fragment>, ComponentError> {
     let cache = &output.cache;
-    // Whether the cache answered; when it didn't, the render is neither stored nor tried again.
-    let answered = match cache.get_raw(key).await {
-        Ok(Some(bytes)) => match Fragment::decode(&bytes, &page.state.registry) {
-            Ok(fragment) => {
-                Stats::count(&page.stats.hits);
-                return Ok(Arc::new(fragment));
-            }
-            // Written by another version, or not by us: render and overwrite it.
-            Err(problem) => {
-                tracing::warn!(
-                    alias = cache.alias(),
-                    key,
-                    %problem,
-                    "components: a cached render can't be read; rendering it again"
-                );
-                true
-            }
-        },
-        Ok(None) => true,
-        Err(error) => {
-            // Fail-open: the façade has counted the error in the alias' metrics; the page is served.
-            warn_cache_error(page, cache, key, "read", &error);
-            false
-        }
+    let answered = match read_stored(page, cache, key, CacheRole::Output).await {
+        Stored::Hit(fragment) => return Ok(Arc::new(fragment)),
+        Stored::Miss => true,
+        Stored::Unanswered => false,
     };
-    if answered {
-        Stats::count(&page.stats.misses);
-    }
     loop {
         // An identical sibling may have finished while this lookup was on the network.
         if let Some(fragment) = page.seen(digest) {
@@ -98,7 +75,7 @@ async fn lookup_or_render<'a>(
                 if fragment.is_self_contained() {
                     leader.publish(Arc::clone(&fragment));
                     if answered {
-                        store(page, output, key, &fragment).await;
+                        store(page, cache, key, output.timeout, &fragment, CacheRole::Output).await;
                     }
                 }
                 return Ok(fragment);
@@ -114,27 +91,80 @@ async fn lookup_or_render<'a>(
     }
 }
 
-async fn store(page: &Page, output: &OutputStore, key: &str, fragment: &Fragment) {
-    let cache = &output.cache;
-    match cache.set_raw(key, fragment.encode()).timeout(output.timeout).await {
-        Ok(()) => Stats::count(&page.stats.stores),
-        Err(error) => warn_cache_error(page, cache, key, "write", &error),
+/// What reading a stored render gave.
+pub(crate) enum Stored {
+    Hit(Fragment),
+    /// Not there, or not readable (written by another version, or not by us): render and store.
+    Miss,
+    /// The cache failed (warned, counted): render, and don't try to store.
+    Unanswered,
+}
+
+/// Reads `key`'s stored render for `role` (a component's output, or a template fragment's body,
+/// which may hold no component), counting the hit or miss; a failure is warned about and counted,
+/// never returned — the page is served.
+pub(crate) async fn read_stored(page: &Page, cache: &Cache, key: &str, role: CacheRole) -> Stored {
+    let rooted = role != CacheRole::TemplateFragment;
+    let stored = match cache.get_raw(key).await {
+        Ok(Some(bytes)) => match Fragment::decode(&bytes, &page.state.registry, rooted) {
+            Ok(fragment) => Stored::Hit(fragment),
+            Err(problem) => {
+                tracing::warn!(
+                    alias = cache.alias(),
+                    key,
+                    %problem,
+                    "components: a cached {} can't be read; rendering it again",
+                    role.stored_thing()
+                );
+                Stored::Miss
+            }
+        },
+        Ok(None) => Stored::Miss,
+        Err(error) => {
+            warn_cache_error(page, cache, key, role, "read", &error);
+            Stored::Unanswered
+        }
+    };
+    match stored {
+        Stored::Hit(_) => Stats::count(&page.stats.hits),
+        Stored::Miss => Stats::count(&page.stats.misses),
+        Stored::Unanswered => {}
+    }
+    stored
+}
+
+/// Stores `fragment` under `key` for `role`; a failure is warned about and counted. A timeout of
+/// zero or less deletes the old entry and stores nothing (Django's `set`), so it isn't counted.
+pub(crate) async fn store(
+    page: &Page,
+    cache: &Cache,
+    key: &str,
+    timeout: Timeout,
+    fragment: &Fragment,
+    role: CacheRole,
+) {
+    let stores = !matches!(timeout, Timeout::Seconds(seconds) if seconds <= 0.0);
+    match cache.set_raw(key, fragment.encode()).timeout(timeout).await {
+        Ok(()) if stores => Stats::count(&page.stats.stores),
+        Ok(()) => {}
+        Err(error) => warn_cache_error(page, cache, key, role, "write", &error),
     }
 }
 
-fn warn_cache_error(page: &Page, cache: &Cache, key: &str, action: &str, error: &CacheError) {
+/// Fail-open: the façade has counted the error in the alias' metrics; the page is served.
+fn warn_cache_error(page: &Page, cache: &Cache, key: &str, role: CacheRole, action: &str, error: &CacheError) {
     Stats::count(&page.stats.cache_errors);
-    page.state
-        .cache_warnings
-        .warn(cache.alias(), CacheRole::Output, |held_back| {
-            tracing::warn!(
-                alias = cache.alias(),
-                key,
-                %error,
-                held_back,
-                "components: the output cache failed to {action}; the component is rendered uncached \
-                 (one such warning per alias every {}s; `held_back` counts the others)",
-                CACHE_WARNING_INTERVAL.as_secs()
-            );
-        });
+    page.state.cache_warnings.warn(cache.alias(), role, |held_back| {
+        tracing::warn!(
+            alias = cache.alias(),
+            key,
+            %error,
+            held_back,
+            "components: the {} failed to {action}; {} is rendered uncached \
+             (one such warning per alias every {}s; `held_back` counts the others)",
+            role.cache_name(),
+            role.subject(),
+            CACHE_WARNING_INTERVAL.as_secs()
+        );
+    });
 }

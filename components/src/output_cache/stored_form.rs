@@ -52,18 +52,10 @@ impl Fragment {
         out
     }
 
-    /// Reads what [`Fragment::encode`] wrote of a component's render. Class ids the registry
-    /// knows share its strings rather than being allocated again.
-    pub(crate) fn decode(stored: &Bytes, registry: &Registry) -> Result<Fragment, DecodeError> {
-        let fragment = Fragment::decode_any(stored, registry)?;
-        if fragment.instances.is_empty() {
-            return Err(DecodeError("no root instance"));
-        }
-        Ok(fragment)
-    }
-
-    /// [`Fragment::decode`] of a template fragment's body, which may hold no component.
-    pub(crate) fn decode_any(stored: &Bytes, registry: &Registry) -> Result<Fragment, DecodeError> {
+    /// Reads what [`Fragment::encode`] wrote. Class ids the registry knows share its strings
+    /// rather than being allocated again. A component's render (`rooted`) has a root instance; a
+    /// template fragment's body may hold no component, and comes back marked rootless.
+    pub(crate) fn decode(stored: &Bytes, registry: &Registry, rooted: bool) -> Result<Fragment, DecodeError> {
         let bytes: &[u8] = stored;
         let mut reader = Reader { bytes, at: 0 };
         if reader.take(MAGIC.len())? != MAGIC {
@@ -140,6 +132,9 @@ impl Fragment {
         if reader.at != bytes.len() {
             return Err(DecodeError("trailing bytes"));
         }
+        if rooted && instances.is_empty() {
+            return Err(DecodeError("no root instance"));
+        }
         Ok(Fragment {
             html: html.to_owned(),
             ids,
@@ -147,8 +142,7 @@ impl Fragment {
             variables,
             roots,
             outline,
-            // A template fragment's reader says so.
-            rootless: false,
+            rootless: !rooted,
         })
     }
 }
@@ -239,7 +233,7 @@ mod tests {
     fn a_fragment_round_trips() {
         let fragment = sample();
         assert_eq!(
-            Fragment::decode(&Bytes::from(fragment.encode()), &Registry::new()).unwrap(),
+            Fragment::decode(&Bytes::from(fragment.encode()), &Registry::new(), true).unwrap(),
             fragment
         );
     }
@@ -249,19 +243,20 @@ mod tests {
         let bytes = Bytes::from(sample().encode());
         for len in 0..bytes.len() {
             assert!(
-                Fragment::decode(&bytes.slice(..len), &Registry::new()).is_err(),
+                Fragment::decode(&bytes.slice(..len), &Registry::new(), true).is_err(),
                 "truncated to {len}"
             );
         }
         for i in 0..bytes.len() {
             let mut corrupt = bytes.to_vec();
             corrupt[i] ^= 0xff;
-            let _ = Fragment::decode(&Bytes::from(corrupt), &Registry::new());
+            let _ = Fragment::decode(&Bytes::from(corrupt), &Registry::new(), true);
         }
         assert!(
             Fragment::decode(
                 &Bytes::from_static(b"\"<p>a plain string someone else stored</p>\""),
-                &Registry::new()
+                &Registry::new(),
+                true
             )
             .is_err()
         );

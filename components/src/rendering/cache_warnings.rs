@@ -26,6 +26,35 @@ pub(crate) enum CacheRole {
     TemplateFragment,
 }
 
+impl CacheRole {
+    /// The store, as warnings name it.
+    pub(crate) fn cache_name(self) -> &'static str {
+        match self {
+            CacheRole::Output => "output cache",
+            CacheRole::Media => "media store",
+            CacheRole::TemplateFragment => "template fragment cache",
+        }
+    }
+
+    /// What one of its entries is.
+    pub(crate) fn stored_thing(self) -> &'static str {
+        match self {
+            CacheRole::Output => "render",
+            CacheRole::Media => "media file",
+            CacheRole::TemplateFragment => "template fragment",
+        }
+    }
+
+    /// What is served without it when it fails.
+    pub(crate) fn subject(self) -> &'static str {
+        match self {
+            CacheRole::Output => "the component",
+            CacheRole::Media => "the page's media",
+            CacheRole::TemplateFragment => "the fragment",
+        }
+    }
+}
+
 /// One gate per alias and role, made on its first failure.
 #[derive(Debug, Default)]
 pub(crate) struct CacheWarnings {

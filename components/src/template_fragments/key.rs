@@ -7,6 +7,8 @@
 //! without either character is hashed exactly as Django hashes it, so the keys of ordinary values
 //! (ids, user names, language codes) are Django's.
 
+use std::fmt::Write;
+
 use md5::{Digest, Md5};
 
 /// What every template fragment key starts with (Django's `TEMPLATE_FRAGMENT_KEY_TEMPLATE`).
@@ -15,7 +17,8 @@ pub const TEMPLATE_FRAGMENT_KEY_PREFIX: &str = "template.cache.";
 /// The key `{% call cache(timeout, name, vary_on…) %}` stores its fragment under (before the
 /// alias' key function adds its prefix and version): Django's
 /// `make_template_fragment_key(name, vary_on)`, with each value given as the template prints it
-/// (`None`, `True`, `42`, `1.5`, `ada`). Delete it from the alias to drop one fragment, as Django's
+/// (`None`, `True`, `42`, `1.5`, `ada` print as Python's `str()` does; very large or small floats,
+/// `NaN`, lists and maps print differently from Python, so their keys differ from Django's). Delete it from the alias to drop one fragment, as Django's
 /// docs do with `cache.delete(make_template_fragment_key("sidebar", [username]))`.
 ///
 /// Equal to Django's key for values holding no `:` or `\`; those characters are escaped with a
@@ -58,11 +61,8 @@ pub(crate) fn key_of(name: &str, hasher: Md5) -> String {
     let mut key = String::with_capacity(TEMPLATE_FRAGMENT_KEY_PREFIX.len() + name.len() + 33);
     key.push_str(TEMPLATE_FRAGMENT_KEY_PREFIX);
     key.push_str(name);
-    key.push('.');
-    for byte in digest {
-        key.push(char::from_digit(u32::from(byte >> 4), 16).expect("a nibble"));
-        key.push(char::from_digit(u32::from(byte & 0xf), 16).expect("a nibble"));
-    }
+    // md5's digest prints as lower-case hex (`LowerHex`), as Python's `hexdigest()`.
+    let _ = write!(key, ".{digest:x}");
     key
 }
 

@@ -4,13 +4,13 @@
 
 use std::sync::Arc;
 
-use cache_core::{CacheError, Timeout};
 use futures::future::BoxFuture;
 
 use crate::error::ComponentError;
 use crate::output_cache::fragment::{Assembly, Fragment};
-use crate::rendering::cache_warnings::{CACHE_WARNING_INTERVAL, CacheRole};
-use crate::rendering::page::{Page, Stats};
+use crate::output_cache::lookup::{Stored, read_stored, store};
+use crate::rendering::cache_warnings::CacheRole;
+use crate::rendering::page::Page;
 use crate::rendering::resolve::assemble;
 use crate::template_fragments::PendingTemplateFragment;
 
@@ -26,70 +26,20 @@ pub(crate) fn resolve<'a>(
 ) -> BoxFuture<'a, Result<Arc<Fragment>, ComponentError>> {
     Box::pin(async move {
         let cache = &pending.cache;
-        // Whether the cache answered; when it didn't, the render is not stored.
-        let answered = match cache.get_raw(&pending.key).await {
-            Ok(Some(bytes)) => match Fragment::decode_any(&bytes, &page.state.registry) {
-                Ok(mut fragment) => {
-                    Stats::count(&page.stats.hits);
-                    fragment.rootless = true;
-                    return Ok(Arc::new(fragment));
-                }
-                // Written by another version, or by something else (Django's pickled string under
-                // the same key): render it and overwrite it.
-                Err(problem) => {
-                    tracing::warn!(
-                        alias = cache.alias(),
-                        key = pending.key,
-                        %problem,
-                        "components: a cached template fragment can't be read; rendering it again"
-                    );
-                    true
-                }
-            },
-            Ok(None) => true,
-            Err(error) => {
-                warn_cache_error(page, &pending, "read", &error);
-                false
-            }
+        let role = CacheRole::TemplateFragment;
+        let answered = match read_stored(page, cache, &pending.key, role).await {
+            Stored::Hit(fragment) => return Ok(Arc::new(fragment)),
+            Stored::Miss => true,
+            Stored::Unanswered => false,
         };
-        if answered {
-            Stats::count(&page.stats.misses);
-        }
         let fragment = assemble(page, &pending.body, Assembly::rootless).await?;
         // A body printing the surrounding component's `component_id` holds that instance's id,
         // which another render can't reuse: shown, not stored.
         if answered && fragment.is_self_contained() {
-            // Django's `set` with a timeout of 0 or less: the old entry goes, nothing is stored.
-            let stores = !matches!(pending.timeout, Timeout::Seconds(seconds) if seconds <= 0.0);
-            let stored = cache.set_raw(&pending.key, fragment.encode()).timeout(pending.timeout);
-            match stored.await {
-                Ok(()) if stores => Stats::count(&page.stats.stores),
-                Ok(()) => {}
-                Err(error) => warn_cache_error(page, &pending, "write", &error),
-            }
+            store(page, cache, &pending.key, pending.timeout, &fragment, role).await;
         }
         Ok(Arc::new(fragment))
     })
-}
-
-/// Fail-open: the façade has counted the error in the alias' metrics; the body is served.
-fn warn_cache_error(page: &Page, pending: &PendingTemplateFragment, action: &str, error: &CacheError) {
-    Stats::count(&page.stats.cache_errors);
-    let alias = pending.cache.alias();
-    page.state
-        .cache_warnings
-        .warn(alias, CacheRole::TemplateFragment, |held_back| {
-            tracing::warn!(
-                alias,
-                key = pending.key,
-                fragment = pending.name,
-                %error,
-                held_back,
-                "components: the template fragment cache failed to {action}; the fragment is rendered uncached \
-                 (one such warning per alias every {}s; `held_back` counts the others)",
-                CACHE_WARNING_INTERVAL.as_secs()
-            );
-        });
 }
 
 impl Page {

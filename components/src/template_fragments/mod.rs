@@ -21,8 +21,6 @@ pub(crate) use lookup::resolve;
 /// A `{% call cache(…) %}` block whose marker a template printed, waiting to be resolved.
 #[derive(Debug)]
 pub(crate) struct PendingTemplateFragment {
-    /// The fragment's name, for messages.
-    pub(crate) name: String,
     /// Django's `make_template_fragment_key(name, vary_on)` (see [`key`]).
     pub(crate) key: String,
     /// The alias it is cached in.

@@ -50,12 +50,12 @@ pub(crate) fn cache(state: &mut State, args: Rest<Value>, kwargs: Kwargs) -> Res
 
     let mut hasher = Md5::new();
     for value in vary_on {
-        // minijinja prints none, booleans and numbers as Python's str() does.
+        // minijinja prints none, booleans, integers and ordinary floats as Python's str() does
+        // (not lists, maps, NaN or exponent-form floats: see the README).
         hash_value(&mut hasher, &value.to_string());
     }
     let body = slot_content(&caller.call(state, &[])?);
     let n = scope.page.add_template_fragment(PendingTemplateFragment {
-        name: name.to_owned(),
         key: key_of(name, hasher),
         cache,
         timeout,
