@@ -80,6 +80,7 @@ impl TieredBackend {
             coherence: crate::coherence::Coherence::new(backplane.is_some()),
             counters: Default::default(),
             instance: instance_id(),
+            stale_metrics: Default::default(),
         });
         Ok(TieredBackend {
             inner: Arc::new(Inner {

@@ -1,5 +1,7 @@
 //! What the backend and its backplane listener share.
 
+use std::sync::OnceLock;
+
 use crate::coherence::Coherence;
 use crate::near::NearStore;
 use crate::stats::{Counters, bump};
@@ -14,7 +16,12 @@ pub(crate) struct Shared {
     pub(crate) counters: Counters,
     /// This process' (this backend's) id in backplane messages, so its own are skipped.
     pub(crate) instance: u64,
+    /// The `cache_stale_total` series of each of [`STALE_OPERATIONS`], made on first use.
+    pub(crate) stale_metrics: [OnceLock<metrics::Counter>; STALE_OPERATIONS.len()],
 }
+
+/// The operations that can serve a stale value.
+pub(crate) const STALE_OPERATIONS: [&str; 4] = ["get", "get_many", "has_key", "get_or_set"];
 
 impl Shared {
     /// Evicts `key` from the near tier, so that a fill racing with it doesn't put it back.
@@ -31,12 +38,23 @@ impl Shared {
     /// Counts a value served stale, in the stats and in the `cache_stale_total` metric.
     pub(crate) fn served_stale(&self, operation: &'static str) {
         bump(&self.counters.stale_served);
+        // During an outage every read may be stale: the series is registered once per operation,
+        // not looked up (and its alias label copied) on each.
+        let counter = match STALE_OPERATIONS.iter().position(|&known| known == operation) {
+            Some(at) => self.stale_metrics[at]
+                .get_or_init(|| self.stale_counter(operation))
+                .clone(),
+            None => self.stale_counter(operation),
+        };
+        counter.increment(1);
+    }
+
+    fn stale_counter(&self, operation: &'static str) -> metrics::Counter {
         metrics::counter!(
             cache_core::observe::names::STALE,
             cache_core::observe::names::ALIAS => self.alias.clone(),
             cache_core::observe::names::BACKEND => "tiered",
             cache_core::observe::names::OPERATION => operation,
         )
-        .increment(1);
     }
 }
