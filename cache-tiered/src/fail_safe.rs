@@ -40,6 +40,9 @@ impl FailSafe {
         if self.max.is_zero() || !is_server_failure(error) {
             return None;
         }
+        // Taken before the read: an invalidation landing between the read and the put below
+        // would otherwise be undone by putting the old value back.
+        let ticket = shared.coherence.ticket(key);
         let entry = shared.near.get(key)?;
         let now = shared.near.now();
         let last_usable = entry.stamp.good_at + self.max;
@@ -56,6 +59,10 @@ impl FailSafe {
                 ..entry.stamp
             },
         );
+        if !shared.coherence.still_valid(ticket) {
+            shared.near.remove(key);
+            return None;
+        }
         shared.served_stale(operation);
         tracing::debug!(alias = %shared.alias, %error, "cache-tiered: the far tier failed; serving the last good value (fail-safe)");
         Some(entry.value)
