@@ -63,10 +63,11 @@ impl Fragment {
         }
         let html = reader.str()?;
         let id_count = reader.count(8)?;
-        let mut ids = Vec::with_capacity(id_count);
-        for _ in 0..id_count {
-            ids.push((reader.u32()?, reader.u32()?));
-        }
+        // Read once the instances they refer to are known (below).
+        let mut id_records = Reader {
+            bytes: reader.take(8 * id_count)?,
+            at: 0,
+        };
         let instance_count = reader.count(6)?;
         let mut instances = Vec::with_capacity(instance_count);
         for _ in 0..instance_count {
@@ -101,17 +102,17 @@ impl Fragment {
                 _ => return Err(DecodeError("bad outline flag")),
             },
         };
+        let mut ids = Vec::with_capacity(id_count);
         let mut previous = 0;
-        let ids = ids
-            .into_iter()
-            .map(|(offset, n)| {
-                let fits =
-                    offset >= previous && html.is_char_boundary(offset as usize) && (n as usize) < instance_count;
-                previous = offset;
-                fits.then_some((offset, IdRef::Local(n)))
-            })
-            .collect::<Option<Vec<_>>>()
-            .ok_or(DecodeError("an id position is out of range"))?;
+        for _ in 0..id_count {
+            let (offset, n) = (id_records.u32()?, id_records.u32()?);
+            let fits = offset >= previous && html.is_char_boundary(offset as usize) && (n as usize) < instance_count;
+            if !fits {
+                return Err(DecodeError("an id position is out of range"));
+            }
+            previous = offset;
+            ids.push((offset, IdRef::Local(n)));
+        }
         let variable_count = reader.count(13)?;
         let mut variables = Vec::with_capacity(variable_count);
         for _ in 0..variable_count {

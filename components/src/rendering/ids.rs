@@ -2,6 +2,8 @@
 
 use std::hash::{BuildHasher, RandomState};
 
+use arrayvec::ArrayString;
+
 use crate::rendering::output::InstanceId;
 
 const ALPHABET: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
@@ -20,10 +22,12 @@ impl IdSequence {
     pub(crate) fn new() -> Self {
         // `RandomState` is seeded from the OS once per thread and varied per instance: enough to
         // keep pages apart, and it costs no dependency.
-        let random = RandomState::new();
-        let start = random.hash_one(0x5eed_u64) % SPACE;
+        // One SipHash per page; the step comes from the same 64 random bits, remixed (splitmix64's
+        // finalizer) so it is unrelated to the start.
+        let random = RandomState::new().hash_one(0x5eed_u64);
+        let start = random % SPACE;
         // 62^6 = 2^6 * 31^6: an odd step not divisible by 31 is coprime with it.
-        let mut step = (random.hash_one(0x57e9_u64) % SPACE) | 1;
+        let mut step = (remix(random) % SPACE) | 1;
         if step.is_multiple_of(31) {
             step += 2;
         }
@@ -41,13 +45,25 @@ impl IdSequence {
     pub(crate) fn next_id(&mut self) -> InstanceId {
         let mut n = self.next;
         self.next = (self.next + self.step) % SPACE;
-        let mut id = [b'c'; 7];
-        for slot in id[1..].iter_mut().rev() {
+        let mut digits = [0u8; 6];
+        for slot in digits.iter_mut().rev() {
             *slot = ALPHABET[(n % 62) as usize];
             n /= 62;
         }
+        let mut id = ArrayString::new();
+        id.push('c');
+        // ALPHABET is ASCII, so each byte is a char.
+        digits.iter().for_each(|&digit| id.push(char::from(digit)));
         InstanceId(id)
     }
+}
+
+/// splitmix64's output function: a bijection on 64 bits that spreads every input bit over the
+/// output.
+fn remix(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
 }
 
 #[cfg(test)]

@@ -1,6 +1,8 @@
 //! What a render hands back: [`RenderOutput`].
 
 use std::fmt;
+
+use arrayvec::ArrayString;
 use std::sync::Arc;
 
 use crate::media::variables::Variables;
@@ -51,13 +53,19 @@ pub struct Dependency {
 /// A component instance id: `c` and six characters from `[0-9A-Za-z]`, django-components' format,
 /// random so that fragments rendered later (by any process) don't reuse the page's ids.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct InstanceId(pub(crate) [u8; 7]);
+pub struct InstanceId(pub(crate) ArrayString<7>);
 
 impl InstanceId {
     /// The id as text.
     pub fn as_str(&self) -> &str {
-        // Built from ASCII only.
-        std::str::from_utf8(&self.0).expect("instance ids are ASCII")
+        &self.0
+    }
+
+    /// The id lowercased, as an HTML parser has it in an attribute name.
+    pub(crate) fn lowercase(&self) -> ArrayString<7> {
+        let mut id = self.0;
+        id.make_ascii_lowercase();
+        id
     }
 }
 

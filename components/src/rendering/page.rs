@@ -125,7 +125,7 @@ impl Page {
         let component = self.state.component(call.component);
         let entry = &component.entry;
         let own_key = component.output.as_ref().is_some_and(|output| output.settings.own_key);
-        // One hasher, built in place: it is a few kilobytes, and moving it costs more than the
+        // One hash input, built in place: it holds a 1 KiB buffer, and moving it costs more than the
         // hashing of small props.
         let given = match &call.props {
             CallProps::Arguments { args, .. } if !own_key => Some(args),
@@ -229,7 +229,7 @@ impl Page {
                 let dependency = &dependencies[n as usize];
                 // Lowercased, as an HTML parser (and so the client script's query) has it.
                 html.push_str(" data-djc-id-");
-                html.extend(dependency.id.as_str().chars().map(|c| c.to_ascii_lowercase()));
+                html.push_str(&dependency.id.lowercase());
                 html.push_str("=\"\"");
                 if let Some(hash) = &dependency.css_vars {
                     html.push_str(" data-djc-css-");

@@ -129,8 +129,7 @@ fn encode<S: Sink>(value: &Value, out: &mut S) -> Result<(), Unkeyable> {
                     // Only a u128 above i128::MAX gets here.
                     Err(_) => {
                         let n = u128::try_from(value.clone()).map_err(|_| Unkeyable)?;
-                        out.byte(tag::INT);
-                        out.varint(n);
+                        out.tagged_varint(tag::INT, n);
                     }
                 }
             } else {
@@ -138,12 +137,11 @@ fn encode<S: Sink>(value: &Value, out: &mut S) -> Result<(), Unkeyable> {
             }
         }
         ValueKind::String => {
-            out.byte(if value.is_safe() { SAFE_STR } else { tag::STR });
-            out.bytes(value.as_str().ok_or(Unkeyable)?.as_bytes());
+            let tag = if value.is_safe() { SAFE_STR } else { tag::STR };
+            out.tagged_bytes(tag, value.as_str().ok_or(Unkeyable)?.as_bytes());
         }
         ValueKind::Bytes => {
-            out.byte(tag::BYTES);
-            out.bytes(value.as_bytes().ok_or(Unkeyable)?);
+            out.tagged_bytes(tag::BYTES, value.as_bytes().ok_or(Unkeyable)?);
         }
         ValueKind::Seq => {
             out.byte(tag::SEQ);

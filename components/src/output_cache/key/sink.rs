@@ -1,6 +1,6 @@
-//! Where a key's input goes: straight into the digest, through a small staging buffer (BLAKE3
-//! costs per call, and an encoder writes a few bytes at a time), or into a byte vector when a
-//! map's entries must be sorted before they are hashed.
+//! Where a key's input goes: into the digest (collected in a fixed buffer and hashed at once, or
+//! streamed when it is long), or into a byte vector when a map's entries must be sorted before
+//! they are hashed.
 
 /// Something an encoder writes bytes to.
 pub(crate) trait Sink {
@@ -12,11 +12,18 @@ pub(crate) trait Sink {
     }
 
     /// A length or count, LEB128: one byte below 128, so short strings cost one byte of prefix.
-    #[inline]
-    fn varint(&mut self, mut n: u128) {
+    /// That case is inlined into every encoder; longer ones take a call.
+    #[inline(always)]
+    fn varint(&mut self, n: u128) {
         if n < 0x80 {
-            return self.byte(n as u8);
+            self.byte(n as u8);
+        } else {
+            self.long_varint(n);
         }
+    }
+
+    #[inline(never)]
+    fn long_varint(&mut self, mut n: u128) {
         let mut buf = [0u8; 19];
         let mut len = 0;
         loop {
@@ -39,6 +46,20 @@ pub(crate) trait Sink {
         self.varint(bytes.len() as u128);
         self.put(bytes);
     }
+
+    /// A tag byte, then a length-prefixed byte string (a string value, a field name).
+    #[inline]
+    fn tagged_bytes(&mut self, tag: u8, bytes: &[u8]) {
+        self.byte(tag);
+        self.bytes(bytes);
+    }
+
+    /// A tag byte, then a varint (an integer, a field name's index).
+    #[inline]
+    fn tagged_varint(&mut self, tag: u8, n: u128) {
+        self.byte(tag);
+        self.varint(n);
+    }
 }
 
 impl Sink for Vec<u8> {
@@ -51,36 +72,59 @@ impl Sink for Vec<u8> {
     }
 }
 
-/// Bytes staged before a BLAKE3 update: a few of its 64-byte blocks, so updates are few while the
-/// sink stays small to build.
-const STAGE: usize = 256;
+/// Inputs up to this size are hashed in one call when the key is finished. BLAKE3 compresses one
+/// 64-byte block after another below 1 KiB anyway, and its one-shot form needs no `Hasher` (about
+/// 2 KB of chaining-value stack to set up and move); almost every set of props fits.
+const INLINE: usize = 1024;
 
-/// Keyed BLAKE3, fed through a fixed staging buffer: no document of the input is ever built.
+/// Keyed BLAKE3 of everything put in, with no document of the input built: it is collected in a
+/// fixed buffer and hashed at once, and only an input past [`INLINE`] bytes streams through a
+/// `Hasher`. Both give the same digest for the same input.
 pub(crate) struct HashSink {
-    hasher: blake3::Hasher,
-    stage: [u8; STAGE],
-    staged: usize,
+    key: [u8; 32],
+    inline: [u8; INLINE],
+    len: usize,
+    /// Made when the input outgrows `inline`, which is then fed to it and reused as its staging
+    /// buffer (BLAKE3 costs per call, and an encoder writes a few bytes at a time).
+    overflow: Option<Box<blake3::Hasher>>,
 }
 
 impl HashSink {
     pub(crate) fn new(key: &[u8; 32]) -> Self {
         HashSink {
-            hasher: blake3::Hasher::new_keyed(key),
-            stage: [0; STAGE],
-            staged: 0,
+            key: *key,
+            inline: [0; INLINE],
+            len: 0,
+            overflow: None,
         }
     }
 
     /// Starts again with `key`, in place.
     pub(crate) fn restart(&mut self, key: &[u8; 32]) {
-        self.hasher = blake3::Hasher::new_keyed(key);
-        self.staged = 0;
+        self.key = *key;
+        self.len = 0;
+        self.overflow = None;
     }
 
     pub(crate) fn finish(&mut self) -> [u8; 32] {
-        self.hasher.update(&self.stage[..self.staged]);
-        self.staged = 0;
-        *self.hasher.finalize().as_bytes()
+        let staged = &self.inline[..self.len];
+        let hash = match self.overflow.take() {
+            None => blake3::keyed_hash(&self.key, staged),
+            Some(mut hasher) => hasher.update(staged).finalize(),
+        };
+        self.len = 0;
+        *hash.as_bytes()
+    }
+
+    /// Moves what is buffered into the streaming hasher, making it on first use.
+    #[cold]
+    fn spill(&mut self) {
+        let key = &self.key;
+        let hasher = self
+            .overflow
+            .get_or_insert_with(|| Box::new(blake3::Hasher::new_keyed(key)));
+        hasher.update(&self.inline[..self.len]);
+        self.len = 0;
     }
 }
 
@@ -89,25 +133,79 @@ impl Sink for HashSink {
     // a byte or a few, and a call per write cost more than the copy.
     #[inline]
     fn put(&mut self, bytes: &[u8]) {
-        if self.staged + bytes.len() > STAGE {
-            self.hasher.update(&self.stage[..self.staged]);
-            self.staged = 0;
-            if bytes.len() > STAGE {
-                self.hasher.update(bytes);
+        if self.len + bytes.len() > INLINE {
+            self.spill();
+            if bytes.len() > INLINE {
+                self.overflow.as_mut().expect("spill made it").update(bytes);
                 return;
             }
         }
-        self.stage[self.staged..self.staged + bytes.len()].copy_from_slice(bytes);
-        self.staged += bytes.len();
+        self.inline[self.len..self.len + bytes.len()].copy_from_slice(bytes);
+        self.len += bytes.len();
     }
 
     #[inline]
     fn byte(&mut self, byte: u8) {
-        if self.staged == STAGE {
-            self.hasher.update(&self.stage);
-            self.staged = 0;
+        if self.len == INLINE {
+            self.spill();
         }
-        self.stage[self.staged] = byte;
-        self.staged += 1;
+        self.inline[self.len] = byte;
+        self.len += 1;
+    }
+
+    // The common short cases with one room check instead of one per byte: most of a key's input
+    // is tags, short strings and small numbers.
+    #[inline(always)]
+    fn tagged_bytes(&mut self, tag: u8, bytes: &[u8]) {
+        let (at, len) = (self.len, bytes.len());
+        if len < 0x80 && at + 2 + len <= INLINE {
+            self.inline[at] = tag;
+            self.inline[at + 1] = len as u8;
+            self.inline[at + 2..at + 2 + len].copy_from_slice(bytes);
+            self.len = at + 2 + len;
+        } else {
+            self.byte(tag);
+            self.bytes(bytes);
+        }
+    }
+
+    #[inline(always)]
+    fn tagged_varint(&mut self, tag: u8, n: u128) {
+        let at = self.len;
+        if n < 0x80 && at + 2 <= INLINE {
+            self.inline[at] = tag;
+            self.inline[at + 1] = n as u8;
+            self.len = at + 2;
+        } else {
+            self.byte(tag);
+            self.varint(n);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Short inputs take the one-shot path, long ones spill into a `Hasher` part way; both must be
+    /// keyed BLAKE3 of the whole input, however it was cut into writes.
+    #[test]
+    fn the_digest_is_keyed_blake3_of_the_input_whatever_its_length() {
+        let key = [7u8; 32];
+        for len in [0, 1, 63, 64, 1023, 1024, 1025, 3000, 5000] {
+            let input: Vec<u8> = (0..len).map(|i| (i * 31 % 251) as u8).collect();
+            for piece in [1, 3, 64, 700, 2048] {
+                let mut sink = HashSink::new(&key);
+                for chunk in input.chunks(piece) {
+                    if chunk.len() == 1 {
+                        sink.byte(chunk[0]);
+                    } else {
+                        sink.put(chunk);
+                    }
+                }
+                let expected = *blake3::keyed_hash(&key, &input).as_bytes();
+                assert_eq!(sink.finish(), expected, "{len} bytes in writes of {piece}");
+            }
+        }
     }
 }

@@ -57,17 +57,17 @@ pub(crate) fn encode<T: Serialize + ?Sized, S: Sink>(value: &T, out: &mut S) -> 
 
 pub(crate) fn int<S: Sink>(out: &mut S, n: i128) {
     if n >= 0 {
-        out.byte(tag::INT);
-        out.varint(n as u128);
+        out.tagged_varint(tag::INT, n as u128);
     } else {
-        out.byte(tag::NEG);
-        out.varint((-(n + 1)) as u128);
+        out.tagged_varint(tag::NEG, (-(n + 1)) as u128);
     }
 }
 
 pub(crate) fn float<S: Sink>(out: &mut S, f: f64) {
-    out.byte(tag::FLOAT);
-    out.put(&f.to_bits().to_le_bytes());
+    // One write of nine bytes rather than a byte and eight.
+    let mut tagged = [tag::FLOAT; 9];
+    tagged[1..].copy_from_slice(&f.to_bits().to_le_bytes());
+    out.put(&tagged);
 }
 
 struct Encoder<'s, S: Sink> {
@@ -100,8 +100,7 @@ impl<'s, S: Sink> Encoder<'s, S> {
     }
 
     fn variant(&mut self, name: &str) {
-        self.out.byte(tag::VARIANT);
-        self.out.bytes(name.as_bytes());
+        self.out.tagged_bytes(tag::VARIANT, name.as_bytes());
     }
 }
 
@@ -149,8 +148,7 @@ impl<'e, 's, S: Sink> ser::Serializer for &'e mut Encoder<'s, S> {
         self.serialize_u128(v.into())
     }
     fn serialize_u128(self, v: u128) -> Result<(), Error> {
-        self.out.byte(tag::INT);
-        self.out.varint(v);
+        self.out.tagged_varint(tag::INT, v);
         Ok(())
     }
     fn serialize_f32(self, v: f32) -> Result<(), Error> {
@@ -164,13 +162,11 @@ impl<'e, 's, S: Sink> ser::Serializer for &'e mut Encoder<'s, S> {
         self.serialize_str(v.encode_utf8(&mut [0; 4]))
     }
     fn serialize_str(self, v: &str) -> Result<(), Error> {
-        self.out.byte(tag::STR);
-        self.out.bytes(v.as_bytes());
+        self.out.tagged_bytes(tag::STR, v.as_bytes());
         Ok(())
     }
     fn serialize_bytes(self, v: &[u8]) -> Result<(), Error> {
-        self.out.byte(tag::BYTES);
-        self.out.bytes(v);
+        self.out.tagged_bytes(tag::BYTES, v);
         Ok(())
     }
     fn serialize_none(self) -> Result<(), Error> {
@@ -188,8 +184,7 @@ impl<'e, 's, S: Sink> ser::Serializer for &'e mut Encoder<'s, S> {
         self.serialize_unit()
     }
     fn serialize_unit_variant(self, _name: &'static str, _index: u32, variant: &'static str) -> Result<(), Error> {
-        self.out.byte(tag::UNIT_VARIANT);
-        self.out.bytes(variant.as_bytes());
+        self.out.tagged_bytes(tag::UNIT_VARIANT, variant.as_bytes());
         Ok(())
     }
     fn serialize_newtype_struct<T: Serialize + ?Sized>(self, _name: &'static str, value: &T) -> Result<(), Error> {
@@ -252,14 +247,20 @@ impl<S: Sink> Compound<'_, '_, S> {
 
     fn field<T: Serialize + ?Sized>(&mut self, name: &'static str, value: &T) -> Result<(), Error> {
         let encoder = &mut *self.encoder;
-        match encoder.names.iter().position(|&seen| seen == name) {
+        // Names come from `Serialize` impls as `&'static str`, so a repeated field is nearly always
+        // the same pointer: looked for first, without comparing text. Equal text at another
+        // address (the same name in another struct) is found by the second search, and the table
+        // holds each text once, so both searches give the same index.
+        let same = |seen: &&str| seen.as_ptr() == name.as_ptr() && seen.len() == name.len();
+        // From the end: a list of structs repeats the names it added last.
+        let found =
+            (encoder.names.iter().rposition(same)).or_else(|| encoder.names.iter().position(|&seen| seen == name));
+        match found {
             Some(index) => {
-                encoder.out.byte(tag::FIELD_REF);
-                encoder.out.varint(index as u128);
+                encoder.out.tagged_varint(tag::FIELD_REF, index as u128);
             }
             None => {
-                encoder.out.byte(tag::FIELD);
-                encoder.out.bytes(name.as_bytes());
+                encoder.out.tagged_bytes(tag::FIELD, name.as_bytes());
                 // Full: later uses are written in full as well.
                 let _ = encoder.names.try_push(name);
             }
@@ -280,6 +281,7 @@ macro_rules! compound {
         impl<S: Sink> ser::$trait for Compound<'_, '_, S> {
             type Ok = ();
             type Error = Error;
+            #[inline]
             fn $method<T: Serialize + ?Sized>(&mut self, $($name: &'static str,)? value: &T) -> Result<(), Error> {
                 compound!(@write self $($name)? value)
             }
