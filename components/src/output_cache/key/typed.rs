@@ -241,10 +241,12 @@ impl<'e, 's, S: Sink> ser::Serializer for &'e mut Encoder<'s, S> {
 }
 
 impl<S: Sink> Compound<'_, '_, S> {
+    #[inline]
     fn element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
         value.serialize(&mut *self.encoder)
     }
 
+    #[inline]
     fn field<T: Serialize + ?Sized>(&mut self, name: &'static str, value: &T) -> Result<(), Error> {
         let encoder = &mut *self.encoder;
         // Names come from `Serialize` impls as `&'static str`, so a repeated field is nearly always
