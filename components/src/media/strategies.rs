@@ -269,29 +269,74 @@ impl Places {
     fn find(html: &str) -> Places {
         use memchr::memmem::Finder;
         use std::sync::LazyLock;
-        // Built once: a searcher's setup costs more than a search of a small page.
-        static CSS: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(CSS_PLACEHOLDER));
-        static JS: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(JS_PLACEHOLDER));
-        static HEAD_END: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new("</head"));
-        static BODY_END: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new("</body"));
+        // Built once: a searcher's setup costs more than a search of a small page. SIMD substring
+        // searches: on a page with many tags, cheaper than stopping at every `<`. The placeholders
+        // share a tail whose capitals and `_` are rare in HTML, so one search finds both.
+        static PLACEHOLDER: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(PLACEHOLDER_TAIL));
+        static HEAD_END: LazyLock<Finder<'static>> = LazyLock::new(|| tag_end_finder("</head"));
+        static BODY_END: LazyLock<Finder<'static>> = LazyLock::new(|| tag_end_finder("</body"));
         let bytes = html.as_bytes();
-        // SIMD substring searches: on a page with many tags, cheaper than stopping at every `<`.
+        let mut places = Places::default();
+        for tail in PLACEHOLDER.find_iter(bytes) {
+            for (placeholder, found) in [
+                (CSS_PLACEHOLDER, &mut places.css_placeholders),
+                (JS_PLACEHOLDER, &mut places.js_placeholders),
+            ] {
+                let start = tail.checked_sub(tail_offset(placeholder));
+                if let Some(start) = start.filter(|&start| bytes[start..].starts_with(placeholder.as_bytes())) {
+                    found.push(start);
+                }
+            }
+        }
         // `</head` and `</body` only matter where a placeholder is missing.
-        let css_placeholders: Vec<usize> = CSS.find_iter(bytes).collect();
-        let js_placeholders: Vec<usize> = JS.find_iter(bytes).collect();
-        let first_head_end = css_placeholders.is_empty().then(|| HEAD_END.find(bytes)).flatten();
-        // Forward, keeping the last: memchr's reverse search has no SIMD prefilter.
-        let last_body_end = js_placeholders
-            .is_empty()
-            .then(|| BODY_END.find_iter(bytes).last())
-            .flatten();
-        Places {
-            css_placeholders,
-            js_placeholders,
-            first_head_end,
-            last_body_end,
+        if places.css_placeholders.is_empty() {
+            places.first_head_end = HEAD_END.find(bytes);
+        }
+        if places.js_placeholders.is_empty() {
+            // Forward, keeping the last: memchr's reverse search has no SIMD prefilter.
+            places.last_body_end = BODY_END.find_iter(bytes).last();
+        }
+        places
+    }
+}
+
+/// A finder for `needle` in HTML. memchr's searcher looks first for the needle's two rarest bytes,
+/// ranked as in ordinary text, where `<` and `/` are rare: in a page of tags they are on every
+/// element, and a search for `</body` stopped at each. Ranked as in HTML, it looks for `b` and `y`.
+fn tag_end_finder(needle: &'static str) -> memchr::memmem::Finder<'static> {
+    memchr::memmem::FinderBuilder::new().build_forward_with_ranker(HtmlByteRank, needle)
+}
+
+/// How common a byte is in HTML: markup and spaces most, then lowercase letters in English order
+/// of frequency, then the rest.
+struct HtmlByteRank;
+
+impl memchr::arch::all::packedpair::HeuristicFrequencyRank for HtmlByteRank {
+    fn rank(&self, byte: u8) -> u8 {
+        const LETTERS_BY_FREQUENCY: &[u8; 26] = b"etaoinshrdlcumwfgypbvkjxqz";
+        match byte {
+            b'<' | b'>' | b'/' | b'"' | b'=' | b' ' | b'\n' => 255,
+            b'a'..=b'z' => {
+                let place = LETTERS_BY_FREQUENCY
+                    .iter()
+                    .position(|&letter| letter == byte)
+                    .unwrap_or(25);
+                250 - 4 * place as u8
+            }
+            b'0'..=b'9' | b'A'..=b'Z' | b'-' | b'_' | b'.' | b':' | b';' => 100,
+            _ => 50,
         }
     }
+}
+
+/// What both placeholders end with.
+const PLACEHOLDER_TAIL: &str = "_PLACEHOLDER\"";
+
+/// Where [`PLACEHOLDER_TAIL`] starts in `placeholder`.
+fn tail_offset(placeholder: &str) -> usize {
+    placeholder
+        .find(PLACEHOLDER_TAIL)
+        .expect("both placeholders hold the shared tail")
 }
 
 /// CSS in every CSS placeholder, else before the first `</head`; JS in every JS placeholder, else
@@ -336,4 +381,50 @@ fn without_placeholders(html: &str) -> String {
         }
     }
     html
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// The plain reading of where media goes, to hold [`Places::find`]'s shortcut to.
+    fn places_by_text(html: &str) -> (Vec<usize>, Vec<usize>, Option<usize>, Option<usize>) {
+        let css: Vec<usize> = html.match_indices(CSS_PLACEHOLDER).map(|(at, _)| at).collect();
+        let js: Vec<usize> = html.match_indices(JS_PLACEHOLDER).map(|(at, _)| at).collect();
+        let head = css.is_empty().then(|| html.find("</head")).flatten();
+        let body = js.is_empty().then(|| html.rfind("</body")).flatten();
+        (css, js, head, body)
+    }
+
+    /// Pieces a page is made of, placeholders and near-misses among them.
+    fn piece() -> impl proptest::strategy::Strategy<Value = &'static str> {
+        prop::sample::select(vec![
+            CSS_PLACEHOLDER,
+            JS_PLACEHOLDER,
+            "<link name=\"JS_PLACEHOLDER\">",
+            "_PLACEHOLDER\"",
+            "\"CSS_PLACEHOLDER\"",
+            "</head>",
+            "</head",
+            "</body>",
+            "</bod",
+            "</",
+            "<",
+            "<li>item — 1</li>",
+            "<head>",
+            "x",
+        ])
+    }
+
+    proptest! {
+        #[test]
+        fn placeholders_and_tag_ends_are_found_where_the_text_says(pieces in prop::collection::vec(piece(), 0..40)) {
+            let html = pieces.concat();
+            let places = Places::find(&html);
+            let found = (places.css_placeholders, places.js_placeholders, places.first_head_end, places.last_body_end);
+            prop_assert_eq!(found, places_by_text(&html));
+        }
+    }
 }
