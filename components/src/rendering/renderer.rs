@@ -20,7 +20,7 @@ use crate::rendering::call::{CallProps, Lineage, PendingCall};
 use crate::rendering::ids::IdSequence;
 use crate::rendering::output::RenderOutput;
 use crate::rendering::page::Page;
-use crate::rendering::resolve::resolve;
+use crate::rendering::resolve::resolve_in_place;
 use crate::rendering::slots::Slots;
 use crate::rendering::state::RendererState;
 use crate::rendering::template;
@@ -324,13 +324,8 @@ impl<'a> IntoFuture for Render<'a> {
         Box::pin(async move {
             let (entry, props) = self.target?;
             let page = Arc::new(Page::new(Arc::clone(&self.renderer.state)));
-            let call = Arc::new(PendingCall::new(
-                entry,
-                props,
-                self.slots.into_sorted(),
-                Lineage::default(),
-            ));
-            let fragment = resolve(&page, call).await?;
+            let call = PendingCall::new(entry, props, self.slots.into_sorted(), Lineage::default());
+            let fragment = resolve_in_place(&page, &call).await?;
             let mut ids = match self.renderer.id_seed {
                 Some(seed) => IdSequence::counting_from(seed),
                 None => IdSequence::new(),

@@ -22,28 +22,35 @@ use crate::rendering::page::{Page, Stats};
 use crate::rendering::template;
 use crate::template_fragments::{self, PendingTemplateFragment};
 
-/// The fragment of `call`.
+/// The fragment of a child `call`, in a box of its own: a child's render resolves its own children.
 pub(crate) fn resolve<'a>(
     page: &'a Arc<Page>,
-    call: Arc<PendingCall<'a>>,
+    call: &'a PendingCall<'a>,
 ) -> BoxFuture<'a, Result<Arc<Fragment>, ComponentError>> {
-    Box::pin(async move {
-        let component = page.state.component(call.component);
-        let entry = &component.entry;
-        if call.lineage.depth > MAX_DEPTH {
-            return Err(ComponentError::TooDeep {
-                component: entry.name.to_owned(),
-                limit: MAX_DEPTH,
-            });
+    Box::pin(resolve_in_place(page, call))
+}
+
+/// The fragment of `call`, unboxed: the top-level call awaits it inside the render's own future,
+/// which is boxed already, so a hit there allocates no future of its own.
+pub(crate) async fn resolve_in_place<'a>(
+    page: &'a Arc<Page>,
+    call: &'a PendingCall<'a>,
+) -> Result<Arc<Fragment>, ComponentError> {
+    let component = page.state.component(call.component);
+    let entry = &component.entry;
+    if call.lineage.depth > MAX_DEPTH {
+        return Err(ComponentError::TooDeep {
+            component: entry.name.to_owned(),
+            limit: MAX_DEPTH,
+        });
+    }
+    match &component.output {
+        None => render_boxed(page, call, None).await.map(Arc::new),
+        Some(output) => {
+            let render = |digest| render_boxed(page, call, Some(digest));
+            lookup::cached(page, call, output, render).await
         }
-        match &component.output {
-            None => render_boxed(page, &call, None).await.map(Arc::new),
-            Some(output) => {
-                let render = |digest| render_boxed(page, &call, Some(digest));
-                lookup::cached(page, &call, output, render).await
-            }
-        }
-    })
+    }
 }
 
 /// [`render`] in a box of its own: it holds a template render and its children's futures, and a
@@ -136,7 +143,7 @@ pub(crate) async fn assemble(
         })
         .collect();
     let children = join_all(calls.iter().map(|(_, child)| match child {
-        Child::Call(call) => resolve(page, Arc::clone(call)),
+        Child::Call(call) => resolve(page, call),
         Child::TemplateFragment(fragment) => template_fragments::resolve(page, Arc::clone(fragment)),
     }))
     .await?;
