@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use cache_core::{
-    BackendConfig, BackendResult, CacheBackend, CacheError, Capabilities, Clock, Expiry, HEALTH_CHECK_KEY, Location,
-    Result, ServerHealth, ServerRole, async_trait,
+    BackendConfig, BackendResult, CacheBackend, CacheError, Capabilities, CircuitState, CircuitStats, Clock, Expiry,
+    HEALTH_CHECK_KEY, Location, Result, ServerHealth, ServerRole, async_trait,
 };
 
 use crate::builder::DbBuilder;
@@ -126,6 +126,24 @@ impl DbBackend {
     /// The options it was built with.
     pub fn options(&self) -> &DbOptions {
         &self.shared.options
+    }
+
+    /// PostgreSQL's circuit breaker counters: how often the circuit opened, reopened after a
+    /// failed probe, let a probe through, closed, and how many calls it refused at once. All zero
+    /// for SQLite, which has no breaker.
+    pub fn circuit_stats(&self) -> CircuitStats {
+        match &self.shared.store {
+            Store::Sqlite(_) => CircuitStats::default(),
+            Store::Postgres(store) => store.circuit_stats(),
+        }
+    }
+
+    /// Where PostgreSQL's circuit breaker stands; `None` for SQLite.
+    pub fn circuit_state(&self) -> Option<CircuitState> {
+        match &self.shared.store {
+            Store::Sqlite(_) => None,
+            Store::Postgres(store) => Some(store.circuit_state()),
+        }
     }
 }
 

@@ -86,6 +86,20 @@ impl DbBuilder {
         self
     }
 
+    /// See [`DbOptions::circuit`]: consecutive timeouts or lost connections that open
+    /// PostgreSQL's circuit; 0 turns the breaker off. At most 10000.
+    pub fn circuit_failures(mut self, failures: u32) -> Self {
+        self.options.circuit = self.options.circuit.with_failures(failures);
+        self
+    }
+
+    /// See [`DbOptions::circuit`]: how long an open circuit fails calls at once before one probes
+    /// the server; above zero and at most a day.
+    pub fn circuit_cooldown(mut self, cool_down: Duration) -> Self {
+        self.options.circuit = self.options.circuit.with_cool_down(cool_down);
+        self
+    }
+
     /// Every option at once (a database given with [`DbBuilder::database`] wins over theirs).
     pub fn options(mut self, options: DbOptions) -> Self {
         self.options = options;

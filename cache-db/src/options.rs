@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use cache_core::option_values::{MAX_TIMEOUT, OptionField};
-use cache_core::{CullOptions, Options, Result};
+use cache_core::{CircuitSettings, CullOptions, Options, Result};
 
 use crate::database::Database;
 
@@ -31,6 +31,11 @@ pub struct DbOptions {
     /// How long one operation may take, statements and waiting for a SQLite write lock included;
     /// one second by default. Past it the call fails with a retryable timeout error.
     pub timeout: Duration,
+    /// PostgreSQL's circuit breaker: after `circuit_failures` consecutive calls that time out or
+    /// lose their connection, calls fail at once (`CircuitOpen`) for `circuit_cooldown`, then one
+    /// call probes the server. 5 failures and one second by default; 0 failures turns it off. A
+    /// hung server then costs a few timeouts, not one per call. SQLite, a local file, has none.
+    pub circuit: CircuitSettings,
 }
 
 impl Default for DbOptions {
@@ -41,6 +46,7 @@ impl Default for DbOptions {
             pool_size: 4,
             connect_timeout: Duration::from_secs(1),
             timeout: Duration::from_secs(1),
+            circuit: CircuitSettings::default(),
         }
     }
 }
@@ -79,6 +85,14 @@ const FIELDS: &[OptionField<DbOptions>] = &[
         options.timeout = value.seconds()?;
         Ok(())
     }),
+    OptionField::new(&["circuit_failures"], |options, value| {
+        options.circuit = options.circuit.with_failures(value.circuit_failures()?);
+        Ok(())
+    }),
+    OptionField::new(&["circuit_cooldown"], |options, value| {
+        options.circuit = options.circuit.with_cool_down(value.seconds()?);
+        Ok(())
+    }),
 ];
 
 impl DbOptions {
@@ -88,6 +102,8 @@ impl DbOptions {
     /// - `max_entries`, `cull_frequency`: whole numbers, 0 or more (numbers or strings of digits).
     /// - `pool_size`: a whole number from 1 to 64.
     /// - `connect_timeout`, `timeout`: seconds, above 0 and at most a day.
+    /// - `circuit_failures`: a whole number from 0 (no circuit breaker) to 10000.
+    /// - `circuit_cooldown`: seconds, above 0 and at most a day.
     pub fn from_options(alias: &str, options: &Options) -> Result<DbOptions> {
         options.read(alias, FIELDS)
     }
@@ -105,6 +121,9 @@ impl DbOptions {
         }
         if !(1..=MAX_POOL_SIZE).contains(&self.pool_size) {
             return Err(("pool_size", format!("expected {POOL_SIZE}; got {}", self.pool_size)));
+        }
+        if let Some((field, message)) = self.circuit.check() {
+            return Err((field, message));
         }
         Ok(())
     }
@@ -129,8 +148,11 @@ mod tests {
         let options = parse(json!({
             "database": "/tmp/c.sqlite3", "max_entries": "30", "cull_frequency": 0,
             "pool_size": 2, "connect_timeout": 0.5, "timeout": "2",
+            "circuit_failures": 3, "circuit_cooldown": "0.5",
         }))
         .unwrap();
+        assert_eq!(options.circuit, CircuitSettings::new(3, Duration::from_millis(500)));
+        assert!(!parse(json!({"circuit_failures": 0})).unwrap().circuit.is_enabled());
         assert_eq!(options.database, Some(Database::Sqlite("/tmp/c.sqlite3".into())));
         assert_eq!((options.cull.max_entries, options.cull.cull_frequency), (30, 0));
         assert_eq!(options.pool_size, 2);

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use cache_core::{BackendError, BackendResult, Expiry, Wait};
+use cache_core::{BackendError, BackendResult, CircuitBreaker, CircuitState, CircuitStats, Expiry, Wait};
 use tokio_postgres::error::SqlState;
 
 use self::error::{PgErrors, breaks_the_connection};
@@ -28,6 +28,9 @@ use crate::timestamp::WallTime;
 /// A cache table in a PostgreSQL database.
 pub(crate) struct PostgresStore {
     pool: PgPool,
+    /// In front of every call: a server that stops answering costs `options.circuit` failures'
+    /// timeouts, then calls fail at once until a probe gets an answer.
+    breaker: CircuitBreaker,
     errors: PgErrors,
     table: TableName,
     server: String,
@@ -48,6 +51,7 @@ impl PostgresStore {
         let errors = PgErrors::new(server.clone(), table.clone());
         let statements = Statements::new(&table, Dialect::Postgres);
         Ok(PostgresStore {
+            breaker: CircuitBreaker::new(server.clone(), options.circuit),
             pool: PgPool::new(
                 config,
                 statements,
@@ -75,6 +79,20 @@ impl PostgresStore {
         Fut: Future<Output = Result<T, tokio_postgres::Error>>,
     {
         tokio::runtime::Handle::try_current().map_err(|_| BackendError::no_runtime("database"))?;
+        let call = self.run_once(operation, convert);
+        self.breaker.run(call).await
+    }
+
+    /// One call of [`PostgresStore::run_converting`], past the circuit breaker.
+    async fn run_once<T, F, Fut>(
+        &self,
+        operation: F,
+        convert: impl FnOnce(&PgErrors, tokio_postgres::Error) -> BackendError,
+    ) -> BackendResult<T>
+    where
+        F: FnOnce(Arc<PgConnection>) -> Fut,
+        Fut: Future<Output = Result<T, tokio_postgres::Error>>,
+    {
         // The pool's own connect timeout bounds each attempt; this bounds the wait for another
         // caller's attempt on the same connection too.
         let lease = self.pool.lease();
@@ -106,6 +124,16 @@ impl PostgresStore {
         Fut: Future<Output = Result<T, tokio_postgres::Error>>,
     {
         self.run_converting(operation, PgErrors::convert).await
+    }
+
+    /// The circuit breaker's counters.
+    pub(crate) fn circuit_stats(&self) -> CircuitStats {
+        self.breaker.stats()
+    }
+
+    /// Where the circuit breaker stands.
+    pub(crate) fn circuit_state(&self) -> CircuitState {
+        self.breaker.state()
     }
 
     fn timed_out(&self, wait: Wait, after: Duration, option: &str) -> BackendError {

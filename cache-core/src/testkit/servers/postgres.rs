@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use super::hung::Hung;
 use super::probe::Probe;
 use super::process::ServerProcess;
 
@@ -109,6 +110,12 @@ impl PostgresServer {
     /// The postmaster's process id, or `None` while stopped.
     pub fn pid(&self) -> Option<u32> {
         self.process.pid()
+    }
+
+    /// Pauses the postmaster and its backends (SIGSTOP): they keep their connections and answer
+    /// nothing, as a hung server does, until the guard is dropped.
+    pub fn hang(&self) -> Hung {
+        Hung::pause_tree(self.pid().expect("the server runs"))
     }
 
     /// Kills the postmaster (SIGKILL, as a crash would); connections are refused until
