@@ -404,5 +404,8 @@ fn keys_are_stable_across_releases() {
     let long_args: Vec<&str> = long_args.iter().map(String::as_str).collect();
     let long = echo(&long_args, &[("k", "v")]);
     let digests = [key(&short), key(&long)].map(|key| key.rsplit(':').next().unwrap().to_owned());
-    assert_eq!(digests, ["bbcab39ffc9160ad150f3f5d720c7c6e", "ef5b0606ecc036730047c35b98fa1107"]);
+    assert_eq!(
+        digests,
+        ["bbcab39ffc9160ad150f3f5d720c7c6e", "ef5b0606ecc036730047c35b98fa1107"]
+    );
 }
