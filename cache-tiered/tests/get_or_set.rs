@@ -174,3 +174,25 @@ async fn timeouts_follow_the_facades_rules() {
     assert_eq!(value, "not stored");
     assert_eq!(cache.cache().get::<String>("zero").await.unwrap(), None);
 }
+
+/// A produced value is stored as any `set` is, through the alias' `Cache`: the alias' metrics
+/// count the write, and it lands under the version asked for.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_produced_value_is_stored_through_the_facade() {
+    let cache = tiered("gos-facade");
+    let sets = cache.cache().metrics().sets();
+    let options = RefreshOptions::default().version(3);
+    let value = cache
+        .get_or_set("k", &options, || async { "made".to_owned() })
+        .await
+        .unwrap();
+    assert_eq!(value, "made");
+    assert_eq!(cache.cache().metrics().sets(), sets + 1, "the write is counted");
+    let stored = cache.cache().get::<String>("k").version(3).await.unwrap();
+    assert_eq!(stored.as_deref(), Some("made"));
+    assert_eq!(
+        cache.cache().get::<String>("k").await.unwrap(),
+        None,
+        "only under version 3"
+    );
+}

@@ -90,7 +90,6 @@ impl TieredCache {
         Fut: Future<Output = std::result::Result<T, E>> + Send + 'static,
     {
         let made = self.cache.make_key(key, options.version);
-        let expiry = self.expiry(options.timeout);
         let shared = &self.backend.inner.shared;
         let peeked = self.backend.near_fresh(&made);
         if let Some(entry) = &peeked
@@ -100,7 +99,7 @@ impl TieredCache {
         {
             let refresh = self
                 .clone()
-                .produce_and_store(key.to_owned(), made.clone(), expiry, produce, leader);
+                .produce_and_store(key.to_owned(), options.clone(), produce, leader);
             let refresh = tokio::spawn(refresh);
             return match self.read(key, options).await? {
                 Some(bytes) => Ok(self.decode(key, &bytes)?),
@@ -149,7 +148,7 @@ impl TieredCache {
         };
         let running = tokio::spawn(
             self.clone()
-                .produce_and_store(key.to_owned(), made, expiry, produce, leader),
+                .produce_and_store(key.to_owned(), options.clone(), produce, leader),
         );
         if let Some(stale) = stale.as_ref().filter(|_| options.stale_while_revalidate) {
             return self.serve_stale(key, stale);
@@ -231,8 +230,7 @@ impl TieredCache {
     async fn produce_and_store<T, E, F, Fut>(
         self,
         key: String,
-        made: String,
-        expiry: Option<Expiry>,
+        options: RefreshOptions,
         produce: F,
         leader: cache_core::single_flight::Leader<String, Bytes>,
     ) -> std::result::Result<Bytes, E>
@@ -250,14 +248,22 @@ impl TieredCache {
             .encode(&value)
             .map_err(|source| CacheError::Codec {
                 alias: self.cache.alias().to_owned(),
-                key,
+                key: key.clone(),
                 action: "encode",
                 source,
             })?;
-        if let Some(expiry) = expiry
-            && let Err(error) = self.backend.write(&made, bytes.clone(), expiry).await
-        {
-            tracing::warn!(alias = %self.cache.alias(), %error, "cache-tiered: a produced value could not be stored");
+        // Through the façade, as any `set`: the alias' metrics count the write, and its
+        // `ignore_exceptions` applies. A timeout of zero or less stores nothing, as in the
+        // façade's `get_or_set` (where a `set` would delete the key instead).
+        if self.expiry(options.timeout).is_some() {
+            let set = self.cache.set_raw(key.as_str(), bytes.clone()).timeout(options.timeout);
+            let written = match options.version {
+                Some(version) => set.version(version).await,
+                None => set.await,
+            };
+            if let Err(error) = written {
+                tracing::warn!(alias = %self.cache.alias(), %error, "cache-tiered: a produced value could not be stored");
+            }
         }
         leader.publish(bytes.clone());
         Ok(bytes)
