@@ -218,6 +218,12 @@ impl BackendError {
     pub fn is_unavailable(&self) -> bool {
         matches!(self.inner.kind, ErrorKind::Unavailable(_))
     }
+
+    /// Whether the call was refused at once, without reaching the server, because its circuit
+    /// breaker is open after consecutive failures.
+    pub fn is_circuit_open(&self) -> bool {
+        matches!(self.inner.kind, ErrorKind::Unavailable(Unavailability::CircuitOpen))
+    }
 }
 
 impl fmt::Display for BackendError {

@@ -524,10 +524,7 @@ mod tests {
     }
 
     fn is_circuit_open(result: BackendResult<CircuitPermit<'_>>) -> bool {
-        matches!(
-            result.err().as_ref().map(BackendError::kind),
-            Some(ErrorKind::Unavailable(Unavailability::CircuitOpen))
-        )
+        result.err().is_some_and(|error| error.is_circuit_open())
     }
 
     #[test]

@@ -244,6 +244,12 @@ impl CacheError {
     pub fn is_unavailable(&self) -> bool {
         self.backend_error().is_some_and(BackendError::is_unavailable)
     }
+
+    /// Whether the call was refused at once, without reaching the server, because the server's
+    /// circuit breaker is open (see [`crate::CircuitBreaker`]).
+    pub fn is_circuit_open(&self) -> bool {
+        self.backend_error().is_some_and(BackendError::is_circuit_open)
+    }
 }
 
 fn key_part(key: &Option<String>) -> String {

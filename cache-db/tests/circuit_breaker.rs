@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use cache_core::testkit::servers::PostgresServer;
-use cache_core::{Cache, CacheError, CacheOptions, CircuitState, ErrorKind, Unavailability};
+use cache_core::{Cache, CacheError, CacheOptions, CircuitState};
 use cache_db::DbBackend;
 
 const TIMEOUT: Duration = Duration::from_millis(300);
@@ -17,13 +17,6 @@ const FAILURES: u32 = 3;
 const COOL_DOWN: Duration = Duration::from_secs(1);
 /// Slack for a loaded two-core machine, on top of what the settings allow.
 const SLACK: Duration = Duration::from_millis(700);
-
-fn is_circuit_open(error: &CacheError) -> bool {
-    matches!(
-        error.backend_error().map(|error| error.kind()),
-        Some(ErrorKind::Unavailable(Unavailability::CircuitOpen))
-    )
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hung_postgres_fails_fast_once_its_circuit_opens_and_recovers_after_a_cool_down() {
@@ -49,8 +42,8 @@ async fn a_hung_postgres_fails_fast_once_its_circuit_opens_and_recovers_after_a_
         errors.push(cache.get::<i64>("k").await.unwrap_err());
     }
     let elapsed = started.elapsed();
-    let slow = errors.iter().take_while(|error| !is_circuit_open(error)).count();
-    let fast = errors.iter().filter(|error| is_circuit_open(error)).count();
+    let slow = errors.iter().take_while(|error| !error.is_circuit_open()).count();
+    let fast = errors.iter().filter(|error| error.is_circuit_open()).count();
     println!(
         "100 gets on a hung PostgreSQL: {slow} timed out, {fast} failed at once (CircuitOpen), {elapsed:?} in all"
     );

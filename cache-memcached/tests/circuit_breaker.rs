@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use cache_core::testkit::servers::MemcachedServer;
-use cache_core::{Cache, CacheError, CacheOptions, CircuitState, ErrorKind, Timeout, Unavailability};
+use cache_core::{Cache, CacheError, CacheOptions, CircuitState, Timeout};
 use cache_memcached::{MemcachedBackend, ServerAddress};
 
 const TIMEOUT: Duration = Duration::from_millis(200);
@@ -14,13 +14,6 @@ const FAILURES: u32 = 5;
 const COOL_DOWN: Duration = Duration::from_secs(1);
 /// Slack for a loaded two-core machine, on top of what the settings allow.
 const SLACK: Duration = Duration::from_millis(700);
-
-fn is_circuit_open(error: &CacheError) -> bool {
-    matches!(
-        error.backend_error().map(|error| error.kind()),
-        Some(ErrorKind::Unavailable(Unavailability::CircuitOpen))
-    )
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hung_server_fails_fast_once_its_circuit_opens_and_recovers_after_one_cool_down() {
@@ -60,8 +53,8 @@ async fn a_hung_server_fails_fast_once_its_circuit_opens_and_recovers_after_one_
         errors.push(cache.get::<i64>(&hung_keys[i % hung_keys.len()]).await.unwrap_err());
     }
     let elapsed = started.elapsed();
-    let slow = errors.iter().take_while(|error| !is_circuit_open(error)).count();
-    let fast = errors.iter().filter(|error| is_circuit_open(error)).count();
+    let slow = errors.iter().take_while(|error| !error.is_circuit_open()).count();
+    let fast = errors.iter().filter(|error| error.is_circuit_open()).count();
     println!("100 gets on a hung server: {slow} timed out, {fast} failed at once (CircuitOpen), {elapsed:?} in all");
     assert_eq!(slow, FAILURES as usize, "the circuit opens after {FAILURES} failures");
     assert!(
@@ -134,7 +127,7 @@ async fn a_failed_probe_keeps_the_circuit_open_for_another_cool_down() {
     for _ in 0..2 {
         assert!(cache.get::<i64>("k").await.unwrap_err().is_timeout());
     }
-    assert!(is_circuit_open(&cache.get::<i64>("k").await.unwrap_err()));
+    assert!(cache.get::<i64>("k").await.unwrap_err().is_circuit_open());
     // After a cool-down one call probes the server. Under load a timed-out call's connection may
     // be torn down late, counting as one more failure while the circuit is open and starting the
     // cool-down again, so wait out cool-downs (bounded) until the probe goes through.
@@ -142,13 +135,13 @@ async fn a_failed_probe_keeps_the_circuit_open_for_another_cool_down() {
     let probe = loop {
         tokio::time::sleep(cool_down).await;
         let error = cache.get::<i64>("k").await.unwrap_err();
-        if !(is_circuit_open(&error) && std::time::Instant::now() < deadline) {
+        if !(error.is_circuit_open() && std::time::Instant::now() < deadline) {
             break error;
         }
     };
     // The probe waits for its timeout, and fails; the circuit opens again.
     assert!(probe.is_timeout(), "{probe}");
-    assert!(is_circuit_open(&cache.get::<i64>("k").await.unwrap_err()));
+    assert!(cache.get::<i64>("k").await.unwrap_err().is_circuit_open());
     let stats = backend.circuit_stats();
     assert_eq!((stats.opened(), stats.half_opened(), stats.reopened()), (1, 1, 1));
     drop(paused);
@@ -159,7 +152,7 @@ async fn a_failed_probe_keeps_the_circuit_open_for_another_cool_down() {
         tokio::time::sleep(cool_down).await;
         match cache.get::<i64>("k").await {
             Ok(found) => break found,
-            Err(error) if std::time::Instant::now() < deadline && is_circuit_open(&error) => continue,
+            Err(error) if std::time::Instant::now() < deadline && error.is_circuit_open() => continue,
             Err(error) => panic!("the resumed server never answered: {error}"),
         }
     };
@@ -182,7 +175,7 @@ async fn zero_failures_turns_the_breaker_off() {
     let paused = server.hang();
     for _ in 0..8 {
         let error = cache.get::<i64>("k").await.unwrap_err();
-        assert!(!is_circuit_open(&error), "{error}");
+        assert!(!error.is_circuit_open(), "{error}");
     }
     drop(paused);
     assert_eq!(backend.circuit_stats().opened(), 0);

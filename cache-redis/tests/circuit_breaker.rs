@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use cache_core::testkit::servers::RedisServer;
-use cache_core::{Cache, CacheError, CacheOptions, CircuitState, ErrorKind, Unavailability};
+use cache_core::{Cache, CacheError, CacheOptions, CircuitState};
 use cache_redis::RedisBackend;
 
 const RESPONSE_TIMEOUT: Duration = Duration::from_millis(200);
@@ -16,13 +16,6 @@ const FAILURES: u32 = 5;
 const COOL_DOWN: Duration = Duration::from_secs(1);
 /// Slack for a loaded two-core machine, on top of what the settings allow.
 const SLACK: Duration = Duration::from_millis(700);
-
-fn is_circuit_open(error: &CacheError) -> bool {
-    matches!(
-        error.backend_error().map(|error| error.kind()),
-        Some(ErrorKind::Unavailable(Unavailability::CircuitOpen))
-    )
-}
 
 fn backend(builder: cache_redis::RedisBuilder) -> RedisBackend {
     builder
@@ -48,8 +41,8 @@ async fn a_hung_server_fails_fast_once_its_circuit_opens_and_recovers_after_one_
         errors.push(cache.get::<i64>("k").await.unwrap_err());
     }
     let elapsed = started.elapsed();
-    let slow = errors.iter().take_while(|error| !is_circuit_open(error)).count();
-    let fast = errors.iter().filter(|error| is_circuit_open(error)).count();
+    let slow = errors.iter().take_while(|error| !error.is_circuit_open()).count();
+    let fast = errors.iter().filter(|error| error.is_circuit_open()).count();
     println!("100 gets on a hung server: {slow} timed out, {fast} failed at once (CircuitOpen), {elapsed:?} in all");
     assert_eq!(slow, FAILURES as usize, "the circuit opens after {FAILURES} failures");
     assert!(
@@ -70,7 +63,7 @@ async fn a_hung_server_fails_fast_once_its_circuit_opens_and_recovers_after_one_
     );
     // Writes go to the same (only) server: they fail at once too.
     let started = Instant::now();
-    assert!(is_circuit_open(&cache.set("k", &2).await.unwrap_err()));
+    assert!(cache.set("k", &2).await.unwrap_err().is_circuit_open());
     assert!(
         started.elapsed() < Duration::from_millis(100),
         "{:?}",
@@ -117,7 +110,7 @@ async fn a_hung_replica_fails_reads_fast_while_the_writer_keeps_working() {
     for i in 0..50 {
         cache.set("k", &i).await.unwrap();
         let error = cache.get::<i64>("k").await.unwrap_err();
-        if opened_after.is_none() && is_circuit_open(&error) {
+        if opened_after.is_none() && error.is_circuit_open() {
             opened_after = Some(i);
         }
     }
