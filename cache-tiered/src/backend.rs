@@ -188,6 +188,16 @@ impl TieredBackend {
         }
     }
 
+    /// Puts a value this process just wrote to the far tier into the near tier: the write first
+    /// invalidates its key for reads already under way (see `Coherence::written`), then fills with
+    /// `ticket`, taken before the write, unless another write or invalidation came in between.
+    fn fill_written(&self, key: &str, value: &[u8], ticket: FillTicket, lifetime: Remaining) {
+        match self.shared().coherence.written(ticket) {
+            Some(ticket) => self.fill(key, value, ticket, lifetime),
+            None => self.shared().near.remove(key),
+        }
+    }
+
     /// Reads the far tier (fail-safe on failure) and fills the near tier.
     pub(crate) async fn read_through(&self, key: &str, operation: &'static str) -> BackendResult<Option<Bytes>> {
         let ticket = self.ticket(key);
@@ -244,7 +254,7 @@ impl TieredBackend {
         let ticket = self.ticket(key);
         let written = self.inner.far.set(key, value.clone(), expiry).await;
         self.forget_on_error(key, written).await?;
-        self.fill(key, &value, ticket, left_after(expiry));
+        self.fill_written(key, &value, ticket, left_after(expiry));
         self.publish_key(key).await;
         Ok(())
     }
@@ -318,7 +328,7 @@ impl CacheBackend for TieredBackend {
         let added = self.inner.far.add(key, value.clone(), expiry).await;
         let added = self.forget_on_error(key, added).await?;
         if added {
-            self.fill(key, &value, ticket, left_after(expiry));
+            self.fill_written(key, &value, ticket, left_after(expiry));
             self.publish_key(key).await;
         }
         Ok(added)
@@ -394,6 +404,13 @@ impl CacheBackend for TieredBackend {
                 for (key, _) in items {
                     self.shared().evict(key);
                 }
+                // As `forget_on_error`: the writes may have landed all the same.
+                if error.is_retryable() {
+                    self.publish(Invalidation::Keys(
+                        items.iter().map(|(key, _)| (*key).to_owned()).collect(),
+                    ))
+                    .await;
+                }
                 return Err(error);
             }
         };
@@ -402,7 +419,7 @@ impl CacheBackend for TieredBackend {
             if failed.iter().any(|failed| failed == key) {
                 self.shared().evict(key);
             } else {
-                self.fill(key, value, ticket, left_after(expiry));
+                self.fill_written(key, value, ticket, left_after(expiry));
                 written.push((*key).to_owned());
             }
         }
@@ -418,10 +435,13 @@ impl CacheBackend for TieredBackend {
         for key in keys {
             self.shared().evict(key);
         }
-        deleted?;
-        self.publish(Invalidation::Keys(keys.iter().map(|key| (*key).to_owned()).collect()))
-            .await;
-        Ok(())
+        // A failed delete may have landed all the same when the failure is retryable (as
+        // `forget_on_error`).
+        if deleted.as_ref().is_ok() || deleted.as_ref().is_err_and(BackendError::is_retryable) {
+            self.publish(Invalidation::Keys(keys.iter().map(|key| (*key).to_owned()).collect()))
+                .await;
+        }
+        deleted
     }
 
     async fn has_key(&self, key: &str) -> BackendResult<bool> {
@@ -430,7 +450,12 @@ impl CacheBackend for TieredBackend {
         }
         self.ensure_listening();
         match self.inner.far.has_key(key).await {
-            Ok(found) => Ok(found),
+            // Gone far: a copy kept near for fail-safe must not bring it back (as `read_through`).
+            Ok(false) => {
+                self.shared().near.remove(key);
+                Ok(false)
+            }
+            Ok(true) => Ok(true),
             Err(error) => self.rescue(key, error, "has_key").map(|_| true),
         }
     }
@@ -439,9 +464,12 @@ impl CacheBackend for TieredBackend {
         self.ensure_listening();
         let cleared = self.inner.far.clear().await;
         self.shared().evict_all();
-        cleared?;
-        self.publish(Invalidation::All).await;
-        Ok(())
+        // A failed clear may have landed all the same when the failure is retryable (as
+        // `forget_on_error`).
+        if cleared.as_ref().is_ok() || cleared.as_ref().is_err_and(BackendError::is_retryable) {
+            self.publish(Invalidation::All).await;
+        }
+        cleared
     }
 
     /// Stops the backplane listener (the near tier then serves nothing as fresh); the next call

@@ -101,8 +101,49 @@ impl Coherence {
         }
     }
 
+    /// A write of the ticket's key landed in the far tier: it counts as an invalidation, so a read
+    /// of the far tier that started before it can no longer fill what it read. The ticket for the
+    /// write's own fill, unless something else invalidated the key since `ticket` was taken (then
+    /// which value the far tier holds is unknown, and nothing may be filled).
+    pub(crate) fn written(&self, ticket: FillTicket) -> Option<FillTicket> {
+        let before = self.stripes[ticket.stripe].fetch_add(1, Ordering::AcqRel);
+        (before == ticket.count).then_some(FillTicket {
+            count: before + 1,
+            ..ticket
+        })
+    }
+
     /// Whether no invalidation of the ticket's stripe arrived since it was taken.
     pub(crate) fn still_valid(&self, ticket: FillTicket) -> bool {
         self.stripes[ticket.stripe].load(Ordering::Acquire) == ticket.count
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A read of the far tier that started before a write of the same key in this process must
+    /// not fill what it read once the write has landed (this process skips its own backplane
+    /// message, so nothing else would evict it); the write's own fill goes ahead.
+    #[test]
+    fn a_write_stops_an_earlier_read_from_filling_and_fills_itself() {
+        let coherence = Coherence::new(false);
+        let read = coherence.ticket("k");
+        let write = coherence.ticket("k");
+        let fill = coherence.written(write).expect("nothing came in between");
+        assert!(!coherence.still_valid(read), "the earlier read may not fill");
+        assert!(coherence.still_valid(fill), "the write fills");
+    }
+
+    /// Two writes of one key under way together: which one the far tier kept is unknown, so only
+    /// the first to land may fill, and only while the second hasn't landed.
+    #[test]
+    fn of_two_concurrent_writes_at_most_one_fills() {
+        let coherence = Coherence::new(false);
+        let (first, second) = (coherence.ticket("k"), coherence.ticket("k"));
+        let fill = coherence.written(first).expect("the first to land");
+        assert!(coherence.written(second).is_none(), "the second may not fill");
+        assert!(!coherence.still_valid(fill), "nor may the first, once the second landed");
     }
 }

@@ -135,3 +135,27 @@ async fn without_fail_safe_a_dead_far_tier_is_an_error() {
     assert!(error.is_unavailable() || error.is_timeout(), "{error}");
     assert_eq!(tiered.backend().stats().stale_served, 0);
 }
+
+/// A key the far tier answered "not there" for, through `has_key`, has no last good value left:
+/// when the far tier then dies, a read fails instead of bringing the deleted value back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_the_far_tier_said_is_gone_is_not_rescued() {
+    let far = RedisServer::start().await.unwrap();
+    let tiered = tiered(&far, FAIL_SAFE_MAX);
+    let cache = tiered.cache();
+    cache.set("k", "deleted elsewhere").await.unwrap();
+    tokio::time::sleep(Duration::from_millis(150)).await; // past near_timeout: reads ask the far tier
+
+    // Another writer deletes it straight from the far alias (same key shape, no backplane here).
+    let mut backends = Backends::new();
+    backends.register(cache_redis::registration());
+    let toml = format!("[caches.default]\nbackend = \"redis\"\nlocation = \"{}\"\n", far.url());
+    let config = CachesConfig::from_str(&toml, ConfigFormat::Toml).unwrap();
+    let other = Caches::build(&config, &backends).unwrap().default_cache();
+    assert!(other.delete("k").await.unwrap());
+
+    assert!(!cache.has_key("k").await.unwrap());
+    far.stop();
+    let read = cache.get::<String>("k").await;
+    assert!(read.is_err(), "the deleted value came back: {read:?}");
+}
