@@ -17,6 +17,7 @@ use super::etags::quote_etag;
 use super::preconditions::{Precondition, evaluate_preconditions, not_modified, precondition_failed};
 use crate::ResponseFuture;
 use crate::body::BoxError;
+use crate::headers::date::http_date;
 
 /// Computes a resource's entity tag from the request, quoted or not (`None`: no such resource).
 pub type EtagFunction = Arc<dyn Fn(&Parts) -> Option<String> + Send + Sync>;
@@ -114,8 +115,7 @@ where
             .last_modified
             .as_ref()
             .and_then(|function| function(&parts));
-        let last_modified =
-            last_modified.and_then(|time| httpdate::parse_http_date(&httpdate::fmt_http_date(time)).ok());
+        let last_modified = last_modified.and_then(|time| httpdate::parse_http_date(&http_date(time)).ok());
         let etag = self
             .condition
             .etag
@@ -139,8 +139,7 @@ where
                 if let Some(time) = last_modified
                     && !headers.contains_key(header::LAST_MODIFIED)
                 {
-                    let date = HeaderValue::from_str(&httpdate::fmt_http_date(time))
-                        .expect("an HTTP date is a valid header value");
+                    let date = HeaderValue::from_str(&http_date(time)).expect("an HTTP date is a valid header value");
                     headers.insert(header::LAST_MODIFIED, date);
                 }
                 if let Some(tag) = etag

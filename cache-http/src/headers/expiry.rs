@@ -1,11 +1,10 @@
 //! `Expires` and `max-age`: Django's `patch_response_headers` and `add_never_cache_headers`.
 
-use std::time::{Duration, SystemTime};
-
 use http::HeaderMap;
 use http::header::{EXPIRES, HeaderValue};
 
 use super::cache_control::{CacheDirective, HeaderPatchError, patch};
+use super::date::{http_date, seconds_from_now};
 
 /// Django's `patch_response_headers(response, cache_timeout)`: `Expires` (when absent) and
 /// `Cache-Control: max-age` (the smaller of any existing one and `timeout`). A negative timeout
@@ -16,15 +15,14 @@ pub fn patch_response_headers(headers: &mut HeaderMap, timeout: i64) -> Result<(
 
 fn patch_expiry(headers: &mut HeaderMap, timeout: i64, replace_malformed: bool) -> Result<(), HeaderPatchError> {
     let timeout = timeout.max(0);
-    // Checked first so a refused patch leaves the headers as they were.
-    let mut patched = headers.clone();
-    patch(&mut patched, &[CacheDirective::max_age(timeout)], replace_malformed)?;
-    if !patched.contains_key(EXPIRES) {
-        let at = SystemTime::now() + Duration::from_secs(timeout.unsigned_abs());
-        let date = HeaderValue::from_str(&httpdate::fmt_http_date(at)).expect("an HTTP date is a valid header value");
-        patched.insert(EXPIRES, date);
+    // First: `patch` changes nothing when it refuses, so a refused patch leaves the headers as
+    // they were.
+    patch(headers, &[CacheDirective::max_age(timeout)], replace_malformed)?;
+    if !headers.contains_key(EXPIRES) {
+        let at = seconds_from_now(timeout.unsigned_abs());
+        let date = HeaderValue::from_str(&http_date(at)).expect("an HTTP date is a valid header value");
+        headers.insert(EXPIRES, date);
     }
-    *headers = patched;
     Ok(())
 }
 
@@ -48,6 +46,16 @@ mod tests {
     use http::header::CACHE_CONTROL;
 
     use super::*;
+
+    /// `cache_page(cache, i64::MAX)`, or a handler's `max-age` of centuries, under the per-site
+    /// cache: an `Expires` at the last date a header can carry, not a panic.
+    #[test]
+    fn a_timeout_past_the_year_9999_expires_then() {
+        let mut headers = HeaderMap::new();
+        patch_response_headers(&mut headers, i64::MAX).unwrap();
+        assert_eq!(headers[EXPIRES], "Fri, 31 Dec 9999 23:59:59 GMT");
+        assert_eq!(headers[CACHE_CONTROL], format!("max-age={}", i64::MAX));
+    }
 
     #[test]
     fn never_cache_headers_are_djangos() {

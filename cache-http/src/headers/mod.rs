@@ -2,6 +2,7 @@
 //! as functions on an [`http::HeaderMap`].
 
 mod cache_control;
+pub(crate) mod date;
 mod expiry;
 mod list;
 mod vary;

@@ -134,17 +134,19 @@ where
     }
 
     fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
-        // The service that was made ready handles this request; its clone waits for the next.
+        let cacheable = request.method() == Method::GET || request.method() == Method::HEAD;
+        let (parts, body) = request.into_parts();
+        let address = cacheable.then(|| PageAddress::of(&parts, &self.page)).flatten();
+        let Some(address) = address else {
+            // Called at once: the service made ready handles it, and nothing is kept for later.
+            let response = self.inner.call(Request::from_parts(parts, body));
+            return Box::pin(async move { Ok(response.await?.map(Body::new)) });
+        };
+        // The service that was made ready handles this request, later (after the cache read);
+        // its clone waits for the next.
         let fresh = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, fresh);
         let page = Arc::clone(&self.page);
-        let cacheable = request.method() == Method::GET || request.method() == Method::HEAD;
-        let (parts, body) = request.into_parts();
-        let address = cacheable.then(|| PageAddress::of(&parts, &page)).flatten();
-        let Some(address) = address else {
-            let response = inner.call(Request::from_parts(parts, body));
-            return Box::pin(async move { Ok(response.await?.map(Body::new)) });
-        };
         Box::pin(async move {
             if let Some(hit) = fetch(&page, &parts, &address).await {
                 return Ok(hit);
