@@ -144,6 +144,9 @@ mod tests {
         let (first, second) = (coherence.ticket("k"), coherence.ticket("k"));
         let fill = coherence.written(first).expect("the first to land");
         assert!(coherence.written(second).is_none(), "the second may not fill");
-        assert!(!coherence.still_valid(fill), "nor may the first, once the second landed");
+        assert!(
+            !coherence.still_valid(fill),
+            "nor may the first, once the second landed"
+        );
     }
 }

@@ -11,7 +11,7 @@ use cache_components::{
     ComponentError, ComponentsConfig, MediaKind, NoProps, OutputCache, Registry, Renderer, Slots, Ttl, class_id,
     embedded_caches,
 };
-use cache_core::Clock;
+use cache_core::{CachesConfig, Clock, ConfigFormat};
 use common::*;
 
 #[tokio::test]
@@ -547,4 +547,31 @@ async fn a_renderer_frees_its_embedded_stores_when_it_is_dropped() {
         "no process-wide registry keeps the output store"
     );
     assert!(media_store.upgrade().is_none(), "nor the media store");
+}
+
+/// An alias whose own `timeout` is 0 stores nothing (Django's `set` with a timeout of 0): the
+/// renders are not counted as stores, and none hits.
+#[tokio::test]
+async fn an_alias_whose_timeout_is_zero_stores_nothing_and_counts_no_store() {
+    let mut registry = Registry::new();
+    registry.register(Greeting::cached()).unwrap();
+    let config = CachesConfig::from_str_with_env(
+        "[caches.default]\nbackend = \"locmem\"\nlocation = \"components-test-timeout-zero\"\ntimeout = 0\n",
+        ConfigFormat::Toml,
+        Vec::<(String, String)>::new(),
+    )
+    .unwrap();
+    let renderer = Renderer::new(
+        registry,
+        caches_with_clock(&config, Clock::system()),
+        ComponentsConfig::default(),
+    )
+    .unwrap();
+    for _ in 0..2 {
+        let output = renderer.render::<Greeting>(&GreetingProps::default()).await.unwrap();
+        assert_eq!(
+            (output.stats.renders, output.stats.stores, output.stats.hits),
+            (1, 0, 0)
+        );
+    }
 }

@@ -133,8 +133,9 @@ pub(crate) async fn read_stored(page: &Page, cache: &Cache, key: &str, role: Cac
     stored
 }
 
-/// Stores `fragment` under `key` for `role`; a failure is warned about and counted. A timeout of
-/// zero or less deletes the old entry and stores nothing (Django's `set`), so it isn't counted.
+/// Stores `fragment` under `key` for `role`; a failure is warned about and counted. A timeout that
+/// expires at once (zero or less, given or the alias' own) deletes the old entry and stores
+/// nothing (Django's `set`), so it isn't counted.
 pub(crate) async fn store(
     page: &Page,
     cache: &Cache,
@@ -143,7 +144,7 @@ pub(crate) async fn store(
     fragment: &Fragment,
     role: CacheRole,
 ) {
-    let stores = !matches!(timeout, Timeout::Seconds(seconds) if seconds <= 0.0);
+    let stores = cache.expiry_for(timeout).is_some();
     match cache.set_raw(key, fragment.encode()).timeout(timeout).await {
         Ok(()) if stores => Stats::count(&page.stats.stores),
         Ok(()) => {}
