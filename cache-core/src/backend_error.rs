@@ -219,6 +219,28 @@ impl BackendError {
         matches!(self.inner.kind, ErrorKind::Unavailable(_))
     }
 
+    /// Whether this is a failure of the server or of the way to it (a timeout, an unreachable
+    /// server, an open circuit, a refusal, a broken reply, an I/O error), rather than something
+    /// for the caller to fix (a key, a value, an integer, a call outside a runtime, an operation
+    /// the backend can't do). What fail-silently (`ignore_exceptions`) swallows, and what a tiered
+    /// alias' fail-safe answers with a last good value.
+    pub fn is_server_failure(&self) -> bool {
+        match self.inner.kind {
+            ErrorKind::Timeout(_)
+            | ErrorKind::Unavailable(Unavailability::Refused | Unavailability::Closed | Unavailability::CircuitOpen)
+            | ErrorKind::RefusedByServer
+            | ErrorKind::Protocol
+            | ErrorKind::Io => true,
+            ErrorKind::Unavailable(Unavailability::NoRuntime)
+            | ErrorKind::KeyNotFound
+            | ErrorKind::NotAnInteger
+            | ErrorKind::Overflow { .. }
+            | ErrorKind::ValueTooLarge { .. }
+            | ErrorKind::InvalidKey(_)
+            | ErrorKind::Unsupported => false,
+        }
+    }
+
     /// Whether the call was refused at once, without reaching the server, because its circuit
     /// breaker is open after consecutive failures.
     pub fn is_circuit_open(&self) -> bool {

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::backend_error::{ErrorKind, Unavailability};
+use crate::backend_error::BackendError;
 use crate::clock::Clock;
 use crate::error::CacheError;
 use crate::warning_gate::WarningGate;
@@ -17,23 +17,7 @@ pub const IGNORED_ERROR_WARNING_INTERVAL: Duration = Duration::from_secs(10);
 /// errors, a call outside a runtime and an operation the backend can't do are the caller's to fix,
 /// and are never swallowed.
 pub(crate) fn is_ignorable(error: &CacheError) -> bool {
-    let Some(error) = error.backend_error() else {
-        return false;
-    };
-    match error.kind() {
-        ErrorKind::Timeout(_)
-        | ErrorKind::Unavailable(Unavailability::Refused | Unavailability::Closed | Unavailability::CircuitOpen)
-        | ErrorKind::RefusedByServer
-        | ErrorKind::Protocol
-        | ErrorKind::Io => true,
-        ErrorKind::Unavailable(Unavailability::NoRuntime)
-        | ErrorKind::KeyNotFound
-        | ErrorKind::NotAnInteger
-        | ErrorKind::Overflow { .. }
-        | ErrorKind::ValueTooLarge { .. }
-        | ErrorKind::InvalidKey(_)
-        | ErrorKind::Unsupported => false,
-    }
+    error.backend_error().is_some_and(BackendError::is_server_failure)
 }
 
 /// The warning side of fail-silently: the first ignored error warns, then at most one warning per
@@ -71,7 +55,7 @@ impl IgnoredErrors {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::backend_error::{BackendError, Wait};
+    use crate::backend_error::{Unavailability, Wait};
 
     fn failure(error: BackendError) -> CacheError {
         CacheError::from_backend("a", Some("k"), error)

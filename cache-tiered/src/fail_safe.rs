@@ -5,19 +5,10 @@
 use std::time::Duration;
 
 use bytes::Bytes;
-use cache_core::{BackendError, ErrorKind};
+use cache_core::BackendError;
 
 use crate::near::Stamp;
 use crate::state::Shared;
-
-/// Failures of the far tier's server or the way to it; what a caller did wrong (a bad key, a
-/// value too large, an unsupported call) is never hidden behind a stale value.
-pub(crate) fn is_server_failure(error: &BackendError) -> bool {
-    matches!(
-        error.kind(),
-        ErrorKind::Timeout(_) | ErrorKind::Unavailable(_) | ErrorKind::Io | ErrorKind::Protocol
-    )
-}
 
 /// Fail-safe's settings.
 #[derive(Debug, Clone, Copy)]
@@ -37,7 +28,7 @@ impl FailSafe {
         error: &BackendError,
         operation: &'static str,
     ) -> Option<Bytes> {
-        if self.max.is_zero() || !is_server_failure(error) {
+        if self.max.is_zero() || !error.is_server_failure() {
             return None;
         }
         // Taken before the read: an invalidation landing between the read and the put below
