@@ -14,7 +14,7 @@ pub struct Hung {
 impl Hung {
     /// Pauses the process `pid`.
     pub(super) fn pause(pid: u32) -> Hung {
-        signal("-STOP", &[pid]);
+        signal("-STOP", &[pid], true);
         Hung { pids: vec![pid] }
     }
 
@@ -22,17 +22,17 @@ impl Hung {
     /// connection (PostgreSQL) keeps answering on its open connections while only its parent is
     /// paused. The parent is paused first, so it forks nothing new meanwhile.
     pub(super) fn pause_tree(pid: u32) -> Hung {
-        signal("-STOP", &[pid]);
+        signal("-STOP", &[pid], true);
+        let parents = parent_pids();
         let mut pids = vec![pid];
         let mut next = 0;
         while next < pids.len() {
-            let children = children_of(pids[next]);
-            if !children.is_empty() {
-                signal("-STOP", &children);
-            }
-            pids.extend(children);
+            let parent = pids[next];
+            pids.extend(parents.iter().filter(|&&(_, of)| of == parent).map(|&(child, _)| child));
             next += 1;
         }
+        // A descendant may have exited since it was listed.
+        signal("-STOP", &pids[1..], false);
         Hung { pids }
     }
 
@@ -44,33 +44,42 @@ impl Hung {
 
 impl Drop for Hung {
     fn drop(&mut self) {
-        signal("-CONT", &self.pids);
+        signal("-CONT", &self.pids, false);
     }
 }
 
-/// `kill -<signal> <pid>…` (the workspace forbids `unsafe`, so no libc call). A process may have
-/// exited since it was listed; only a failure to run `kill` at all is an error.
-fn signal(signal: &str, pids: &[u32]) {
+/// `kill -<signal> <pid>…` (the workspace forbids `unsafe`, so no libc call); `must_succeed` for a
+/// process that has to be there, so a wrong pid fails here rather than as a server that answers.
+fn signal(signal: &str, pids: &[u32], must_succeed: bool) {
+    if pids.is_empty() {
+        return;
+    }
     let status = Command::new("kill")
         .arg(signal)
         .args(pids.iter().map(u32::to_string))
         .status();
     assert!(status.is_ok(), "kill {signal} {pids:?}: {status:?}");
+    if must_succeed {
+        assert!(
+            status.is_ok_and(|status| status.success()),
+            "kill {signal} {pids:?} failed"
+        );
+    }
 }
 
-/// The processes whose parent is `pid`, from `/proc/<pid>/stat` (its fourth field).
-fn children_of(pid: u32) -> Vec<u32> {
+/// Every process as (pid, parent pid), from `/proc/<pid>/stat` (its fourth field), read once.
+fn parent_pids() -> Vec<(u32, u32)> {
     let Ok(entries) = std::fs::read_dir("/proc") else {
         return Vec::new();
     };
     entries
-        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<u32>().ok())
-        .filter(|&candidate| {
-            std::fs::read_to_string(format!("/proc/{candidate}/stat")).is_ok_and(|stat| {
-                // The command name (second field) is in parentheses and may hold spaces.
-                let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
-                after_name.split_whitespace().nth(1).and_then(|ppid| ppid.parse().ok()) == Some(pid)
-            })
+        .filter_map(|entry| {
+            let pid: u32 = entry.ok()?.file_name().to_str()?.parse().ok()?;
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+            // The command name (second field) is in parentheses and may hold spaces.
+            let (_, after_name) = stat.rsplit_once(')')?;
+            let parent = after_name.split_whitespace().nth(1)?.parse().ok()?;
+            Some((pid, parent))
         })
         .collect()
 }
