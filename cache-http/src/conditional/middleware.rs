@@ -5,7 +5,7 @@ use std::task::{Context, Poll};
 use axum::body::{Body, HttpBody};
 use bytes::Bytes;
 use http::header::{self, HeaderValue};
-use http::{Method, Request, Response};
+use http::{HeaderMap, Method, Request, Response};
 use md5::{Digest, Md5};
 use tower_layer::Layer;
 use tower_service::Service;
@@ -67,7 +67,19 @@ where
             let response = self.inner.call(request);
             return Box::pin(async move { Ok(response.await?.map(Body::new)) });
         }
-        let request_headers = request.headers().clone();
+        // Only the validators are read once the handler has answered: copied, not every header
+        // (a request without any allocates nothing).
+        let mut validators = HeaderMap::new();
+        for name in [
+            header::IF_MATCH,
+            header::IF_NONE_MATCH,
+            header::IF_MODIFIED_SINCE,
+            header::IF_UNMODIFIED_SINCE,
+        ] {
+            for value in request.headers().get_all(&name) {
+                validators.append(name.clone(), value.clone());
+            }
+        }
         let response = self.inner.call(request);
         Box::pin(async move {
             let response = response.await?;
@@ -99,7 +111,7 @@ where
             }
             Ok(get_conditional_response(
                 &Method::GET,
-                &request_headers,
+                &validators,
                 etag.as_deref(),
                 last_modified,
                 response,
