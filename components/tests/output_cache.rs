@@ -575,3 +575,27 @@ async fn an_alias_whose_timeout_is_zero_stores_nothing_and_counts_no_store() {
         );
     }
 }
+
+/// A value that isn't a stored render (Django sharing the alias writes one on every request) is
+/// warned about once per alias and interval, not on every render.
+#[tokio::test]
+async fn an_unreadable_stored_value_is_warned_about_once_per_interval() {
+    let mut registry = Registry::new();
+    registry.register(Greeting::cached()).unwrap();
+    let renderer = renderer(registry);
+    let key = renderer
+        .output_key::<Greeting>(&GreetingProps::default(), Slots::new())
+        .unwrap()
+        .unwrap();
+    let cache = renderer.caches().get("default").unwrap();
+    let mut warned = Vec::new();
+    for _ in 0..3 {
+        cache.set_raw(&key, "<p>Hello world!</p>").await.unwrap();
+        let (output, warnings) =
+            cache_core::testkit::capture_warnings(renderer.render::<Greeting>(&GreetingProps::default()).into_future())
+                .await;
+        assert_eq!(output.unwrap().stats.stores, 1, "rendered again and stored");
+        warned.push(warnings.iter().filter(|w| w.contains("can't be read")).count());
+    }
+    assert_eq!(warned, [1, 0, 0]);
+}

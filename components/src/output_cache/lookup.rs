@@ -12,7 +12,7 @@ use crate::error::ComponentError;
 use crate::output_cache::fragment::Fragment;
 use crate::output_cache::key::{Digest, output_key};
 use crate::output_cache::target::OutputStore;
-use crate::rendering::cache_warnings::{CACHE_WARNING_INTERVAL, CacheRole};
+use crate::rendering::cache_warnings::{CACHE_WARNING_INTERVAL, CacheRole, Trouble};
 use crate::rendering::call::PendingCall;
 use crate::rendering::page::{Page, Stats};
 
@@ -109,13 +109,20 @@ pub(crate) async fn read_stored(page: &Page, cache: &Cache, key: &str, role: Cac
         Ok(Some(bytes)) => match Fragment::decode(&bytes, &page.state.registry, rooted) {
             Ok(fragment) => Stored::Hit(fragment),
             Err(problem) => {
-                tracing::warn!(
-                    alias = cache.alias(),
-                    key,
-                    %problem,
-                    "components: a cached {} can't be read; rendering it again",
-                    role.stored_thing()
-                );
+                page.state
+                    .cache_warnings
+                    .warn(cache.alias(), role, Trouble::Unreadable, |held_back| {
+                        tracing::warn!(
+                            alias = cache.alias(),
+                            key,
+                            %problem,
+                            held_back,
+                            "components: a cached {} can't be read; rendering it again \
+                             (one such warning per alias every {}s; `held_back` counts the others)",
+                            role.stored_thing(),
+                            CACHE_WARNING_INTERVAL.as_secs()
+                        );
+                    });
                 Stored::Miss
             }
         },
@@ -155,17 +162,19 @@ pub(crate) async fn store(
 /// Fail-open: the façade has counted the error in the alias' metrics; the page is served.
 fn warn_cache_error(page: &Page, cache: &Cache, key: &str, role: CacheRole, action: &str, error: &CacheError) {
     Stats::count(&page.stats.cache_errors);
-    page.state.cache_warnings.warn(cache.alias(), role, |held_back| {
-        tracing::warn!(
-            alias = cache.alias(),
-            key,
-            %error,
-            held_back,
-            "components: the {} failed to {action}; {} is rendered uncached \
-             (one such warning per alias every {}s; `held_back` counts the others)",
-            role.cache_name(),
-            role.subject(),
-            CACHE_WARNING_INTERVAL.as_secs()
-        );
-    });
+    page.state
+        .cache_warnings
+        .warn(cache.alias(), role, Trouble::Failed, |held_back| {
+            tracing::warn!(
+                alias = cache.alias(),
+                key,
+                %error,
+                held_back,
+                "components: the {} failed to {action}; {} is rendered uncached \
+                 (one such warning per alias every {}s; `held_back` counts the others)",
+                role.cache_name(),
+                role.subject(),
+                CACHE_WARNING_INTERVAL.as_secs()
+            );
+        });
 }

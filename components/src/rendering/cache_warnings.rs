@@ -55,19 +55,29 @@ impl CacheRole {
     }
 }
 
-/// One gate per alias and role, made on its first failure.
+/// What went wrong with a cache, each warned about on its own schedule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Trouble {
+    /// A call failed (the server is down, hung, refusing).
+    Failed,
+    /// A stored value isn't one of ours (written by another version, or by Django sharing the
+    /// alias): rendered again and overwritten, on every render until then.
+    Unreadable,
+}
+
+/// One gate per alias, role and trouble, made on its first warning.
 #[derive(Debug, Default)]
 pub(crate) struct CacheWarnings {
-    gates: Mutex<HashMap<(String, CacheRole), Arc<WarningGate>>>,
+    gates: Mutex<HashMap<(String, CacheRole, Trouble), Arc<WarningGate>>>,
 }
 
 impl CacheWarnings {
-    /// Runs `warn` with the number of warnings held back for `alias` in `role` since its last
-    /// one, unless it warned less than [`CACHE_WARNING_INTERVAL`] ago.
-    pub(crate) fn warn(&self, alias: &str, role: CacheRole, warn: impl FnOnce(u64)) {
+    /// Runs `warn` with the number of warnings held back for `alias` in `role` about `trouble`
+    /// since its last one, unless it warned less than [`CACHE_WARNING_INTERVAL`] ago.
+    pub(crate) fn warn(&self, alias: &str, role: CacheRole, trouble: Trouble, warn: impl FnOnce(u64)) {
         let gate = {
             let mut gates = self.gates.lock();
-            let key = (alias.to_owned(), role);
+            let key = (alias.to_owned(), role, trouble);
             Arc::clone(
                 gates
                     .entry(key)

@@ -15,7 +15,7 @@ use crate::media::strategies::{self, Strategy};
 use crate::output_cache::key::output_key;
 use crate::output_cache::settings::OutputCache;
 use crate::registry::Registry;
-use crate::rendering::cache_warnings::{CACHE_WARNING_INTERVAL, CacheRole};
+use crate::rendering::cache_warnings::{CACHE_WARNING_INTERVAL, CacheRole, Trouble};
 use crate::rendering::call::{CallProps, Lineage, PendingCall};
 use crate::rendering::ids::IdSequence;
 use crate::rendering::output::RenderOutput;
@@ -228,7 +228,7 @@ impl Renderer {
             if let Err(error) = result {
                 self.state
                     .cache_warnings
-                    .warn(media.cache.alias(), CacheRole::Media, |held_back| {
+                    .warn(media.cache.alias(), CacheRole::Media, Trouble::Failed, |held_back| {
                         tracing::warn!(
                             alias = media.cache.alias(),
                             %error,
