@@ -741,11 +741,15 @@ impl CacheBackend for RedisBackend {
     /// `GET` and `PTTL` in one pipeline (one round trip, outside the batched `MGET`s), so a
     /// near tier in front of this alias never keeps a copy past the entry's expiry. On a
     /// cluster, or for a key holding another type, the lifetime is unknown.
+    ///
+    /// Read from the writer, not a replica: a near tier fills from this read right after another
+    /// process's invalidation, and a replica that hasn't applied the write yet would hand back the
+    /// old value, kept near for up to `near_timeout`.
     async fn get_with_remaining(&self, key: &str) -> BackendResult<Option<(Bytes, Remaining)>> {
         if self.inner.cluster {
             return Ok(self.get(key).await?.map(|value| (value, Remaining::Unknown)));
         }
-        let node = self.reader();
+        let node = &self.inner.writer;
         let mut pipeline = redis::pipe();
         pipeline.cmd("GET").arg(key).cmd("PTTL").arg(key);
         let replies = match self.query_pipeline(node, "GET + PTTL", &pipeline).await {
