@@ -2,13 +2,12 @@
 //! database locked by another writer. Errors arrive within the timeouts, in the kinds callers act
 //! on, naming the fix; service comes back by itself; no caller ever reads another key's value.
 
-use std::net::TcpListener;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use cache_core::testkit::Load;
-use cache_core::testkit::servers::PostgresServer;
+use cache_core::testkit::servers::{ClosedPort, PostgresServer};
 use cache_core::{Cache, CacheBackend, CacheOptions, Result};
 use cache_db::DbBackend;
 
@@ -75,7 +74,9 @@ async fn postgres_killed_and_restarted_under_load() -> Result<()> {
 
 #[tokio::test]
 async fn a_postgres_that_isnt_running_is_unavailable_naming_the_fix() {
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    // Reserved, not just found free: a server another test starts could otherwise be given it.
+    let closed = ClosedPort::reserve().unwrap();
+    let port = closed.port();
     let backend = DbBackend::builder()
         .table("django_cache")
         .database(format!("postgres://postgres@127.0.0.1:{port}/postgres"))

@@ -3,12 +3,11 @@
 
 mod common;
 
-use std::net::{Ipv4Addr, TcpListener};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use cache_core::testkit::servers::RedisServer;
+use cache_core::testkit::servers::{ClosedPort, RedisServer};
 use cache_core::{CacheError, Location};
 use serde_json::json;
 
@@ -204,11 +203,9 @@ async fn a_wrong_password_is_a_clear_permanent_error() {
 
 #[tokio::test]
 async fn a_closed_port_is_a_retryable_error_and_check_reports_it() {
-    let port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    // Reserved, not just found free: a server another test starts could otherwise be given it.
+    let closed = ClosedPort::reserve().unwrap();
+    let port = closed.port();
     let url = format!("redis://127.0.0.1:{port}");
     // Building doesn't connect: a server may come up after the application.
     let cache = common::cache("offline", Location::One(url.clone()), "", json!({})).unwrap();

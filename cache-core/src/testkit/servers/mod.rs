@@ -20,6 +20,7 @@
 //! # Ok(()) }
 //! ```
 
+mod closed_port;
 mod cluster;
 mod hung;
 mod memcached;
@@ -28,6 +29,7 @@ mod probe;
 mod process;
 mod redis;
 
+pub use closed_port::ClosedPort;
 pub use cluster::{ClusterSpec, NodeRole, RedisCluster};
 pub use hung::Hung;
 pub use memcached::MemcachedServer;
