@@ -418,12 +418,12 @@ impl Component for Lines {
     }
 }
 
-/// Keys must not change between releases unless the encoding's version (`v3`) does: a deploy
+/// Keys must not change between releases unless the encoding's version (`v4`) does: a deploy
 /// would otherwise stop reading every stored render, or read one under another's key. These
-/// digests were computed on the code before this session's rework of how keys are hashed
-/// (`7c74531`, encoding v3) and must still come out: a short input (BLAKE3's one-shot path), a
-/// long one (over 1 KiB, its streaming path), and a list of structs (field names referred back
-/// to). Changing a component's template changes its digests too (it is part of the key).
+/// digests were computed when encoding v4 (short strings, floats and field references in one tag
+/// byte) was introduced, and must still come out: a short input (BLAKE3's one-shot path), a long
+/// one (over 1 KiB, its streaming path), and a list of structs (field names referred back to).
+/// Changing a component's template changes its digests too (it is part of the key).
 #[test]
 fn keys_are_stable_across_releases() {
     let mut registry = registry();
@@ -447,9 +447,9 @@ fn keys_are_stable_across_releases() {
     assert_eq!(
         digests,
         [
-            "bbcab39ffc9160ad150f3f5d720c7c6e",
-            "ef5b0606ecc036730047c35b98fa1107",
-            "288bd9cfc6f414940efcd394fb2876de"
+            "7f7cf005cf30c7f2df543dd49e1926fb",
+            "a94243262fcc54e3f0d4f490373f2fc4",
+            "07850085a8bfad1f6dc2eb410e41a920"
         ]
     );
 }

@@ -10,7 +10,7 @@ use parking_lot::Mutex;
 use crate::error::ComponentError;
 use crate::output_cache::fragment::{Fragment, IdRef};
 use crate::output_cache::key::arguments::{self, ArgumentDigests};
-use crate::output_cache::key::{Digest, DigestInput, KeySource};
+use crate::output_cache::key::{self, Digest, KeySource};
 use crate::rendering::call::{CallProps, PendingCall};
 use crate::rendering::html::ChildCalls;
 use crate::rendering::ids::IdSequence;
@@ -125,8 +125,6 @@ impl Page {
         let component = self.state.component(call.component);
         let entry = &component.entry;
         let own_key = component.output.as_ref().is_some_and(|output| output.settings.own_key);
-        // One hash input, built in place: it holds a 1 KiB buffer, and moving it costs more than the
-        // hashing of small props.
         let given = match &call.props {
             CallProps::Arguments { args, .. } if !own_key => Some(args),
             _ => None,
@@ -136,37 +134,38 @@ impl Page {
         } else {
             KeySource::Typed
         };
-        let mut input = DigestInput::new(&entry.class_key, source);
-        let from_arguments = given
-            .is_some_and(|args| arguments::encode_arguments(args, &mut input.sink, &self.argument_digests).is_ok());
-        if !from_arguments {
-            // A value that can't be read out (an iterator, an object): keyed as typed props.
-            if given.is_some() {
-                input.restart(&entry.class_key, KeySource::Typed);
+        key::with_input(&entry.class_key, source, |input| {
+            let from_arguments = given
+                .is_some_and(|args| arguments::encode_arguments(args, &mut input.sink, &self.argument_digests).is_ok());
+            if !from_arguments {
+                // A value that can't be read out (an iterator, an object): keyed as typed props.
+                if given.is_some() {
+                    input.restart(&entry.class_key, KeySource::Typed);
+                }
+                entry
+                    .component
+                    .key(call.props(entry)?, &mut input.sink)
+                    .map_err(|source| ComponentError::Props {
+                        component: entry.name.to_owned(),
+                        source,
+                    })?;
             }
-            entry
-                .component
-                .key(call.props(entry)?, &mut input.sink)
-                .map_err(|source| ComponentError::Props {
-                    component: entry.name.to_owned(),
-                    source,
-                })?;
-        }
-        if with_slots {
-            input.tag(1);
-            input.count(call.slots.len());
-            let mut canonical = Vec::new();
-            for (name, content) in &call.slots {
-                input.field(name.as_bytes());
-                canonical.clear();
-                self.canonical_slot(content, &mut canonical)?;
-                input.field(&canonical);
+            if with_slots {
+                input.tag(1);
+                input.count(call.slots.len());
+                let mut canonical = Vec::new();
+                for (name, content) in &call.slots {
+                    input.field(name.as_bytes());
+                    canonical.clear();
+                    self.canonical_slot(content, &mut canonical)?;
+                    input.field(&canonical);
+                }
+                let digest = input.finish();
+                return Ok(*call.identity.get_or_init(|| digest));
             }
-            let digest = input.finish();
-            return Ok(*call.identity.get_or_init(|| digest));
-        }
-        input.tag(0);
-        Ok(input.finish())
+            input.tag(0);
+            Ok(input.finish())
+        })
     }
 
     /// Slot content with its markers replaced by what they stand for: a call by the call's identity

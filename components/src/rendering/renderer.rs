@@ -152,7 +152,7 @@ impl Renderer {
         };
         let page = Page::new(Arc::clone(&self.state));
         let digest = page.digest(&call, output.settings.include_slots)?;
-        Ok(Some(output_key(&component.entry.class_id, &digest)))
+        Ok(Some(output_key(&component.entry.class_id, &digest).to_string()))
     }
 
     /// Puts the JS and CSS of `output` into its HTML as `strategy` says, and sets

@@ -19,7 +19,7 @@ use minijinja::value::{Value, ValueKind};
 use parking_lot::Mutex;
 
 use crate::output_cache::key::sink::{HashSink, Sink};
-use crate::output_cache::key::typed::{float, int, tag};
+use crate::output_cache::key::typed::{float, int, string, tag};
 
 /// An argument's list or map, by its digest.
 const DIGEST: u8 = b'#';
@@ -137,8 +137,12 @@ fn encode<S: Sink>(value: &Value, out: &mut S) -> Result<(), Unkeyable> {
             }
         }
         ValueKind::String => {
-            let tag = if value.is_safe() { SAFE_STR } else { tag::STR };
-            out.tagged_bytes(tag, value.as_str().ok_or(Unkeyable)?.as_bytes());
+            let text = value.as_str().ok_or(Unkeyable)?;
+            if value.is_safe() {
+                out.tagged_bytes(SAFE_STR, text.as_bytes());
+            } else {
+                string(out, text);
+            }
         }
         ValueKind::Bytes => {
             out.tagged_bytes(tag::BYTES, value.as_bytes().ok_or(Unkeyable)?);

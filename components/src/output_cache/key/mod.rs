@@ -9,6 +9,10 @@ pub(crate) mod arguments;
 pub(crate) mod sink;
 pub(crate) mod typed;
 
+use std::cell::RefCell;
+
+use arrayvec::ArrayString;
+
 use sink::{HashSink, Sink};
 
 /// What keys start with; the same prefix django-components uses.
@@ -21,7 +25,7 @@ const KEY_DIGEST_BYTES: usize = 16;
 pub(crate) type Digest = [u8; 32];
 
 /// Versions the encoding: a change to it must change every key rather than reinterpret old entries.
-const DOMAIN: &[u8] = b"components/output-cache/v3";
+const DOMAIN: &[u8] = b"components/output-cache/v4";
 
 /// What the props part of a digest was computed from; the first byte of the input, so keys
 /// computed from different forms never meet.
@@ -48,6 +52,28 @@ pub(crate) fn class_key(class_id: &str, fingerprint: &Digest) -> Digest {
 /// One render's identity, fed field by field.
 pub(crate) struct DigestInput {
     pub(crate) sink: HashSink,
+}
+
+thread_local! {
+    /// Each thread's reused input. It holds a 1 KiB buffer: making one per digest (zeroing it,
+    /// then moving it into place) cost about as much as hashing a small set of props.
+    static REUSED: RefCell<DigestInput> = const { RefCell::new(DigestInput { sink: HashSink::EMPTY }) };
+}
+
+/// Runs `digest` with an input started for `class_key` and `source`: the thread's reused one, or
+/// a new one when a digest is already being computed on this thread (a slot's child is digested
+/// inside its parent's).
+pub(crate) fn with_input<R>(class_key: &Digest, source: KeySource, digest: impl FnOnce(&mut DigestInput) -> R) -> R {
+    let mut digest = Some(digest);
+    let reused = REUSED.with(|reused| {
+        let mut input = reused.try_borrow_mut().ok()?;
+        input.restart(class_key, source);
+        Some((digest.take().expect("called once"))(&mut input))
+    });
+    match reused {
+        Some(result) => result,
+        None => (digest.take().expect("called once"))(&mut DigestInput::new(class_key, source)),
+    }
 }
 
 impl DigestInput {
@@ -85,17 +111,42 @@ impl DigestInput {
 }
 
 /// The cache key of a render of `class_id` with this digest.
-pub(crate) fn output_key(class_id: &str, digest: &Digest) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut key = String::with_capacity(KEY_PREFIX.len() + class_id.len() + 1 + 2 * KEY_DIGEST_BYTES);
-    key.push_str(KEY_PREFIX);
-    key.push_str(class_id);
-    key.push(':');
-    for byte in &digest[..KEY_DIGEST_BYTES] {
-        key.push(HEX[usize::from(byte >> 4)] as char);
-        key.push(HEX[usize::from(byte & 0xf)] as char);
+pub(crate) fn output_key(class_id: &str, digest: &Digest) -> OutputKey {
+    let mut hex = [0u8; 2 * KEY_DIGEST_BYTES];
+    for (pair, byte) in hex.chunks_exact_mut(2).zip(&digest[..KEY_DIGEST_BYTES]) {
+        pair[0] = HEX[usize::from(byte >> 4)];
+        pair[1] = HEX[usize::from(byte & 0xf)];
     }
-    key
+    let hex = std::str::from_utf8(&hex).expect("hex digits are ASCII");
+    let parts = [KEY_PREFIX, class_id, ":", hex];
+    let mut inline = ArrayString::new();
+    if parts.iter().try_for_each(|part| inline.try_push_str(part)).is_ok() {
+        return OutputKey::Inline(inline);
+    }
+    OutputKey::Heap(parts.concat())
+}
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// An output cache key, on the stack when it fits (almost always: the prefix, a class id, 32 hex
+/// digits), so a hit allocates nothing for it.
+pub(crate) enum OutputKey {
+    Inline(ArrayString<INLINE_KEY>),
+    Heap(String),
+}
+
+/// Room for a class id of up to 78 bytes.
+const INLINE_KEY: usize = 128;
+
+impl std::ops::Deref for OutputKey {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        match self {
+            OutputKey::Inline(key) => key,
+            OutputKey::Heap(key) => key,
+        }
+    }
 }
 
 /// The fingerprint of a component's code: its template source (or, for a render function, the
@@ -117,7 +168,11 @@ mod tests {
     #[test]
     fn keys_have_the_documented_shape() {
         let key = output_key("Card_abc123", &[0xab; 32]);
-        assert_eq!(key, format!("components:cache:Card_abc123:{}", "ab".repeat(16)));
+        assert_eq!(&*key, format!("components:cache:Card_abc123:{}", "ab".repeat(16)));
+        let long = "C".repeat(200);
+        let key = output_key(&long, &[0x01; 32]);
+        assert!(matches!(key, OutputKey::Heap(_)));
+        assert_eq!(&*key, format!("components:cache:{long}:{}", "01".repeat(16)));
     }
 
     #[test]

@@ -54,6 +54,25 @@ pub(crate) trait Sink {
         self.bytes(bytes);
     }
 
+    /// Bytes shorter than [`SHORT`]: `short_tag | length` and the bytes; longer ones as
+    /// [`Sink::tagged_bytes`] with `long_tag`. `short_tag`'s low six bits must be clear, and no
+    /// other tag may fall in its range.
+    #[inline]
+    fn short_or_tagged(&mut self, short_tag: u8, long_tag: u8, bytes: &[u8]) {
+        if bytes.len() < SHORT {
+            self.byte(short_tag | bytes.len() as u8);
+            self.put(bytes);
+        } else {
+            self.tagged_bytes(long_tag, bytes);
+        }
+    }
+
+    /// The first `len` bytes of `bytes` (a tagged float, whose zero tail is left out).
+    #[inline]
+    fn put_prefix(&mut self, bytes: &[u8; 9], len: usize) {
+        self.put(&bytes[..len]);
+    }
+
     /// A tag byte, then a varint (an integer, a field name's index).
     #[inline]
     fn tagged_varint(&mut self, tag: u8, n: u128) {
@@ -61,6 +80,9 @@ pub(crate) trait Sink {
         self.varint(n);
     }
 }
+
+/// Byte strings shorter than this carry their length in their tag byte.
+pub(crate) const SHORT: usize = 64;
 
 impl Sink for Vec<u8> {
     fn put(&mut self, bytes: &[u8]) {
@@ -90,6 +112,14 @@ pub(crate) struct HashSink {
 }
 
 impl HashSink {
+    /// An empty sink under an all-zero key, for a `const` (a thread's reused input).
+    pub(crate) const EMPTY: HashSink = HashSink {
+        key: [0; 32],
+        inline: [0; INLINE],
+        len: 0,
+        overflow: None,
+    };
+
     pub(crate) fn new(key: &[u8; 32]) -> Self {
         HashSink {
             key: *key,
@@ -166,6 +196,33 @@ impl Sink for HashSink {
         } else {
             self.byte(tag);
             self.bytes(bytes);
+        }
+    }
+
+    // All nine bytes copied (a fixed-size move, no `memcpy` call), only `len` kept.
+    #[inline(always)]
+    fn put_prefix(&mut self, bytes: &[u8; 9], len: usize) {
+        let at = self.len;
+        if at + bytes.len() <= INLINE {
+            self.inline[at..at + bytes.len()].copy_from_slice(bytes);
+            self.len = at + len;
+        } else {
+            self.put(&bytes[..len]);
+        }
+    }
+
+    #[inline(always)]
+    fn short_or_tagged(&mut self, short_tag: u8, long_tag: u8, bytes: &[u8]) {
+        let (at, len) = (self.len, bytes.len());
+        if len < SHORT && at + 1 + len <= INLINE {
+            self.inline[at] = short_tag | len as u8;
+            self.inline[at + 1..at + 1 + len].copy_from_slice(bytes);
+            self.len = at + 1 + len;
+        } else if len < SHORT {
+            self.byte(short_tag | len as u8);
+            self.put(bytes);
+        } else {
+            self.tagged_bytes(long_tag, bytes);
         }
     }
 

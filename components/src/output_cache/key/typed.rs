@@ -21,7 +21,10 @@ use crate::output_cache::key::sink::Sink;
 /// Why props can't be encoded: their `Serialize` impl failed (the canonical JSON writer's error).
 pub(crate) use crate::canonical::Error;
 
-/// Tags shared with the template arguments' encoding (see `arguments.rs`).
+/// Tags shared with the template arguments' encoding (see `arguments.rs`). Plain tags are ASCII;
+/// the three that carry a number in their low bits take the byte ranges above 0x7f, one range
+/// each (short strings 0x80–0xbf, field references 0xc0–0xdf, floats 0xe0–0xe8), so a tag
+/// byte alone says how to read what follows.
 pub(crate) mod tag {
     pub(crate) const NONE: u8 = b'n';
     pub(crate) const SOME: u8 = b'?';
@@ -31,8 +34,14 @@ pub(crate) mod tag {
     pub(crate) const INT: u8 = b'i';
     /// A negative integer `n`, `-(n + 1)` as a varint.
     pub(crate) const NEG: u8 = b'-';
-    pub(crate) const FLOAT: u8 = b'd';
+    /// A float whose last `n` bytes (big-endian bits) are zero: `FLOAT + (8 - n)`, then its first
+    /// `8 - n` bytes. `1.25` is three bytes, not nine; `0.0` one.
+    pub(crate) const FLOAT: u8 = 0xE0;
+    /// A string of 64 bytes or more: the tag, its length, the bytes.
     pub(crate) const STR: u8 = b's';
+    /// A string shorter than 64 bytes: `SHORT_STR | length`, the bytes. Most props' strings are
+    /// short, so their length costs no byte of its own.
+    pub(crate) const SHORT_STR: u8 = 0x80;
     pub(crate) const BYTES: u8 = b'b';
     pub(crate) const SEQ: u8 = b'[';
     pub(crate) const SEQ_END: u8 = b']';
@@ -40,8 +49,9 @@ pub(crate) mod tag {
     pub(crate) const MAP_END: u8 = b'}';
     pub(crate) const STRUCT: u8 = b'(';
     pub(crate) const FIELD: u8 = b'.';
-    /// A field whose name appeared before in this encoding: its index in the name table.
-    pub(crate) const FIELD_REF: u8 = b',';
+    /// A field whose name appeared before in this encoding: `FIELD_REF | index` in the name
+    /// table, which holds 32 names, so one byte.
+    pub(crate) const FIELD_REF: u8 = 0xC0;
     pub(crate) const STRUCT_END: u8 = b')';
     pub(crate) const UNIT_VARIANT: u8 = b'v';
     pub(crate) const VARIANT: u8 = b'V';
@@ -64,10 +74,19 @@ pub(crate) fn int<S: Sink>(out: &mut S, n: i128) {
 }
 
 pub(crate) fn float<S: Sink>(out: &mut S, f: f64) {
-    // One write of nine bytes rather than a byte and eight.
-    let mut tagged = [tag::FLOAT; 9];
-    tagged[1..].copy_from_slice(&f.to_bits().to_le_bytes());
-    out.put(&tagged);
+    let bits = f.to_bits();
+    // Prices, counts and halves end in zero bytes; they are left out, and the tag says how many
+    // bytes are kept, so the encoding stays injective. One write rather than a byte at a time.
+    let kept = 8 - (bits.trailing_zeros() / 8) as usize;
+    let mut tagged = [0; 9];
+    tagged[0] = tag::FLOAT + kept as u8;
+    tagged[1..].copy_from_slice(&bits.to_be_bytes());
+    out.put_prefix(&tagged, 1 + kept);
+}
+
+/// A string: its length in the tag when it is short.
+pub(crate) fn string<S: Sink>(out: &mut S, text: &str) {
+    out.short_or_tagged(tag::SHORT_STR, tag::STR, text.as_bytes());
 }
 
 struct Encoder<'s, S: Sink> {
@@ -79,6 +98,8 @@ struct Encoder<'s, S: Sink> {
 
 /// How many distinct field names one encoding refers back to.
 const NAME_TABLE: usize = 32;
+// A reference is one byte, `FIELD_REF | index`: the whole table must fit in the low five bits.
+const _: () = assert!(NAME_TABLE <= 32);
 
 /// A sequence, tuple or struct: elements written as they come, then an end byte.
 struct Compound<'e, 's, S: Sink> {
@@ -115,60 +136,77 @@ impl<'e, 's, S: Sink> ser::Serializer for &'e mut Encoder<'s, S> {
     type SerializeStruct = Compound<'e, 's, S>;
     type SerializeStructVariant = Compound<'e, 's, S>;
 
+    #[inline]
     fn serialize_bool(self, v: bool) -> Result<(), Error> {
         self.out.byte(if v { tag::TRUE } else { tag::FALSE });
         Ok(())
     }
+    #[inline]
     fn serialize_i8(self, v: i8) -> Result<(), Error> {
         self.serialize_i128(v.into())
     }
+    #[inline]
     fn serialize_i16(self, v: i16) -> Result<(), Error> {
         self.serialize_i128(v.into())
     }
+    #[inline]
     fn serialize_i32(self, v: i32) -> Result<(), Error> {
         self.serialize_i128(v.into())
     }
+    #[inline]
     fn serialize_i64(self, v: i64) -> Result<(), Error> {
         self.serialize_i128(v.into())
     }
+    #[inline]
     fn serialize_i128(self, v: i128) -> Result<(), Error> {
         int(self.out, v);
         Ok(())
     }
+    #[inline]
     fn serialize_u8(self, v: u8) -> Result<(), Error> {
         self.serialize_u128(v.into())
     }
+    #[inline]
     fn serialize_u16(self, v: u16) -> Result<(), Error> {
         self.serialize_u128(v.into())
     }
+    #[inline]
     fn serialize_u32(self, v: u32) -> Result<(), Error> {
         self.serialize_u128(v.into())
     }
+    #[inline]
     fn serialize_u64(self, v: u64) -> Result<(), Error> {
         self.serialize_u128(v.into())
     }
+    #[inline]
     fn serialize_u128(self, v: u128) -> Result<(), Error> {
         self.out.tagged_varint(tag::INT, v);
         Ok(())
     }
+    #[inline]
     fn serialize_f32(self, v: f32) -> Result<(), Error> {
         self.serialize_f64(v.into())
     }
+    #[inline]
     fn serialize_f64(self, v: f64) -> Result<(), Error> {
         float(self.out, v);
         Ok(())
     }
+    #[inline]
     fn serialize_char(self, v: char) -> Result<(), Error> {
         self.serialize_str(v.encode_utf8(&mut [0; 4]))
     }
+    #[inline]
     fn serialize_str(self, v: &str) -> Result<(), Error> {
-        self.out.tagged_bytes(tag::STR, v.as_bytes());
+        string(self.out, v);
         Ok(())
     }
+    #[inline]
     fn serialize_bytes(self, v: &[u8]) -> Result<(), Error> {
         self.out.tagged_bytes(tag::BYTES, v);
         Ok(())
     }
+    #[inline]
     fn serialize_none(self) -> Result<(), Error> {
         self.serialize_unit()
     }
@@ -176,6 +214,7 @@ impl<'e, 's, S: Sink> ser::Serializer for &'e mut Encoder<'s, S> {
         self.out.byte(tag::SOME);
         value.serialize(self)
     }
+    #[inline]
     fn serialize_unit(self) -> Result<(), Error> {
         self.out.byte(tag::NONE);
         Ok(())
@@ -246,7 +285,7 @@ impl<S: Sink> Compound<'_, '_, S> {
         value.serialize(&mut *self.encoder)
     }
 
-    #[inline]
+    #[inline(always)]
     fn field<T: Serialize + ?Sized>(&mut self, name: &'static str, value: &T) -> Result<(), Error> {
         let encoder = &mut *self.encoder;
         // Names come from `Serialize` impls as `&'static str`, so a repeated field is nearly always
@@ -259,7 +298,8 @@ impl<S: Sink> Compound<'_, '_, S> {
             (encoder.names.iter().rposition(same)).or_else(|| encoder.names.iter().position(|&seen| seen == name));
         match found {
             Some(index) => {
-                encoder.out.tagged_varint(tag::FIELD_REF, index as u128);
+                // `index` < NAME_TABLE = 32: it fits beside the tag.
+                encoder.out.byte(tag::FIELD_REF | index as u8);
             }
             None => {
                 encoder.out.tagged_bytes(tag::FIELD, name.as_bytes());
@@ -283,7 +323,7 @@ macro_rules! compound {
         impl<S: Sink> ser::$trait for Compound<'_, '_, S> {
             type Ok = ();
             type Error = Error;
-            #[inline]
+            #[inline(always)]
             fn $method<T: Serialize + ?Sized>(&mut self, $($name: &'static str,)? value: &T) -> Result<(), Error> {
                 compound!(@write self $($name)? value)
             }
@@ -372,6 +412,39 @@ mod tests {
         // The second item costs its values and two one-byte references, not the names again.
         assert!(two.len() - one.len() < one.len() - names, "{one:?} {two:?}");
         assert_eq!(two.windows(4).filter(|w| w == b"name").count(), 1);
+    }
+
+    /// Floats drop their trailing zero bytes and strings their length byte when short; the tag
+    /// still tells every value apart, at the edges of both ranges too.
+    #[test]
+    fn short_forms_stay_apart() {
+        assert_eq!(bytes(&1.25f64), [0xE2, 0x3F, 0xF4]);
+        assert_eq!(bytes(&0.0f64), [0xE0]);
+        let floats = [
+            0.0,
+            -0.0,
+            1.0,
+            1.25,
+            -1.25,
+            0.1,
+            f64::MAX,
+            f64::MIN_POSITIVE,
+            f64::INFINITY,
+            f64::NAN,
+        ];
+        for (i, a) in floats.iter().enumerate() {
+            assert_eq!(bytes(a).len(), 1 + usize::from(bytes(a)[0] - 0xE0));
+            for b in &floats[i + 1..] {
+                assert_ne!(bytes(a), bytes(b), "{a} {b}");
+            }
+        }
+        assert_eq!(bytes(&"ab"), [0x82, b'a', b'b']);
+        let edge = |n: usize| bytes(&"x".repeat(n));
+        assert_eq!(edge(63)[0], 0x80 | 63);
+        assert_eq!(edge(64)[..2], [b's', 64]);
+        // A short string never reads as a float or a field reference, nor a float as a string.
+        assert_ne!(bytes(&("", 0.0f64)), bytes(&(0.0f64, "")));
+        assert_ne!(bytes(&vec!["a"; 2]), bytes(&vec!["aa"]));
     }
 
     #[test]
