@@ -1,5 +1,6 @@
 //! Instance ids: `c` + six characters of `[0-9A-Za-z]`, new for every instance of every render.
 
+use std::cell::Cell;
 use std::hash::{BuildHasher, RandomState};
 
 use arrayvec::ArrayString;
@@ -20,11 +21,16 @@ pub(crate) struct IdSequence {
 
 impl IdSequence {
     pub(crate) fn new() -> Self {
-        // `RandomState` is seeded from the OS once per thread and varied per instance: enough to
-        // keep pages apart, and it costs no dependency.
-        // One SipHash per page; the step comes from the same 64 random bits, remixed (splitmix64's
-        // finalizer) so it is unrelated to the start.
-        let random = RandomState::new().hash_one(0x5eed_u64);
+        // Each page takes the next value of its thread's splitmix64 sequence, which starts from
+        // `RandomState`'s OS-seeded keys: pages on one thread never share 64 random bits,
+        // threads and processes start apart, and it costs no dependency (a SipHash per page cost
+        // a tenth of a cache hit). The step is the same bits remixed once more, so it is unrelated
+        // to the start.
+        let random = PAGE_SEQUENCE.with(|state| {
+            let next = state.get().wrapping_add(GOLDEN_GAMMA);
+            state.set(next);
+            remix(next)
+        });
         let start = random % SPACE;
         // 62^6 = 2^6 * 31^6: an odd step not divisible by 31 is coprime with it.
         let mut step = (remix(random) % SPACE) | 1;
@@ -57,6 +63,14 @@ impl IdSequence {
         InstanceId(id)
     }
 }
+
+thread_local! {
+    /// This thread's splitmix64 state.
+    static PAGE_SEQUENCE: Cell<u64> = Cell::new(RandomState::new().hash_one(0x5eed_u64));
+}
+
+/// splitmix64's increment: odd, so the state visits every 64-bit value before repeating.
+const GOLDEN_GAMMA: u64 = 0x9e37_79b9_7f4a_7c15;
 
 /// splitmix64's output function: a bijection on 64 bits that spreads every input bit over the
 /// output.
