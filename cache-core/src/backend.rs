@@ -192,6 +192,16 @@ pub trait CacheBackend: Any + Send + Sync + fmt::Debug + 'static {
         Ok(self.get(key).await?.map(|value| (value, Remaining::Unknown)))
     }
 
+    /// [`CacheBackend::get_with_remaining`] for several keys, in their order. Default: a
+    /// `get_many`, each lifetime [`Remaining::Unknown`].
+    async fn get_many_with_remaining(&self, keys: &[&str]) -> Result<Vec<Option<(Bytes, Remaining)>>> {
+        let values = self.get_many(keys).await?;
+        Ok(values
+            .into_iter()
+            .map(|value| value.map(|value| (value, Remaining::Unknown)))
+            .collect())
+    }
+
     /// Answers a `get` without waiting, when the backend is in process.
     ///
     /// An in-memory backend returns `Some(result)`; the façade then skips building a future for

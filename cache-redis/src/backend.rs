@@ -763,16 +763,52 @@ impl CacheBackend for RedisBackend {
         let mut replies = replies.into_iter();
         match (replies.next(), replies.next(), replies.next()) {
             (Some(Value::Nil), Some(_), None) => Ok(None),
-            (Some(Value::BulkString(bytes)), Some(ttl), None) => {
-                let remaining = match ttl {
-                    Value::Int(-1) => Remaining::Never,
-                    Value::Int(millis) if millis >= 0 => Remaining::For(Duration::from_millis(millis.unsigned_abs())),
-                    _ => Remaining::Unknown,
-                };
-                Ok(Some((Bytes::from(bytes), remaining)))
-            }
+            (Some(Value::BulkString(bytes)), Some(ttl), None) => Ok(Some((Bytes::from(bytes), remaining(&ttl)))),
             (first, ..) => Err(unexpected(node.shown(), "GET + PTTL", &first.unwrap_or(Value::Nil))),
         }
+    }
+
+    /// `MGET` and a `PTTL` per key in one pipeline on the writer, for the same reasons as
+    /// [`RedisBackend::get_with_remaining`]. On a cluster the lifetimes are unknown.
+    async fn get_many_with_remaining(&self, keys: &[&str]) -> BackendResult<Vec<Option<(Bytes, Remaining)>>> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        if self.inner.cluster {
+            let values = self.get_many(keys).await?;
+            return Ok(values
+                .into_iter()
+                .map(|value| value.map(|value| (value, Remaining::Unknown)))
+                .collect());
+        }
+        let node = &self.inner.writer;
+        let mut pipeline = redis::pipe();
+        let mget = pipeline.cmd("MGET");
+        for key in keys {
+            mget.arg(*key);
+        }
+        for key in keys {
+            pipeline.cmd("PTTL").arg(*key);
+        }
+        const WHAT: &str = "MGET + PTTL";
+        let mut replies = self.query_pipeline(node, WHAT, &pipeline).await?.into_iter();
+        let values = match replies.next() {
+            Some(Value::Array(values)) if values.len() == keys.len() => values,
+            other => return Err(unexpected(node.shown(), WHAT, &other.unwrap_or(Value::Nil))),
+        };
+        let lifetimes: Vec<Value> = replies.collect();
+        if lifetimes.len() != keys.len() {
+            return Err(unexpected(node.shown(), WHAT, &Value::Array(lifetimes)));
+        }
+        values
+            .into_iter()
+            .zip(lifetimes)
+            .map(|(value, ttl)| match value {
+                Value::Nil => Ok(None),
+                Value::BulkString(bytes) => Ok(Some((Bytes::from(bytes), remaining(&ttl)))),
+                other => Err(unexpected(node.shown(), WHAT, &other)),
+            })
+            .collect()
     }
 
     async fn close(&self) -> BackendResult<()> {
@@ -781,6 +817,16 @@ impl CacheBackend for RedisBackend {
             reader.close();
         }
         Ok(())
+    }
+}
+
+/// What a `PTTL` reply says an entry has left: -1 is no expiry; -2 (gone since the `GET`) or
+/// anything else unexpected is unknown, which a near tier bounds by its own timeout.
+fn remaining(ttl: &Value) -> Remaining {
+    match ttl {
+        Value::Int(-1) => Remaining::Never,
+        Value::Int(millis) if *millis >= 0 => Remaining::For(Duration::from_millis(millis.unsigned_abs())),
+        _ => Remaining::Unknown,
     }
 }
 

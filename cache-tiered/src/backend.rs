@@ -370,14 +370,21 @@ impl CacheBackend for TieredBackend {
         let missing_keys: Vec<&str> = missing.iter().map(|&at| keys[at]).collect();
         let tickets: Vec<FillTicket> = missing_keys.iter().map(|key| self.ticket(key)).collect();
         bump(&self.shared().counters.far_reads);
-        match self.inner.far.get_many(&missing_keys).await {
+        // With the lifetimes, from the writer: as `get`, a near copy never outlives its far entry
+        // nor keeps a value a replica hadn't yet replaced.
+        match self.inner.far.get_many_with_remaining(&missing_keys).await {
             Ok(values) => {
                 for ((&at, ticket), value) in missing.iter().zip(tickets).zip(values) {
-                    match &value {
-                        Some(bytes) => self.fill(keys[at], bytes, ticket, Remaining::Unknown),
-                        None => self.shared().near.remove(keys[at]),
-                    }
-                    found[at] = value;
+                    found[at] = match value {
+                        Some((bytes, lifetime)) => {
+                            self.fill(keys[at], &bytes, ticket, lifetime);
+                            Some(bytes)
+                        }
+                        None => {
+                            self.shared().near.remove(keys[at]);
+                            None
+                        }
+                    };
                 }
                 Ok(found)
             }

@@ -67,3 +67,43 @@ async fn a_near_copy_read_from_redis_expires_with_the_far_entry() {
         "gone near too, long before near_timeout"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_reports_what_many_entries_have_left() {
+    let server = RedisServer::start().await.unwrap();
+    let caches = caches(&server);
+    let redis = caches.get("redis").unwrap();
+    redis.set("short", 1).timeout(Timeout::Seconds(30.0)).await.unwrap();
+    redis.set("forever", 2).timeout(Timeout::Never).await.unwrap();
+    let keys = ["short", "missing", "forever"].map(|key| redis.make_key(key, None));
+    let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+    let found = redis.backend().get_many_with_remaining(&keys).await.unwrap();
+    assert_eq!(found.len(), 3);
+    let (value, left) = found[0].as_ref().unwrap();
+    assert_eq!(&value[..], b"1");
+    assert!(matches!(left, Remaining::For(left) if *left <= Duration::from_secs(30) && *left > Duration::ZERO));
+    assert_eq!(found[1], None);
+    let (value, left) = found[2].as_ref().unwrap();
+    assert_eq!((&value[..], *left), (&b"2"[..], Remaining::Never));
+    assert_eq!(redis.backend().get_many_with_remaining(&[]).await.unwrap(), Vec::new());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn near_copies_read_by_get_many_expire_with_their_far_entries() {
+    let server = RedisServer::start().await.unwrap();
+    let caches = caches(&server);
+    let (tiered, redis) = (caches.default_cache(), caches.get("redis").unwrap());
+    for key in ["a", "b"] {
+        redis.set(key, key).timeout(Timeout::Seconds(0.5)).await.unwrap();
+    }
+    redis.set("c", "c").timeout(Timeout::Never).await.unwrap();
+    let read = tiered.get_many::<_, String>(&["a", "b", "c"]).await.unwrap();
+    assert_eq!(read.len(), 3, "{read:?}");
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let read = tiered.get_many::<_, String>(&["a", "b", "c"]).await.unwrap();
+    assert_eq!(
+        read.keys().map(String::as_str).collect::<Vec<_>>(),
+        ["c"],
+        "a and b gone near too, long before near_timeout"
+    );
+}

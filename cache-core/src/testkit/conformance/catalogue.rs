@@ -360,6 +360,11 @@ pub(super) static CONFORMANCE: &[Conformance] = &[
         stores,
         Timing::Waits
     ),
+    entry!(
+        expiration::remaining_lifetimes_agree_with_reads,
+        "no Django test: the lifetimes a near tier is told agree with reads and the timeouts written",
+        stores
+    ),
     // Django's DummyCacheTests.
     entry!(dummy::simple, "DummyCacheTests.test_simple", stores_nothing),
     entry!(dummy::add, "DummyCacheTests.test_add", stores_nothing),

@@ -9,7 +9,7 @@ use std::time::Duration;
 use futures::future::join;
 
 use crate::testkit::{Subject, aliases};
-use crate::{CacheError, Timeout};
+use crate::{CacheError, Remaining, Timeout};
 
 /// The short timeout the tests give entries.
 const SHORT: Timeout = Timeout::Seconds(1.0);
@@ -161,4 +161,49 @@ pub async fn expired_entry_is_missing(s: &Subject) {
         cache.incr("gone_incr", 1).await,
         CacheError::KeyNotFound { key } if key == "gone_incr"
     );
+}
+
+/// No Django test: what `get_with_remaining` and `get_many_with_remaining` report (for a near tier
+/// kept in front of the backend) agrees with `get`, in the keys' order, and a lifetime, when the
+/// backend can tell it, is never longer than the entry was written with.
+pub async fn remaining_lifetimes_agree_with_reads(s: &Subject) {
+    let cache = s.cache();
+    cache
+        .set("remaining1", "thirty")
+        .timeout(Timeout::secs(30))
+        .await
+        .unwrap();
+    cache
+        .set("remaining2", "forever")
+        .timeout(Timeout::Never)
+        .await
+        .unwrap();
+    let keys = ["remaining1", "remaining_missing", "remaining2"].map(|key| cache.make_key(key, None));
+    let backend = cache.backend();
+    let within = |left: &Remaining, written: Option<Duration>| match (left, written) {
+        (Remaining::Unknown, _) | (Remaining::Never, None) => true,
+        (Remaining::For(left), Some(written)) => !left.is_zero() && *left <= written,
+        _ => false,
+    };
+    let lifetimes = [Some(Duration::from_secs(30)), None, None];
+    let mut one_by_one = Vec::new();
+    for key in &keys {
+        one_by_one.push(backend.get_with_remaining(key).await.unwrap());
+    }
+    let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+    let together = backend.get_many_with_remaining(&keys).await.unwrap();
+    for found in [one_by_one, together] {
+        assert_eq!(found.len(), 3);
+        assert_eq!(found[1], None, "a missing key has no value");
+        for at in [0, 2] {
+            let (value, left) = found[at].as_ref().expect("stored");
+            assert_eq!(
+                Some(value),
+                backend.get(keys[at]).await.unwrap().as_ref(),
+                "{}",
+                keys[at]
+            );
+            assert!(within(left, lifetimes[at]), "{}: {left:?}", keys[at]);
+        }
+    }
 }
