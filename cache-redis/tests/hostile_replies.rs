@@ -170,3 +170,43 @@ async fn a_huge_length_in_the_connection_setup_is_an_error_naming_the_server() {
         }
     }
 }
+
+/// The reads a near tier fills from (`GET` + `PTTL`, `MGET` + a `PTTL` per key, pipelined) given
+/// well-formed replies of the wrong shape: an error naming the server and the pipeline, never a
+/// value made up from them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_shaped_replies_to_the_lifetime_reads_are_errors_naming_the_server() {
+    for hostile in [
+        &b"+OK\r\n"[..],
+        b":5\r\n",
+        b"*1\r\n$1\r\nx\r\n",
+        b"*3\r\n$1\r\nx\r\n$-1\r\n$1\r\ny\r\n",
+        b"-ERR no\r\n",
+    ] {
+        let shown = String::from_utf8_lossy(hostile);
+        let server = HostileRedis::start(hostile, false).await;
+        let cache = cache(&server);
+        let backend = cache.backend();
+        let error = backend.get_many_with_remaining(&["a", "b"]).await.expect_err(&shown);
+        let message = error.to_string();
+        assert!(
+            message.contains(&format!("redis {}", server.url())) && message.contains("MGET + PTTL"),
+            "{shown}: {message}"
+        );
+    }
+    for hostile in [&b"+OK\r\n"[..], b":5\r\n", b"*1\r\n$1\r\nx\r\n"] {
+        let shown = String::from_utf8_lossy(hostile);
+        let server = HostileRedis::start(hostile, false).await;
+        let cache = cache(&server);
+        let message = cache
+            .backend()
+            .get_with_remaining("a")
+            .await
+            .expect_err(&shown)
+            .to_string();
+        assert!(
+            message.contains(&format!("redis {}", server.url())) && message.contains("GET + PTTL"),
+            "{shown}: {message}"
+        );
+    }
+}

@@ -421,9 +421,10 @@ impl Component for Lines {
 /// Keys must not change between releases unless the encoding's version (`v4`) does: a deploy
 /// would otherwise stop reading every stored render, or read one under another's key. These
 /// digests were computed when encoding v4 (short strings, floats and field references in one tag
-/// byte, a field that follows as before left out) was introduced, and must still come out: a short input (BLAKE3's one-shot path), a long
-/// one (over 1 KiB, its streaming path), and a list of structs (field names referred back to).
-/// Changing a component's template changes its digests too (it is part of the key).
+/// byte, a field that follows as before left out) was introduced, and must still come out: a
+/// short input (BLAKE3's one-shot path), a long one (over 1 KiB, its streaming path), and a list
+/// of structs (field names referred back to). Changing a component's template changes its digests
+/// too (it is part of the key).
 #[test]
 fn keys_are_stable_across_releases() {
     let mut registry = registry();

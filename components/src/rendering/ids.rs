@@ -14,6 +14,10 @@ const SPACE: u64 = 56_800_235_584;
 /// The ids of one page. Ids walk the id space from a random start by a random step that shares
 /// no factor with its size, so the ids of one page never repeat (no set to check against) while
 /// another page's — or another process's — start somewhere unrelated.
+///
+/// Ids tell instances apart for CSS, scripts and tests; they are not secrets. The pages one thread
+/// renders come from one splitmix64 sequence, which someone who sees a page's ids could work
+/// out, so nothing should rely on an id being unguessable (django-components' ids aren't either).
 pub(crate) struct IdSequence {
     next: u64,
     step: u64,

@@ -62,17 +62,17 @@ thread_local! {
 
 /// Runs `digest` with an input started for `class_key` and `source`: the thread's reused one, or
 /// a new one when a digest is already being computed on this thread (a slot's child is digested
-/// inside its parent's).
+/// inside its parent's) or the thread is shutting down.
 pub(crate) fn with_input<R>(class_key: &Digest, source: KeySource, digest: impl FnOnce(&mut DigestInput) -> R) -> R {
     let mut digest = Some(digest);
-    let reused = REUSED.with(|reused| {
+    let reused = REUSED.try_with(|reused| {
         let mut input = reused.try_borrow_mut().ok()?;
         input.restart(class_key, source);
         Some((digest.take().expect("called once"))(&mut input))
     });
     match reused {
-        Some(result) => result,
-        None => (digest.take().expect("called once"))(&mut DigestInput::new(class_key, source)),
+        Ok(Some(result)) => result,
+        _ => (digest.take().expect("called once"))(&mut DigestInput::new(class_key, source)),
     }
 }
 

@@ -11,8 +11,8 @@ pub(crate) trait Sink {
         self.put(&[byte]);
     }
 
-    /// A length or count, LEB128: one byte below 128, so short strings cost one byte of prefix.
-    /// That case is inlined into every encoder; longer ones take a call.
+    /// A length or count, LEB128: one byte below 128. That case is inlined into every encoder;
+    /// longer ones take a call.
     #[inline(always)]
     fn varint(&mut self, n: u128) {
         if n < 0x80 {
@@ -73,7 +73,7 @@ pub(crate) trait Sink {
         self.put(&bytes[..len]);
     }
 
-    /// A tag byte, then a varint (an integer, a field name's index).
+    /// A tag byte, then a varint (an integer).
     #[inline]
     fn tagged_varint(&mut self, tag: u8, n: u128) {
         self.byte(tag);
