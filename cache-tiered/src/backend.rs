@@ -15,6 +15,7 @@ use crate::backplane::message::Invalidation;
 use crate::builder::TieredBuilder;
 use crate::coherence::FillTicket;
 use crate::fail_safe::FailSafe;
+use crate::local_peers::LocalPeers;
 use crate::near::{NearEntry, Stamp};
 use crate::options::TieredOptions;
 use crate::state::Shared;
@@ -34,6 +35,8 @@ pub(crate) struct Inner {
     pub(crate) options: TieredOptions,
     pub(crate) fail_safe: FailSafe,
     backplane: Option<Backplane>,
+    /// The other tiered aliases of this process that name the same channel.
+    local_peers: Option<LocalPeers>,
     /// Background refreshes in flight (`TieredCache::get_or_set`), one per key.
     pub(crate) refreshes: Arc<SingleFlight<String, Bytes>>,
 }
@@ -59,14 +62,15 @@ impl TieredBackend {
         clock: cache_core::Clock,
     ) -> Result<Self, String> {
         let retain = options.fail_safe_max;
+        let channel = options
+            .backplane_channel
+            .clone()
+            .unwrap_or_else(|| format!("cache-tiered:{alias}"));
         let backplane = match &options.backplane {
             Some(url) => Some(
                 Backplane::new(
                     url,
-                    options
-                        .backplane_channel
-                        .clone()
-                        .unwrap_or_else(|| format!("cache-tiered:{alias}")),
+                    channel.clone(),
                     options.backplane_heartbeat,
                     options.backplane_max_staleness,
                 )
@@ -82,9 +86,16 @@ impl TieredBackend {
             instance: instance_id(),
             stale_metrics: Default::default(),
         });
+        // Only a channel named on purpose is shared in process: the default one is the alias'
+        // name, which another `Caches` in this process (over another store) may use too.
+        let local_peers = options
+            .backplane_channel
+            .as_ref()
+            .map(|channel| LocalPeers::join(channel, &shared));
         Ok(TieredBackend {
             inner: Arc::new(Inner {
                 shared,
+                local_peers,
                 far,
                 fail_safe: FailSafe {
                     max: options.fail_safe_max,
@@ -223,6 +234,9 @@ impl TieredBackend {
     }
 
     pub(crate) async fn publish(&self, invalidation: Invalidation) {
+        if let Some(peers) = &self.inner.local_peers {
+            peers.tell(self.shared(), &invalidation);
+        }
         if let Some(backplane) = &self.inner.backplane {
             backplane.publish(self.shared(), &invalidation).await;
         }

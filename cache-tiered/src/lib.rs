@@ -7,6 +7,7 @@ mod backplane;
 mod builder;
 mod coherence;
 mod fail_safe;
+mod local_peers;
 mod near;
 mod options;
 mod refresh;

@@ -114,3 +114,45 @@ async fn a_near_copy_read_from_the_far_tier_is_bounded_by_near_timeout() {
     clock.advance(Duration::from_secs(4));
     assert_eq!(cache.get::<String>("k").await.unwrap(), None, "gone from both tiers");
 }
+
+/// Two tiered aliases over one far store, as a versioned alias and the default one are: when they
+/// name the same channel, a write through one evicts the other's near copy inside the call, with no
+/// backplane; on channels of their own the other's copy stays until `near_timeout`.
+#[tokio::test]
+async fn aliases_on_one_channel_evict_each_other_at_once() {
+    for (shared_channel, expected) in [(true, "second"), (false, "first")] {
+        let clock = Clock::manual();
+        let mut backends = Backends::new();
+        backends.register(cache_locmem::registration_with_clock(clock.clone()));
+        backends.register(cache_tiered::registration_with_clock(clock.clone()));
+        let location = format!("tiers-channel-{shared_channel}");
+        let channel = |alias: &str| {
+            if shared_channel {
+                "backplane_channel = \"tiers-shared\"".to_owned()
+            } else {
+                format!("backplane_channel = \"tiers-{alias}\"")
+            }
+        };
+        let toml = format!(
+            "[caches.default]\nbackend = \"tiered\"\noptions = {{ far = \"far\", near_timeout = 60, {} }}\n\
+             [caches.two]\nbackend = \"tiered\"\noptions = {{ far = \"far\", near_timeout = 60, {} }}\n\
+             [caches.far]\nbackend = \"locmem\"\nlocation = \"{location}\"\n",
+            channel("default"),
+            channel("two"),
+        );
+        let caches = Caches::build(&CachesConfig::from_str(&toml, ConfigFormat::Toml).unwrap(), &backends).unwrap();
+        let (one, two) = (caches.default_cache(), caches.get("two").unwrap());
+        one.set("k", "first").await.unwrap();
+        assert_eq!(two.get::<String>("k").await.unwrap().as_deref(), Some("first"));
+        one.set("k", "second").await.unwrap();
+        assert_eq!(
+            two.get::<String>("k").await.unwrap().as_deref(),
+            Some(expected),
+            "shared channel: {shared_channel}"
+        );
+        one.delete("k").await.unwrap();
+        let after_delete = if shared_channel { None } else { Some("first") };
+        assert_eq!(two.get::<String>("k").await.unwrap().as_deref(), after_delete);
+        one.clear().await.unwrap();
+    }
+}
