@@ -7,6 +7,7 @@ use http::header::{self, HeaderMap, HeaderName};
 use http::{Method, Response, StatusCode};
 
 use super::etags::parse_etags;
+use crate::headers::date::parse_http_date;
 use crate::headers::joined;
 
 /// What the request's preconditions say about a resource.
@@ -20,15 +21,19 @@ pub enum Precondition {
     Failed,
 }
 
-/// Seconds since the epoch, the resolution HTTP dates have.
-fn seconds(time: SystemTime) -> u64 {
-    time.duration_since(UNIX_EPOCH).map_or(0, |elapsed| elapsed.as_secs())
+/// Seconds since the epoch, the resolution HTTP dates have; negative before 1970, as Django's
+/// `int(dt.timestamp())`.
+fn seconds(time: SystemTime) -> i64 {
+    match time.duration_since(UNIX_EPOCH) {
+        Ok(after) => i64::try_from(after.as_secs()).unwrap_or(i64::MAX),
+        Err(before) => -i64::try_from(before.duration().as_secs()).unwrap_or(i64::MAX),
+    }
 }
 
-/// Django's `parse_http_date_safe`: RFC 1123, RFC 850 or asctime; anything else is no date.
+/// Django's `parse_http_date_safe` of header `name`: RFC 1123, RFC 850 or asctime, read as
+/// Django reads them; anything else is no date.
 pub(crate) fn http_date(headers: &HeaderMap, name: HeaderName) -> Option<SystemTime> {
-    let value = headers.get(name)?.to_str().ok()?;
-    httpdate::parse_http_date(value).ok()
+    parse_http_date(headers.get(name)?.to_str().ok()?)
 }
 
 /// Django's `get_conditional_response` steps 1 to 4 (RFC 9110 section 13.2.2): `If-Match`, then
@@ -172,7 +177,7 @@ mod tests {
     const LAST_MODIFIED: &str = "Sat, 20 Oct 2007 23:21:47 GMT";
 
     fn modified() -> Option<SystemTime> {
-        Some(httpdate::parse_http_date(LAST_MODIFIED).unwrap())
+        Some(parse_http_date(LAST_MODIFIED).unwrap())
     }
 
     /// The cases of Django's `ConditionalGetTests` (tests/conditional_processing).
@@ -220,6 +225,29 @@ mod tests {
                 NotModified,
             ),
             (get.clone(), vec![(header::IF_MODIFIED_SINCE, "not a date")], Proceed),
+            // Read as Django reads them: a wrong weekday is ignored; a day that doesn't exist
+            // (Django's `LAST_MODIFIED_INVALID_STR`) is no date.
+            (
+                get.clone(),
+                vec![(header::IF_MODIFIED_SINCE, "Mon, 20 Oct 2007 23:21:47 GMT")],
+                NotModified,
+            ),
+            (
+                get.clone(),
+                vec![(header::IF_MODIFIED_SINCE, "Mon, 32 Oct 2007 23:21:47 GMT")],
+                Proceed,
+            ),
+            // Before 1970: the resource changed since.
+            (
+                get.clone(),
+                vec![(header::IF_MODIFIED_SINCE, "Wed, 31 Dec 1969 23:59:59 GMT")],
+                Proceed,
+            ),
+            (
+                get.clone(),
+                vec![(header::IF_UNMODIFIED_SINCE, "Wed, 31 Dec 1969 23:59:59 GMT")],
+                Failed,
+            ),
             (Method::POST, vec![(header::IF_MODIFIED_SINCE, LAST_MODIFIED)], Proceed),
             (get.clone(), vec![(header::IF_UNMODIFIED_SINCE, LAST_MODIFIED)], Proceed),
             (

@@ -10,6 +10,7 @@ use http::{Method, Response};
 use super::keys::{PageAddress, values_digest, varying_values};
 use super::settings::PageCache;
 use super::stored::StoredPage;
+use crate::headers::date::parse_http_date;
 use crate::headers::get_max_age;
 
 /// The stored page for `request`: the URL's header list first (none: a miss), then the GET page,
@@ -96,7 +97,7 @@ fn respond(stored: StoredPage, method: &Method) -> Response<Body> {
     let expires = headers
         .get(EXPIRES)
         .and_then(|value| value.to_str().ok())
-        .and_then(|text| httpdate::parse_http_date(text).ok());
+        .and_then(parse_http_date);
     if let (Some(max_age), Some(expires)) = (get_max_age(&headers), expires) {
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
