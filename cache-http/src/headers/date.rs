@@ -316,4 +316,30 @@ mod tests {
         let formatted = httpdate::fmt_http_date(SystemTime::now());
         assert!(formatted.contains(&format!(" {year} ")), "{formatted} vs {year}");
     }
+
+    proptest::proptest! {
+        /// Any header text is a date or none, never a panic; and every date `http_date` writes
+        /// reads back as itself.
+        #[test]
+        fn any_text_parses_or_not_without_a_panic(text in "\\PC{0,40}", seconds in 0u64..253_402_300_799) {
+            let _ = parse_http_date(&text);
+            let time = UNIX_EPOCH + Duration::from_secs(seconds);
+            proptest::prop_assert_eq!(parse_http_date(&http_date(time)), Some(time));
+        }
+
+        /// Text shaped like a date, with any digits and names in it.
+        #[test]
+        fn date_shaped_text_never_panics(
+            day in "[ 0-9]{2}", month in "[A-Za-z]{3}", year in "[0-9]{2,4}",
+            time in "[0-9]{2}:[0-9]{2}:[0-9]{2}",
+        ) {
+            for text in [
+                format!("Sun, {day} {month} {year} {time} GMT"),
+                format!("Sunday, {day}-{month}-{year} {time} GMT"),
+                format!("Sun {month} {day} {time} {year}"),
+            ] {
+                let _ = parse_http_date(&text);
+            }
+        }
+    }
 }
