@@ -30,6 +30,7 @@ fn the_section_is_read_with_djangos_defaults() {
     assert_eq!(section.seconds, 600, "CACHE_MIDDLEWARE_SECONDS");
     assert_eq!(section.key_prefix, "");
     assert_eq!(section.alias, "default");
+    assert!(!section.conditional_get);
     let layer = CacheLayer::from_config(&config, &caches(&config)).unwrap();
     assert_eq!(layer.cache().alias(), "default");
 }
@@ -37,7 +38,7 @@ fn the_section_is_read_with_djangos_defaults() {
 #[test]
 fn the_section_names_the_alias_prefix_and_seconds() {
     let config = load(&format!(
-        "{ALIASES}\n[cache_middleware]\nseconds = 30\nkey_prefix = \"site1\"\nalias = \"pages\"\nlanguage = \"en-us\"\ntime_zone = \"UTC\"\n"
+        "{ALIASES}\n[cache_middleware]\nseconds = 30\nkey_prefix = \"site1\"\nalias = \"pages\"\nlanguage = \"en-us\"\ntime_zone = \"UTC\"\nconditional_get = true\n"
     ));
     let section = CacheMiddlewareConfig::from_caches_config(&config).unwrap();
     assert_eq!(
@@ -45,6 +46,7 @@ fn the_section_names_the_alias_prefix_and_seconds() {
         (30, "site1", "pages")
     );
     assert_eq!(section.language.as_deref(), Some("en-us"));
+    assert!(section.conditional_get);
     let layer = CacheLayer::from_config(&config, &caches(&config)).unwrap();
     assert_eq!(layer.cache().alias(), "pages");
 }

@@ -21,8 +21,10 @@ use crate::headers::joined;
 /// failed `If-Match`/`If-Unmodified-Since` with 412. Other methods pass through untouched (too late
 /// to refuse an unsafe request; a HEAD body can't be hashed).
 ///
-/// Put it outside a [`crate::CacheLayer`] and it answers cached pages too (Django's order:
-/// `UpdateCacheMiddleware`, `ConditionalGetMiddleware`, `FetchFromCacheMiddleware`).
+/// Outside a [`crate::CacheLayer`] it answers cached pages too, but hashes every hit's body and
+/// lets a page answered 304 be stored; [`crate::CacheLayer::conditional_get`] runs the same step
+/// in Django's place instead (`UpdateCacheMiddleware`, `ConditionalGetMiddleware`,
+/// `FetchFromCacheMiddleware`).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ConditionalGetLayer;
 
@@ -67,57 +69,66 @@ where
             let response = self.inner.call(request);
             return Box::pin(async move { Ok(response.await?.map(Body::new)) });
         }
-        // Only the validators are read once the handler has answered: copied, not every header
-        // (a request without any allocates nothing).
-        let mut validators = HeaderMap::new();
-        for name in [
-            header::IF_MATCH,
-            header::IF_NONE_MATCH,
-            header::IF_MODIFIED_SINCE,
-            header::IF_UNMODIFIED_SINCE,
-        ] {
-            for value in request.headers().get_all(&name) {
-                validators.append(name.clone(), value.clone());
-            }
-        }
+        let validators = validators_of(request.headers());
         let response = self.inner.call(request);
         Box::pin(async move {
             let response = response.await?;
-            let (mut parts, body) = response.into_parts();
-            let body =
-                if needs_etag(&parts.headers) && !parts.headers.contains_key(header::ETAG) && !is_streaming(&body) {
-                    let Ok(bytes) = read_whole(body).await else {
-                        return Ok(broken_body());
-                    };
-                    if !bytes.is_empty() {
-                        let digest = format!("\"{:x}\"", Md5::digest(&bytes));
-                        let value =
-                            HeaderValue::from_str(&digest).expect("a quoted hex digest is a valid header value");
-                        parts.headers.insert(header::ETAG, value);
-                    }
-                    Body::from(bytes)
-                } else {
-                    Body::new(body)
-                };
-            let etag = parts
-                .headers
-                .get(header::ETAG)
-                .and_then(|value| value.to_str().ok())
-                .map(str::to_owned);
-            let last_modified = http_date(&parts.headers, header::LAST_MODIFIED);
-            let response = Response::from_parts(parts, body);
-            if etag.is_none() && last_modified.is_none() {
-                return Ok(response);
-            }
-            Ok(get_conditional_response(
-                &Method::GET,
-                &validators,
-                etag.as_deref(),
-                last_modified,
-                response,
-            ))
+            Ok(conditional_get(&validators, response).await)
         })
     }
+}
+
+/// The request's `If-Match`, `If-None-Match`, `If-Modified-Since` and `If-Unmodified-Since`, for
+/// after the handler has answered: copied, not every header (a request without any allocates
+/// nothing).
+pub(crate) fn validators_of(headers: &HeaderMap) -> HeaderMap {
+    let mut validators = HeaderMap::new();
+    for name in [
+        header::IF_MATCH,
+        header::IF_NONE_MATCH,
+        header::IF_MODIFIED_SINCE,
+        header::IF_UNMODIFIED_SINCE,
+    ] {
+        for value in headers.get_all(&name) {
+            validators.append(name.clone(), value.clone());
+        }
+    }
+    validators
+}
+
+/// Django's `ConditionalGetMiddleware.process_response` for a GET with `validators`: the
+/// response's `ETag` computed from its body when it has none (buffered, non-empty, no
+/// `no-store`), then 304 or 412 when the validators say so.
+pub(crate) async fn conditional_get<B>(validators: &HeaderMap, response: Response<B>) -> Response<Body>
+where
+    B: HttpBody<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
+{
+    let (mut parts, body) = response.into_parts();
+    let body = if needs_etag(&parts.headers) && !parts.headers.contains_key(header::ETAG) && !is_streaming(&body) {
+        let Ok(bytes) = read_whole(body).await else {
+            return broken_body();
+        };
+        if !bytes.is_empty() {
+            let digest = format!("\"{:x}\"", Md5::digest(&bytes));
+            let value = HeaderValue::from_str(&digest).expect("a quoted hex digest is a valid header value");
+            parts.headers.insert(header::ETAG, value);
+        }
+        Body::from(bytes)
+    } else {
+        Body::new(body)
+    };
+    let etag = parts
+        .headers
+        .get(header::ETAG)
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_owned);
+    let last_modified = http_date(&parts.headers, header::LAST_MODIFIED);
+    let response = Response::from_parts(parts, body);
+    if etag.is_none() && last_modified.is_none() {
+        return response;
+    }
+    get_conditional_response(&Method::GET, validators, etag.as_deref(), last_modified, response)
 }
 
 /// Django's `needs_etag`: not when `Cache-Control` has `no-store`.

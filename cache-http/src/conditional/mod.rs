@@ -3,7 +3,7 @@
 
 mod condition;
 mod etags;
-mod middleware;
+pub(crate) mod middleware;
 mod preconditions;
 
 pub use condition::{

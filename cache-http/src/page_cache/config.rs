@@ -18,6 +18,7 @@ pub const DEFAULT_CACHE_MIDDLEWARE_SECONDS: i64 = 600;
 /// alias = "pages"       # CACHE_MIDDLEWARE_ALIAS
 /// language = "en-us"    # the key suffix Django adds with USE_I18N (LANGUAGE_CODE)
 /// time_zone = "UTC"     # the key suffix Django adds with USE_TZ (TIME_ZONE)
+/// conditional_get = true # ConditionalGetMiddleware between Update and Fetch
 /// ```
 ///
 /// Every key is optional (Django's defaults: 600 s, no prefix, `default`, no suffixes); unknown
@@ -42,6 +43,10 @@ pub struct CacheMiddlewareConfig {
     /// The current time zone, appended to keys as Django does when `USE_TZ` is on.
     #[serde(default, alias = "TIME_ZONE")]
     pub time_zone: Option<String>,
+    /// Django's `ConditionalGetMiddleware` in its place in the middleware order (see
+    /// [`crate::CacheLayer::conditional_get`]).
+    #[serde(default)]
+    pub conditional_get: bool,
 }
 
 fn default_seconds() -> i64 {
@@ -60,6 +65,7 @@ impl Default for CacheMiddlewareConfig {
             alias: default_alias(),
             language: None,
             time_zone: None,
+            conditional_get: false,
         }
     }
 }

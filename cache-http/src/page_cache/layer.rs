@@ -18,6 +18,7 @@ use super::settings::PageCache;
 use super::update::{RequestFacts, update};
 use crate::ResponseFuture;
 use crate::body::BoxError;
+use crate::conditional::middleware::{conditional_get, validators_of};
 
 /// Django's page cache as a tower layer: [`CacheLayer::cache_page`] for one route (Django's
 /// `cache_page` decorator), [`CacheLayer::middleware`] or [`CacheLayer::from_config`] for a
@@ -63,6 +64,9 @@ impl CacheLayer {
         if let Some(time_zone) = &section.time_zone {
             layer = layer.time_zone(time_zone);
         }
+        if section.conditional_get {
+            layer = layer.conditional_get();
+        }
         Ok(layer)
     }
 
@@ -90,6 +94,17 @@ impl CacheLayer {
     /// over HTTPS (through a proxy that terminates TLS), so its key says `https://`.
     pub fn secure_proxy_ssl_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
         Arc::make_mut(&mut self.page).secure_proxy_ssl_header = Some((name, value));
+        self
+    }
+
+    /// Runs Django's `ConditionalGetMiddleware` where Django's documented order puts it, between
+    /// `UpdateCacheMiddleware` and `FetchFromCacheMiddleware`: on GET, the handler's response gets
+    /// its `ETag` (md5 of the body) before it is stored, so a hit never hashes the body again; a
+    /// stored page is answered 304 (or 412) when the request's validators say so; and a miss
+    /// answered 304 is not stored, since only a 200 is. A [`crate::ConditionalGetLayer`] wrapped
+    /// around the cache layer instead hashes every hit and stores a page answered 304.
+    pub fn conditional_get(mut self) -> Self {
+        Arc::make_mut(&mut self.page).conditional_get = true;
         self
     }
 
@@ -147,12 +162,22 @@ where
         let fresh = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, fresh);
         let page = Arc::clone(&self.page);
+        // Django's order, when asked for: the conditional step sees the stored page and the
+        // handler's response, and runs before the update step stores it.
+        let validators = (page.conditional_get && parts.method == Method::GET).then(|| validators_of(&parts.headers));
         Box::pin(async move {
             if let Some(hit) = fetch(&page, &parts, &address).await {
-                return Ok(hit);
+                return Ok(match &validators {
+                    Some(validators) => conditional_get(validators, hit).await,
+                    None => hit,
+                });
             }
             let facts = RequestFacts::of(&parts);
             let response = inner.call(Request::from_parts(parts, body)).await?;
+            let response = match &validators {
+                Some(validators) => conditional_get(validators, response).await,
+                None => response.map(Body::new),
+            };
             Ok(update(&page, &facts, &address, response).await)
         })
     }

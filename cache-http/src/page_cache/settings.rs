@@ -25,6 +25,8 @@ pub(crate) struct PageCache {
     pub(crate) language: Option<String>,
     pub(crate) time_zone: Option<String>,
     pub(crate) secure_proxy_ssl_header: Option<(HeaderName, HeaderValue)>,
+    /// Django's `ConditionalGetMiddleware` between the update and the fetch steps.
+    pub(crate) conditional_get: bool,
     pub(crate) warnings: Arc<WarningGate>,
 }
 
@@ -38,6 +40,7 @@ impl PageCache {
             language: None,
             time_zone: None,
             secure_proxy_ssl_header: None,
+            conditional_get: false,
             warnings: Arc::new(WarningGate::new(CACHE_WARNING_INTERVAL)),
         }
     }
