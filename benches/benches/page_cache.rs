@@ -16,7 +16,7 @@ use axum::http::Request;
 use axum::routing::get;
 use cache_benches::now;
 use cache_core::{Cache, CacheOptions};
-use cache_http::CacheLayer;
+use cache_http::{CacheLayer, ConditionalGetLayer};
 use cache_locmem::LocMemBackend;
 use criterion::{Criterion, criterion_group, criterion_main};
 use tower::ServiceExt;
@@ -53,13 +53,37 @@ fn page_cache(c: &mut Criterion) {
     );
     let bare = Router::new().route("/page", get(|| async { "hello" }));
     let uncached = Router::new().route("/page", get(table));
-    let cached = Router::new().route("/page", get(table).layer(CacheLayer::cache_page(cache, 600)));
+    let cached = Router::new().route("/page", get(table).layer(CacheLayer::cache_page(cache.clone(), 600)));
     assert_eq!(serve(&cached), serve(&uncached), "the hit serves the handler's page");
+    // Conditional GET with the page cache: in Django's place (the page stored with its ETag), and
+    // wrapped around the cache (the ETag computed from the body on every hit). Own key prefixes, so
+    // each stores its own page.
+    let inside = Router::new().route(
+        "/page",
+        get(table).layer(
+            CacheLayer::cache_page(cache.clone(), 600)
+                .key_prefix("inside")
+                .conditional_get(),
+        ),
+    );
+    let outside = Router::new()
+        .route(
+            "/page",
+            get(table).layer(CacheLayer::cache_page(cache, 600).key_prefix("outside")),
+        )
+        .layer(ConditionalGetLayer::new());
+    assert_eq!(serve(&inside), serve(&outside));
 
     let mut group = c.benchmark_group("page_cache");
     group.bench_function("bare-router", |b| b.iter(|| black_box(serve(&bare))));
     group.bench_function("handler-uncached", |b| b.iter(|| black_box(serve(&uncached))));
     group.bench_function("cache_page-hit", |b| b.iter(|| black_box(serve(&cached))));
+    group.bench_function("cache_page-hit/conditional_get", |b| {
+        b.iter(|| black_box(serve(&inside)))
+    });
+    group.bench_function("cache_page-hit/ConditionalGetLayer-outside", |b| {
+        b.iter(|| black_box(serve(&outside)))
+    });
     group.finish();
 }
 
