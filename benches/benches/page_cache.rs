@@ -55,9 +55,9 @@ fn page_cache(c: &mut Criterion) {
     let uncached = Router::new().route("/page", get(table));
     let cached = Router::new().route("/page", get(table).layer(CacheLayer::cache_page(cache.clone(), 600)));
     assert_eq!(serve(&cached), serve(&uncached), "the hit serves the handler's page");
-    // Conditional GET with the page cache: in Django's place (the page stored with its ETag), and
-    // wrapped around the cache (the ETag computed from the body on every hit). Own key prefixes, so
-    // each stores its own page.
+    // Conditional GET with the page cache: inside the cache layer (Django's site-wide order; the
+    // page stored with its ETag), and wrapped around it (Django's order for a `@cache_page` view;
+    // the ETag computed from the body on every hit). Own key prefixes, so each stores its own page.
     let inside = Router::new().route(
         "/page",
         get(table).layer(

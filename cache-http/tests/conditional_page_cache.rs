@@ -1,6 +1,7 @@
-//! `CacheLayer::conditional_get`: Django's `ConditionalGetMiddleware` in its documented place,
-//! between `UpdateCacheMiddleware` and `FetchFromCacheMiddleware`, next to the same layer wrapped
-//! around the cache (what it replaces), on a real axum `Router` over a locmem alias.
+//! `CacheLayer::conditional_get`: Django's `ConditionalGetMiddleware` in its documented place in
+//! the site-wide cache, between `UpdateCacheMiddleware` and `FetchFromCacheMiddleware`; next to
+//! `ConditionalGetLayer` around a `cache_page` view, where Django's `@cache_page` puts a view's
+//! cache (inside every middleware). On a real axum `Router` over a locmem alias.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -62,7 +63,7 @@ fn etag() -> String {
 #[tokio::test]
 async fn a_miss_answered_304_is_not_stored_as_in_django() {
     let runs = Arc::new(AtomicUsize::new(0));
-    let router = router(&runs, CacheLayer::cache_page(pages(), 60).conditional_get(), false);
+    let router = router(&runs, CacheLayer::middleware(pages(), 60).conditional_get(), false);
     let response = send(&router, "GET", Some(&etag())).await;
     assert_eq!(response.status(), StatusCode::NOT_MODIFIED);
     // Django's UpdateCacheMiddleware patches a 304's headers too.
@@ -77,7 +78,7 @@ async fn a_miss_answered_304_is_not_stored_as_in_django() {
 #[tokio::test]
 async fn a_stored_page_keeps_its_etag_and_answers_304_without_the_handler() {
     let runs = Arc::new(AtomicUsize::new(0));
-    let router = router(&runs, CacheLayer::cache_page(pages(), 60).conditional_get(), false);
+    let router = router(&runs, CacheLayer::middleware(pages(), 60).conditional_get(), false);
     let first = send(&router, "GET", None).await;
     assert_eq!(first.status(), StatusCode::OK);
     assert_eq!(first.headers()["etag"], etag().as_str());
@@ -98,10 +99,11 @@ async fn a_stored_page_keeps_its_etag_and_answers_304_without_the_handler() {
     );
 }
 
-/// What `conditional_get` replaces: the layer wrapped around the cache stores the page it answered
-/// 304, and a stored page has no `ETag` of its own.
+/// Django's arrangement for one view (`@cache_page` under the site's `ConditionalGetMiddleware`):
+/// the view's cache stores the page the conditional step then answers 304, and the stored page
+/// has no `ETag` of its own, so each hit hashes its body.
 #[tokio::test]
-async fn wrapped_around_the_cache_instead_the_page_is_stored_without_its_etag() {
+async fn around_a_cache_page_view_the_page_answered_304_is_stored_as_in_django() {
     let runs = Arc::new(AtomicUsize::new(0));
     let cache = pages();
     let router = router(&runs, CacheLayer::cache_page(cache.clone(), 60), true);
@@ -141,4 +143,22 @@ async fn the_config_file_turns_it_on() {
     );
     assert_eq!(send(&router, "GET", None).await.status(), StatusCode::OK);
     assert_eq!(runs.load(Ordering::SeqCst), 2, "the 304 was not stored");
+}
+
+/// A request the cache can't address (no `Host`) isn't cached, but still gets the conditional
+/// step, as Django's middleware runs on every GET.
+#[tokio::test]
+async fn a_request_the_cache_cant_address_still_gets_conditional_get() {
+    let runs = Arc::new(AtomicUsize::new(0));
+    let router = router(&runs, CacheLayer::middleware(pages(), 60).conditional_get(), false);
+    let request = Request::get("/page")
+        .header("if-none-match", etag())
+        .body(Body::empty())
+        .unwrap();
+    let response = router.clone().oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_MODIFIED);
+    let request = Request::get("/page").body(Body::empty()).unwrap();
+    let response = router.oneshot(request).await.unwrap();
+    assert_eq!(response.headers()["etag"], etag().as_str());
+    assert_eq!(runs.load(Ordering::SeqCst), 2, "not cached without a host");
 }

@@ -820,11 +820,13 @@ impl CacheBackend for RedisBackend {
     }
 }
 
-/// What a `PTTL` reply says an entry has left: -1 is no expiry; -2 (gone since the `GET`) or
-/// anything else unexpected is unknown, which a near tier bounds by its own timeout.
+/// What a `PTTL` reply says an entry has left: -1 is no expiry; -2 means it expired (or was
+/// deleted) between the read and the `PTTL`, so nothing is left; anything else is unknown, which a
+/// near tier bounds by its own timeout.
 fn remaining(ttl: &Value) -> Remaining {
     match ttl {
         Value::Int(-1) => Remaining::Never,
+        Value::Int(-2) => Remaining::For(Duration::ZERO),
         Value::Int(millis) if *millis >= 0 => Remaining::For(Duration::from_millis(millis.unsigned_abs())),
         _ => Remaining::Unknown,
     }

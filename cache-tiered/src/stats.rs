@@ -14,7 +14,10 @@ pub struct TieredStats {
     pub stale_served: u64,
     /// Invalidations this process published.
     pub invalidations_sent: u64,
-    /// Invalidations from other processes applied to this near tier (its own are skipped).
+    /// Invalidations applied to this near tier: from other processes through the backplane (its
+    /// own are skipped), and from other aliases of this process that name the same
+    /// `backplane_channel` (with a backplane, such a write is counted twice: once at once, once when
+    /// its message arrives).
     pub invalidations_received: u64,
     /// Invalidations that could not be published (the backplane was unreachable).
     pub publish_failures: u64,

@@ -25,7 +25,7 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{MethodRouter, get};
 use cache_components::{Component, Data, NoProps, OutputCache, Registry, Renderer, Strategy, Ttl, View, media_router};
 use cache_core::{Backends, BoxError, Caches, CachesConfig};
-use cache_http::CacheLayer;
+use cache_http::{CacheLayer, ConditionalGetLayer};
 use serde::{Deserialize, Serialize};
 
 /// The page.
@@ -257,17 +257,16 @@ pub(crate) fn app(renderer: Renderer) -> Router {
     let for_news = renderer.clone();
     // Django's `@cache_page(60 * 15, key_prefix="home")` on one view: the whole response is stored in
     // the `default` alias, and a hit doesn't run the handler (the status line keeps the first
-    // render's figures). Its conditional-GET step answers a matching `If-None-Match` with a 304,
-    // on cached responses too (Django's `ConditionalGetMiddleware`, in Django's place).
+    // render's figures). The conditional-GET layer around it answers a matching `If-None-Match`
+    // with a 304, on cached responses too (Django's `ConditionalGetMiddleware`, which sits outside
+    // a `@cache_page` view).
     let pages = renderer
         .caches()
         .get("default")
         .expect("the site's caches.toml defines `default`");
-    let cached_page: MethodRouter = get(move || page(for_cached_page.clone())).layer::<_, Infallible>(
-        CacheLayer::cache_page(pages, 60 * 15)
-            .key_prefix("home")
-            .conditional_get(),
-    );
+    let cached_page: MethodRouter = get(move || page(for_cached_page.clone()))
+        .layer::<_, Infallible>(CacheLayer::cache_page(pages, 60 * 15).key_prefix("home"))
+        .layer(ConditionalGetLayer::new());
     Router::new()
         .route("/", get(move || page(for_page.clone())))
         .route("/cached", cached_page)

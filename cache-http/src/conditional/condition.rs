@@ -17,7 +17,7 @@ use super::etags::quote_etag;
 use super::preconditions::{Precondition, evaluate_preconditions, not_modified, precondition_failed};
 use crate::ResponseFuture;
 use crate::body::BoxError;
-use crate::headers::date::{http_date, parse_http_date};
+use crate::headers::date::{http_date, whole_seconds};
 
 /// Computes a resource's entity tag from the request, quoted or not (`None`: no such resource).
 pub type EtagFunction = Arc<dyn Fn(&Parts) -> Option<String> + Send + Sync>;
@@ -115,7 +115,7 @@ where
             .last_modified
             .as_ref()
             .and_then(|function| function(&parts));
-        let last_modified = last_modified.and_then(|time| parse_http_date(&http_date(time)));
+        let last_modified = last_modified.map(whole_seconds);
         let etag = self
             .condition
             .etag

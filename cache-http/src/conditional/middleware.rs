@@ -1,6 +1,7 @@
 //! [`ConditionalGetLayer`]: Django's `ConditionalGetMiddleware`.
 
 use std::task::{Context, Poll};
+use std::time::UNIX_EPOCH;
 
 use axum::body::{Body, HttpBody};
 use bytes::Bytes;
@@ -21,9 +22,10 @@ use crate::headers::joined;
 /// failed `If-Match`/`If-Unmodified-Since` with 412. Other methods pass through untouched (too late
 /// to refuse an unsafe request; a HEAD body can't be hashed).
 ///
-/// Outside a [`crate::CacheLayer`] it answers cached pages too, but hashes every hit's body and
-/// lets a page answered 304 be stored; [`crate::CacheLayer::conditional_get`] runs the same step
-/// in Django's place instead (`UpdateCacheMiddleware`, `ConditionalGetMiddleware`,
+/// Around a `cache_page` [`crate::CacheLayer`] it answers cached pages too, as Django's site
+/// middleware does around a `@cache_page` view (the view's cache stores the page first, and each
+/// hit's body is hashed). For the site-wide cache, [`crate::CacheLayer::conditional_get`] runs the
+/// same step in Django's place (`UpdateCacheMiddleware`, `ConditionalGetMiddleware`,
 /// `FetchFromCacheMiddleware`).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ConditionalGetLayer;
@@ -123,7 +125,8 @@ where
         .get(header::ETAG)
         .and_then(|value| value.to_str().ok())
         .map(str::to_owned);
-    let last_modified = http_date(&parts.headers, header::LAST_MODIFIED);
+    // The epoch is no date to Django (its timestamp, 0, tests false).
+    let last_modified = http_date(&parts.headers, header::LAST_MODIFIED).filter(|time| *time != UNIX_EPOCH);
     let response = Response::from_parts(parts, body);
     if etag.is_none() && last_modified.is_none() {
         return response;

@@ -22,12 +22,14 @@ pub enum Precondition {
 }
 
 /// Seconds since the epoch, the resolution HTTP dates have; negative before 1970, as Django's
-/// `int(dt.timestamp())`.
-fn seconds(time: SystemTime) -> i64 {
-    match time.duration_since(UNIX_EPOCH) {
+/// `int(dt.timestamp())`. `None` for the epoch itself: Django tests its timestamps for truth, so
+/// a date of 0 counts as no date there.
+fn seconds(time: SystemTime) -> Option<i64> {
+    let seconds = match time.duration_since(UNIX_EPOCH) {
         Ok(after) => i64::try_from(after.as_secs()).unwrap_or(i64::MAX),
         Err(before) => -i64::try_from(before.duration().as_secs()).unwrap_or(i64::MAX),
-    }
+    };
+    (seconds != 0).then_some(seconds)
 }
 
 /// Django's `parse_http_date_safe` of header `name`: RFC 1123, RFC 850 or asctime, read as
@@ -48,7 +50,7 @@ pub fn evaluate_preconditions(
     etag: Option<&str>,
     last_modified: Option<SystemTime>,
 ) -> Precondition {
-    let last_modified = last_modified.map(seconds);
+    let last_modified = last_modified.and_then(seconds);
     let etags_of = |name| {
         joined(request, name)
             .map(|value| parse_etags(&value))
@@ -56,8 +58,8 @@ pub fn evaluate_preconditions(
     };
     let if_match = etags_of(header::IF_MATCH);
     let if_none_match = etags_of(header::IF_NONE_MATCH);
-    let if_unmodified_since = http_date(request, header::IF_UNMODIFIED_SINCE).map(seconds);
-    let if_modified_since = http_date(request, header::IF_MODIFIED_SINCE).map(seconds);
+    let if_unmodified_since = http_date(request, header::IF_UNMODIFIED_SINCE).and_then(seconds);
+    let if_modified_since = http_date(request, header::IF_MODIFIED_SINCE).and_then(seconds);
     let safe = method == Method::GET || method == Method::HEAD;
 
     if !if_match.is_empty() && !if_match_passes(etag, &if_match) {
@@ -247,6 +249,12 @@ mod tests {
                 get.clone(),
                 vec![(header::IF_UNMODIFIED_SINCE, "Wed, 31 Dec 1969 23:59:59 GMT")],
                 Failed,
+            ),
+            // The epoch is no date to Django (its timestamp, 0, tests false): the header is ignored.
+            (
+                get.clone(),
+                vec![(header::IF_UNMODIFIED_SINCE, "Thu, 01 Jan 1970 00:00:00 GMT")],
+                Proceed,
             ),
             (Method::POST, vec![(header::IF_MODIFIED_SINCE, LAST_MODIFIED)], Proceed),
             (get.clone(), vec![(header::IF_UNMODIFIED_SINCE, LAST_MODIFIED)], Proceed),

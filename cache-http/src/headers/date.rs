@@ -14,6 +14,15 @@ pub(crate) fn http_date(time: SystemTime) -> String {
     httpdate::fmt_http_date(UNIX_EPOCH + since_epoch)
 }
 
+/// `time` without its fraction of a second, toward the epoch as Python's `int(dt.timestamp())`:
+/// what an HTTP date can carry, before 1970 too.
+pub(crate) fn whole_seconds(time: SystemTime) -> SystemTime {
+    match time.duration_since(UNIX_EPOCH) {
+        Ok(after) => UNIX_EPOCH + Duration::from_secs(after.as_secs()),
+        Err(before) => UNIX_EPOCH - Duration::from_secs(before.duration().as_secs()),
+    }
+}
+
 /// `seconds` from now, or the latest time an HTTP date can carry when that is further.
 pub(crate) fn seconds_from_now(seconds: u64) -> SystemTime {
     SystemTime::now()
@@ -26,7 +35,7 @@ pub(crate) fn seconds_from_now(seconds: u64) -> SystemTime {
 /// Django's three patterns match them; anything else, or a date that doesn't exist, is `None`.
 ///
 /// As Django: the weekday is not checked against the date, the month is read in any case, and a
-/// year below 100 (`94`, or `0037` in asctime) is put in the century that makes it at most 50
+/// year below 100 (`94`, or a four-digit `0037`) is put in the century that makes it at most 50
 /// years ahead of the current year. (`httpdate`, which writes the dates, rejects a wrong weekday and
 /// reads two-digit years differently.)
 pub(crate) fn parse_http_date(value: &str) -> Option<SystemTime> {
@@ -312,9 +321,21 @@ mod tests {
 
     #[test]
     fn the_current_year_is_todays() {
-        let year = current_year();
+        // Read on both sides of the formatted date, so a test run at New Year can't fail it.
+        let before = current_year();
         let formatted = httpdate::fmt_http_date(SystemTime::now());
-        assert!(formatted.contains(&format!(" {year} ")), "{formatted} vs {year}");
+        let after = current_year();
+        assert!(
+            formatted.contains(&format!(" {before} ")) || formatted.contains(&format!(" {after} ")),
+            "{formatted} vs {before}, {after}"
+        );
+    }
+
+    #[test]
+    fn whole_seconds_go_toward_the_epoch() {
+        let half = Duration::from_millis(1_500);
+        assert_eq!(whole_seconds(UNIX_EPOCH + half), UNIX_EPOCH + Duration::from_secs(1));
+        assert_eq!(whole_seconds(UNIX_EPOCH - half), UNIX_EPOCH - Duration::from_secs(1));
     }
 
     proptest::proptest! {

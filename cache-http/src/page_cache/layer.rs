@@ -97,12 +97,15 @@ impl CacheLayer {
         self
     }
 
-    /// Runs Django's `ConditionalGetMiddleware` where Django's documented order puts it, between
-    /// `UpdateCacheMiddleware` and `FetchFromCacheMiddleware`: on GET, the handler's response gets
-    /// its `ETag` (md5 of the body) before it is stored, so a hit never hashes the body again; a
-    /// stored page is answered 304 (or 412) when the request's validators say so; and a miss
-    /// answered 304 is not stored, since only a 200 is. A [`crate::ConditionalGetLayer`] wrapped
-    /// around the cache layer instead hashes every hit and stores a page answered 304.
+    /// Runs Django's `ConditionalGetMiddleware` where Django's documented order puts it in a
+    /// site-wide cache, between `UpdateCacheMiddleware` and `FetchFromCacheMiddleware`: on every
+    /// GET, the handler's response gets its `ETag` (md5 of the body) before it is stored, so a hit
+    /// never hashes the body again; a stored page is answered 304 (or 412) when the request's
+    /// validators say so; and a miss answered 304 is not stored, since only a 200 is.
+    ///
+    /// For one view, Django's `@cache_page` sits inside the site's conditional middleware: a
+    /// [`crate::ConditionalGetLayer`] around the `cache_page` layer is that order (the page a
+    /// miss answered 304 is stored, and each hit's body is hashed).
     pub fn conditional_get(mut self) -> Self {
         Arc::make_mut(&mut self.page).conditional_get = true;
         self
@@ -151,20 +154,28 @@ where
     fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
         let cacheable = request.method() == Method::GET || request.method() == Method::HEAD;
         let (parts, body) = request.into_parts();
+        // Django's order, when asked for: the conditional step sees the stored page and the
+        // handler's response, and runs before the update step stores it; on every GET, a page the
+        // cache can't address (no host) included.
+        let validators =
+            (self.page.conditional_get && parts.method == Method::GET).then(|| validators_of(&parts.headers));
         let address = cacheable.then(|| PageAddress::of(&parts, &self.page)).flatten();
         let Some(address) = address else {
             // Called at once: the service made ready handles it, and nothing is kept for later.
             let response = self.inner.call(Request::from_parts(parts, body));
-            return Box::pin(async move { Ok(response.await?.map(Body::new)) });
+            return Box::pin(async move {
+                let response = response.await?;
+                Ok(match &validators {
+                    Some(validators) => conditional_get(validators, response).await,
+                    None => response.map(Body::new),
+                })
+            });
         };
         // The service that was made ready handles this request, later (after the cache read);
         // its clone waits for the next.
         let fresh = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, fresh);
         let page = Arc::clone(&self.page);
-        // Django's order, when asked for: the conditional step sees the stored page and the
-        // handler's response, and runs before the update step stores it.
-        let validators = (page.conditional_get && parts.method == Method::GET).then(|| validators_of(&parts.headers));
         Box::pin(async move {
             if let Some(hit) = fetch(&page, &parts, &address).await {
                 return Ok(match &validators {
