@@ -17,7 +17,8 @@ use crate::backplane::message::Invalidation;
 use crate::state::Shared;
 use crate::stats::bump;
 
-/// Every channel's members in this process. Looked up only when a backend is built.
+/// Every channel's members in this process. Looked up only when a backend is built; a channel
+/// stays listed (a name and an empty list) after its last backend is gone.
 static CHANNELS: LazyLock<Mutex<HashMap<String, Arc<Members>>>> = LazyLock::new(Mutex::default);
 
 type Members = Mutex<Vec<Weak<Shared>>>;
@@ -39,13 +40,15 @@ impl LocalPeers {
         LocalPeers { members }
     }
 
-    /// Applies `invalidation` to every other live member's near tier, now.
+    /// Applies `invalidation` to every other live member's near tier, now, and forgets members
+    /// whose backends are gone.
     pub(crate) fn tell(&self, sender: &Shared, invalidation: &Invalidation) {
-        let members = self.members.lock();
+        let mut members = self.members.lock();
         // The common case, one alias on its own channel: nothing to tell.
         if members.len() < 2 {
             return;
         }
+        members.retain(|member| member.strong_count() > 0);
         for peer in members.iter().filter_map(Weak::upgrade) {
             if std::ptr::eq(Arc::as_ptr(&peer), sender) {
                 continue;
