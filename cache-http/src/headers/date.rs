@@ -90,27 +90,25 @@ struct Fields<'a> {
 
 /// `^\w{3}, DD Mon YYYY HH:MM:SS GMT$`
 fn rfc1123(value: &[u8]) -> Option<Fields<'_>> {
-    let rest = word(value, 3, 3)?.strip_prefix(b", ")?;
-    let (day, rest) = digits(rest, 2)?;
-    let (month, rest) = month(rest.strip_prefix(b" ")?)?;
-    let (year, rest) = digits(rest.strip_prefix(b" ")?, 4)?;
-    let (hour, minute, second, rest) = time(rest.strip_prefix(b" ")?)?;
-    (rest == b" GMT").then_some(Fields {
-        year,
-        month,
-        day,
-        hour,
-        minute,
-        second,
-    })
+    weekday_first(value, (3, 3), b" ", 4)
 }
 
 /// `^\w{6,9}, DD-Mon-YY HH:MM:SS GMT$`
 fn rfc850(value: &[u8]) -> Option<Fields<'_>> {
-    let rest = word(value, 6, 9)?.strip_prefix(b", ")?;
+    weekday_first(value, (6, 9), b"-", 2)
+}
+
+/// The shape RFC 1123 and RFC 850 share: `^\w{min,max}, DD<sep>Mon<sep>Y… HH:MM:SS GMT$`.
+fn weekday_first<'a>(
+    value: &'a [u8],
+    (min, max): (usize, usize),
+    separator: &[u8],
+    year_digits: usize,
+) -> Option<Fields<'a>> {
+    let rest = word(value, min, max)?.strip_prefix(b", ")?;
     let (day, rest) = digits(rest, 2)?;
-    let (month, rest) = month(rest.strip_prefix(b"-")?)?;
-    let (year, rest) = digits(rest.strip_prefix(b"-")?, 2)?;
+    let (month, rest) = month(rest.strip_prefix(separator)?)?;
+    let (year, rest) = digits(rest.strip_prefix(separator)?, year_digits)?;
     let (hour, minute, second, rest) = time(rest.strip_prefix(b" ")?)?;
     (rest == b" GMT").then_some(Fields {
         year,
