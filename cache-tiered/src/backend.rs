@@ -36,7 +36,7 @@ pub(crate) struct Inner {
     pub(crate) fail_safe: FailSafe,
     backplane: Option<Backplane>,
     /// The other tiered aliases of this process that name the same channel.
-    local_peers: Option<LocalPeers>,
+    local_peers: Option<Arc<LocalPeers>>,
     /// Background refreshes in flight (`TieredCache::get_or_set`), one per key.
     pub(crate) refreshes: Arc<SingleFlight<String, Bytes>>,
 }
@@ -78,20 +78,23 @@ impl TieredBackend {
             ),
             None => None,
         };
-        let shared = Arc::new(Shared {
-            alias: alias.to_owned(),
-            near: crate::near::NearStore::new(options.max_entries, options.cull_frequency, clock, retain),
-            coherence: crate::coherence::Coherence::new(backplane.is_some()),
-            counters: Default::default(),
-            instance: instance_id(),
-            stale_metrics: Default::default(),
-        });
         // Only a channel named on purpose is shared in process: the default one is the alias'
         // name, which another `Caches` in this process (over another store) may use too.
         let local_peers = options
             .backplane_channel
             .as_ref()
-            .map(|channel| LocalPeers::join(channel, &shared));
+            .map(|channel| LocalPeers::of(channel, instance_id));
+        let shared = Arc::new(Shared {
+            alias: alias.to_owned(),
+            near: crate::near::NearStore::new(options.max_entries, options.cull_frequency, clock, retain),
+            coherence: crate::coherence::Coherence::new(backplane.is_some()),
+            counters: Default::default(),
+            instance: local_peers.as_ref().map_or_else(instance_id, |peers| peers.instance()),
+            stale_metrics: Default::default(),
+        });
+        if let Some(peers) = &local_peers {
+            peers.join(&shared);
+        }
         Ok(TieredBackend {
             inner: Arc::new(Inner {
                 shared,

@@ -18,26 +18,40 @@ use crate::state::Shared;
 use crate::stats::bump;
 
 /// Every channel's members in this process. Looked up only when a backend is built; a channel
-/// stays listed (a name and an empty list) after its last backend is gone.
-static CHANNELS: LazyLock<Mutex<HashMap<String, Arc<Members>>>> = LazyLock::new(Mutex::default);
+/// stays listed (its id and an empty list) after its last backend is gone.
+static CHANNELS: LazyLock<Mutex<HashMap<String, Arc<LocalPeers>>>> = LazyLock::new(Mutex::default);
 
-type Members = Mutex<Vec<Weak<Shared>>>;
-
-/// One backend's place among its channel's members.
+/// The tiered aliases of this process on one named channel.
 pub(crate) struct LocalPeers {
-    members: Arc<Members>,
+    /// The instance id every member sends backplane messages under. Members have told each
+    /// other at once, so each skips the others' messages as its own.
+    instance: u64,
+    members: Mutex<Vec<Weak<Shared>>>,
 }
 
 impl LocalPeers {
-    /// Adds `shared` to `channel`'s members, dropping members whose backends are gone.
-    pub(crate) fn join(channel: &str, shared: &Arc<Shared>) -> Self {
-        let members = Arc::clone(CHANNELS.lock().entry(channel.to_owned()).or_default());
-        {
-            let mut list = members.lock();
-            list.retain(|member| member.strong_count() > 0);
-            list.push(Arc::downgrade(shared));
-        }
-        LocalPeers { members }
+    /// The members of `channel` in this process, made on first use with a fresh instance id.
+    pub(crate) fn of(channel: &str, new_instance: impl FnOnce() -> u64) -> Arc<LocalPeers> {
+        let mut channels = CHANNELS.lock();
+        let peers = channels.entry(channel.to_owned()).or_insert_with(|| {
+            Arc::new(LocalPeers {
+                instance: new_instance(),
+                members: Mutex::default(),
+            })
+        });
+        Arc::clone(peers)
+    }
+
+    /// The instance id the channel's members share.
+    pub(crate) fn instance(&self) -> u64 {
+        self.instance
+    }
+
+    /// Adds `shared` to the members, dropping members whose backends are gone.
+    pub(crate) fn join(&self, shared: &Arc<Shared>) {
+        let mut members = self.members.lock();
+        members.retain(|member| member.strong_count() > 0);
+        members.push(Arc::downgrade(shared));
     }
 
     /// Applies `invalidation` to every other live member's near tier, now, and forgets members

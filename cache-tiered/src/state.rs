@@ -14,7 +14,8 @@ pub(crate) struct Shared {
     pub(crate) near: NearStore,
     pub(crate) coherence: Coherence,
     pub(crate) counters: Counters,
-    /// This process' (this backend's) id in backplane messages, so its own are skipped.
+    /// This backend's id in backplane messages, so its own are skipped: shared by the aliases of
+    /// this process on one named channel, which have told each other already.
     pub(crate) instance: u64,
     /// The `cache_stale_total` series of each of [`STALE_OPERATIONS`], made on first use.
     pub(crate) stale_metrics: [OnceLock<metrics::Counter>; STALE_OPERATIONS.len()],

@@ -16,8 +16,7 @@ pub struct TieredStats {
     pub invalidations_sent: u64,
     /// Invalidations applied to this near tier: from other processes through the backplane (its
     /// own are skipped), and from other aliases of this process that name the same
-    /// `backplane_channel` (with a backplane, such a write is counted twice: once at once, once when
-    /// its message arrives).
+    /// `backplane_channel` (told at once; their backplane messages are skipped as its own).
     pub invalidations_received: u64,
     /// Invalidations that could not be published (the backplane was unreachable).
     pub publish_failures: u64,

@@ -7,13 +7,15 @@ use cache_core::testkit::servers::RedisServer;
 use cache_core::{Backends, Caches, CachesConfig, ConfigFormat, HealthStatus};
 use cache_tiered::TieredCache;
 
+/// A tiered `default` alias over locmem at `location`, on a channel of the same name (tests in one
+/// binary naming one channel would evict each other's near copies).
 fn caches(backplane: &RedisServer, location: &str) -> Caches {
     let mut backends = Backends::new();
     backends.register(cache_locmem::registration());
     backends.register(cache_tiered::registration());
     let toml = format!(
         "[caches.default]\nbackend = \"tiered\"\n\
-         options = {{ far = \"shared\", backplane = \"{}\", backplane_channel = \"test-channel\", backplane_heartbeat = 0.1, backplane_max_staleness = 0.5 }}\n\
+         options = {{ far = \"shared\", backplane = \"{}\", backplane_channel = \"{location}\", backplane_heartbeat = 0.1, backplane_max_staleness = 0.5 }}\n\
          [caches.shared]\nbackend = \"locmem\"\nlocation = \"{location}\"\n",
         backplane.url()
     );
@@ -40,7 +42,7 @@ async fn a_message_it_cannot_read_clears_the_near_tier() {
     let client = redis::Client::open(server.url()).unwrap();
     let mut connection = client.get_multiplexed_async_connection().await.unwrap();
     let _: i64 = redis::cmd("PUBLISH")
-        .arg("test-channel")
+        .arg("backplane-garbage")
         .arg("not a cache-tiered message")
         .query_async(&mut connection)
         .await
@@ -84,4 +86,48 @@ async fn a_health_check_probes_the_far_alias_and_the_backplane() {
     let tiered = report.iter().find(|alias| alias.alias == "default").unwrap();
     assert_eq!(tiered.status, HealthStatus::Degraded, "{tiered:?}");
     assert!(!tiered.servers[1].is_up());
+}
+
+/// Two aliases of one process on one named channel tell each other at once, and skip each other's
+/// backplane messages, which would evict the copy again: each write is received once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aliases_on_one_channel_receive_each_write_once() {
+    let server = RedisServer::start().await.unwrap();
+    let mut backends = Backends::new();
+    backends.register(cache_locmem::registration());
+    backends.register(cache_tiered::registration());
+    let options = format!(
+        "options = {{ far = \"shared\", backplane = \"{}\", backplane_channel = \"backplane-pair\", backplane_heartbeat = 0.1, backplane_max_staleness = 0.5 }}",
+        server.url()
+    );
+    let toml = format!(
+        "[caches.default]\nbackend = \"tiered\"\n{options}\n[caches.two]\nbackend = \"tiered\"\n{options}\n\
+         [caches.shared]\nbackend = \"locmem\"\nlocation = \"backplane-pair\"\n"
+    );
+    let caches = Caches::build(&CachesConfig::from_str(&toml, ConfigFormat::Toml).unwrap(), &backends).unwrap();
+    let one = TieredCache::new(caches.default_cache()).unwrap();
+    let two = TieredCache::new(caches.get("two").unwrap()).unwrap();
+    one.cache().set("k", 1).await.unwrap();
+    // The first call starts each alias' subscription.
+    assert_eq!(two.cache().get::<i64>("k").await.unwrap(), Some(1));
+    until("both vouched", || {
+        one.backend().is_vouched() && two.backend().is_vouched()
+    })
+    .await;
+    assert_eq!(two.cache().get::<i64>("k").await.unwrap(), Some(1));
+    let before = two.backend().stats().invalidations_received;
+    one.cache().set("k", 2).await.unwrap();
+    assert_eq!(two.cache().get::<i64>("k").await.unwrap(), Some(2), "told at once");
+    let far_reads = two.backend().stats().far_reads;
+    // Long enough for the backplane message to arrive, had it not been skipped.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(two.backend().stats().invalidations_received - before, 1);
+    assert_eq!(two.cache().get::<i64>("k").await.unwrap(), Some(2));
+    assert_eq!(
+        two.backend().stats().far_reads,
+        far_reads,
+        "the new copy was not evicted again"
+    );
+    drop(caches);
+    server.stop();
 }
