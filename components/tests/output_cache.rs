@@ -125,6 +125,53 @@ async fn a_top_level_hit_still_reports_its_dependencies_and_registers_its_variab
     );
 }
 
+/// A top-level hit is stamped straight from the stored bytes, without the page a miss (or a
+/// nested hit) goes through. With ids from a fixed sequence all three must give the same page:
+/// ids where the templates printed them, instance and CSS-variables attributes on the same root
+/// elements, the same dependencies and variables.
+#[tokio::test]
+async fn a_top_level_hit_read_in_place_is_the_page_a_miss_and_a_nested_hit_make() {
+    let mut registry = Registry::new();
+    registry
+        .register(Widget)
+        .unwrap()
+        .register(Badge)
+        .unwrap()
+        .register(Shell(r#"<main>{{ component("Widget", color="teal") }}</main>"#))
+        .unwrap();
+    let renderer = renderer(registry).with_id_seed(0);
+    let props = WidgetProps { color: "teal".into() };
+
+    let miss = renderer.render::<Widget>(&props).await.unwrap();
+    let hit = renderer.render::<Widget>(&props).await.unwrap();
+    // A template's call is keyed by its arguments, not the typed props: its own entry.
+    renderer.render::<Shell>(&ShellProps::default()).await.unwrap();
+    let nested = renderer.render::<Shell>(&ShellProps::default()).await.unwrap();
+    assert_eq!((miss.stats.misses, miss.stats.hits), (1, 0));
+    assert_eq!((hit.stats.hits, hit.stats.renders, hit.stats.misses), (1, 0, 0));
+    assert_eq!(
+        (nested.stats.hits, nested.stats.renders),
+        (1, 1),
+        "the shell renders, the widget hits"
+    );
+    let widget = &hit.dependencies[0];
+    let css = widget.css_vars.as_deref().unwrap();
+    assert_eq!(
+        hit.html,
+        format!(
+            r#"<div id="c000000" data-djc-id-c000000="" data-djc-css-{css}=""><b data-id="c000001" data-djc-id-c000001="">teal</b></div>"#
+        )
+    );
+    assert_eq!(miss.html, hit.html);
+    assert_eq!(miss.dependencies, hit.dependencies);
+    assert_eq!(miss.variables, hit.variables);
+    // The shell is instance 0: the same HTML inside its `<main>`, the ids one further on.
+    let shifted = hit.html.replace("c000001", "c000002").replace("c000000", "c000001");
+    assert_eq!(nested.html, format!(r#"<main data-djc-id-c000000="">{shifted}</main>"#));
+    assert_eq!(nested.dependencies[1..].len(), hit.dependencies.len());
+    assert_eq!(nested.variables, hit.variables);
+}
+
 #[tokio::test]
 async fn errors_are_never_cached() {
     let slow = Slow::new(Duration::ZERO);

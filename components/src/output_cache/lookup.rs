@@ -11,10 +11,12 @@ use futures::future::BoxFuture;
 use crate::error::ComponentError;
 use crate::output_cache::fragment::Fragment;
 use crate::output_cache::key::{Digest, output_key};
+use crate::output_cache::stored_form::DecodeError;
 use crate::output_cache::target::OutputStore;
 use crate::rendering::cache_warnings::{CACHE_WARNING_INTERVAL, CacheRole, Trouble};
 use crate::rendering::call::PendingCall;
 use crate::rendering::page::{Page, Stats};
+use crate::rendering::state::RendererState;
 
 /// A call whose output is cached.
 ///
@@ -25,9 +27,13 @@ pub(crate) async fn cached<'a>(
     call: &'a PendingCall<'a>,
     output: &'a OutputStore,
     render: impl Fn(Digest) -> BoxFuture<'a, Result<Fragment, ComponentError>>,
+    first_read: Option<FirstRead>,
 ) -> Result<Arc<Fragment>, ComponentError> {
     let entry = &page.state.component(call.component).entry;
-    let digest = page.digest(call, output.settings.include_slots)?;
+    let digest = match &first_read {
+        Some(read) => read.digest,
+        None => page.digest(call, output.settings.include_slots)?,
+    };
     if call.lineage.is_inside(&digest) {
         return Err(ComponentError::Recursive {
             component: entry.name.to_owned(),
@@ -41,7 +47,8 @@ pub(crate) async fn cached<'a>(
         return Ok(fragment);
     }
     let key = output_key(&entry.class_id, &digest);
-    let fragment = lookup_or_render(page, output, &key, &digest, render).await?;
+    let answered_before = first_read.map(|read| read.answered);
+    let fragment = lookup_or_render(page, output, &key, &digest, render, answered_before).await?;
     // The top level has no siblings to share with.
     if call.lineage.depth > 0 && fragment.is_self_contained() {
         page.remember(digest, &fragment);
@@ -55,12 +62,21 @@ async fn lookup_or_render<'a>(
     key: &str,
     digest: &Digest,
     render: impl Fn(Digest) -> BoxFuture<'a, Result<Fragment, ComponentError>>,
+    answered_before: Option<bool>,
 ) -> Result<Arc<Fragment>, ComponentError> {
     let cache = &output.cache;
-    let answered = match read_stored(page, cache, key, CacheRole::Output).await {
-        Stored::Hit(fragment) => return Ok(Arc::new(fragment)),
-        Stored::Miss => true,
-        Stored::Unanswered => false,
+    let answered = match answered_before {
+        // Read before this page existed (a top-level call's miss); counted now.
+        Some(answered) => {
+            let stored: Stored<()> = if answered { Stored::Miss } else { Stored::Unanswered };
+            stored.count(&page.stats);
+            answered
+        }
+        None => match read_stored(page, cache, key, CacheRole::Output).await {
+            Stored::Hit(fragment) => return Ok(Arc::new(fragment)),
+            Stored::Miss => true,
+            Stored::Unanswered => false,
+        },
     };
     loop {
         // An identical sibling may have finished while this lookup was on the network.
@@ -91,25 +107,64 @@ async fn lookup_or_render<'a>(
     }
 }
 
+/// What the top-level call's own read found when it wasn't a hit (see `top_level.rs`); the
+/// page takes over from there without reading again.
+pub(crate) struct FirstRead {
+    /// The call's digest, computed for that read.
+    pub(crate) digest: Digest,
+    /// Whether the cache answered (a miss: render and store) or failed (render, don't store).
+    pub(crate) answered: bool,
+}
+
 /// What reading a stored render gave.
-pub(crate) enum Stored {
-    Hit(Fragment),
+pub(crate) enum Stored<T = Fragment> {
+    Hit(T),
     /// Not there, or not readable (written by another version, or not by us): render and store.
     Miss,
-    /// The cache failed (warned, counted): render, and don't try to store.
+    /// The cache failed (warned): render, and don't try to store.
     Unanswered,
 }
 
+impl<T> Stored<T> {
+    /// Counts what was found in a page's stats.
+    pub(crate) fn count(&self, stats: &Stats) {
+        Stats::count(match self {
+            Stored::Hit(_) => &stats.hits,
+            Stored::Miss => &stats.misses,
+            Stored::Unanswered => &stats.cache_errors,
+        });
+    }
+}
+
 /// Reads `key`'s stored render for `role` (a component's output, or a template fragment's body,
-/// which may hold no component), counting the hit or miss; a failure is warned about and counted,
-/// never returned — the page is served.
+/// which may hold no component) into a [`Fragment`], counting what it found; a failure is warned
+/// about and counted, never returned — the page is served.
 pub(crate) async fn read_stored(page: &Page, cache: &Cache, key: &str, role: CacheRole) -> Stored {
     let rooted = role != CacheRole::TemplateFragment;
-    let stored = match cache.get_raw(key).await {
-        Ok(Some(bytes)) => match Fragment::decode(&bytes, &page.state.registry, rooted) {
-            Ok(fragment) => Stored::Hit(fragment),
+    let registry = &page.state.registry;
+    let stored = read(&page.state, cache, key, role, |bytes| {
+        Fragment::decode(bytes, registry, rooted)
+    })
+    .await;
+    stored.count(&page.stats);
+    stored
+}
+
+/// Reads `key`'s stored render for `role` and makes a `T` of it with `decode`. A value `decode`
+/// refuses is warned about and is a miss; a cache that fails is warned about and is
+/// `Unanswered`. Nothing is counted: the caller counts in its page, when it has one.
+pub(crate) async fn read<T>(
+    state: &RendererState,
+    cache: &Cache,
+    key: &str,
+    role: CacheRole,
+    decode: impl FnOnce(&[u8]) -> Result<T, DecodeError>,
+) -> Stored<T> {
+    match cache.get_raw(key).await {
+        Ok(Some(bytes)) => match decode(&bytes) {
+            Ok(value) => Stored::Hit(value),
             Err(problem) => {
-                page.state
+                state
                     .cache_warnings
                     .warn(cache.alias(), role, Trouble::Unreadable, |held_back| {
                         tracing::warn!(
@@ -128,16 +183,10 @@ pub(crate) async fn read_stored(page: &Page, cache: &Cache, key: &str, role: Cac
         },
         Ok(None) => Stored::Miss,
         Err(error) => {
-            warn_cache_error(page, cache, key, role, "read", &error);
+            warn_cache_error(state, cache, key, role, "read", &error);
             Stored::Unanswered
         }
-    };
-    match stored {
-        Stored::Hit(_) => Stats::count(&page.stats.hits),
-        Stored::Miss => Stats::count(&page.stats.misses),
-        Stored::Unanswered => {}
     }
-    stored
 }
 
 /// Stores `fragment` under `key` for `role`; a failure is warned about and counted. A timeout that
@@ -155,14 +204,23 @@ pub(crate) async fn store(
     match cache.set_raw(key, fragment.encode()).timeout(timeout).await {
         Ok(()) if stores => Stats::count(&page.stats.stores),
         Ok(()) => {}
-        Err(error) => warn_cache_error(page, cache, key, role, "write", &error),
+        Err(error) => {
+            Stats::count(&page.stats.cache_errors);
+            warn_cache_error(&page.state, cache, key, role, "write", &error);
+        }
     }
 }
 
 /// Fail-open: the façade has counted the error in the alias' metrics; the page is served.
-fn warn_cache_error(page: &Page, cache: &Cache, key: &str, role: CacheRole, action: &str, error: &CacheError) {
-    Stats::count(&page.stats.cache_errors);
-    page.state
+fn warn_cache_error(
+    state: &RendererState,
+    cache: &Cache,
+    key: &str,
+    role: CacheRole,
+    action: &str,
+    error: &CacheError,
+) {
+    state
         .cache_warnings
         .warn(cache.alias(), role, Trouble::Failed, |held_back| {
             tracing::warn!(

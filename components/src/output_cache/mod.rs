@@ -8,3 +8,4 @@ pub(crate) mod roots;
 pub(crate) mod settings;
 pub(crate) mod stored_form;
 pub(crate) mod target;
+pub(crate) mod top_level;

@@ -2,8 +2,6 @@
 //! hit decodes with a few copies and no escaping, which is most of what a hit costs. Every length
 //! is checked, so a corrupt or foreign value is an error (then treated as a miss), never a panic.
 
-use cache_core::Bytes;
-
 use crate::media::kind::MediaKind;
 use crate::media::variables::Variables;
 use crate::output_cache::fragment::{Fragment, IdRef, Instance};
@@ -52,47 +50,65 @@ impl Fragment {
         out
     }
 
-    /// Reads what [`Fragment::encode`] wrote. Class ids the registry knows share its strings
-    /// rather than being allocated again. A component's render (`rooted`) has a root instance; a
-    /// template fragment's body may hold no component, and comes back marked rootless.
-    pub(crate) fn decode(stored: &Bytes, registry: &Registry, rooted: bool) -> Result<Fragment, DecodeError> {
-        let bytes: &[u8] = stored;
+    /// Reads what [`Fragment::encode`] wrote (see [`StoredView::parse`]). Class ids the registry
+    /// knows share its strings rather than being allocated again.
+    pub(crate) fn decode(stored: &[u8], registry: &Registry, rooted: bool) -> Result<Fragment, DecodeError> {
+        let view = StoredView::parse(stored, rooted)?;
+        Ok(Fragment {
+            html: view.html.to_owned(),
+            ids: view.ids().map(|(offset, n)| (offset, IdRef::Local(n))).collect(),
+            instances: view.instances(registry).collect::<Result<_, _>>()?,
+            variables: view.variables(registry)?,
+            roots: view.roots().collect(),
+            outline: view.outline,
+            rootless: !rooted,
+        })
+    }
+}
+
+/// A stored render read in place: its layout and its HTML (as UTF-8) checked, nothing copied.
+/// A top-level hit stamps the caller's page straight from it (no [`Fragment`], so no copy of the
+/// HTML and no vectors to fill and drop); a nested one makes a `Fragment` of it.
+///
+/// The instances' and variables' strings are checked as they are read ([`StoredView::instances`],
+/// [`StoredView::variables`]): a reader must take every one before it uses any.
+pub(crate) struct StoredView<'a> {
+    pub(crate) html: &'a str,
+    /// `(offset, instance)` pairs, 8 bytes each: checked ascending, on character boundaries and
+    /// naming an instance.
+    ids: &'a [u8],
+    /// The instance records, as written.
+    instances: &'a [u8],
+    instance_count: usize,
+    /// `(offset, instance)` pairs as `ids`, where instance attributes go.
+    roots: &'a [u8],
+    pub(crate) outline: Outline,
+    /// The variables records, as written.
+    variables: &'a [u8],
+    variable_count: usize,
+}
+
+impl<'a> StoredView<'a> {
+    /// Checks what [`Fragment::encode`] wrote: every length and count against what is left, every
+    /// position against the HTML. A corrupt or foreign value is an error (the caller treats it as
+    /// a miss), never a panic. A component's render (`rooted`) has a root instance; a template
+    /// fragment's body may hold no component.
+    pub(crate) fn parse(bytes: &'a [u8], rooted: bool) -> Result<StoredView<'a>, DecodeError> {
         let mut reader = Reader { bytes, at: 0 };
         if reader.take(MAGIC.len())? != MAGIC {
             return Err(DecodeError("not a stored component render (wrong header)"));
         }
         let html = reader.str()?;
         let id_count = reader.count(8)?;
-        // Read once the instances they refer to are known (below).
-        let mut id_records = Reader {
-            bytes: reader.take(8 * id_count)?,
-            at: 0,
-        };
+        let ids = reader.take(8 * id_count)?;
         let instance_count = reader.count(6)?;
-        let mut instances = Vec::with_capacity(instance_count);
-        for _ in 0..instance_count {
-            let class_id = reader.str()?;
-            let class_id = registry.class_id_arc(class_id).unwrap_or_else(|| class_id.into());
-            let js_vars = reader.opt()?.map(Into::into);
-            let css_vars = reader.opt()?.map(Into::into);
-            instances.push(Instance {
-                class_id,
-                js_vars,
-                css_vars,
-            });
-        }
+        let instances = reader.records(instance_count, |record| {
+            record.skip_str()?;
+            record.skip_opt()?;
+            record.skip_opt()
+        })?;
         let root_count = reader.count(8)?;
-        let mut roots = Vec::with_capacity(root_count);
-        let mut previous = (0, 0);
-        for _ in 0..root_count {
-            let root = (reader.u32()?, reader.u32()?);
-            let fits = root >= previous && html.is_char_boundary(root.0 as usize) && (root.1 as usize) < instance_count;
-            if !fits {
-                return Err(DecodeError("a root element position is out of range"));
-            }
-            previous = root;
-            roots.push(root);
-        }
+        let roots = reader.take(8 * root_count)?;
         let outline = Outline {
             depth: reader.u32()? as i32,
             min_depth: reader.u32()? as i32,
@@ -102,20 +118,95 @@ impl Fragment {
                 _ => return Err(DecodeError("bad outline flag")),
             },
         };
-        let mut ids = Vec::with_capacity(id_count);
+        let variable_count = reader.count(13)?;
+        let variables = reader.records(variable_count, |record| {
+            record.skip_str()?;
+            record.take(1)?;
+            record.skip_str()?;
+            record.skip_str()
+        })?;
+        if reader.at != bytes.len() {
+            return Err(DecodeError("trailing bytes"));
+        }
+        if rooted && instance_count == 0 {
+            return Err(DecodeError("no root instance"));
+        }
+        let view = StoredView {
+            html,
+            ids,
+            instances,
+            instance_count,
+            roots,
+            outline,
+            variables,
+            variable_count,
+        };
+        view.check_positions(view.ids(), "an id position is out of range")?;
+        view.check_positions(view.roots(), "a root element position is out of range")?;
+        Ok(view)
+    }
+
+    /// Positions must not go back (the page is stamped in one pass; several may share an
+    /// offset), must fall on character boundaries and must name an instance.
+    fn check_positions(
+        &self,
+        positions: impl Iterator<Item = (u32, u32)>,
+        problem: &'static str,
+    ) -> Result<(), DecodeError> {
         let mut previous = 0;
-        for _ in 0..id_count {
-            let (offset, n) = (id_records.u32()?, id_records.u32()?);
-            let fits = offset >= previous && html.is_char_boundary(offset as usize) && (n as usize) < instance_count;
+        for (offset, n) in positions {
+            let fits =
+                offset >= previous && self.html.is_char_boundary(offset as usize) && (n as usize) < self.instance_count;
             if !fits {
-                return Err(DecodeError("an id position is out of range"));
+                return Err(DecodeError(problem));
             }
             previous = offset;
-            ids.push((offset, IdRef::Local(n)));
         }
-        let variable_count = reader.count(13)?;
-        let mut variables = Vec::with_capacity(variable_count);
-        for _ in 0..variable_count {
+        Ok(())
+    }
+
+    /// Where instance ids go: `(offset into the HTML, instance)`, ascending.
+    pub(crate) fn ids(&self) -> impl Iterator<Item = (u32, u32)> + use<'a> {
+        pairs(self.ids)
+    }
+
+    /// Where instance attributes go: `(offset into the HTML, instance)`, ascending.
+    pub(crate) fn roots(&self) -> impl Iterator<Item = (u32, u32)> + use<'a> {
+        pairs(self.roots)
+    }
+
+    /// How many ids and root elements there are, to size the page.
+    pub(crate) fn id_and_root_counts(&self) -> (usize, usize) {
+        (self.ids.len() / 8, self.roots.len() / 8)
+    }
+
+    /// The instances, in document order, their strings checked as they are read.
+    pub(crate) fn instances<'r>(
+        &self,
+        registry: &'r Registry,
+    ) -> impl Iterator<Item = Result<Instance, DecodeError>> + use<'a, 'r> {
+        let mut reader = Reader {
+            bytes: self.instances,
+            at: 0,
+        };
+        (0..self.instance_count).map(move |_| {
+            let class_id = reader.str()?;
+            Ok(Instance {
+                class_id: registry.class_id_arc(class_id).unwrap_or_else(|| class_id.into()),
+                js_vars: reader.opt()?.map(Into::into),
+                css_vars: reader.opt()?.map(Into::into),
+            })
+        })
+    }
+
+    /// The variables payloads, their strings checked.
+    pub(crate) fn variables(&self, registry: &Registry) -> Result<Vec<Variables>, DecodeError> {
+        let mut reader = Reader {
+            bytes: self.variables,
+            at: 0,
+        };
+        let mut variables = Vec::with_capacity(self.variable_count);
+        for _ in 0..self.variable_count {
             let class_id = reader.str()?;
             let class_id = registry.class_id_arc(class_id).unwrap_or_else(|| class_id.into());
             let kind = match reader.take(1)?[0] {
@@ -130,22 +221,17 @@ impl Fragment {
                 json: reader.str()?.into(),
             });
         }
-        if reader.at != bytes.len() {
-            return Err(DecodeError("trailing bytes"));
-        }
-        if rooted && instances.is_empty() {
-            return Err(DecodeError("no root instance"));
-        }
-        Ok(Fragment {
-            html: html.to_owned(),
-            ids,
-            instances,
-            variables,
-            roots,
-            outline,
-            rootless: !rooted,
-        })
+        Ok(variables)
     }
+}
+
+/// Little-endian `(u32, u32)` pairs, 8 bytes each.
+fn pairs(bytes: &[u8]) -> impl Iterator<Item = (u32, u32)> + use<'_> {
+    bytes.chunks_exact(8).map(|pair| {
+        let (first, second) = pair.split_at(4);
+        let word = |bytes: &[u8]| u32::from_le_bytes(bytes.try_into().expect("four bytes"));
+        (word(first), word(second))
+    })
 }
 
 /// Starts every stored value; bumped when the layout changes.
@@ -216,6 +302,33 @@ impl<'a> Reader<'a> {
         simdutf8::basic::from_utf8(self.take(len)?).map_err(|_| DecodeError("a string is not UTF-8"))
     }
 
+    /// Passes over a string, its bytes unchecked (see [`StoredView`]).
+    fn skip_str(&mut self) -> Result<(), DecodeError> {
+        let len = self.u32()? as usize;
+        self.take(len).map(drop)
+    }
+
+    fn skip_opt(&mut self) -> Result<(), DecodeError> {
+        match self.take(1)?[0] {
+            0 => Ok(()),
+            1 => self.skip_str(),
+            _ => Err(DecodeError("bad option tag")),
+        }
+    }
+
+    /// `count` records, each passed over by `skip`: the bytes they take.
+    fn records(
+        &mut self,
+        count: usize,
+        mut skip: impl FnMut(&mut Reader<'a>) -> Result<(), DecodeError>,
+    ) -> Result<&'a [u8], DecodeError> {
+        let start = self.at;
+        for _ in 0..count {
+            skip(self)?;
+        }
+        Ok(&self.bytes[start..self.at])
+    }
+
     fn opt(&mut self) -> Result<Option<&'a str>, DecodeError> {
         match self.take(1)?[0] {
             0 => Ok(None),
@@ -227,6 +340,8 @@ impl<'a> Reader<'a> {
 
 #[cfg(test)]
 mod tests {
+    use cache_core::Bytes;
+
     use super::*;
     use crate::output_cache::fragment::tests::sample;
 

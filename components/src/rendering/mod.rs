@@ -12,5 +12,6 @@ pub(crate) mod page;
 pub(crate) mod renderer;
 pub(crate) mod resolve;
 pub(crate) mod slots;
+pub(crate) mod stamp;
 pub(crate) mod state;
 pub(crate) mod template;

@@ -8,14 +8,15 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use parking_lot::Mutex;
 
 use crate::error::ComponentError;
-use crate::output_cache::fragment::{Fragment, IdRef};
-use crate::output_cache::key::arguments::{self, ArgumentDigests};
-use crate::output_cache::key::{self, Digest, KeySource};
-use crate::rendering::call::{CallProps, PendingCall};
+use crate::output_cache::fragment::Fragment;
+use crate::output_cache::key::arguments::ArgumentDigests;
+use crate::output_cache::key::{self, Digest};
+use crate::rendering::call::PendingCall;
 use crate::rendering::html::ChildCalls;
 use crate::rendering::ids::IdSequence;
 use crate::rendering::markers::{self, Token};
 use crate::rendering::output::{Dependency, RenderOutput, RenderStats};
+use crate::rendering::stamp::{self, Places};
 use crate::rendering::state::RendererState;
 use crate::template_fragments::PendingTemplateFragment;
 
@@ -112,59 +113,11 @@ impl Page {
         self.seen.lock().insert(digest, Arc::clone(fragment));
     }
 
-    /// The digest of `call`: class, code fingerprint, what identifies its props, and the slots
-    /// when `with_slots`. The props part is streamed into the hasher: the template's arguments as
-    /// given (no typed props are built), else the typed props or the component's own key.
-    ///
-    /// With slots it is the call's identity, computed once: a parent that caches with its slots
-    /// has already asked for it when the call is resolved.
+    /// The digest of `call` (see [`key::call::digest`]), slot content's markers read against this
+    /// page's calls.
     pub(crate) fn digest(&self, call: &PendingCall<'_>, with_slots: bool) -> Result<Digest, ComponentError> {
-        if with_slots && let Some(identity) = call.identity.get() {
-            return Ok(*identity);
-        }
-        let component = self.state.component(call.component);
-        let entry = &component.entry;
-        let own_key = component.output.as_ref().is_some_and(|output| output.settings.own_key);
-        let given = match &call.props {
-            CallProps::Arguments { args, .. } if !own_key => Some(args),
-            _ => None,
-        };
-        let source = if given.is_some() {
-            KeySource::Arguments
-        } else {
-            KeySource::Typed
-        };
-        key::with_input(&entry.class_key, source, |input| {
-            let from_arguments = given
-                .is_some_and(|args| arguments::encode_arguments(args, &mut input.sink, &self.argument_digests).is_ok());
-            if !from_arguments {
-                // A value that can't be read out (an iterator, an object): keyed as typed props.
-                if given.is_some() {
-                    input.restart(&entry.class_key, KeySource::Typed);
-                }
-                entry
-                    .component
-                    .key(call.props(entry)?, &mut input.sink)
-                    .map_err(|source| ComponentError::Props {
-                        component: entry.name.to_owned(),
-                        source,
-                    })?;
-            }
-            if with_slots {
-                input.tag(1);
-                input.count(call.slots.len());
-                let mut canonical = Vec::new();
-                for (name, content) in &call.slots {
-                    input.field(name.as_bytes());
-                    canonical.clear();
-                    self.canonical_slot(content, &mut canonical)?;
-                    input.field(&canonical);
-                }
-                let digest = input.finish();
-                return Ok(*call.identity.get_or_init(|| digest));
-            }
-            input.tag(0);
-            Ok(input.finish())
+        key::call::digest(&self.state, call, with_slots, &self.argument_digests, |content, out| {
+            self.canonical_slot(content, out)
         })
     }
 
@@ -192,54 +145,15 @@ impl Page {
     /// Stamps fresh ids into the top-level fragment, and the instance attributes on its root
     /// elements, in one pass: the page as the caller gets it.
     pub(crate) fn finish(&self, fragment: &Fragment, id_sequence: &mut IdSequence) -> RenderOutput {
-        let dependencies: Vec<Dependency> = fragment
-            .instances
-            .iter()
-            .map(|instance| Dependency {
-                class_id: Arc::clone(&instance.class_id),
-                id: id_sequence.next_id(),
-                js_vars: instance.js_vars.clone(),
-                css_vars: instance.css_vars.clone(),
-            })
+        let dependencies: Vec<Dependency> = (fragment.instances.iter())
+            .map(|instance| stamp::dependency(instance.clone(), id_sequence))
             .collect();
-        let attributes = fragment.roots.len() * ATTRIBUTE.len();
-        let mut html = String::with_capacity(fragment.html.len() + 7 * fragment.ids.len() + attributes);
-        let mut copied = 0;
-        let (mut ids, mut roots) = (fragment.ids.iter().peekable(), fragment.roots.iter().peekable());
-        loop {
-            // At one offset an id goes first: it ends an attribute value the root's attributes follow.
-            let id_next = match (ids.peek(), roots.peek()) {
-                (Some(&&(id_at, _)), Some(&&(root_at, _))) => id_at <= root_at,
-                (Some(_), None) => true,
-                (None, Some(_)) => false,
-                (None, None) => break,
-            };
-            let offset = if id_next {
-                let &(offset, id) = ids.next().expect("peeked");
-                html.push_str(&fragment.html[copied..offset as usize]);
-                // Only a forged marker can point outside the page; it prints nothing.
-                if let IdRef::Local(n) = id {
-                    html.push_str(dependencies[n as usize].id.as_str());
-                }
-                offset
-            } else {
-                let &(offset, n) = roots.next().expect("peeked");
-                html.push_str(&fragment.html[copied..offset as usize]);
-                let dependency = &dependencies[n as usize];
-                // Lowercased, as an HTML parser (and so the client script's query) has it.
-                html.push_str(" data-djc-id-");
-                html.push_str(&dependency.id.lowercase());
-                html.push_str("=\"\"");
-                if let Some(hash) = &dependency.css_vars {
-                    html.push_str(" data-djc-css-");
-                    html.push_str(hash);
-                    html.push_str("=\"\"");
-                }
-                offset
-            };
-            copied = offset as usize;
-        }
-        html.push_str(&fragment.html[copied..]);
+        let places = Places {
+            ids: fragment.ids.iter().copied(),
+            roots: fragment.roots.iter().copied(),
+            counts: (fragment.ids.len(), fragment.roots.len()),
+        };
+        let html = stamp::page_html(&fragment.html, places, &dependencies);
         let stats = self.stats.read();
         crate::counters::count_render(&stats);
         RenderOutput {
@@ -250,9 +164,6 @@ impl Page {
         }
     }
 }
-
-/// The length of a root's `data-djc-id-…` attribute, to size the page up front.
-const ATTRIBUTE: &str = " data-djc-id-c000000=\"\"";
 
 impl ChildCalls for Page {
     fn index_of(&self, type_id: std::any::TypeId, name: &str) -> Result<usize, ComponentError> {

@@ -14,6 +14,7 @@ use crate::media::store::MediaStore;
 use crate::media::strategies::{self, Strategy};
 use crate::output_cache::key::output_key;
 use crate::output_cache::settings::OutputCache;
+use crate::output_cache::top_level::{self, TopLevel};
 use crate::registry::Registry;
 use crate::rendering::cache_warnings::{CACHE_WARNING_INTERVAL, CacheRole, Trouble};
 use crate::rendering::call::{CallProps, Lineage, PendingCall};
@@ -323,14 +324,21 @@ impl<'a> IntoFuture for Render<'a> {
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
             let (entry, props) = self.target?;
-            let page = Arc::new(Page::new(Arc::clone(&self.renderer.state)));
+            let state = &self.renderer.state;
             let call = PendingCall::new(entry, props, self.slots.into_sorted(), Lineage::default());
-            let fragment = resolve_in_place(&page, &call).await?;
             let mut ids = match self.renderer.id_seed {
                 Some(seed) => IdSequence::counting_from(seed),
                 None => IdSequence::new(),
             };
-            let mut output = page.finish(&fragment, &mut ids);
+            // A top-level hit needs no page at all.
+            let mut output = match top_level::read(state, &call, &mut ids).await? {
+                TopLevel::Hit(output) => output,
+                TopLevel::Render(first_read) => {
+                    let page = Arc::new(Page::new(Arc::clone(state)));
+                    let fragment = resolve_in_place(&page, &call, first_read).await?;
+                    page.finish(&fragment, &mut ids)
+                }
+            };
             if let Some(strategy) = self.strategy.filter(|&strategy| strategy != Strategy::Ignore) {
                 output.html = self.renderer.with_dependencies(&output, strategy).await?;
             }

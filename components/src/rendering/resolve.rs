@@ -13,7 +13,7 @@ use crate::media::kind::MediaKind;
 use crate::media::variables;
 use crate::output_cache::fragment::{Assembly, Fragment, Instance};
 use crate::output_cache::key::Digest;
-use crate::output_cache::lookup;
+use crate::output_cache::lookup::{self, FirstRead};
 use crate::rendering::call::PendingCall;
 use crate::rendering::html::Html;
 use crate::rendering::join::join_all;
@@ -27,14 +27,16 @@ pub(crate) fn resolve<'a>(
     page: &'a Arc<Page>,
     call: &'a PendingCall<'a>,
 ) -> BoxFuture<'a, Result<Arc<Fragment>, ComponentError>> {
-    Box::pin(resolve_in_place(page, call))
+    Box::pin(resolve_in_place(page, call, None))
 }
 
 /// The fragment of `call`, unboxed: the top-level call awaits it inside the render's own future,
-/// which is boxed already, so a hit there allocates no future of its own.
+/// which is boxed already. `first_read` is what the top-level call's own read found, when it
+/// made one (see `top_level.rs`).
 pub(crate) async fn resolve_in_place<'a>(
     page: &'a Arc<Page>,
     call: &'a PendingCall<'a>,
+    first_read: Option<FirstRead>,
 ) -> Result<Arc<Fragment>, ComponentError> {
     let component = page.state.component(call.component);
     let entry = &component.entry;
@@ -48,7 +50,7 @@ pub(crate) async fn resolve_in_place<'a>(
         None => render_boxed(page, call, None).await.map(Arc::new),
         Some(output) => {
             let render = |digest| render_boxed(page, call, Some(digest));
-            lookup::cached(page, call, output, render).await
+            lookup::cached(page, call, output, render, first_read).await
         }
     }
 }

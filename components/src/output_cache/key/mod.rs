@@ -6,6 +6,7 @@
 //! value shifts the boundaries).
 
 pub(crate) mod arguments;
+pub(crate) mod call;
 pub(crate) mod sink;
 pub(crate) mod typed;
 
