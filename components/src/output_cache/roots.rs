@@ -363,6 +363,11 @@ mod tests {
             "<script|>if (a<b) '<p>'</script><style|>p{}</style><i|>"
         );
         assert_eq!(marked("a < b <p>x</p>"), "a < b <p|>x</p>");
+        // A `/` ends a start tag only when nothing but whitespace follows it.
+        assert_eq!(
+            marked("<div/ a>x</div><b / ><i a=/>"),
+            "<div/ a|>x</div><b |/ ><i a=|/>"
+        );
         assert_eq!(
             marked(r#"<link name="CSS_PLACEHOLDER"><script name="JS_PLACEHOLDER"></script><b>"#),
             r#"<link name="CSS_PLACEHOLDER"><script name="JS_PLACEHOLDER"></script><b|>"#
@@ -389,6 +394,64 @@ mod tests {
         );
         assert_eq!(roots("text").1, Outline::default());
         assert!(!roots("<div class=\"").1.clean);
+    }
+
+    /// Pieces HTML is made of, with the bytes that change the scanner's state among them.
+    fn piece() -> impl proptest::strategy::Strategy<Value = &'static str> {
+        proptest::sample::select(vec![
+            "<",
+            ">",
+            "/",
+            "/>",
+            "</",
+            "<!",
+            "<!--",
+            "-->",
+            "-",
+            "\"",
+            "'",
+            " ",
+            "\n",
+            "=",
+            "a",
+            "é",
+            "—",
+            "<li>",
+            "</li>",
+            "<ul class=\"x\">",
+            "</ul>",
+            "<br/>",
+            "<br />",
+            "<img src=x/>",
+            "<p a='>'>",
+            "<script>",
+            "</script>",
+            "</scr",
+            "<SCRIPT>",
+            "<title>",
+            "</title >",
+            "<div",
+            " id=",
+            "<?x>",
+            "<!DOCTYPE html>",
+            "<averyverylongname>",
+            "</averyverylongname>",
+        ])
+    }
+
+    proptest::proptest! {
+        /// A fragment's HTML arrives in pieces (text, then a child's, then more text): however it
+        /// is cut, down to a byte at a time, the scan must find what it finds at once.
+        #[test]
+        fn scanning_byte_by_byte_is_scanning_at_once(pieces in proptest::collection::vec(piece(), 0..60)) {
+            let html = pieces.concat();
+            let whole = roots(&html);
+            let mut scanner = RootScanner::new();
+            for at in 0..html.len() {
+                scanner.scan(&html.as_bytes()[..=at], at);
+            }
+            proptest::prop_assert_eq!((scanner.roots.clone(), scanner.outline()), whole);
+        }
     }
 
     #[test]
