@@ -9,8 +9,9 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use super::ports::free_port;
 use super::probe::Probe;
-use super::process::{ServerProcess, free_port};
+use super::process::ServerProcess;
 use super::redis::base_args;
 
 /// How long the nodes may take to agree that the cluster is up once the slots are assigned.

@@ -1,7 +1,8 @@
 //! Real servers for tests: `redis-server`, `memcached` and PostgreSQL as child processes.
 //!
-//! Each fixture starts its own server on a free loopback port (found by binding `127.0.0.1:0`,
-//! retried if another process takes the port first), with persistence off and a throw-away
+//! Each fixture starts its own server on a free loopback port (picked below the kernel's ephemeral
+//! range, so no outgoing connection takes it while the server is stopped for a restart; retried if
+//! another process takes it first), with persistence off and a throw-away
 //! directory, and waits until the server answers (`PING`, `version`) before returning. The process
 //! is killed when the fixture is dropped. [`RedisServer::stop`] and [`RedisServer::restart`] (same
 //! port, empty data) inject faults. Tests never depend on a server someone started by hand.
@@ -24,6 +25,7 @@ mod closed_port;
 mod cluster;
 mod hung;
 mod memcached;
+mod ports;
 mod postgres;
 mod probe;
 mod process;

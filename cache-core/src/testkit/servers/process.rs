@@ -5,7 +5,7 @@ use super::hung::Hung;
 use std::ffi::OsString;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom};
-use std::net::{Ipv4Addr, SocketAddr, TcpListener};
+use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
 
+use super::ports::free_port;
 use super::probe::Probe;
 
 /// How many free ports to try before giving up; another process can take a port between our
@@ -160,11 +161,6 @@ enum Failure {
     Exited(String),
     /// Waiting itself failed, or the server never answered; it has been killed.
     Fatal(io::Error),
-}
-
-/// A port nothing listens on right now.
-pub(super) fn free_port() -> io::Result<u16> {
-    Ok(TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?.local_addr()?.port())
 }
 
 fn spawn(program: &str, command: &Path, args: &[OsString], dir: &Path, log: &Path) -> io::Result<Child> {
