@@ -245,11 +245,13 @@ impl Registry {
         self.entries.iter().map(|entry| entry.name.to_owned()).collect()
     }
 
-    /// The registry's own copy of a class id, to share instead of allocating another.
-    pub(crate) fn class_id_arc(&self, class_id: &str) -> Option<Arc<str>> {
-        self.by_class_id
-            .get_key_value(class_id)
-            .map(|(class_id, _)| Arc::clone(class_id))
+    /// The registry's own copy of a class id, shared rather than allocated again; a new one for a
+    /// class this registry doesn't have (a stored render of another deploy's).
+    pub(crate) fn shared_class_id(&self, class_id: &str) -> Arc<str> {
+        match self.by_class_id.get_key_value(class_id) {
+            Some((shared, _)) => Arc::clone(shared),
+            None => class_id.into(),
+        }
     }
 
     pub(crate) fn index_of_name(&self, name: &str) -> Option<usize> {

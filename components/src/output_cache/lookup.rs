@@ -66,10 +66,13 @@ async fn lookup_or_render<'a>(
 ) -> Result<Arc<Fragment>, ComponentError> {
     let cache = &output.cache;
     let answered = match answered_before {
-        // Read before this page existed (a top-level call's miss); counted now.
+        // Read before this page existed (a top-level call's miss or failed read); counted now.
         Some(answered) => {
-            let stored: Stored<()> = if answered { Stored::Miss } else { Stored::Unanswered };
-            stored.count(&page.stats);
+            Stats::count(if answered {
+                &page.stats.misses
+            } else {
+                &page.stats.cache_errors
+            });
             answered
         }
         None => match read_stored(page, cache, key, CacheRole::Output).await {

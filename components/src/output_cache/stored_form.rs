@@ -57,8 +57,8 @@ impl Fragment {
         Ok(Fragment {
             html: view.html.to_owned(),
             ids: view.ids().map(|(offset, n)| (offset, IdRef::Local(n))).collect(),
-            instances: view.instances(registry).collect::<Result<_, _>>()?,
-            variables: view.variables(registry)?,
+            instances: view.instances(registry).collect(),
+            variables: view.variables(registry),
             roots: view.roots().collect(),
             outline: view.outline,
             rootless: !rooted,
@@ -66,21 +66,22 @@ impl Fragment {
     }
 }
 
-/// A stored render read in place: its layout and its HTML (as UTF-8) checked, nothing copied.
-/// A top-level hit stamps the caller's page straight from it (no [`Fragment`], so no copy of the
+/// A stored render read in place: every length, position and string checked, nothing copied. A
+/// top-level hit stamps the caller's page straight from it (no [`Fragment`], so no copy of the
 /// HTML and no vectors to fill and drop); a nested one makes a `Fragment` of it.
 ///
-/// The instances' and variables' strings are checked as they are read ([`StoredView::instances`],
-/// [`StoredView::variables`]): a reader must take every one before it uses any.
+/// Once parsed, reading it can't fail: the instance and variables records are read again by the
+/// same functions ([`read_instance`], [`read_variables`]) that checked them.
 pub(crate) struct StoredView<'a> {
     pub(crate) html: &'a str,
-    /// `(offset, instance)` pairs, 8 bytes each: checked ascending, on character boundaries and
-    /// naming an instance.
+    /// `(offset, instance)` pairs, 8 bytes each: offsets ascending (several may share one), on
+    /// character boundaries, naming an instance.
     ids: &'a [u8],
     /// The instance records, as written.
     instances: &'a [u8],
     instance_count: usize,
-    /// `(offset, instance)` pairs as `ids`, where instance attributes go.
+    /// `(offset, instance)` pairs as `ids`, where instance attributes go, ascending as pairs (at
+    /// one offset, a parent before its children).
     roots: &'a [u8],
     pub(crate) outline: Outline,
     /// The variables records, as written.
@@ -90,9 +91,9 @@ pub(crate) struct StoredView<'a> {
 
 impl<'a> StoredView<'a> {
     /// Checks what [`Fragment::encode`] wrote: every length and count against what is left, every
-    /// position against the HTML. A corrupt or foreign value is an error (the caller treats it as
-    /// a miss), never a panic. A component's render (`rooted`) has a root instance; a template
-    /// fragment's body may hold no component.
+    /// string as UTF-8, every position against the HTML. A corrupt or foreign value is an error
+    /// (the caller treats it as a miss), never a panic. A component's render (`rooted`) has a
+    /// root instance; a template fragment's body may hold no component.
     pub(crate) fn parse(bytes: &'a [u8], rooted: bool) -> Result<StoredView<'a>, DecodeError> {
         let mut reader = Reader { bytes, at: 0 };
         if reader.take(MAGIC.len())? != MAGIC {
@@ -102,11 +103,7 @@ impl<'a> StoredView<'a> {
         let id_count = reader.count(8)?;
         let ids = reader.take(8 * id_count)?;
         let instance_count = reader.count(6)?;
-        let instances = reader.records(instance_count, |record| {
-            record.skip_str()?;
-            record.skip_opt()?;
-            record.skip_opt()
-        })?;
+        let instances = reader.records(instance_count, read_instance)?;
         let root_count = reader.count(8)?;
         let roots = reader.take(8 * root_count)?;
         let outline = Outline {
@@ -119,12 +116,7 @@ impl<'a> StoredView<'a> {
             },
         };
         let variable_count = reader.count(13)?;
-        let variables = reader.records(variable_count, |record| {
-            record.skip_str()?;
-            record.take(1)?;
-            record.skip_str()?;
-            record.skip_str()
-        })?;
+        let variables = reader.records(variable_count, read_variables)?;
         if reader.at != bytes.len() {
             return Err(DecodeError("trailing bytes"));
         }
@@ -141,26 +133,31 @@ impl<'a> StoredView<'a> {
             variables,
             variable_count,
         };
-        view.check_positions(view.ids(), "an id position is out of range")?;
-        view.check_positions(view.roots(), "a root element position is out of range")?;
+        // Ids at one offset may name any instances (a child's id, then its parent's, where the
+        // child ends); roots at one offset go parent first.
+        view.check_positions(view.ids(), |(offset, _)| offset, "an id position is out of range")?;
+        view.check_positions(view.roots(), |root| root, "a root element position is out of range")?;
         Ok(view)
     }
 
-    /// Positions must not go back (the page is stamped in one pass; several may share an
-    /// offset), must fall on character boundaries and must name an instance.
-    fn check_positions(
+    /// Positions must not go back by `order` (the page is stamped in one pass), must fall on
+    /// character boundaries and must name an instance.
+    fn check_positions<K: PartialOrd>(
         &self,
         positions: impl Iterator<Item = (u32, u32)>,
+        order: impl Fn((u32, u32)) -> K,
         problem: &'static str,
     ) -> Result<(), DecodeError> {
-        let mut previous = 0;
-        for (offset, n) in positions {
-            let fits =
-                offset >= previous && self.html.is_char_boundary(offset as usize) && (n as usize) < self.instance_count;
+        let mut previous = None;
+        for position @ (offset, n) in positions {
+            let key = order(position);
+            let fits = previous.is_none_or(|previous| key >= previous)
+                && self.html.is_char_boundary(offset as usize)
+                && (n as usize) < self.instance_count;
             if !fits {
                 return Err(DecodeError(problem));
             }
-            previous = offset;
+            previous = Some(key);
         }
         Ok(())
     }
@@ -180,49 +177,58 @@ impl<'a> StoredView<'a> {
         (self.ids.len() / 8, self.roots.len() / 8)
     }
 
-    /// The instances, in document order, their strings checked as they are read.
-    pub(crate) fn instances<'r>(
-        &self,
-        registry: &'r Registry,
-    ) -> impl Iterator<Item = Result<Instance, DecodeError>> + use<'a, 'r> {
+    /// The instances, in document order.
+    pub(crate) fn instances<'r>(&self, registry: &'r Registry) -> impl Iterator<Item = Instance> + use<'a, 'r> {
         let mut reader = Reader {
             bytes: self.instances,
             at: 0,
         };
-        (0..self.instance_count).map(move |_| {
-            let class_id = reader.str()?;
-            Ok(Instance {
-                class_id: registry.class_id_arc(class_id).unwrap_or_else(|| class_id.into()),
-                js_vars: reader.opt()?.map(Into::into),
-                css_vars: reader.opt()?.map(Into::into),
+        // Checked by `parse`: a record that could fail to read isn't there to read.
+        (0..self.instance_count).map_while(move |_| {
+            let (class_id, js_vars, css_vars) = read_instance(&mut reader).ok()?;
+            Some(Instance {
+                class_id: registry.shared_class_id(class_id),
+                js_vars: js_vars.map(Into::into),
+                css_vars: css_vars.map(Into::into),
             })
         })
     }
 
-    /// The variables payloads, their strings checked.
-    pub(crate) fn variables(&self, registry: &Registry) -> Result<Vec<Variables>, DecodeError> {
+    /// The variables payloads.
+    pub(crate) fn variables(&self, registry: &Registry) -> Vec<Variables> {
         let mut reader = Reader {
             bytes: self.variables,
             at: 0,
         };
-        let mut variables = Vec::with_capacity(self.variable_count);
-        for _ in 0..self.variable_count {
-            let class_id = reader.str()?;
-            let class_id = registry.class_id_arc(class_id).unwrap_or_else(|| class_id.into());
-            let kind = match reader.take(1)?[0] {
-                b'j' => MediaKind::Js,
-                b'c' => MediaKind::Css,
-                _ => return Err(DecodeError("unknown variables kind")),
-            };
-            variables.push(Variables {
-                class_id,
-                kind,
-                hash: reader.str()?.into(),
-                json: reader.str()?.into(),
-            });
-        }
-        Ok(variables)
+        // Checked by `parse`, as the instances.
+        (0..self.variable_count)
+            .map_while(|_| {
+                let (class_id, kind, hash, json) = read_variables(&mut reader).ok()?;
+                Some(Variables {
+                    class_id: registry.shared_class_id(class_id),
+                    kind,
+                    hash: hash.into(),
+                    json: json.into(),
+                })
+            })
+            .collect()
     }
+}
+
+/// One instance record: its class id and its JS and CSS variables hashes, if any.
+fn read_instance<'a>(reader: &mut Reader<'a>) -> Result<(&'a str, Option<&'a str>, Option<&'a str>), DecodeError> {
+    Ok((reader.str()?, reader.opt()?, reader.opt()?))
+}
+
+/// One variables record: class id, kind, hash, JSON.
+fn read_variables<'a>(reader: &mut Reader<'a>) -> Result<(&'a str, MediaKind, &'a str, &'a str), DecodeError> {
+    let class_id = reader.str()?;
+    let kind = match reader.take(1)?[0] {
+        b'j' => MediaKind::Js,
+        b'c' => MediaKind::Css,
+        _ => return Err(DecodeError("unknown variables kind")),
+    };
+    Ok((class_id, kind, reader.str()?, reader.str()?))
 }
 
 /// Little-endian `(u32, u32)` pairs, 8 bytes each.
@@ -302,29 +308,15 @@ impl<'a> Reader<'a> {
         simdutf8::basic::from_utf8(self.take(len)?).map_err(|_| DecodeError("a string is not UTF-8"))
     }
 
-    /// Passes over a string, its bytes unchecked (see [`StoredView`]).
-    fn skip_str(&mut self) -> Result<(), DecodeError> {
-        let len = self.u32()? as usize;
-        self.take(len).map(drop)
-    }
-
-    fn skip_opt(&mut self) -> Result<(), DecodeError> {
-        match self.take(1)?[0] {
-            0 => Ok(()),
-            1 => self.skip_str(),
-            _ => Err(DecodeError("bad option tag")),
-        }
-    }
-
-    /// `count` records, each passed over by `skip`: the bytes they take.
-    fn records(
+    /// `count` records, each checked by reading it with `read`: the bytes they take.
+    fn records<T>(
         &mut self,
         count: usize,
-        mut skip: impl FnMut(&mut Reader<'a>) -> Result<(), DecodeError>,
+        read: impl Fn(&mut Reader<'a>) -> Result<T, DecodeError>,
     ) -> Result<&'a [u8], DecodeError> {
         let start = self.at;
         for _ in 0..count {
-            skip(self)?;
+            read(self)?;
         }
         Ok(&self.bytes[start..self.at])
     }
@@ -351,6 +343,21 @@ mod tests {
         assert_eq!(
             Fragment::decode(&Bytes::from(fragment.encode()), &Registry::new(), true).unwrap(),
             fragment
+        );
+    }
+
+    /// Ids at one offset may come in any instance order (a child's id where it ends, then its
+    /// parent's); root elements at one offset may not: a parent's attributes go first.
+    #[test]
+    fn positions_at_one_offset_are_checked_as_the_page_needs_them() {
+        let mut fragment = sample();
+        fragment.ids = vec![(9, IdRef::Local(1)), (9, IdRef::Local(0))];
+        assert!(Fragment::decode(&fragment.encode(), &Registry::new(), true).is_ok());
+        let mut fragment = sample();
+        fragment.roots = vec![(10, 1), (10, 0)];
+        assert_eq!(
+            Fragment::decode(&fragment.encode(), &Registry::new(), true),
+            Err(DecodeError("a root element position is out of range"))
         );
     }
 

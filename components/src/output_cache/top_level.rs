@@ -1,11 +1,11 @@
 //! The top-level call's cache read, made before any page exists: on a hit the caller's page is
 //! stamped straight from the stored bytes — no `Page`, no `Fragment`, no copy of the HTML but the
-//! page itself, two allocations (the page's HTML and its dependencies). A hit is what a cached
-//! component is for, so this is the path that decides what caching one buys.
+//! page itself, and of the vectors only those the caller gets (the dependencies; the variables
+//! when there are any). A hit is what a cached component is for, so this is the path that
+//! decides what caching one buys.
 //!
 //! Anything else goes on through a page, told what the read found so it doesn't read again.
 
-use crate::counters;
 use crate::error::ComponentError;
 use crate::output_cache::fragment::IdRef;
 use crate::output_cache::key::arguments::ArgumentDigests;
@@ -68,13 +68,13 @@ pub(crate) async fn read(
 }
 
 /// The caller's page from a stored render: what `Page::finish` makes of a decoded one, read in
-/// place. Everything is checked before the page is written, so a bad value is a miss.
+/// place. Everything is checked before the first id is taken, so a bad value is a miss that
+/// leaves the id sequence as it was (seeded ids come out the same as without the bad value).
 fn page_of(stored: &[u8], registry: &Registry, ids: &mut IdSequence) -> Result<RenderOutput, DecodeError> {
     let view = StoredView::parse(stored, true)?;
-    let dependencies = (view.instances(registry))
-        .map(|instance| instance.map(|instance| stamp::dependency(instance, ids)))
-        .collect::<Result<Vec<_>, _>>()?;
-    let variables = view.variables(registry)?;
+    let dependencies: Vec<_> = (view.instances(registry))
+        .map(|instance| stamp::dependency(instance, ids))
+        .collect();
     let places = Places {
         ids: view.ids().map(|(offset, n)| (offset, IdRef::Local(n))),
         roots: view.roots(),
@@ -85,13 +85,7 @@ fn page_of(stored: &[u8], registry: &Registry, ids: &mut IdSequence) -> Result<R
         hits: 1,
         ..RenderStats::default()
     };
-    counters::count_render(&stats);
-    Ok(RenderOutput {
-        html,
-        dependencies,
-        variables,
-        stats,
-    })
+    Ok(stamp::output(html, dependencies, view.variables(registry), stats))
 }
 
 #[cfg(test)]
@@ -114,6 +108,21 @@ mod tests {
         assert_eq!(page.variables, decoded.variables);
         assert_eq!(page.dependencies.len(), decoded.instances.len());
         assert_eq!(page.stats.hits, 1);
+    }
+
+    /// A value refused after its instances were read (a variables payload that isn't UTF-8 comes
+    /// last) takes no id: the render that follows starts where a clean miss would.
+    #[test]
+    fn a_refused_value_takes_no_ids() {
+        let mut stored = sample().encode();
+        let json = stored
+            .windows(7)
+            .position(|w| w == b"{\"a\":1}")
+            .expect("the payload is stored");
+        stored[json] = 0xff;
+        let mut ids = IdSequence::counting_from(0);
+        assert!(page_of(&stored, &Registry::new(), &mut ids).is_err());
+        assert_eq!(ids.next_id().as_str(), "c000000");
     }
 
     /// Every reply is untrusted: cut short or with any byte flipped, a stored render is refused or

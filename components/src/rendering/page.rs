@@ -154,14 +154,7 @@ impl Page {
             counts: (fragment.ids.len(), fragment.roots.len()),
         };
         let html = stamp::page_html(&fragment.html, places, &dependencies);
-        let stats = self.stats.read();
-        crate::counters::count_render(&stats);
-        RenderOutput {
-            html,
-            dependencies,
-            variables: fragment.variables.clone(),
-            stats,
-        }
+        stamp::output(html, dependencies, fragment.variables.clone(), self.stats.read())
     }
 }
 

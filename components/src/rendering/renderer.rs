@@ -21,7 +21,7 @@ use crate::rendering::call::{CallProps, Lineage, PendingCall};
 use crate::rendering::ids::IdSequence;
 use crate::rendering::output::RenderOutput;
 use crate::rendering::page::Page;
-use crate::rendering::resolve::resolve_in_place;
+use crate::rendering::resolve::resolve;
 use crate::rendering::slots::Slots;
 use crate::rendering::state::RendererState;
 use crate::rendering::template;
@@ -335,12 +335,18 @@ impl<'a> IntoFuture for Render<'a> {
                 TopLevel::Hit(output) => output,
                 TopLevel::Render(first_read) => {
                     let page = Arc::new(Page::new(Arc::clone(state)));
-                    let fragment = resolve_in_place(&page, &call, first_read).await?;
+                    let fragment = resolve(&page, &call, first_read).await?;
                     page.finish(&fragment, &mut ids)
                 }
             };
             if let Some(strategy) = self.strategy.filter(|&strategy| strategy != Strategy::Ignore) {
-                output.html = self.renderer.with_dependencies(&output, strategy).await?;
+                output.html = if strategy == Strategy::Fragment {
+                    // The one strategy that writes (the media store), in a box of its own like the
+                    // render above: this future, allocated on every call, stays small.
+                    Box::pin(self.renderer.with_dependencies(&output, strategy)).await?
+                } else {
+                    strategies::apply(&output, &state.registry, strategy)
+                };
             }
             Ok(output)
         })

@@ -22,18 +22,19 @@ use crate::rendering::page::{Page, Stats};
 use crate::rendering::template;
 use crate::template_fragments::{self, PendingTemplateFragment};
 
-/// The fragment of a child `call`, in a box of its own: a child's render resolves its own children.
+/// The fragment of `call`, in a box of its own: a child's render resolves its own children, and
+/// the render's own future, allocated on every call, needn't carry this state when the top-level
+/// call is a hit (see `top_level.rs`). `first_read` is what the top-level call's own read found,
+/// when it made one.
 pub(crate) fn resolve<'a>(
     page: &'a Arc<Page>,
     call: &'a PendingCall<'a>,
+    first_read: Option<FirstRead>,
 ) -> BoxFuture<'a, Result<Arc<Fragment>, ComponentError>> {
-    Box::pin(resolve_in_place(page, call, None))
+    Box::pin(resolve_unboxed(page, call, first_read))
 }
 
-/// The fragment of `call`, unboxed: the top-level call awaits it inside the render's own future,
-/// which is boxed already. `first_read` is what the top-level call's own read found, when it
-/// made one (see `top_level.rs`).
-pub(crate) async fn resolve_in_place<'a>(
+async fn resolve_unboxed<'a>(
     page: &'a Arc<Page>,
     call: &'a PendingCall<'a>,
     first_read: Option<FirstRead>,
@@ -145,7 +146,7 @@ pub(crate) async fn assemble(
         })
         .collect();
     let children = join_all(calls.iter().map(|(_, child)| match child {
-        Child::Call(call) => resolve(page, call),
+        Child::Call(call) => resolve(page, call, None),
         Child::TemplateFragment(fragment) => template_fragments::resolve(page, Arc::clone(fragment)),
     }))
     .await?;

@@ -3,9 +3,10 @@
 //! over the HTML, from a [`Fragment`](crate::output_cache::fragment::Fragment) or straight from a
 //! stored render (a top-level hit).
 
+use crate::media::variables::Variables;
 use crate::output_cache::fragment::{IdRef, Instance};
 use crate::rendering::ids::IdSequence;
-use crate::rendering::output::Dependency;
+use crate::rendering::output::{Dependency, RenderOutput, RenderStats};
 
 /// The page's record of `instance`, under the next id.
 pub(crate) fn dependency(instance: Instance, ids: &mut IdSequence) -> Dependency {
@@ -74,6 +75,22 @@ where
     }
     page.push_str(&html[copied..]);
     page
+}
+
+/// The render handed to the caller, counted in the metrics (once per render, from its stats).
+pub(crate) fn output(
+    html: String,
+    dependencies: Vec<Dependency>,
+    variables: Vec<Variables>,
+    stats: RenderStats,
+) -> RenderOutput {
+    crate::counters::count_render(&stats);
+    RenderOutput {
+        html,
+        dependencies,
+        variables,
+        stats,
+    }
 }
 
 /// The length of a root's `data-djc-id-…` attribute, to size the page up front.
