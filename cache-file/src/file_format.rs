@@ -73,7 +73,35 @@ pub(crate) fn decode(file: Bytes) -> Option<(Header, Bytes)> {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+
+    proptest! {
+        /// A cache directory's files are read back as found: whatever they hold (another program's
+        /// file, a torn write, a disk error's garbage) decodes to an entry or is refused, never a
+        /// panic — also after a well-formed magic, which random bytes rarely get past.
+        #[test]
+        fn any_file_contents_decode_or_are_refused(
+            expires_at in any::<u64>(),
+            length in any::<u64>(),
+            honest in any::<bool>(),
+            tail in prop::collection::vec(any::<u8>(), 0..64),
+        ) {
+            let _ = decode(Bytes::from(tail.clone()));
+            let length = if honest { tail.len() as u64 } else { length };
+            let mut bytes = file(expires_at, b"").slice(..8).to_vec();
+            bytes.extend_from_slice(&expires_at.to_le_bytes());
+            bytes.extend_from_slice(&length.to_le_bytes());
+            bytes.extend_from_slice(&tail);
+            let decoded = decode(Bytes::from(bytes));
+            prop_assert_eq!(decoded.is_some(), length == tail.len() as u64);
+            if let Some((header, value)) = decoded {
+                prop_assert_eq!(header.expires_at, expires_at);
+                prop_assert_eq!(&value[..], &tail[..]);
+            }
+        }
+    }
 
     fn file(expires_at: u64, value: &[u8]) -> Bytes {
         let header = Header {

@@ -74,7 +74,35 @@ pub(crate) fn decode(mut bytes: &[u8]) -> Option<(u64, Invalidation)> {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+
+    proptest! {
+        /// Messages come off the network: whatever arrives decodes to a message or is refused,
+        /// never a panic — also after a well-formed header, which random bytes rarely get past.
+        #[test]
+        fn any_bytes_decode_or_are_refused(
+            instance in any::<u64>(),
+            kind in prop::sample::select(vec![b'k', b'c', b'x']),
+            tail in prop::collection::vec(any::<u8>(), 0..80),
+        ) {
+            let _ = decode(&tail);
+            let mut message = MAGIC.to_vec();
+            message.extend_from_slice(&instance.to_be_bytes());
+            message.push(kind);
+            message.extend_from_slice(&tail);
+            if let Some((sender, _)) = decode(&message) {
+                prop_assert_eq!(sender, instance);
+            }
+        }
+
+        #[test]
+        fn any_keys_round_trip(instance in any::<u64>(), keys in prop::collection::vec(".{0,20}", 0..6)) {
+            let keys = Invalidation::Keys(keys);
+            prop_assert_eq!(decode(&encode(instance, &keys)), Some((instance, keys)));
+        }
+    }
 
     #[test]
     fn messages_round_trip_with_any_key() {

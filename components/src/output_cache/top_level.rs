@@ -90,8 +90,37 @@ fn page_of(stored: &[u8], registry: &Registry, ids: &mut IdSequence) -> Result<R
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+    use crate::output_cache::fragment::Fragment;
     use crate::output_cache::fragment::tests::sample;
+
+    proptest! {
+        /// Any bytes after a stored render's header, and a stored render with any bytes
+        /// overwritten, are refused or make a page: never a panic, in the parse or the stamping.
+        /// What is read is read alike by the nested path (`Fragment::decode`).
+        #[test]
+        fn any_stored_bytes_are_refused_or_make_a_page(
+            tail in prop::collection::vec(any::<u8>(), 0..160),
+            edits in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..4),
+        ) {
+            let registry = Registry::new();
+            let mut stored = sample().encode();
+            let header = stored.iter().position(|&b| b == b'\n').expect("the header ends a line") + 1;
+            let mut foreign = stored[..header].to_vec();
+            foreign.extend_from_slice(&tail);
+            for (at, byte) in &edits {
+                let at = at.index(stored.len());
+                stored[at] = *byte;
+            }
+            for bytes in [&foreign, &stored] {
+                let page = page_of(bytes, &registry, &mut IdSequence::new());
+                let fragment = Fragment::decode(bytes, &registry, true);
+                prop_assert_eq!(page.is_ok(), fragment.is_ok());
+            }
+        }
+    }
 
     /// Read in place, a stored render gives what decoding it and finishing it through a page do.
     #[test]
