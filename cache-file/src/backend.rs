@@ -53,16 +53,18 @@ impl FileBackend {
                 directory.display()
             )
         })?;
+        // Something other than a directory already there: said as such, not as a failed create.
+        if directory.exists() && !directory.is_dir() {
+            return Err(format!(
+                "`{}` is not a directory; the file backend needs a directory to keep its files in: \
+                 remove what is there, or point the location elsewhere",
+                directory.display()
+            ));
+        }
         if let Err(error) = create_directory(&directory) {
             return Err(format!(
                 "the cache directory `{}` does not exist and could not be created ({error}); create it, \
                  or point the location at a directory this process can write",
-                directory.display()
-            ));
-        }
-        if !directory.is_dir() {
-            return Err(format!(
-                "`{}` is not a directory; the file backend needs a directory to keep its files in",
                 directory.display()
             ));
         }
@@ -87,7 +89,7 @@ impl FileBackend {
         self.directory.file_path(&FileName::of(made_key))
     }
 
-    /// Runs `operation` on the blocking pool, with the key's file name computed here first.
+    /// Runs `operation` on the blocking pool.
     async fn blocking<T: Send + 'static>(
         &self,
         operation: impl FnOnce(&Directory) -> BackendResult<T> + Send + 'static,

@@ -4,19 +4,19 @@
 use cache_core::stored_integer::increment;
 use std::ffi::OsString;
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Read, Write};
+use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::Bytes;
 use cache_core::{BackendError, BackendResult, Expiry};
-use parking_lot::Mutex;
+use std::sync::Arc;
 
 use crate::cull;
 use crate::file_format::{self, HEADER_LEN, Header};
 use crate::file_name::{FileName, is_cache_file};
 use crate::io_error::io_error;
-use crate::key_locks::KeyLocks;
+use crate::key_locks::DirectoryLocks;
 use crate::options::FileOptions;
 use crate::wall_clock::WallClock;
 
@@ -36,10 +36,8 @@ pub(crate) struct Directory {
     path: PathBuf,
     options: FileOptions,
     clock: WallClock,
-    locks: KeyLocks,
-    /// One cull at a time in this process: a second writer counts the files after the first
-    /// culled, instead of culling the same full directory twice over.
-    culling: Mutex<()>,
+    /// Shared with every other backend of this process on the same directory.
+    locks: Arc<DirectoryLocks>,
 }
 
 /// Temporary files are `.<pid>-<n>.djcache-tmp`: hidden, never matching `*.djcache` (so neither a
@@ -48,13 +46,13 @@ pub(crate) struct Directory {
 static TEMP_FILES: AtomicU64 = AtomicU64::new(0);
 
 impl Directory {
+    /// The cache directory at `path`, which exists.
     pub(crate) fn new(path: PathBuf, options: FileOptions, clock: WallClock) -> Self {
         Directory {
+            locks: DirectoryLocks::of(&path),
             path,
             options,
             clock,
-            locks: KeyLocks::new(),
-            culling: Mutex::new(()),
         }
     }
 
@@ -100,12 +98,12 @@ impl Directory {
 
     pub(crate) fn set(&self, name: &FileName, value: &[u8], expiry: Expiry) -> BackendResult<()> {
         self.cull()?;
-        let _key = self.locks.lock(name);
+        let _key = self.locks.key(name);
         self.write(name, self.clock.expires_at(expiry), value)
     }
 
     pub(crate) fn add(&self, name: &FileName, value: &[u8], expiry: Expiry) -> BackendResult<bool> {
-        let _key = self.locks.lock(name);
+        let _key = self.locks.key(name);
         if let Found::Live(..) = self.read_header(name)? {
             return Ok(false);
         }
@@ -115,23 +113,32 @@ impl Directory {
         Ok(true)
     }
 
+    /// Rewrites the expiry in the file it finds, in place, as Django's `touch` writes into the file
+    /// it opened: if another process replaced or deleted the file meanwhile, the write lands in
+    /// the file it replaced and is lost with it. Writing the value back under a new file instead
+    /// would bring back what that process deleted or overwrote.
     pub(crate) fn touch(&self, name: &FileName, expiry: Expiry) -> BackendResult<bool> {
-        let _key = self.locks.lock(name);
-        match self.read_whole(name)? {
-            Found::Live(_, value) => {
-                self.write(name, self.clock.expires_at(expiry), &value)?;
-                Ok(true)
-            }
-            Found::Missing => Ok(false),
-            Found::Stale => {
-                self.remove(name)?;
-                Ok(false)
-            }
+        let _key = self.locks.key(name);
+        let path = self.file_path(name);
+        let failed = |doing, error| io_error(&self.path, doing, &path, error);
+        let mut file = match OpenOptions::new().read(true).write(true).open(&path) {
+            Ok(file) => file,
+            Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(false),
+            Err(error) => return Err(failed("opening", error)),
+        };
+        if let Found::Stale = self.check_header(&mut file).map_err(|error| failed("reading", error))? {
+            self.remove(name)?;
+            return Ok(false);
         }
+        let expires_at = self.clock.expires_at(expiry).to_le_bytes();
+        file.seek(SeekFrom::Start(file_format::EXPIRY_AT as u64))
+            .and_then(|_| file.write_all(&expires_at))
+            .map_err(|error| failed("writing", error))?;
+        Ok(true)
     }
 
     pub(crate) fn delete(&self, name: &FileName) -> BackendResult<bool> {
-        let _key = self.locks.lock(name);
+        let _key = self.locks.key(name);
         let live = match self.read_header(name)? {
             Found::Missing => return Ok(false),
             Found::Stale => false,
@@ -141,7 +148,7 @@ impl Directory {
     }
 
     pub(crate) fn incr(&self, name: &FileName, delta: i64) -> BackendResult<i64> {
-        let _key = self.locks.lock(name);
+        let _key = self.locks.key(name);
         let (header, value) = match self.read_whole(name)? {
             Found::Live(header, value) => (header, value),
             Found::Missing => return Err(BackendError::key_not_found()),
@@ -171,23 +178,9 @@ impl Directory {
 
     // ---- reading ----
 
-    /// The whole file, checked.
+    /// The whole file, checked: the header against the file's size first, so a stray file of any
+    /// size costs a 24-byte read, not its size in memory.
     fn read_whole(&self, name: &FileName) -> BackendResult<Found<Bytes>> {
-        let path = self.file_path(name);
-        let bytes = match fs::read(&path) {
-            Ok(bytes) => Bytes::from(bytes),
-            Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(Found::Missing),
-            Err(error) => return Err(io_error(&self.path, "reading", &path, error)),
-        };
-        Ok(match file_format::decode(bytes) {
-            Some((header, _)) if self.clock.has_expired(header.expires_at) => Found::Stale,
-            Some((header, value)) => Found::Live(header, value),
-            None => Found::Stale,
-        })
-    }
-
-    /// The header only, checked against the file's size: what `has_key`, `add` and `delete` need.
-    fn read_header(&self, name: &FileName) -> BackendResult<Found<()>> {
         let path = self.file_path(name);
         let failed = |error| io_error(&self.path, "reading", &path, error);
         let mut file = match File::open(&path) {
@@ -195,26 +188,50 @@ impl Directory {
             Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(Found::Missing),
             Err(error) => return Err(failed(error)),
         };
-        let mut bytes = [0; HEADER_LEN];
-        let read = read_up_to(&mut file, &mut bytes).map_err(failed)?;
-        let Some(header) = Header::decode(&bytes[..read]) else {
-            return Ok(Found::Stale);
+        let header = match self.check_header(&mut file).map_err(failed)? {
+            Found::Live(header, ()) => header,
+            Found::Stale => return Ok(Found::Stale),
+            Found::Missing => return Ok(Found::Missing),
         };
-        let size = file.metadata().map_err(failed)?.len();
-        Ok(
-            if header.file_len() != Some(size) || self.clock.has_expired(header.expires_at) {
-                Found::Stale
-            } else {
-                Found::Live(header, ())
-            },
-        )
+        // The size was checked against the header, so this is the value's length.
+        let mut value = Vec::with_capacity(header.value_len as usize);
+        file.read_to_end(&mut value).map_err(failed)?;
+        // Files are replaced, not written in place; a length that changed means someone else's.
+        if value.len() as u64 != header.value_len {
+            return Ok(Found::Stale);
+        }
+        Ok(Found::Live(header, Bytes::from(value)))
+    }
+
+    /// The header only, checked against the file's size: what `has_key`, `add` and `delete` need.
+    fn read_header(&self, name: &FileName) -> BackendResult<Found<()>> {
+        let path = self.file_path(name);
+        let mut file = match File::open(&path) {
+            Ok(file) => file,
+            Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(Found::Missing),
+            Err(error) => return Err(io_error(&self.path, "reading", &path, error)),
+        };
+        let header = self.check_header(&mut file);
+        header.map_err(|error| io_error(&self.path, "reading", &path, error))
+    }
+
+    /// Reads `file`'s header (leaving the file at the value) and checks it against the file's size
+    /// and the clock: live, or stale (expired, or not a whole file of this format).
+    fn check_header(&self, file: &mut File) -> io::Result<Found<()>> {
+        let mut bytes = [0; HEADER_LEN];
+        let read = read_up_to(file, &mut bytes)?;
+        let size = file.metadata()?.len();
+        Ok(match file_format::whole_file_header(&bytes[..read], size) {
+            Some(header) if !self.clock.has_expired(header.expires_at) => Found::Live(header, ()),
+            _ => Found::Stale,
+        })
     }
 
     // ---- writing and removing ----
 
     /// Removes a file found stale without the key's lock, unless a writer replaced it meanwhile.
     fn remove_if_stale(&self, name: &FileName) -> BackendResult<()> {
-        let _key = self.locks.lock(name);
+        let _key = self.locks.key(name);
         if let Found::Stale = self.read_header(name)? {
             self.remove(name)?;
         }
@@ -274,7 +291,13 @@ impl Directory {
         loop {
             let n = TEMP_FILES.fetch_add(1, Ordering::Relaxed);
             let temp = self.path.join(format!(".{pid}-{n}.djcache-tmp"));
-            match OpenOptions::new().write(true).create_new(true).open(&temp) {
+            let mut options = OpenOptions::new();
+            options.write(true).create_new(true);
+            // Readable by this user only, as Django's `mkstemp` makes them: cached values are
+            // often sessions, and the directory may be more open than 0o700.
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            match options.open(&temp) {
                 Ok(file) => return Ok((temp, file)),
                 // Left behind by an earlier process with this pid: take the next name.
                 Err(error) if error.kind() == io::ErrorKind::AlreadyExists => continue,
@@ -291,7 +314,7 @@ impl Directory {
     // ---- culling ----
 
     fn cull(&self) -> BackendResult<()> {
-        let _culling = self.culling.lock();
+        let _culling = self.locks.culling();
         let Some(doomed) = cull::choose(
             self.cache_files()?,
             self.options.max_entries,

@@ -15,13 +15,14 @@
 //! a reader check the expiry with one small read). The length makes a truncated file (or one
 //! with bytes appended) detectable: it reads as a miss, never as a shorter value.
 
-use bytes::Bytes;
-
 const MAGIC: &[u8; 7] = b"djcache";
 const VERSION: u8 = 1;
 
 /// The header's size; the value starts here.
 pub(crate) const HEADER_LEN: usize = 24;
+
+/// Where the expiry is: `touch` rewrites these 8 bytes in place.
+pub(crate) const EXPIRY_AT: usize = 8;
 
 /// A header that was read and understood.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,7 +38,7 @@ impl Header {
         let mut bytes = [0; HEADER_LEN];
         bytes[..7].copy_from_slice(MAGIC);
         bytes[7] = VERSION;
-        bytes[8..16].copy_from_slice(&self.expires_at.to_le_bytes());
+        bytes[EXPIRY_AT..EXPIRY_AT + 8].copy_from_slice(&self.expires_at.to_le_bytes());
         bytes[16..24].copy_from_slice(&self.value_len.to_le_bytes());
         bytes
     }
@@ -50,7 +51,7 @@ impl Header {
         }
         let word = |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().unwrap_or_default());
         Some(Header {
-            expires_at: word(8),
+            expires_at: word(EXPIRY_AT),
             value_len: word(16),
         })
     }
@@ -61,21 +62,27 @@ impl Header {
     }
 }
 
-/// A whole cache file, read: its header and value. `None` when the bytes are not a whole file
-/// of this format (empty, truncated, foreign, or longer than the header says).
-pub(crate) fn decode(file: Bytes) -> Option<(Header, Bytes)> {
-    let header = Header::decode(&file)?;
-    if header.file_len()? != file.len() as u64 {
-        return None;
-    }
-    Some((header, file.slice(HEADER_LEN..)))
+/// The header of a whole cache file whose first bytes are `start` and whose size is
+/// `file_size`. `None` when it is not a whole file of this format (empty, truncated, foreign, or
+/// longer than the header says): checked before the value is read, so a stray file of any size
+/// costs one small read.
+pub(crate) fn whole_file_header(start: &[u8], file_size: u64) -> Option<Header> {
+    let header = Header::decode(start)?;
+    (header.file_len()? == file_size).then_some(header)
 }
 
 #[cfg(test)]
 mod tests {
+    use bytes::Bytes;
     use proptest::prelude::*;
 
     use super::*;
+
+    /// A whole file's header and value, as the backend reads them.
+    fn decode(file: Bytes) -> Option<(Header, Bytes)> {
+        let header = whole_file_header(&file, file.len() as u64)?;
+        Some((header, file.slice(HEADER_LEN..)))
+    }
 
     proptest! {
         /// A cache directory's files are read back as found: whatever they hold (another program's

@@ -26,8 +26,10 @@ pub(crate) fn io_error(directory: &Path, doing: &str, path: &Path, error: io::Er
             "the cache location must be a directory (something else is at that path, or on the way to it)"
         }
         io::ErrorKind::IsADirectory => "a directory sits where a cache file belongs; remove it",
-        io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded => "the file system is full",
-        _ => "check the cache directory",
+        io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded => {
+            "the file system is full: free space on it, or lower the alias' `max_entries`"
+        }
+        _ => "check the cache directory, the file system it is on, and this process' limits (open files)",
     };
     BackendError::io(format!("{doing} `{}` failed: {error}; {fix}", path.display()), error)
         .retryable(!lasting)

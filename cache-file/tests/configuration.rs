@@ -54,7 +54,7 @@ fn a_location_that_cant_be_a_directory_names_the_alias_and_the_fix() {
     .unwrap_err()
     .to_string();
     assert!(
-        error.contains("could not be created") || error.contains("is not a directory"),
+        error.contains("is not a directory") && error.contains("remove what is there"),
         "{error}"
     );
 }

@@ -228,3 +228,83 @@ async fn the_file_is_a_header_then_the_value() -> Result<()> {
     assert_eq!(&bytes[24..], b"\"hello\"");
     Ok(())
 }
+
+/// Two backends of one process on one directory (two aliases with the same location) share its
+/// locks: their increments are all counted too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn increments_through_two_backends_on_one_directory_are_all_counted() -> Result<()> {
+    let f = fixture();
+    let second = FileBackend::builder()
+        .directory(f.backend.directory())
+        .clock(f.clock.clone())
+        .build()
+        .unwrap();
+    let second = Cache::new("other", Arc::new(second), CacheOptions::default());
+    f.cache.set("hits", 0).await?;
+    let tasks: Vec<_> = (0..8)
+        .map(|i| {
+            let cache = if i % 2 == 0 { f.cache.clone() } else { second.clone() };
+            tokio::spawn(async move {
+                for _ in 0..25 {
+                    cache.incr("hits", 1).await?;
+                }
+                Ok::<_, CacheError>(())
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap()?;
+    }
+    assert_eq!(f.cache.get::<i64>("hits").await?, Some(200));
+    Ok(())
+}
+
+/// Django's `touch` writes into the file it opened. So does this one: only the expiry's 8 bytes,
+/// in place. A process that replaced or deleted the file meanwhile keeps what it did (writing the
+/// value back under a new file would bring the old value back).
+#[cfg(unix)]
+#[tokio::test]
+async fn touch_rewrites_the_expiry_in_the_file_it_found() -> Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let f = fixture();
+    f.cache.set("k", "hello").timeout(Timeout::Never).await?;
+    let before = fs::read(f.path_of("k")).unwrap();
+    let inode = fs::metadata(f.path_of("k")).unwrap().ino();
+    assert!(f.cache.touch("k").timeout(Timeout::Seconds(10.0)).await?);
+    let after = fs::read(f.path_of("k")).unwrap();
+    assert_eq!(fs::metadata(f.path_of("k")).unwrap().ino(), inode, "the same file");
+    assert_ne!(after[8..16], before[8..16], "a new expiry");
+    assert_eq!((&after[..8], &after[16..]), (&before[..8], &before[16..]));
+    f.clock.advance(Duration::from_secs(11));
+    assert_eq!(f.cache.get::<String>("k").await?, None);
+    Ok(())
+}
+
+/// Cache files are often sessions: readable by their owner only, as Django's `mkstemp` makes
+/// them, whatever the directory's own mode.
+#[cfg(unix)]
+#[tokio::test]
+async fn cache_files_are_readable_by_their_owner_only() -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let f = fixture();
+    fs::set_permissions(f.backend.directory(), fs::Permissions::from_mode(0o755)).unwrap();
+    f.cache.set("session", "secret").await?;
+    let mode = fs::metadata(f.path_of("session")).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+    Ok(())
+}
+
+/// A stray file under a key's name is checked by its 24-byte header before anything else is
+/// read: a 1 TiB one (sparse, so it takes no disk; 4 GiB where the file system won't) is a miss,
+/// found without reading it, where reading it whole would ask for its size in memory.
+#[tokio::test]
+async fn a_stray_file_of_any_size_is_a_miss_without_being_read() -> Result<()> {
+    let f = fixture();
+    f.cache.set("k", "v").await?;
+    let stray = fs::File::create(f.path_of("k")).unwrap();
+    stray.set_len(1 << 40).or_else(|_| stray.set_len(4 << 30)).unwrap();
+    drop(stray);
+    assert_eq!(f.cache.get::<String>("k").await?, None);
+    assert!(!f.path_of("k").exists(), "removed, as any file that isn't ours");
+    Ok(())
+}
