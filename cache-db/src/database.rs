@@ -85,19 +85,32 @@ impl fmt::Debug for Database {
     }
 }
 
-/// A URL with its password (between `user:` and `@`) hidden.
+/// A URL with its password hidden: between `user:` and the first `@` (where tokio-postgres ends
+/// the credentials, a `/` in the password included), and a `password=` query parameter.
 fn redacted(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_owned();
     };
-    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
-    let Some(at) = rest[..authority_end].rfind('@') else {
-        return url.to_owned();
+    let rest = match rest.split_once('@') {
+        Some((credentials, host)) => match credentials.split_once(':') {
+            Some((user, _password)) => format!("{user}:***@{host}"),
+            None => rest.to_owned(),
+        },
+        None => rest.to_owned(),
     };
-    match rest[..at].split_once(':') {
-        Some((user, _password)) => format!("{scheme}://{user}:***{}", &rest[at..]),
-        None => url.to_owned(),
-    }
+    let rest = match rest.split_once('?') {
+        Some((path, query)) => {
+            let hidden: Vec<String> = (query.split('&'))
+                .map(|parameter| match parameter.split_once('=') {
+                    Some((name, _)) if name.eq_ignore_ascii_case("password") => format!("{name}=***"),
+                    _ => parameter.to_owned(),
+                })
+                .collect();
+            format!("{path}?{}", hidden.join("&"))
+        }
+        None => rest,
+    };
+    format!("{scheme}://{rest}")
 }
 
 #[cfg(test)]
@@ -146,5 +159,13 @@ mod tests {
         assert_eq!(database.to_string(), "postgres://app:***@db.internal:5432/cache");
         assert!(!format!("{database:?}").contains("s3cret"));
         assert_eq!(redacted("postgres://app@h/db"), "postgres://app@h/db");
+        // tokio-postgres ends the credentials at the first `@`, a `/` in the password included.
+        assert_eq!(redacted("postgres://app:pa/ss@db/app"), "postgres://app:***@db/app");
+        assert_eq!(
+            redacted("postgres://app@db/app?sslmode=disable&password=s3cret&x=1"),
+            "postgres://app@db/app?sslmode=disable&password=***&x=1"
+        );
+        let database = Database::parse("postgres://app@db/app?password=s3cret").unwrap();
+        assert!(!database.to_string().contains("s3cret") && !format!("{database:?}").contains("s3cret"));
     }
 }

@@ -27,3 +27,15 @@ pub(crate) fn unreadable_value(table: &TableName, server: &str) -> BackendError 
     ))
     .on_server(server)
 }
+
+/// A table whose columns aren't the ones `createcachetable` makes (made by hand: `value` as
+/// `bytea`, `expires` nullable, a column missing), found when the statements are prepared or a
+/// row is read: an error naming the table and the fix, never a panic.
+pub(crate) fn unexpected_columns(table: &TableName, server: &str, error: &dyn std::fmt::Display) -> BackendError {
+    BackendError::protocol(format!(
+        "the cache table `{}` has other columns than `createcachetable` makes ({error}); \
+         drop it and create it again with `createcachetable`, or give this cache a table of its own",
+        table.as_str()
+    ))
+    .on_server(server)
+}

@@ -92,9 +92,11 @@ impl Statements {
                 p(1),
                 p(2)
             ),
+            // Rows in key order, whatever order the caller gave: two concurrent `set_many`s lock
+            // their rows in the same order, so they can't deadlock.
             set_many: format!(
                 "INSERT INTO {t} (\"cache_key\", \"value\", \"expires\") \
-                 SELECT k, v, $3::timestamptz FROM unnest($1::varchar[], $2::text[]) AS u(k, v) \
+                 SELECT k, v, $3::timestamptz FROM unnest($1::varchar[], $2::text[]) AS u(k, v) ORDER BY k \
                  ON CONFLICT (\"cache_key\") DO UPDATE SET \"value\" = excluded.\"value\", \"expires\" = excluded.\"expires\""
             ),
             add: format!("{upsert} WHERE {t}.\"expires\" <= {}", p(4)),

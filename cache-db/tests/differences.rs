@@ -179,3 +179,44 @@ async fn postgres_atomic_add_and_incr_and_keys_with_nul() -> Result<()> {
     assert_eq!(second.get::<String>("ab").await?.as_deref(), Some("without"));
     Ok(())
 }
+
+/// Django's `set_many` writes its rows in the order given, in one transaction, and its
+/// `createcachetable` checks for the table and then creates it: two processes writing the same
+/// keys in opposite orders can deadlock, and two starting at once can both try to create the
+/// table. Here rows are written in key order, and creating the table takes a lock first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_concurrent_set_many_and_table_creation_never_collide() -> Result<()> {
+    let postgres = PostgresServer::start().await.expect("PostgreSQL starts");
+    let backends: Vec<DbBackend> = (0..4)
+        .map(|_| {
+            DbBackend::builder()
+                .table("raced_cache")
+                .database(&postgres.url())
+                .build()
+                .unwrap()
+        })
+        .collect();
+    let created = futures::future::join_all(backends.iter().map(DbBackend::create_table)).await;
+    let created: Vec<bool> = created
+        .into_iter()
+        .map(|made| made.expect("the table is created or found"))
+        .collect();
+    assert_eq!(created.iter().filter(|&&made| made).count(), 1, "{created:?}");
+
+    let caches: Vec<Cache> = (backends.into_iter().take(2))
+        .map(|backend| Cache::new("default", Arc::new(backend), CacheOptions::default()))
+        .collect();
+    let keys: Vec<String> = (0..64).map(|i| format!("k{i:02}")).collect();
+    for round in 0..30 {
+        let forward: Vec<(&str, i64)> = keys.iter().map(|key| (key.as_str(), round)).collect();
+        let backward: Vec<(&str, i64)> = forward.iter().rev().copied().collect();
+        let (first, second) = tokio::join!(
+            caches[0].set_many(forward).timeout(Timeout::Never),
+            caches[1].set_many(backward).timeout(Timeout::Never)
+        );
+        first?;
+        second?;
+    }
+    assert_eq!(caches[0].get::<i64>("k00").await?, Some(29));
+    Ok(())
+}

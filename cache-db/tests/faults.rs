@@ -119,6 +119,50 @@ async fn a_missing_postgres_table_names_the_createcachetable_step() {
         .unwrap();
 }
 
+/// A table made by hand with other column types than `createcachetable` makes (`value` as
+/// `bytea`): every reply is untrusted, so reading it is an error naming the table and the fix,
+/// never a panic. The same table made by `createcachetable` then works.
+#[tokio::test]
+async fn a_postgres_table_of_other_column_types_is_an_error_naming_the_fix() {
+    let postgres = PostgresServer::start().await.expect("PostgreSQL starts");
+    let (client, connection) = tokio_postgres::connect(&postgres.url(), tokio_postgres::NoTls)
+        .await
+        .expect("a plain connection");
+    let connection = tokio::spawn(connection);
+    client
+        .batch_execute(
+            "CREATE TABLE handmade (cache_key varchar(255) PRIMARY KEY, value bytea NOT NULL, expires timestamptz NOT NULL);
+             INSERT INTO handmade VALUES (':1:k', '\\x00', now() + interval '1 day');",
+        )
+        .await
+        .unwrap();
+    let backend = DbBackend::builder()
+        .table("handmade")
+        .database(postgres.url())
+        .build()
+        .unwrap();
+    for error in [
+        backend.get(":1:k").await.unwrap_err(),
+        backend.get_many(&[":1:k"]).await.unwrap_err(),
+    ] {
+        let message = error.to_string();
+        assert!(
+            message.contains("the cache table `handmade` has other columns"),
+            "{message}"
+        );
+        assert!(message.contains("createcachetable"), "{message}");
+    }
+    client.batch_execute("DROP TABLE handmade").await.unwrap();
+    assert!(backend.create_table().await.unwrap());
+    backend
+        .set(":1:k", "1".into(), cache_core::Expiry::Never)
+        .await
+        .unwrap();
+    assert_eq!(backend.get(":1:k").await.unwrap().as_deref(), Some(&b"1"[..]));
+    drop(client);
+    let _ = connection.await;
+}
+
 /// Another writer holds the database past `options.timeout`: a retryable timeout naming the
 /// option; meanwhile the tokio worker keeps running other tasks (SQLite waits on the blocking
 /// pool, never on the worker).

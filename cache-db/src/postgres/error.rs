@@ -6,7 +6,7 @@ use std::io;
 use cache_core::{BackendError, ErrorKind, Unavailability, Wait};
 use tokio_postgres::error::SqlState;
 
-use crate::errors::missing_table;
+use crate::errors::{missing_table, unexpected_columns};
 use crate::table::TableName;
 
 /// Converts errors for one database and table.
@@ -26,8 +26,14 @@ impl PgErrors {
     }
 
     pub(super) fn convert(&self, error: tokio_postgres::Error) -> BackendError {
-        if let Some(code) = error.code().cloned() {
-            return self.server_refusal(&code, error.to_string(), error);
+        if let Some(db) = error.as_db_error() {
+            // tokio-postgres shows a server's refusal as just "db error": its message and
+            // SQLSTATE are in the `DbError` under it.
+            let (code, message) = (
+                db.code().clone(),
+                format!("{} (SQLSTATE {})", db.message(), db.code().code()),
+            );
+            return self.server_refusal(&code, message, error);
         }
         let message = error.to_string();
         let converted = if error.is_closed() {
@@ -66,6 +72,13 @@ impl PgErrors {
         let refused = |fix: &str| BackendError::refused_by_server(format!("{message}; {fix}")).retryable(false);
         let converted = match code {
             c if *c == SqlState::UNDEFINED_TABLE => return missing_table(&self.table, &self.server),
+            // The statements don't fit the table: it wasn't made by `createcachetable`.
+            c if *c == SqlState::UNDEFINED_COLUMN
+                || *c == SqlState::DATATYPE_MISMATCH
+                || *c == SqlState::UNDEFINED_FUNCTION =>
+            {
+                return unexpected_columns(&self.table, &self.server, &message);
+            }
             c if *c == SqlState::INVALID_PASSWORD || *c == SqlState::INVALID_AUTHORIZATION_SPECIFICATION => {
                 refused("check the user and password in options.database")
             }

@@ -18,7 +18,7 @@ use self::error::{PgErrors, breaks_the_connection};
 use self::pool::{PgConnection, PgPool};
 use crate::cull::{self, Cull};
 use crate::database::Dialect;
-use crate::errors::unreadable_value;
+use crate::errors::{unexpected_columns, unreadable_value};
 use crate::options::DbOptions;
 use crate::sql::Statements;
 use crate::stored::{stored_key, value_bytes, value_text};
@@ -151,10 +151,10 @@ impl PostgresStore {
             .run(|c| async move { c.client.query_opt(&c.prepared.get, &[&k, &now]).await })
             .await?;
         let Some(row) = row else { return Ok(None) };
-        if row.get::<_, bool>(1) {
-            return self.value(row.get(0)).map(Some);
+        if self.column::<bool>(&row, 1)? {
+            return self.value(self.column(&row, 0)?).map(Some);
         }
-        self.delete_expired(&[k]).await?;
+        self.delete_expired(&[k]).await;
         Ok(None)
     }
 
@@ -171,16 +171,16 @@ impl PostgresStore {
         let mut found: HashMap<String, Bytes> = HashMap::with_capacity(rows.len());
         let mut expired = Vec::new();
         for row in rows {
-            let key: String = row.get(0);
-            if row.get::<_, bool>(2) {
-                found.insert(key, self.value(row.get(1))?);
+            let key: String = self.column(&row, 0)?;
+            if self.column::<bool>(&row, 2)? {
+                found.insert(key, self.value(self.column(&row, 1)?)?);
             } else {
                 expired.push(key);
             }
         }
         if !expired.is_empty() {
             let expired: Vec<&str> = expired.iter().map(String::as_str).collect();
-            self.delete_expired(&expired).await?;
+            self.delete_expired(&expired).await;
         }
         Ok(wanted.iter().map(|key| found.get(*key).cloned()).collect())
     }
@@ -263,7 +263,10 @@ impl PostgresStore {
         let row = self
             .run(|c| async move { c.client.query_opt(&c.prepared.delete, &[&k, &now]).await })
             .await?;
-        Ok(row.is_some_and(|row| row.get::<_, bool>(0)))
+        match row {
+            Some(row) => self.column(&row, 0),
+            None => Ok(false),
+        }
     }
 
     pub(crate) async fn delete_many(&self, keys: &[&str]) -> BackendResult<()> {
@@ -300,7 +303,7 @@ impl PostgresStore {
         let Some(row) = row else {
             return Err(BackendError::key_not_found());
         };
-        let text: String = row.get(0);
+        let text: String = self.column(&row, 0)?;
         value_bytes(&text)
             .and_then(|bytes| std::str::from_utf8(&bytes).ok()?.parse().ok())
             .ok_or_else(|| unreadable_value(&self.table, &self.server))
@@ -321,15 +324,22 @@ impl PostgresStore {
         let mut client = self.pool.connect_plain().await?;
         let convert = |error| self.errors.convert(error);
         let transaction = client.transaction().await.map_err(convert)?;
-        let exists: bool = transaction
+        // Several processes starting at once may all create the table: one at a time, so the
+        // others find it (two concurrent `CREATE TABLE IF NOT EXISTS` can fail on a duplicate
+        // type). The lock is the transaction's, keyed by the table's name.
+        transaction
+            .execute("SELECT pg_advisory_xact_lock(hashtext($1))", &[&self.table.as_str()])
+            .await
+            .map_err(convert)?;
+        let row = transaction
             .query_one(
                 "SELECT EXISTS (SELECT 1 FROM information_schema.tables \
                  WHERE table_schema = current_schema() AND table_name = $1)",
                 &[&self.table.as_str()],
             )
             .await
-            .map_err(convert)?
-            .get(0);
+            .map_err(convert)?;
+        let exists: bool = self.column(&row, 0)?;
         for statement in self.table.create_statements(Dialect::Postgres) {
             transaction.batch_execute(&statement).await.map_err(convert)?;
         }
@@ -341,22 +351,37 @@ impl PostgresStore {
         value_bytes(&text).ok_or_else(|| unreadable_value(&self.table, &self.server))
     }
 
-    /// Removes rows found expired, unless a writer replaced them meanwhile.
-    async fn delete_expired(&self, keys: &[&str]) -> BackendResult<()> {
+    /// Removes rows a read found expired, unless a writer replaced them meanwhile. Best effort: the
+    /// read is a miss either way, and a later read or a cull removes what stays.
+    async fn delete_expired(&self, keys: &[&str]) {
         let now = self.time.now().system_time();
         for key in keys {
-            self.run(|c| async move { c.client.execute(&c.prepared.delete_expired_key, &[key, &now]).await })
-                .await?;
+            let deleted = self
+                .run(|c| async move { c.client.execute(&c.prepared.delete_expired_key, &[key, &now]).await })
+                .await;
+            if deleted.is_err() {
+                return;
+            }
         }
-        Ok(())
+    }
+
+    /// Column `index` of a row this backend's statements returned, as `T`; a table whose columns
+    /// aren't the ones `createcachetable` makes is an error naming it, not a panic.
+    fn column<'r, T: tokio_postgres::types::FromSql<'r>>(
+        &self,
+        row: &'r tokio_postgres::Row,
+        index: usize,
+    ) -> BackendResult<T> {
+        row.try_get(index)
+            .map_err(|error| unexpected_columns(&self.table, &self.server, &error))
     }
 
     /// Django's cull, before a write that may add a row.
     async fn cull(&self) -> BackendResult<()> {
-        let rows: i64 = self
+        let row = self
             .run(|c| async move { c.client.query_one(&c.prepared.count, &[]).await })
-            .await?
-            .get(0);
+            .await?;
+        let rows: i64 = self.column(&row, 0)?;
         let rows = u64::try_from(rows).unwrap_or(0);
         match cull::decide(rows, self.options.cull) {
             Cull::Nothing => Ok(()),

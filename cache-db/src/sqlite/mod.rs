@@ -6,6 +6,7 @@ mod increment;
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
 use cache_core::{BackendError, BackendResult, Expiry, Unavailability};
@@ -308,11 +309,22 @@ impl Inner {
                 .map(Some)
                 .ok_or_else(|| unreadable_value(&self.table, &self.server)),
             Some((_, false)) => {
-                db.prepare_cached(&self.statements.delete_expired_key)?
-                    .execute(params![key, now.sqlite_text()])?;
+                self.remove_expired(db, key, now)?;
                 Ok(None)
             }
         })
+    }
+
+    /// Removes a row a read found expired, if no writer holds the database right now: a read
+    /// doesn't wait for writers, and the row is a miss either way (a later read or a cull
+    /// removes it).
+    fn remove_expired(&self, db: &Connection, key: &str, now: Moment) -> rusqlite::Result<()> {
+        db.busy_timeout(Duration::ZERO)?;
+        let _ = db
+            .prepare_cached(&self.statements.delete_expired_key)
+            .and_then(|mut statement| statement.execute(params![key, now.sqlite_text()]));
+        // Back to what `connection::open` set, for the writes this connection makes next.
+        db.busy_timeout(self.options.timeout)
     }
 
     /// Django's cull, before a write that may add a row.
