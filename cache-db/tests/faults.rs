@@ -119,6 +119,42 @@ async fn a_missing_postgres_table_names_the_createcachetable_step() {
         .unwrap();
 }
 
+/// A statement this client gave up on is given up by the server too (`statement_timeout` is set
+/// to `options.timeout` on every connection): an `incr` that timed out behind another
+/// transaction's row lock is not applied when that lock goes, so a caller's retry can't count
+/// it twice.
+#[tokio::test]
+async fn a_timed_out_postgres_statement_is_not_applied_later() {
+    let postgres = PostgresServer::start().await.expect("PostgreSQL starts");
+    let backend = DbBackend::builder()
+        .table("django_cache")
+        .database(postgres.url())
+        .timeout(Duration::from_millis(300))
+        .build()
+        .unwrap();
+    backend.create_table().await.unwrap();
+    backend
+        .set(":1:n", "1".into(), cache_core::Expiry::Never)
+        .await
+        .unwrap();
+    let (client, connection) = tokio_postgres::connect(&postgres.url(), tokio_postgres::NoTls)
+        .await
+        .expect("a plain connection");
+    let connection = tokio::spawn(connection);
+    client
+        .batch_execute("BEGIN; SELECT 1 FROM django_cache WHERE cache_key = ':1:n' FOR UPDATE;")
+        .await
+        .unwrap();
+    let error = backend.incr(":1:n", 1).await.unwrap_err();
+    assert!(error.is_retryable(), "{error}");
+    client.batch_execute("COMMIT").await.unwrap();
+    // Long enough for a statement the server kept to have run.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(backend.get(":1:n").await.unwrap().as_deref(), Some(&b"1"[..]));
+    drop(client);
+    let _ = connection.await;
+}
+
 /// A table made by hand with other column types than `createcachetable` makes (`value` as
 /// `bytea`): every reply is untrusted, so reading it is an error naming the table and the fix,
 /// never a panic. The same table made by `createcachetable` then works.

@@ -47,7 +47,17 @@ impl PostgresStore {
         options: DbOptions,
         time: WallTime,
     ) -> Result<Self, String> {
-        let config = tokio_postgres::Config::from_str(url).map_err(|error| format!("not a PostgreSQL URL: {error}"))?;
+        let mut config =
+            tokio_postgres::Config::from_str(url).map_err(|error| format!("not a PostgreSQL URL: {error}"))?;
+        // The server gives up on a statement when this client does: an `incr` that timed out here
+        // (and may be retried) is not applied later behind a row lock, and a slow server's
+        // abandoned statements don't keep its backends busy. Added to any `options` the URL gives.
+        let statement_timeout = format!("-c statement_timeout={}", options.timeout.as_millis().max(1));
+        let startup = match config.get_options() {
+            Some(given) => format!("{given} {statement_timeout}"),
+            None => statement_timeout,
+        };
+        config.options(&startup);
         let errors = PgErrors::new(server.clone(), table.clone());
         let statements = Statements::new(&table, Dialect::Postgres);
         Ok(PostgresStore {
