@@ -40,6 +40,19 @@ impl Database {
         if text.is_empty() {
             return Err(EXPECTED.to_owned());
         }
+        // libpq's keyword form (`host=db user=app password=…`): a PostgreSQL connection string,
+        // which would otherwise be taken for a file name (and its password shown in messages).
+        let keywords = ["host=", "hostaddr=", "dbname=", "user=", "password=", "port="];
+        if text
+            .split_whitespace()
+            .any(|word| keywords.iter().any(|keyword| word.starts_with(keyword)))
+        {
+            return Err(
+                "a libpq `key=value` connection string isn't read here; write it as a URL: \
+                 postgres://user:password@host:port/database"
+                    .to_owned(),
+            );
+        }
         if text == ":memory:" || text.starts_with("file:") {
             return Err(format!(
                 "`{text}`: give a SQLite file path; an in-memory database would be a different one on each \
@@ -150,6 +163,17 @@ mod tests {
             Database::parse("postgres://u@h:notaport/db")
                 .unwrap_err()
                 .contains("postgres://user:password@host")
+        );
+    }
+
+    #[test]
+    fn a_libpq_keyword_string_is_refused_without_echoing_it() {
+        let error = Database::parse("host=db user=app password=s3cret dbname=cache").unwrap_err();
+        assert!(error.contains("postgres://user:password@host:port/database"), "{error}");
+        assert!(!error.contains("s3cret"), "{error}");
+        assert!(
+            Database::parse("/var/lib/app/cache=v2.sqlite3").is_ok(),
+            "an `=` in a path is fine"
         );
     }
 

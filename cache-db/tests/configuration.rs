@@ -42,6 +42,15 @@ async fn djangos_class_path_and_options_load() -> cache_core::Result<()> {
         .build()?;
     assert!(backend.create_table().await.unwrap(), "created");
     assert!(!backend.create_table().await.unwrap(), "already there: nothing changes");
+    // SQLite's table names ignore case: the same table, not a new one.
+    let shouted = DbBackend::builder()
+        .table("MY_CACHE_TABLE")
+        .database(&database)
+        .build()?;
+    assert!(
+        !shouted.create_table().await.unwrap(),
+        "the same table under another case"
+    );
     cache.set("k", "v").await?;
     assert_eq!(cache.get::<String>("k").await?.as_deref(), Some("v"));
     for report in caches.check().await {

@@ -5,7 +5,7 @@
 //! get their answers in order, so a few connections serve many concurrent calls and no caller
 //! waits for a connection to be free. A call takes the first connection with nothing in flight,
 //! else the least busy: one caller at a time keeps using one connection, whose server process
-//! stays warm (round-robin over idle connections measured 2–3× slower per `get`, each call waking
+//! stays warm (round-robin over idle connections measured 1.4–1.7× slower per `get`, each call waking
 //! another server process), while concurrent callers spread over all of them.
 
 use std::sync::Arc;

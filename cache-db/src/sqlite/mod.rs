@@ -250,7 +250,7 @@ impl SqliteStore {
             let create = || -> rusqlite::Result<bool> {
                 let transaction = rusqlite::Transaction::new_unchecked(&db, TransactionBehavior::Immediate)?;
                 let exists = db
-                    .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1")?
+                    .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1 COLLATE NOCASE")?
                     .exists([inner.table.as_str()])?;
                 for statement in inner.table.create_statements(crate::database::Dialect::Sqlite) {
                     db.execute(&statement, [])?;
