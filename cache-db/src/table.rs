@@ -3,8 +3,12 @@
 
 use crate::database::Dialect;
 
-/// PostgreSQL truncates longer identifiers silently (to 63 bytes), which would make two tables one.
-const MAX_NAME_BYTES: usize = 63;
+/// PostgreSQL truncates identifiers silently to 63 bytes, and the table's index is named
+/// `<table>_expires`: a longer name would make two tables (or two indexes) one.
+const MAX_NAME_BYTES: usize = 63 - INDEX_SUFFIX.len();
+
+/// What the index on `expires` adds to the table's name, as Django names it.
+const INDEX_SUFFIX: &str = "_expires";
 
 /// A table name that can be quoted safely.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,7 +29,8 @@ impl TableName {
         }
         if name.len() > MAX_NAME_BYTES {
             return Err(format!(
-                "the table name `{name}` is {} bytes long; PostgreSQL keeps only {MAX_NAME_BYTES}, so give a shorter one",
+                "the table name `{name}` is {} bytes long; give one of at most {MAX_NAME_BYTES}: PostgreSQL keeps \
+                 63 bytes of a name, and the table's index is named `<table>{INDEX_SUFFIX}`",
                 name.len()
             ));
         }
@@ -58,7 +63,7 @@ impl TableName {
             ),
             format!(
                 "CREATE INDEX IF NOT EXISTS {} ON {table} (\"expires\")",
-                quote(&format!("{}_expires", self.name))
+                quote(&format!("{}{INDEX_SUFFIX}", self.name))
             ),
         ]
     }
@@ -85,8 +90,9 @@ mod tests {
     fn unusable_names_are_refused() {
         assert!(TableName::new("").unwrap_err().contains("location = \"django_cache\""));
         assert!(TableName::new("a\0b").is_err());
-        assert!(TableName::new(&"t".repeat(64)).unwrap_err().contains("63"));
-        assert!(TableName::new(&"t".repeat(63)).is_ok());
+        let error = TableName::new(&"t".repeat(56)).unwrap_err();
+        assert!(error.contains("at most 55") && error.contains("_expires"), "{error}");
+        assert!(TableName::new(&"t".repeat(55)).is_ok());
     }
 
     #[test]
