@@ -115,9 +115,16 @@ async fn concurrent_adds_store_once() -> Result<()> {
 async fn concurrent_increments_are_all_counted() -> Result<()> {
     let f = fixture();
     f.cache.set("hits", 0).await?;
+    increment_from_eight_tasks(&[f.cache.clone()]).await?;
+    assert_eq!(f.cache.get::<i64>("hits").await?, Some(200));
+    Ok(())
+}
+
+/// Eight tasks, taking `caches` in turn, each incrementing `hits` 25 times.
+async fn increment_from_eight_tasks(caches: &[Cache]) -> Result<()> {
     let tasks: Vec<_> = (0..8)
-        .map(|_| {
-            let cache = f.cache.clone();
+        .map(|i| {
+            let cache = caches[i % caches.len()].clone();
             tokio::spawn(async move {
                 for _ in 0..25 {
                     cache.incr("hits", 1).await?;
@@ -129,7 +136,6 @@ async fn concurrent_increments_are_all_counted() -> Result<()> {
     for task in tasks {
         task.await.unwrap()?;
     }
-    assert_eq!(f.cache.get::<i64>("hits").await?, Some(200));
     Ok(())
 }
 
@@ -241,20 +247,7 @@ async fn increments_through_two_backends_on_one_directory_are_all_counted() -> R
         .unwrap();
     let second = Cache::new("other", Arc::new(second), CacheOptions::default());
     f.cache.set("hits", 0).await?;
-    let tasks: Vec<_> = (0..8)
-        .map(|i| {
-            let cache = if i % 2 == 0 { f.cache.clone() } else { second.clone() };
-            tokio::spawn(async move {
-                for _ in 0..25 {
-                    cache.incr("hits", 1).await?;
-                }
-                Ok::<_, CacheError>(())
-            })
-        })
-        .collect();
-    for task in tasks {
-        task.await.unwrap()?;
-    }
+    increment_from_eight_tasks(&[f.cache.clone(), second]).await?;
     assert_eq!(f.cache.get::<i64>("hits").await?, Some(200));
     Ok(())
 }
