@@ -115,7 +115,7 @@ async fn concurrent_adds_store_once() -> Result<()> {
 async fn concurrent_increments_are_all_counted() -> Result<()> {
     let f = fixture();
     f.cache.set("hits", 0).await?;
-    increment_from_eight_tasks(&[f.cache.clone()]).await?;
+    increment_from_eight_tasks(std::slice::from_ref(&f.cache)).await?;
     assert_eq!(f.cache.get::<i64>("hits").await?, Some(200));
     Ok(())
 }
