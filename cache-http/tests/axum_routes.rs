@@ -75,3 +75,30 @@ async fn per_site_caches_every_route() {
         assert_eq!(body_of(&router, "/b").await, "b #1");
     }
 }
+
+/// Inside `Router::nest` axum strips the prefix from the URI the route sees: keyed by that,
+/// `/en/about` and `/fr/about` would share one page. Keys use the path the request arrived with
+/// (axum's `OriginalUri`), for a per-view layer and for a per-site layer on the nested router.
+#[tokio::test]
+async fn nested_routers_key_by_the_full_path() {
+    let cache = pages();
+    let runs = Arc::new(AtomicUsize::new(0));
+    let section = |name: &'static str| {
+        Router::new().route(
+            "/about",
+            get(counting(&runs, name)).layer(CacheLayer::cache_page(cache.clone(), 60)),
+        )
+    };
+    let router = Router::new().nest("/en", section("en")).nest("/fr", section("fr"));
+    assert_eq!(body_of(&router, "/en/about").await, "en #1");
+    assert_eq!(body_of(&router, "/fr/about").await, "fr #2");
+    assert_eq!(body_of(&router, "/en/about").await, "en #1", "a hit, of its own page");
+    assert_eq!(body_of(&router, "/fr/about").await, "fr #2");
+
+    let site = CacheLayer::middleware(pages(), 60);
+    let inner = Router::new().route("/about", get(counting(&runs, "site"))).layer(site);
+    let router = Router::new().nest("/en", inner.clone()).nest("/fr", inner);
+    assert_eq!(body_of(&router, "/en/about").await, "site #3");
+    assert_eq!(body_of(&router, "/fr/about").await, "site #4");
+    assert_eq!(body_of(&router, "/en/about").await, "site #3");
+}

@@ -438,6 +438,12 @@ fn cases() -> Vec<Case> {
             .send(head("/page"), 200)
             .send(get("/page"), 200).body("hello #2")
             .keys(vec![header_key("", URL, ""), page_key("", "HEAD", URL, &[], ""), page_key("", "GET", URL, &[], "")]),
+        // WSGI forbids hop-by-hop headers, so Django never meets them; a tower handler may send
+        // them, and on a hit they would be about another connection.
+        case("difference_hop_by_hop_headers_are_not_replayed_on_hits", view(60), ok().h("connection", "x-trace, close").h("x-trace", "1").h("keep-alive", "timeout=5").h("x-kept", "yes"))
+            .send(get("/page"), 200).header("connection", "x-trace, close")
+            .send(get("/page"), 200).cached().no_header("connection").no_header("x-trace").no_header("keep-alive").header("x-kept", "yes")
+            .keys(plain_keys()),
         case("post_is_never_cached_nor_patched", view(60), ok())
             .send(post("/page"), 200).no_header("cache-control").no_header("expires")
             .send(post("/page"), 200)
@@ -625,9 +631,21 @@ fn cases() -> Vec<Case> {
             .send(get("/page").h("authorization", "Bearer b"), 200).cached()
             .keys(plain_keys()),
         case("accept_language_is_left_out_when_the_language_is_in_the_key", layered(|cache| CacheLayer::cache_page(cache, 60).language("en-us")), ok().h("vary", "Accept-Language"))
+            .send(get("/page").h("accept-language", "de").language("de"), 200)
+            .send(get("/page").h("accept-language", "de-DE").language("de"), 200).cached()
+            .keys(vec![header_key("", URL, ".de"), page_key("", "GET", URL, &[], ".de")]),
+        // Django leaves `Accept-Language` out whenever USE_I18N is on, so a page negotiated in the
+        // view, with no LocaleMiddleware, is one page for every language. Here it stays in the
+        // list unless the request's negotiated language is in the key.
+        case("difference_accept_language_stays_when_no_language_was_negotiated", layered(|cache| CacheLayer::cache_page(cache, 60).language("en-us")), ok().h("vary", "Accept-Language"))
             .send(get("/page").h("accept-language", "de"), 200)
-            .send(get("/page").h("accept-language", "fr"), 200).cached()
-            .keys(vec![header_key("", URL, ".en-us"), page_key("", "GET", URL, &[], ".en-us")]),
+            .send(get("/page").h("accept-language", "fr"), 200).body("hello #2")
+            .send(get("/page").h("accept-language", "de"), 200).cached().body("hello #1")
+            .keys(vec![
+                header_key("", URL, ".en-us"),
+                page_key("", "GET", URL, &[Some("de")], ".en-us"),
+                page_key("", "GET", URL, &[Some("fr")], ".en-us"),
+            ]),
         case("the_active_language_replaces_the_configured_one", layered(|cache| CacheLayer::cache_page(cache, 60).language("en-us")), ok())
             .send(get("/page").language("fr"), 200)
             .send(get("/page"), 200).body("hello #2")
@@ -673,6 +691,13 @@ fn cases() -> Vec<Case> {
             .send(get("http://testserver/page").host(None), 200)
             .send(get("/page"), 200).cached()
             .keys(plain_keys()),
+        // Django keys by `Host`; HTTP/1.1 says a request line's host wins over it. A request whose
+        // two hosts disagree is neither read nor stored: the view may have used either.
+        case("difference_a_request_line_naming_another_host_is_not_cached", view(60), ok())
+            .send(get("http://testserver/page").host(Some("evil.example")), 200)
+            .send(get("http://testserver/page").host(Some("evil.example")), 200).body("hello #2")
+            .send(get("http://TESTSERVER/page").host(Some("testserver")), 200).body("hello #3")
+            .keys(vec![header_key("", "http://TESTSERVER/page", ""), page_key("", "GET", "http://TESTSERVER/page", &[], "")]),
         case("the_scheme_from_the_secure_proxy_header_is_https", layered(|cache| CacheLayer::cache_page(cache, 60).secure_proxy_ssl_header(HeaderName::from_static("x-forwarded-proto"), HeaderValue::from_static("https"))), ok())
             .send(get("/page").h("x-forwarded-proto", "https"), 200)
             .send(get("/page"), 200).body("hello #2")

@@ -1,6 +1,7 @@
 //! Django's page cache keys (`django.utils.cache._generate_cache_key` and
 //! `_generate_cache_header_key`); the alias' key function adds its prefix and version on top.
 
+use axum::extract::OriginalUri;
 use http::header::{HOST, HeaderMap, HeaderName};
 use http::request::Parts;
 use http::uri::Scheme;
@@ -68,14 +69,26 @@ impl PageAddress {
 
 /// Django's `request.build_absolute_uri()`: `<scheme>://<host><path>[?<query>]`, the host with its
 /// port and case as sent, the path and query as received.
+///
+/// The path is the one the request arrived with: inside a nested axum router (`Router::nest`) the
+/// URI has lost its prefix, and `/en/about` and `/fr/about` would share one key, so axum's
+/// `OriginalUri` is read when it is there. A request whose line names another host than its
+/// `Host` header has no address: which of the two the handler used can't be known, so its page
+/// is neither read nor stored (else `GET http://victim/` with `Host: evil` could store a page
+/// made for `evil` under `victim`).
 pub(crate) fn absolute_uri(request: &Parts, page: &PageCache) -> Option<String> {
-    let host = match request.uri.authority() {
-        Some(authority) => authority.as_str().to_owned(),
-        None => request.headers.get(HOST)?.to_str().ok()?.to_owned(),
+    let uri = (request.extensions.get::<OriginalUri>()).map_or(&request.uri, |original| &original.0);
+    let header_host = request.headers.get(HOST).map(|host| host.to_str().ok());
+    let host = match (uri.authority(), header_host) {
+        (Some(authority), Some(Some(header))) if !authority.as_str().eq_ignore_ascii_case(header) => return None,
+        (Some(_), Some(None)) => return None,
+        (Some(authority), _) => authority.as_str().to_owned(),
+        (None, Some(header)) => header?.to_owned(),
+        (None, None) => return None,
     };
     let scheme = request_scheme(request, page);
-    let path = request.uri.path();
-    Some(match request.uri.query().filter(|query| !query.is_empty()) {
+    let path = uri.path();
+    Some(match uri.query().filter(|query| !query.is_empty()) {
         Some(query) => format!("{scheme}://{host}{path}?{query}"),
         None => format!("{scheme}://{host}{path}"),
     })

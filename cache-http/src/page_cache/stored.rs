@@ -37,6 +37,9 @@ pub(crate) enum DecodeError {
     TrailingBytes,
 }
 
+/// The most headers a stored page may have; a page with more isn't stored.
+pub(crate) const MAX_HEADERS: usize = 1_000;
+
 impl StoredPage {
     /// The entry's bytes; `None` when a length doesn't fit its field (a header over 4 GiB, more
     /// than 65535 headers): such a page isn't stored.
@@ -45,6 +48,9 @@ impl StoredPage {
         out.put_slice(MAGIC);
         out.put_u8(VERSION);
         out.put_u16(self.status.as_u16());
+        if self.headers.len() > MAX_HEADERS {
+            return None;
+        }
         out.put_u16(u16::try_from(self.headers.len()).ok()?);
         for (name, value) in &self.headers {
             put_short(&mut out, name.as_str().as_bytes())?;
@@ -77,13 +83,20 @@ impl StoredPage {
         }
         let status = StatusCode::from_u16(reader.u16()?).map_err(|_| DecodeError::Invalid("status"))?;
         let count = reader.u16()?;
+        // More than any page sends: a value claiming more was written by something else, and
+        // `HeaderMap` panics past its own limit (about 24,000 names).
+        if usize::from(count) > MAX_HEADERS {
+            return Err(DecodeError::Invalid("header count"));
+        }
         let mut headers = HeaderMap::with_capacity(usize::from(count).min(64));
         for _ in 0..count {
             let name = reader.short()?;
             let value = reader.long()?;
             let name = HeaderName::from_bytes(name).map_err(|_| DecodeError::Invalid("header name"))?;
             let value = HeaderValue::from_bytes(value).map_err(|_| DecodeError::Invalid("header value"))?;
-            headers.append(name, value);
+            headers
+                .try_append(name, value)
+                .map_err(|_| DecodeError::Invalid("header count"))?;
         }
         let count = reader.u16()?;
         let mut varied = Vec::with_capacity(usize::from(count).min(64));
@@ -169,6 +182,36 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+
+    /// `HeaderMap` panics past about 24,000 names: an entry claiming 25,000 distinct headers (a
+    /// quarter of a megabyte, which anyone who can write to the alias can store) is refused, and a
+    /// page with more headers than a stored one may have isn't stored.
+    #[test]
+    fn an_entry_with_too_many_headers_is_refused_not_a_panic() {
+        let mut bytes = BytesMut::new();
+        bytes.put_slice(MAGIC);
+        bytes.put_u8(VERSION);
+        bytes.put_u16(200);
+        bytes.put_u16(25_000);
+        for i in 0..25_000 {
+            put_short(&mut bytes, format!("x-{i}").as_bytes()).unwrap();
+            put_long(&mut bytes, b"").unwrap();
+        }
+        bytes.put_u16(0);
+        put_long(&mut bytes, b"").unwrap();
+        assert!(matches!(
+            StoredPage::decode(&bytes.freeze()),
+            Err(DecodeError::Invalid("header count"))
+        ));
+        let mut crowded = page();
+        for i in 0..=MAX_HEADERS {
+            crowded.headers.append(
+                HeaderName::from_bytes(format!("x-{i}").as_bytes()).unwrap(),
+                HeaderValue::from_static(""),
+            );
+        }
+        assert!(crowded.encode().is_none());
+    }
 
     fn page() -> StoredPage {
         let mut headers = HeaderMap::new();

@@ -8,7 +8,7 @@ use http::header::{AUTHORIZATION, CACHE_CONTROL, SET_COOKIE};
 use http::request::Parts;
 use http::{HeaderMap, Method, Response, StatusCode};
 
-use super::keys::{PageAddress, meta_name, values_digest, varying_values};
+use super::keys::{ActiveLanguage, PageAddress, meta_name, values_digest, varying_values};
 use super::settings::PageCache;
 use super::stored::StoredPage;
 use crate::body::{BoxError, broken_body, is_streaming, read_whole};
@@ -21,6 +21,8 @@ use crate::headers::{
 pub(crate) struct RequestFacts {
     method: Method,
     headers: HeaderMap,
+    /// Whether the request's negotiated language ([`ActiveLanguage`]) is in its keys.
+    negotiated_language: bool,
 }
 
 impl RequestFacts {
@@ -28,6 +30,7 @@ impl RequestFacts {
         RequestFacts {
             method: request.method.clone(),
             headers: request.headers.clone(),
+            negotiated_language: request.extensions.get::<ActiveLanguage>().is_some(),
         }
     }
 }
@@ -126,19 +129,22 @@ async fn store(
     let mut header_list: Vec<String> = vary_headers(&parts.headers)
         .iter()
         .map(|name| meta_name(name))
-        .filter(|meta| page.language.is_none() || meta != "HTTP_ACCEPT_LANGUAGE")
+        // The negotiated language is in the key, so `Accept-Language` needn't be (Django's rule).
+        // Without one the key holds only the configured default, and a page that varies on the
+        // header still needs it: dropping it would serve one language to every request.
+        .filter(|meta| !(page.language.is_some() && request.negotiated_language) || meta != "HTTP_ACCEPT_LANGUAGE")
         .collect();
     header_list.sort();
     header_list.dedup();
     let values = varying_values(&request.headers, &header_list);
     let stored = StoredPage {
         status: parts.status,
-        headers: parts.headers.clone(),
+        headers: end_to_end(&parts.headers),
         varied: header_list.iter().cloned().zip(values.iter().cloned()).collect(),
         body,
     };
     let Some(encoded) = stored.encode() else {
-        tracing::debug!("page cache: a header too long for the stored form; served, not stored");
+        tracing::debug!("page cache: a header too long, or too many headers, for the stored form; served, not stored");
         return;
     };
     if let Some(limit) = page.cache.backend().capabilities().max_value_bytes
@@ -163,4 +169,28 @@ async fn store(
     if let Err(error) = page.cache.set_raw(&page_key, encoded).timeout(lifetime).await {
         page.warn("write", &error);
     }
+}
+
+/// The headers a stored page keeps: all but the hop-by-hop ones (RFC 9110, 7.6.1), which describe
+/// the connection the page was first sent on — `Connection` and every header it names,
+/// `Keep-Alive`, `Transfer-Encoding`, `Upgrade`, `TE`, `Trailer`, `Proxy-Connection`. Replayed on
+/// a hit they would be about another connection (a `Connection: close` closing every hit's).
+fn end_to_end(headers: &http::HeaderMap) -> http::HeaderMap {
+    use http::header::{CONNECTION, TE, TRAILER, TRANSFER_ENCODING, UPGRADE};
+    let named_by_connection: Vec<String> = (headers.get_all(CONNECTION).iter())
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .map(|name| name.trim().to_ascii_lowercase())
+        .collect();
+    let mut kept = headers.clone();
+    for name in [CONNECTION, TE, TRAILER, TRANSFER_ENCODING, UPGRADE] {
+        kept.remove(name);
+    }
+    for name in ["keep-alive", "proxy-connection"]
+        .into_iter()
+        .chain(named_by_connection.iter().map(String::as_str))
+    {
+        kept.remove(name);
+    }
+    kept
 }
