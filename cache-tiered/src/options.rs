@@ -130,6 +130,14 @@ impl TieredOptions {
 
     /// The checks that span two options.
     pub(crate) fn check(&self, alias: Option<&str>) -> Result<()> {
+        // The configuration's `seconds()` refuses it already; the builder takes a `Duration`.
+        if self.backplane_heartbeat.is_zero() {
+            return Err(CacheError::config(
+                alias,
+                "options.backplane_heartbeat",
+                "must be longer than zero: the listener pings the backplane this often; 0.25 s is the default",
+            ));
+        }
         if self.backplane.is_some() && self.backplane_max_staleness <= self.backplane_heartbeat {
             return Err(CacheError::config(
                 alias,

@@ -164,6 +164,17 @@ fn the_builder_refuses_what_the_configuration_refuses() {
             .contains("options.near_timeout: must be longer than zero"),
         "{error}"
     );
+    // A zero heartbeat would panic the listener's `tokio::time::interval`.
+    let error = TieredBackend::builder(far.clone())
+        .backplane_heartbeat(std::time::Duration::ZERO)
+        .build()
+        .unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("options.backplane_heartbeat: must be longer than zero"),
+        "{error}"
+    );
     let error = TieredBackend::builder(far).backplane("nope://").build().unwrap_err();
     assert!(
         error

@@ -196,3 +196,27 @@ async fn a_produced_value_is_stored_through_the_facade() {
         "only under version 3"
     );
 }
+
+/// With an expired copy held, a hard timeout shorter than the soft one still bounds the wait: the
+/// copy is served at the hard timeout, not after the soft one (or the producer) ends.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hard_timeout_shorter_than_the_soft_one_bounds_the_wait() {
+    let cache = tiered("gos-hard-before-soft");
+    let _: String = cache
+        .get_or_set("k", &short(0.2), || async { "v1".to_owned() })
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let options = short(60.0)
+        .factory_soft_timeout(Duration::from_secs(10))
+        .factory_hard_timeout(Duration::from_millis(50));
+    let served: String = cache
+        .get_or_set("k", &options, || slow("v2", Duration::from_millis(1_000)))
+        .await
+        .unwrap();
+    assert_eq!(
+        served, "v1",
+        "the copy at the hard timeout, not v2 when the producer ended"
+    );
+    eventually(&cache, "k", "v2").await;
+}

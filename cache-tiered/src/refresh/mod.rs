@@ -175,7 +175,7 @@ impl TieredCache {
         options: &RefreshOptions,
     ) -> Result<Option<T>> {
         let soft = stale.and(options.factory_soft_timeout);
-        let outcome = match soft.or(options.factory_hard_timeout) {
+        let outcome = match first_timeout(soft, options.factory_hard_timeout) {
             Some(wait) => tokio::time::timeout(wait, follower.outcome()).await,
             None => Ok(follower.outcome().await),
         };
@@ -202,7 +202,7 @@ impl TieredCache {
     {
         let soft = stale.and(options.factory_soft_timeout);
         let hard = options.factory_hard_timeout;
-        let first = soft.or(hard);
+        let first = first_timeout(soft, hard);
         let finished = match first {
             Some(wait) => tokio::time::timeout(wait, &mut running).await,
             None => Ok((&mut running).await),
@@ -317,5 +317,15 @@ impl TieredCache {
     /// stored, as Django's `get_or_set` with a zero timeout).
     fn expiry(&self, timeout: Timeout) -> Option<Expiry> {
         self.cache.expiry_for(timeout)
+    }
+}
+
+/// How long to wait for a producer: the sooner of the soft timeout (which applies only with an
+/// expired copy to fall back on) and the hard one. When the soft one applies, the copy is served
+/// at either; else the hard one is an error.
+fn first_timeout(soft: Option<Duration>, hard: Option<Duration>) -> Option<Duration> {
+    match (soft, hard) {
+        (Some(soft), Some(hard)) => Some(soft.min(hard)),
+        (soft, hard) => soft.or(hard),
     }
 }
