@@ -6,8 +6,8 @@ use std::sync::Arc;
 use bytes::Bytes;
 use cache_core::single_flight::SingleFlight;
 use cache_core::{
-    BackendError, BackendResult, CacheBackend, Capabilities, Expiry, Remaining, ServerHealth, ServerRole, Timestamp,
-    async_trait,
+    BackendError, BackendResult, CacheBackend, Capabilities, ErrorKind, Expiry, Remaining, ServerHealth, ServerRole,
+    Timestamp, async_trait,
 };
 
 use crate::backplane::Backplane;
@@ -250,12 +250,14 @@ impl TieredBackend {
     }
 
     /// After a failed write the far value is unknown: the near copy goes, and when the write may
-    /// have landed all the same (a timeout or a lost connection: a retryable failure), the other
+    /// have landed all the same (a timeout, a lost connection, a garbled reply), the other
     /// processes' copies go too — else they could serve the old value for up to `near_timeout`.
     async fn forget_on_error<T>(&self, key: &str, result: BackendResult<T>) -> BackendResult<T> {
         if let Err(error) = &result {
             self.shared().evict(key);
-            if error.is_retryable() {
+            // A garbled reply (`Protocol`) isn't retryable, but it came after the server had the
+            // command, which it may well have applied.
+            if error.is_retryable() || matches!(error.kind(), ErrorKind::Protocol) {
                 self.publish_key(key).await;
             }
         }

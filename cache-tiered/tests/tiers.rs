@@ -156,3 +156,76 @@ async fn aliases_on_one_channel_evict_each_other_at_once() {
         one.clear().await.unwrap();
     }
 }
+
+/// A far store that applies each write, then (when told to) answers it with a garbled reply: what
+/// a real server won't do on purpose.
+#[derive(Debug, Default)]
+struct Garbling {
+    entries: std::sync::Mutex<std::collections::HashMap<String, cache_core::Bytes>>,
+    garble: std::sync::atomic::AtomicBool,
+}
+
+#[cache_core::async_trait]
+impl cache_core::CacheBackend for Garbling {
+    fn capabilities(&self) -> cache_core::Capabilities {
+        cache_core::Capabilities::lenient()
+    }
+    async fn get(&self, key: &str) -> cache_core::BackendResult<Option<cache_core::Bytes>> {
+        Ok(self.entries.lock().unwrap().get(key).cloned())
+    }
+    async fn set(&self, key: &str, value: cache_core::Bytes, _: cache_core::Expiry) -> cache_core::BackendResult<()> {
+        self.entries.lock().unwrap().insert(key.to_owned(), value);
+        if self.garble.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(cache_core::BackendError::protocol("a reply that isn't RESP"));
+        }
+        Ok(())
+    }
+    async fn add(
+        &self,
+        key: &str,
+        value: cache_core::Bytes,
+        expiry: cache_core::Expiry,
+    ) -> cache_core::BackendResult<bool> {
+        self.set(key, value, expiry).await.map(|()| true)
+    }
+    async fn touch(&self, key: &str, _: cache_core::Expiry) -> cache_core::BackendResult<bool> {
+        Ok(self.entries.lock().unwrap().contains_key(key))
+    }
+    async fn delete(&self, key: &str) -> cache_core::BackendResult<bool> {
+        Ok(self.entries.lock().unwrap().remove(key).is_some())
+    }
+    async fn incr(&self, _: &str, _: i64) -> cache_core::BackendResult<i64> {
+        Err(cache_core::BackendError::key_not_found())
+    }
+    async fn clear(&self) -> cache_core::BackendResult<()> {
+        self.entries.lock().unwrap().clear();
+        Ok(())
+    }
+}
+
+/// A write answered with a garbled reply may have landed (the server had the command): the other
+/// aliases on the channel are told, as after a timeout, instead of serving their old copy for
+/// `near_timeout`.
+#[tokio::test]
+async fn a_write_answered_with_a_garbled_reply_is_still_published() {
+    let far = std::sync::Arc::new(Garbling::default());
+    let alias = |name: &str| {
+        let backend = cache_tiered::TieredBackend::builder(far.clone())
+            .alias(name)
+            .backplane_channel("tiers-garbled")
+            .near_timeout(Duration::from_secs(60))
+            .build()
+            .unwrap();
+        Cache::new(name, std::sync::Arc::new(backend), cache_core::CacheOptions::default())
+    };
+    let (one, two) = (alias("one"), alias("two"));
+    one.set("k", "first").await.unwrap();
+    assert_eq!(two.get::<String>("k").await.unwrap().as_deref(), Some("first"));
+    far.garble.store(true, std::sync::atomic::Ordering::SeqCst);
+    assert!(one.set("k", "second").await.is_err());
+    assert_eq!(
+        two.get::<String>("k").await.unwrap().as_deref(),
+        Some("second"),
+        "the other alias read the far store again"
+    );
+}
