@@ -78,13 +78,15 @@ impl PageAddress {
 /// made for `evil` under `victim`).
 pub(crate) fn absolute_uri(request: &Parts, page: &PageCache) -> Option<String> {
     let uri = (request.extensions.get::<OriginalUri>()).map_or(&request.uri, |original| &original.0);
-    let header_host = request.headers.get(HOST).map(|host| host.to_str().ok());
+    // A `Host` that isn't text addresses nothing.
+    let header_host = match request.headers.get(HOST) {
+        Some(host) => Some(host.to_str().ok()?),
+        None => None,
+    };
     let host = match (uri.authority(), header_host) {
-        (Some(authority), Some(Some(header))) if !authority.as_str().eq_ignore_ascii_case(header) => return None,
-        (Some(_), Some(None)) => return None,
-        (Some(authority), _) => authority.as_str().to_owned(),
-        (None, Some(header)) => header?.to_owned(),
-        (None, None) => return None,
+        (Some(authority), Some(header)) if !authority.as_str().eq_ignore_ascii_case(header) => return None,
+        (Some(authority), _) => authority.as_str(),
+        (None, header) => header?,
     };
     let scheme = request_scheme(request, page);
     let path = uri.path();

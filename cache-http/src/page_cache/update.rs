@@ -4,7 +4,7 @@
 use axum::body::{Body, HttpBody};
 use bytes::Bytes;
 use cache_core::Timeout;
-use http::header::{AUTHORIZATION, CACHE_CONTROL, SET_COOKIE};
+use http::header::{AUTHORIZATION, CACHE_CONTROL, CONNECTION, SET_COOKIE};
 use http::request::Parts;
 use http::{HeaderMap, Method, Response, StatusCode};
 
@@ -13,7 +13,8 @@ use super::settings::PageCache;
 use super::stored::StoredPage;
 use crate::body::{BoxError, broken_body, is_streaming, read_whole};
 use crate::headers::{
-    MaxAge, has_vary_header, joined, max_age_directive, patch_response_headers, patch_vary_headers, vary_headers,
+    MaxAge, has_vary_header, joined, list_items, max_age_directive, patch_response_headers, patch_vary_headers,
+    vary_headers,
 };
 
 /// What the response phase needs of the request (the request itself went to the handler).
@@ -175,20 +176,20 @@ async fn store(
 /// the connection the page was first sent on — `Connection` and every header it names,
 /// `Keep-Alive`, `Transfer-Encoding`, `Upgrade`, `TE`, `Trailer`, `Proxy-Connection`. Replayed on
 /// a hit they would be about another connection (a `Connection: close` closing every hit's).
-fn end_to_end(headers: &http::HeaderMap) -> http::HeaderMap {
-    use http::header::{CONNECTION, TE, TRAILER, TRANSFER_ENCODING, UPGRADE};
-    let named_by_connection: Vec<String> = (headers.get_all(CONNECTION).iter())
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(','))
-        .map(|name| name.trim().to_ascii_lowercase())
-        .collect();
+fn end_to_end(headers: &HeaderMap) -> HeaderMap {
+    let connection = joined(headers, CONNECTION).unwrap_or_default();
     let mut kept = headers.clone();
-    for name in [CONNECTION, TE, TRAILER, TRANSFER_ENCODING, UPGRADE] {
-        kept.remove(name);
-    }
-    for name in ["keep-alive", "proxy-connection"]
-        .into_iter()
-        .chain(named_by_connection.iter().map(String::as_str))
+    for name in [
+        "connection",
+        "keep-alive",
+        "proxy-connection",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+    ]
+    .into_iter()
+    .chain(list_items(&connection))
     {
         kept.remove(name);
     }
