@@ -6,11 +6,11 @@ use std::ffi::OsString;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::Bytes;
 use cache_core::{BackendError, BackendResult, Expiry};
-use std::sync::Arc;
 
 use crate::cull;
 use crate::file_format::{self, HEADER_LEN, Header};
@@ -119,14 +119,15 @@ impl Directory {
     /// would bring back what that process deleted or overwrote.
     pub(crate) fn touch(&self, name: &FileName, expiry: Expiry) -> BackendResult<bool> {
         let _key = self.locks.key(name);
-        let path = self.file_path(name);
-        let failed = |doing, error| io_error(&self.path, doing, &path, error);
-        let mut file = match OpenOptions::new().read(true).write(true).open(&path) {
-            Ok(file) => file,
-            Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(false),
-            Err(error) => return Err(failed("opening", error)),
+        let Some((path, mut file)) = self.open(name, OpenOptions::new().read(true).write(true))? else {
+            return Ok(false);
         };
-        if let Found::Stale = self.check_header(&mut file).map_err(|error| failed("reading", error))? {
+        let failed = |doing, error| io_error(&self.path, doing, &path, error);
+        if self
+            .live_header(&mut file)
+            .map_err(|error| failed("reading", error))?
+            .is_none()
+        {
             self.remove(name)?;
             return Ok(false);
         }
@@ -181,50 +182,53 @@ impl Directory {
     /// The whole file, checked: the header against the file's size first, so a stray file of any
     /// size costs a 24-byte read, not its size in memory.
     fn read_whole(&self, name: &FileName) -> BackendResult<Found<Bytes>> {
-        let path = self.file_path(name);
+        let Some((path, mut file)) = self.open(name, OpenOptions::new().read(true))? else {
+            return Ok(Found::Missing);
+        };
         let failed = |error| io_error(&self.path, "reading", &path, error);
-        let mut file = match File::open(&path) {
-            Ok(file) => file,
-            Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(Found::Missing),
-            Err(error) => return Err(failed(error)),
-        };
-        let header = match self.check_header(&mut file).map_err(failed)? {
-            Found::Live(header, ()) => header,
-            Found::Stale => return Ok(Found::Stale),
-            Found::Missing => return Ok(Found::Missing),
-        };
-        // The size was checked against the header, so this is the value's length.
-        let mut value = Vec::with_capacity(header.value_len as usize);
-        file.read_to_end(&mut value).map_err(failed)?;
-        // Files are replaced, not written in place; a length that changed means someone else's.
-        if value.len() as u64 != header.value_len {
+        let Some(header) = self.live_header(&mut file).map_err(failed)? else {
             return Ok(Found::Stale);
+        };
+        // The size was checked against the header: exactly this much is left to read.
+        let mut value = vec![0; header.value_len as usize];
+        match file.read_exact(&mut value) {
+            Ok(()) => Ok(Found::Live(header, Bytes::from(value))),
+            // Files are replaced, not cut short in place: one that shrank is someone else's.
+            Err(error) if error.kind() == io::ErrorKind::UnexpectedEof => Ok(Found::Stale),
+            Err(error) => Err(failed(error)),
         }
-        Ok(Found::Live(header, Bytes::from(value)))
     }
 
     /// The header only, checked against the file's size: what `has_key`, `add` and `delete` need.
     fn read_header(&self, name: &FileName) -> BackendResult<Found<()>> {
-        let path = self.file_path(name);
-        let mut file = match File::open(&path) {
-            Ok(file) => file,
-            Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(Found::Missing),
-            Err(error) => return Err(io_error(&self.path, "reading", &path, error)),
+        let Some((path, mut file)) = self.open(name, OpenOptions::new().read(true))? else {
+            return Ok(Found::Missing);
         };
-        let header = self.check_header(&mut file);
-        header.map_err(|error| io_error(&self.path, "reading", &path, error))
+        match self.live_header(&mut file) {
+            Ok(Some(header)) => Ok(Found::Live(header, ())),
+            Ok(None) => Ok(Found::Stale),
+            Err(error) => Err(io_error(&self.path, "reading", &path, error)),
+        }
     }
 
-    /// Reads `file`'s header (leaving the file at the value) and checks it against the file's size
-    /// and the clock: live, or stale (expired, or not a whole file of this format).
-    fn check_header(&self, file: &mut File) -> io::Result<Found<()>> {
+    /// The key's file, opened with `options`, and its path; `None` when there is no file.
+    fn open(&self, name: &FileName, options: &OpenOptions) -> BackendResult<Option<(PathBuf, File)>> {
+        let path = self.file_path(name);
+        match options.open(&path) {
+            Ok(file) => Ok(Some((path, file))),
+            Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(error) => Err(io_error(&self.path, "opening", &path, error)),
+        }
+    }
+
+    /// Reads `file`'s header, leaving the file at the value: the header when it is this format's,
+    /// matches the file's size and hasn't expired; `None` for a file that reads as a miss.
+    fn live_header(&self, file: &mut File) -> io::Result<Option<Header>> {
         let mut bytes = [0; HEADER_LEN];
         let read = read_up_to(file, &mut bytes)?;
         let size = file.metadata()?.len();
-        Ok(match file_format::whole_file_header(&bytes[..read], size) {
-            Some(header) if !self.clock.has_expired(header.expires_at) => Found::Live(header, ()),
-            _ => Found::Stale,
-        })
+        let header = file_format::whole_file_header(&bytes[..read], size);
+        Ok(header.filter(|header| !self.clock.has_expired(header.expires_at)))
     }
 
     // ---- writing and removing ----
