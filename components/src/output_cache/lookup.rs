@@ -2,6 +2,7 @@
 //! from a concurrent render, or by rendering it — and never failing the page because the cache
 //! failed.
 
+use std::convert::Infallible;
 use std::sync::Arc;
 
 use cache_core::single_flight::Role;
@@ -47,8 +48,8 @@ pub(crate) async fn cached<'a>(
         return Ok(fragment);
     }
     let key = output_key(&entry.class_id, &digest);
-    let answered_before = first_read.map(|read| read.answered);
-    let fragment = lookup_or_render(page, output, &key, &digest, render, answered_before).await?;
+    let found_before = first_read.map(|read| read.found);
+    let fragment = lookup_or_render(page, output, &key, &digest, render, found_before).await?;
     // The top level has no siblings to share with.
     if call.lineage.depth > 0 && fragment.is_self_contained() {
         page.remember(digest, &fragment);
@@ -62,18 +63,14 @@ async fn lookup_or_render<'a>(
     key: &str,
     digest: &Digest,
     render: impl Fn(Digest) -> BoxFuture<'a, Result<Fragment, ComponentError>>,
-    answered_before: Option<bool>,
+    found_before: Option<Stored<Infallible>>,
 ) -> Result<Arc<Fragment>, ComponentError> {
     let cache = &output.cache;
-    let answered = match answered_before {
+    let answered = match found_before {
         // Read before this page existed (a top-level call's miss or failed read); counted now.
-        Some(answered) => {
-            Stats::count(if answered {
-                &page.stats.misses
-            } else {
-                &page.stats.cache_errors
-            });
-            answered
+        Some(found) => {
+            found.count(&page.stats);
+            matches!(found, Stored::Miss)
         }
         None => match read_stored(page, cache, key, CacheRole::Output).await {
             Stored::Hit(fragment) => return Ok(Arc::new(fragment)),
@@ -115,8 +112,8 @@ async fn lookup_or_render<'a>(
 pub(crate) struct FirstRead {
     /// The call's digest, computed for that read.
     pub(crate) digest: Digest,
-    /// Whether the cache answered (a miss: render and store) or failed (render, don't store).
-    pub(crate) answered: bool,
+    /// A miss (render and store) or a cache that failed (render, don't store); never a hit.
+    pub(crate) found: Stored<Infallible>,
 }
 
 /// What reading a stored render gave.
@@ -129,6 +126,15 @@ pub(crate) enum Stored<T = Fragment> {
 }
 
 impl<T> Stored<T> {
+    /// The hit's value, or what was found instead.
+    pub(crate) fn hit(self) -> Result<T, Stored<Infallible>> {
+        match self {
+            Stored::Hit(value) => Ok(value),
+            Stored::Miss => Err(Stored::Miss),
+            Stored::Unanswered => Err(Stored::Unanswered),
+        }
+    }
+
     /// Counts what was found in a page's stats.
     pub(crate) fn count(&self, stats: &Stats) {
         Stats::count(match self {

@@ -10,7 +10,7 @@ use crate::error::ComponentError;
 use crate::output_cache::fragment::IdRef;
 use crate::output_cache::key::arguments::ArgumentDigests;
 use crate::output_cache::key::{self, output_key};
-use crate::output_cache::lookup::{self, FirstRead, Stored};
+use crate::output_cache::lookup::{self, FirstRead};
 use crate::output_cache::stored_form::{DecodeError, StoredView};
 use crate::registry::Registry;
 use crate::rendering::cache_warnings::CacheRole;
@@ -59,12 +59,10 @@ pub(crate) async fn read(
     let stored = lookup::read(state, &output.cache, &key, CacheRole::Output, |bytes| {
         page_of(bytes, registry, ids)
     });
-    let answered = match stored.await {
-        Stored::Hit(page) => return Ok(TopLevel::Hit(page)),
-        Stored::Miss => true,
-        Stored::Unanswered => false,
-    };
-    Ok(TopLevel::Render(Some(FirstRead { digest, answered })))
+    Ok(match stored.await.hit() {
+        Ok(page) => TopLevel::Hit(page),
+        Err(found) => TopLevel::Render(Some(FirstRead { digest, found })),
+    })
 }
 
 /// The caller's page from a stored render: what `Page::finish` makes of a decoded one, read in

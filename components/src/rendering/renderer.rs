@@ -345,7 +345,7 @@ impl<'a> IntoFuture for Render<'a> {
                     // render above: this future, allocated on every call, stays small.
                     Box::pin(self.renderer.with_dependencies(&output, strategy)).await?
                 } else {
-                    strategies::apply(&output, &state.registry, strategy)
+                    self.renderer.html_with(&output, strategy)?
                 };
             }
             Ok(output)
