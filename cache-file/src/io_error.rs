@@ -26,6 +26,9 @@ pub(crate) fn io_error(directory: &Path, doing: &str, path: &Path, error: io::Er
             "the cache location must be a directory (something else is at that path, or on the way to it)"
         }
         io::ErrorKind::IsADirectory => "a directory sits where a cache file belongs; remove it",
+        // A write finds the directory gone, makes it again and tries once more; gone twice, it
+        // was removed (or replaced) while the write ran.
+        io::ErrorKind::NotFound => "the cache directory was removed while this ran; the next write makes it again",
         io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded => {
             "the file system is full: free space on it, or lower the alias' `max_entries`"
         }
