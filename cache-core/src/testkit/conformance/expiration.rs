@@ -18,6 +18,15 @@ const SHORT: Timeout = Timeout::Seconds(1.0);
 /// entry given one second may live for up to two.
 const PAST_SHORT: Duration = Duration::from_millis(2100);
 
+/// The timeout of an entry a test still acts on right after writing it (`touch`, `incr`): with
+/// memcached's whole-second clock a [`SHORT`] entry can be gone before a call made a moment later
+/// on a loaded machine arrives (seen: `incr` of a one-second entry found no key); one given two
+/// seconds lives for at least one.
+const BRIEF: Timeout = Timeout::Seconds(2.0);
+
+/// How long until a [`BRIEF`] entry is surely gone.
+const PAST_BRIEF: Duration = Duration::from_millis(3100);
+
 /// `BaseCacheTests.test_expiration`: an expired key reads as missing, can be `add`ed again, and
 /// `has_key` is false for it.
 pub async fn expiration(s: &Subject) {
@@ -39,15 +48,15 @@ pub async fn expiration(s: &Subject) {
 pub async fn touch(s: &Subject) {
     let cache = s.cache();
     let given = async {
-        cache.set("touch1", "very quickly").timeout(SHORT).await.unwrap();
-        assert!(cache.touch("touch1").timeout(Timeout::secs(4)).await.unwrap());
-        // Past the original second: only the new timeout keeps it.
-        s.wait(PAST_SHORT).await;
+        cache.set("touch1", "very quickly").timeout(BRIEF).await.unwrap();
+        assert!(cache.touch("touch1").timeout(Timeout::secs(5)).await.unwrap());
+        // Past the original two seconds: only the new timeout keeps it.
+        s.wait(PAST_BRIEF).await;
         assert!(
             cache.has_key("touch1").await.unwrap(),
             "touch did not extend the timeout"
         );
-        // Past the four seconds, with memcached's second of slack.
+        // Past the five seconds, with memcached's second of slack.
         s.wait(Duration::from_millis(3100)).await;
         assert!(
             !cache.has_key("touch1").await.unwrap(),
@@ -55,9 +64,9 @@ pub async fn touch(s: &Subject) {
         );
     };
     let default = async {
-        cache.set("touch2", "very quickly").timeout(SHORT).await.unwrap();
+        cache.set("touch2", "very quickly").timeout(BRIEF).await.unwrap();
         assert!(cache.touch("touch2").await.unwrap());
-        s.wait(PAST_SHORT).await;
+        s.wait(PAST_BRIEF).await;
         assert!(
             cache.has_key("touch2").await.unwrap(),
             "touch without a timeout must apply the alias default"
@@ -89,9 +98,9 @@ pub async fn set_many_expiration(s: &Subject) {
 /// `BaseCacheTests.test_forever_timeout` (the waiting part): `touch` with "never" removes the timeout.
 pub async fn forever_timeout_touch(s: &Subject) {
     let cache = s.cache();
-    cache.set("forever5", "belgian fries").timeout(SHORT).await.unwrap();
+    cache.set("forever5", "belgian fries").timeout(BRIEF).await.unwrap();
     assert!(cache.touch("forever5").timeout(Timeout::Never).await.unwrap());
-    s.wait(PAST_SHORT).await;
+    s.wait(PAST_BRIEF).await;
     assert_eq!(
         cache.get::<String>("forever5").await.unwrap().as_deref(),
         Some("belgian fries")
@@ -102,10 +111,10 @@ pub async fn forever_timeout_touch(s: &Subject) {
 /// base implementation re-sets with the default; locmem, Redis and memcached keep it).
 pub async fn incr_keeps_timeout(s: &Subject) {
     let cache = s.cache();
-    cache.set("incr_ttl", &1).timeout(SHORT).await.unwrap();
+    cache.set("incr_ttl", &1).timeout(BRIEF).await.unwrap();
     assert_eq!(cache.incr("incr_ttl", 1).await.unwrap(), 2);
     assert_eq!(cache.decr("incr_ttl", 1).await.unwrap(), 1);
-    s.wait(PAST_SHORT).await;
+    s.wait(PAST_BRIEF).await;
     assert_eq!(
         cache.get::<i64>("incr_ttl").await.unwrap(),
         None,
@@ -114,22 +123,22 @@ pub async fn incr_keeps_timeout(s: &Subject) {
 }
 
 /// No Django test (Django's `incr_version` is a get, a set and a delete): `incr_version` re-sets the value
-/// with the alias' default timeout, whatever the entry had: a short-lived entry outlives its second, a
-/// never-expiring one gets the default.
+/// with the alias' default timeout, whatever the entry had: a short-lived entry outlives its two
+/// seconds, a never-expiring one gets the default.
 pub async fn incr_version_uses_default_timeout(s: &Subject) {
     let cache = s.cache();
-    cache.set("iv_short", &1).timeout(SHORT).await.unwrap();
+    cache.set("iv_short", &1).timeout(BRIEF).await.unwrap();
     assert_eq!(cache.incr_version("iv_short", 1).await.unwrap(), 2);
 
     let one_second = s.alias(aliases::ONE_SECOND_TIMEOUT);
     one_second.set("iv_never", &1).timeout(Timeout::Never).await.unwrap();
     assert_eq!(one_second.incr_version("iv_never", 1).await.unwrap(), 2);
 
-    s.wait(PAST_SHORT).await;
+    s.wait(PAST_BRIEF).await;
     assert_eq!(
         cache.get::<i64>("iv_short").version(2).await.unwrap(),
         Some(1),
-        "the moved value must get the default timeout (300 s), not keep its second"
+        "the moved value must get the default timeout (300 s), not keep its two seconds"
     );
     assert_eq!(
         one_second.get::<i64>("iv_never").version(2).await.unwrap(),
