@@ -68,7 +68,11 @@ async fn reads_go_to_the_readers_and_writes_to_the_writer() {
     let first = RedisServer::start_replica_of(&leader).await.unwrap();
     let second = RedisServer::start_replica_of(&leader).await.unwrap();
     let location = Location::Many(vec![leader.url(), first.url(), second.url()]);
-    let cache = common::cache("replicated", location, "", json!({"wait_for_replicas": true})).unwrap();
+    // `WAIT` may take most of a second on a loaded machine (two replicas, and every other test
+    // running), which the default one-second response timeout would call a failure: this test is
+    // about where calls go, not how fast.
+    let options = json!({"wait_for_replicas": true, "response_timeout": 5});
+    let cache = common::cache("replicated", location, "", options).unwrap();
     let keys = keys(10);
     cache.set_many(keys.iter().map(|key| (key.as_str(), 1))).await.unwrap();
     for url in [leader.url(), first.url(), second.url()] {
