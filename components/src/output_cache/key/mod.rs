@@ -3,10 +3,12 @@
 //! The digest is keyed BLAKE3 over a self-delimiting encoding of every input, streamed into the
 //! hasher as it is produced, so the encoding of one input can never run into the next
 //! (django-components md5s `class_id + ":" + args + ":" + kwargs`, where a `:` or `,` inside a
-//! value shifts the boundaries).
+//! value shifts the boundaries). Each thread remembers its latest digests with their whole input
+//! (`memo.rs`), so props hashed before are compared, not hashed again.
 
 pub(crate) mod arguments;
 pub(crate) mod call;
+mod memo;
 pub(crate) mod sink;
 pub(crate) mod typed;
 

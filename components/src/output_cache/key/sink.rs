@@ -2,6 +2,8 @@
 //! streamed when it is long), or into a byte vector when a map's entries must be sorted before
 //! they are hashed.
 
+use crate::output_cache::key::memo;
+
 /// Something an encoder writes bytes to.
 pub(crate) trait Sink {
     fn put(&mut self, bytes: &[u8]);
@@ -96,8 +98,9 @@ impl Sink for Vec<u8> {
 
 /// Inputs up to this size are hashed in one call when the key is finished. BLAKE3 compresses one
 /// 64-byte block after another below 1 KiB anyway, and its one-shot form needs no `Hasher` (about
-/// 2 KB of chaining-value stack to set up and move); almost every set of props fits.
-const INLINE: usize = 1024;
+/// 2 KB of chaining-value stack to set up and move); almost every set of props fits. Such a
+/// digest is also remembered by this thread (`memo.rs`), so a repeat skips BLAKE3.
+const INLINE: usize = memo::MAX_INPUT;
 
 /// Keyed BLAKE3 of everything put in, with no document of the input built: it is collected in a
 /// fixed buffer and hashed at once, and only an input past [`INLINE`] bytes streams through a
@@ -139,11 +142,11 @@ impl HashSink {
     pub(crate) fn finish(&mut self) -> [u8; 32] {
         let staged = &self.inline[..self.len];
         let hash = match self.overflow.take() {
-            None => blake3::keyed_hash(&self.key, staged),
-            Some(mut hasher) => hasher.update(staged).finalize(),
+            None => memo::keyed_hash(&self.key, staged),
+            Some(mut hasher) => *hasher.update(staged).finalize().as_bytes(),
         };
         self.len = 0;
-        *hash.as_bytes()
+        hash
     }
 
     /// Moves what is buffered into the streaming hasher, making it on first use.
