@@ -85,10 +85,7 @@ pub(crate) fn float<S: Sink>(out: &mut S, f: f64) {
     // Prices, counts and halves end in zero bytes; they are left out, and the tag says how many
     // bytes are kept, so the encoding stays injective. One write rather than a byte at a time.
     let kept = 8 - (bits.trailing_zeros() / 8) as usize;
-    let mut tagged = [0; 9];
-    tagged[0] = tag::FLOAT + kept as u8;
-    tagged[1..].copy_from_slice(&bits.to_be_bytes());
-    out.put_prefix(&tagged, 1 + kept);
+    out.tagged_prefix(tag::FLOAT + kept as u8, bits.to_be_bytes(), kept);
 }
 
 /// A string: its length in the tag when it is short.
