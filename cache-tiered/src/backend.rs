@@ -6,8 +6,8 @@ use std::sync::Arc;
 use bytes::Bytes;
 use cache_core::single_flight::SingleFlight;
 use cache_core::{
-    BackendError, BackendResult, CacheBackend, Capabilities, ErrorKind, Expiry, Remaining, ServerHealth, ServerRole,
-    Timestamp, async_trait,
+    BackendError, BackendResult, CacheBackend, Capabilities, CircuitStats, ErrorKind, Expiry, Remaining, ServerHealth,
+    ServerRole, Timestamp, async_trait,
 };
 
 use crate::backplane::Backplane;
@@ -125,6 +125,16 @@ impl TieredBackend {
     /// backplane connections made and lost.
     pub fn stats(&self) -> TieredStats {
         self.inner.shared.counters.snapshot()
+    }
+
+    /// The circuit breaker invalidations are published through (`None` without a backplane):
+    /// how often it opened, and how many publishes it failed at once while open (each also
+    /// counted in [`TieredStats::publish_failures`]).
+    pub fn backplane_circuit_stats(&self) -> Option<CircuitStats> {
+        self.inner
+            .backplane
+            .as_ref()
+            .map(|backplane| backplane.circuit().stats())
     }
 
     /// Entries in the near tier (expired ones not yet removed included).

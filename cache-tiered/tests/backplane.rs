@@ -88,6 +88,43 @@ async fn a_health_check_probes_the_far_alias_and_the_backplane() {
     assert!(!tiered.servers[1].is_up());
 }
 
+/// Writes await their publish, so a hung backplane would cost each one the publish's whole wait
+/// (`backplane_max_staleness`, 0.5 s here). Five unanswered publishes open the publisher's
+/// circuit: the writes after them skip the publish at once, counted, and the first write after the
+/// cool-down probes, closing it when the backplane answers again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hung_backplane_opens_the_publish_circuit_and_writes_stop_waiting_on_it() {
+    let server = RedisServer::start().await.unwrap();
+    let tiered = TieredCache::new(caches(&server, "backplane-hung").default_cache()).unwrap();
+    let (cache, backend) = (tiered.cache(), tiered.backend());
+    cache.set("k", 0).await.unwrap();
+    assert_eq!(backend.stats().invalidations_sent, 1);
+
+    let hung = server.hang();
+    for n in 1..=20 {
+        cache.set("k", n).await.unwrap();
+    }
+    // The far tier (locmem) took every write; no publish got through.
+    assert_eq!(cache.get::<i64>("k").await.unwrap(), Some(20));
+    assert_eq!(backend.stats().invalidations_sent, 1);
+    assert_eq!(backend.stats().publish_failures, 20);
+    let circuit = backend.backplane_circuit_stats().unwrap();
+    assert_eq!(circuit.opened(), 1, "{circuit:?}");
+    // Five waited for their answer; the other fifteen failed at once (a cool-down is a second,
+    // and they took microseconds).
+    assert_eq!(circuit.rejected(), 15, "{circuit:?}");
+
+    hung.resume();
+    let resumed = Instant::now();
+    while backend.stats().invalidations_sent == 1 {
+        assert!(resumed.elapsed() < Duration::from_secs(20), "never published again");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        cache.set("k", 21).await.unwrap();
+    }
+    assert_eq!(backend.backplane_circuit_stats().unwrap().closed(), 1);
+    server.stop();
+}
+
 /// Two aliases of one process on one named channel tell each other at once, and skip each other's
 /// backplane messages, which would evict the copy again: each write is received once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -35,8 +35,9 @@ impl Backplane {
         max_staleness: Duration,
     ) -> redis::RedisResult<Self> {
         let client = redis::Client::open(url)?;
+        let server = format!("{} (backplane)", client.get_connection_info().addr());
         Ok(Backplane {
-            publisher: Publisher::new(client.clone(), channel.clone(), max_staleness),
+            publisher: Publisher::new(client.clone(), channel.clone(), max_staleness, server),
             client,
             channel,
             heartbeat,
@@ -47,8 +48,12 @@ impl Backplane {
 
     /// The server, as health checks and messages show it (no password).
     pub(crate) fn server(&self) -> String {
-        let info = self.client.get_connection_info();
-        format!("{} (backplane)", info.addr())
+        self.publisher.circuit().server().to_owned()
+    }
+
+    /// The breaker publishes go through.
+    pub(crate) fn circuit(&self) -> &cache_core::CircuitBreaker {
+        self.publisher.circuit()
     }
 
     /// Starts listening unless it already does; needs a tokio runtime (a call without one leaves
@@ -95,7 +100,10 @@ impl Backplane {
             Ok(()) => crate::stats::bump(&shared.counters.invalidations_sent),
             Err(error) => {
                 crate::stats::bump(&shared.counters.publish_failures);
-                tracing::warn!(alias = %shared.alias, %error, "cache-tiered: an invalidation could not be published; other processes serve their near copy until it expires or their backplane lapses");
+                // While the circuit is open every write lands here; the breaker said so once.
+                if !error.is_circuit_open() {
+                    tracing::warn!(alias = %shared.alias, %error, "cache-tiered: an invalidation could not be published; other processes serve their near copy until it expires or their backplane lapses");
+                }
             }
         }
         sent.is_ok()

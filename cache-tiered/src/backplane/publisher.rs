@@ -1,8 +1,11 @@
-//! Publishing invalidations over one multiplexed connection, made again after it breaks.
+//! Publishing invalidations over one multiplexed connection, made again after it breaks, behind
+//! a circuit breaker: a write awaits its publish, so a hung or unreachable backplane would
+//! otherwise cost every write a whole `wait`.
 
 use std::time::Duration;
 
 use bytes::Bytes;
+use cache_core::{BackendError, BackendResult, CircuitBreaker, CircuitSettings, Unavailability, Wait};
 use parking_lot::Mutex;
 use redis::aio::MultiplexedConnection;
 
@@ -13,16 +16,26 @@ pub(super) struct Publisher {
     /// How long a connect or a reply may take before the publish counts as failed.
     wait: Duration,
     connection: Mutex<Option<MultiplexedConnection>>,
+    /// After five publishes in a row went unanswered (timed out, refused, connection lost),
+    /// publishes fail at once for a second, then one probes: a hung backplane costs one `wait` a
+    /// second instead of one per write. The project's defaults for every server.
+    circuit: CircuitBreaker,
 }
 
 impl Publisher {
-    pub(super) fn new(client: redis::Client, channel: String, wait: Duration) -> Self {
+    pub(super) fn new(client: redis::Client, channel: String, wait: Duration, server: String) -> Self {
         Publisher {
             client,
             channel,
             wait,
             connection: Mutex::new(None),
+            circuit: CircuitBreaker::new(server, CircuitSettings::default()),
         }
+    }
+
+    /// Its breaker (for its state and counters).
+    pub(super) fn circuit(&self) -> &CircuitBreaker {
+        &self.circuit
     }
 
     async fn connection(&self) -> redis::RedisResult<MultiplexedConnection> {
@@ -51,13 +64,36 @@ impl Publisher {
         result
     }
 
-    pub(super) async fn publish(&self, message: Bytes) -> redis::RedisResult<()> {
+    /// Publishes `message`, or fails at once while the circuit is open.
+    pub(super) async fn publish(&self, message: Bytes) -> BackendResult<()> {
         let mut command = redis::cmd("PUBLISH");
         command.arg(&self.channel).arg(&message[..]);
-        self.run::<i64>(&command).await.map(drop)
+        let published = async {
+            let sent = self.run::<i64>(&command).await;
+            sent.map(drop).map_err(|error| self.backend_error(error))
+        };
+        self.circuit.run(published).await
     }
 
+    /// Asks the server itself, past the breaker: a health check reports the server, not the
+    /// breaker's memory of it.
     pub(super) async fn ping(&self) -> redis::RedisResult<()> {
         self.run::<String>(&redis::cmd("PING")).await.map(drop)
+    }
+
+    /// What the breaker needs to tell a server that didn't answer (which counts against it) from
+    /// one that answered with an error (which doesn't).
+    fn backend_error(&self, error: redis::RedisError) -> BackendError {
+        let detail = error.to_string();
+        let error = if error.is_timeout() {
+            BackendError::timeout(Wait::Response, detail)
+        } else if error.is_connection_refusal() {
+            BackendError::unavailable(Unavailability::Refused, detail)
+        } else if error.is_io_error() || error.is_connection_dropped() || error.is_unrecoverable_error() {
+            BackendError::unavailable(Unavailability::Closed, detail)
+        } else {
+            BackendError::refused_by_server(detail)
+        };
+        error.on_server(self.circuit.server().to_owned())
     }
 }
