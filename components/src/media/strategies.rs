@@ -266,7 +266,10 @@ struct Places {
 }
 
 impl Places {
-    fn find(html: &str) -> Places {
+    /// The placeholders, and where no placeholder is, the first `</head` when `css` will be
+    /// placed and the last `</body` when `js` will: with nothing to put there (a component without
+    /// CSS, or without JS) the page isn't searched for it.
+    fn find(html: &str, css: bool, js: bool) -> Places {
         use memchr::memmem::Finder;
         use std::sync::LazyLock;
         // Built once: a searcher's setup costs more than a search of a small page. SIMD substring
@@ -289,10 +292,10 @@ impl Places {
             }
         }
         // `</head` and `</body` only matter where a placeholder is missing.
-        if places.css_placeholders.is_empty() {
+        if css && places.css_placeholders.is_empty() {
             places.first_head_end = HEAD_END.find(bytes);
         }
-        if places.js_placeholders.is_empty() {
+        if js && places.js_placeholders.is_empty() {
             // Forward, keeping the last: memchr's reverse search has no SIMD prefilter.
             places.last_body_end = BODY_END.find_iter(bytes).last();
         }
@@ -342,7 +345,7 @@ fn tail_offset(placeholder: &str) -> usize {
 /// CSS in every CSS placeholder, else before the first `</head`; JS in every JS placeholder, else
 /// before the last `</body`; else nowhere. django-components searches `</head`/`</body` as text too.
 fn place(html: &str, css: &str, js: &str) -> String {
-    let places = Places::find(html);
+    let places = Places::find(html, !css.is_empty(), !js.is_empty());
     // (where, how much of the HTML it replaces, what goes there), in document order.
     let mut edits: Vec<(usize, usize, &str)> = Vec::new();
     if places.css_placeholders.is_empty() {
@@ -390,11 +393,15 @@ mod tests {
     use super::*;
 
     /// The plain reading of where media goes, to hold [`Places::find`]'s shortcut to.
-    fn places_by_text(html: &str) -> (Vec<usize>, Vec<usize>, Option<usize>, Option<usize>) {
+    fn places_by_text(
+        html: &str,
+        has_css: bool,
+        has_js: bool,
+    ) -> (Vec<usize>, Vec<usize>, Option<usize>, Option<usize>) {
         let css: Vec<usize> = html.match_indices(CSS_PLACEHOLDER).map(|(at, _)| at).collect();
         let js: Vec<usize> = html.match_indices(JS_PLACEHOLDER).map(|(at, _)| at).collect();
-        let head = css.is_empty().then(|| html.find("</head")).flatten();
-        let body = js.is_empty().then(|| html.rfind("</body")).flatten();
+        let head = (has_css && css.is_empty()).then(|| html.find("</head")).flatten();
+        let body = (has_js && js.is_empty()).then(|| html.rfind("</body")).flatten();
         (css, js, head, body)
     }
 
@@ -420,11 +427,15 @@ mod tests {
 
     proptest! {
         #[test]
-        fn placeholders_and_tag_ends_are_found_where_the_text_says(pieces in prop::collection::vec(piece(), 0..40)) {
+        fn placeholders_and_tag_ends_are_found_where_the_text_says(
+            pieces in prop::collection::vec(piece(), 0..40),
+            has_css in any::<bool>(),
+            has_js in any::<bool>(),
+        ) {
             let html = pieces.concat();
-            let places = Places::find(&html);
+            let places = Places::find(&html, has_css, has_js);
             let found = (places.css_placeholders, places.js_placeholders, places.first_head_end, places.last_body_end);
-            prop_assert_eq!(found, places_by_text(&html));
+            prop_assert_eq!(found, places_by_text(&html, has_css, has_js));
         }
     }
 }
