@@ -73,6 +73,7 @@ impl TieredBackend {
                     channel.clone(),
                     options.backplane_heartbeat,
                     options.backplane_max_staleness,
+                    options.backplane_circuit,
                 )
                 .map_err(|error| format!("the backplane URL can't be used: {error}"))?,
             ),

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use cache_core::{CacheBackend, CacheError, Clock, Result};
+use cache_core::{CacheBackend, CacheError, CircuitSettings, Clock, Result};
 
 use crate::backend::TieredBackend;
 use crate::options::TieredOptions;
@@ -99,6 +99,12 @@ impl TieredBuilder {
     /// See [`TieredOptions::backplane_max_staleness`].
     pub fn backplane_max_staleness(mut self, max_staleness: Duration) -> Self {
         self.options.backplane_max_staleness = max_staleness;
+        self
+    }
+
+    /// See [`TieredOptions::backplane_circuit`].
+    pub fn backplane_circuit(mut self, circuit: CircuitSettings) -> Self {
+        self.options.backplane_circuit = circuit;
         self
     }
 

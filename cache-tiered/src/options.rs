@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use cache_core::option_values::{OptionField, OptionValue};
-use cache_core::{CacheError, Options, Result};
+use cache_core::{CacheError, CircuitSettings, Options, Result};
 
 /// How a tiered alias behaves. Read from an alias' `options` by the registry, or set in code through
 /// [`TieredBackend::builder`](crate::TieredBackend::builder). Non-exhaustive so options can grow.
@@ -31,6 +31,10 @@ pub struct TieredOptions {
     /// The longest the near tier keeps serving after the backplane last answered: the bound on how
     /// stale a near value can be when invalidations stop arriving (a hung or unreachable server).
     pub backplane_max_staleness: Duration,
+    /// The circuit breaker invalidations are published through: after `failures` publishes in a
+    /// row went unanswered, writes skip the publish for `cool_down`, then one probes. The
+    /// project's defaults (5, one second); `failures` 0 never opens it.
+    pub backplane_circuit: CircuitSettings,
     /// How long a value is kept, after it was last known good, to be served when the far tier fails
     /// (FusionCache's `FailSafeMaxDuration`); zero turns fail-safe off.
     pub fail_safe_max: Duration,
@@ -50,6 +54,7 @@ impl Default for TieredOptions {
             backplane_channel: None,
             backplane_heartbeat: Duration::from_millis(250),
             backplane_max_staleness: Duration::from_secs(1),
+            backplane_circuit: CircuitSettings::default(),
             fail_safe_max: Duration::ZERO,
             fail_safe_throttle: Duration::from_secs(1),
         }
@@ -103,6 +108,14 @@ const FIELDS: &[OptionField<TieredOptions>] = &[
         options.backplane_max_staleness = value.seconds()?;
         Ok(())
     }),
+    OptionField::new(&["backplane_circuit_failures"], |options, value| {
+        options.backplane_circuit = options.backplane_circuit.with_failures(value.circuit_failures()?);
+        Ok(())
+    }),
+    OptionField::new(&["backplane_circuit_cooldown"], |options, value| {
+        options.backplane_circuit = options.backplane_circuit.with_cool_down(value.seconds()?);
+        Ok(())
+    }),
     OptionField::new(&["fail_safe_max"], |options, value| {
         options.fail_safe_max = seconds_or_off(value)?;
         Ok(())
@@ -137,6 +150,11 @@ impl TieredOptions {
                 "options.backplane_heartbeat",
                 "must be longer than zero: the listener pings the backplane this often; 0.25 s is the default",
             ));
+        }
+        // The rule every breaker's options follow, under this alias' names for them.
+        if let Some((option, problem)) = self.backplane_circuit.check() {
+            let option = option.replace("options.circuit_", "options.backplane_circuit_");
+            return Err(CacheError::config(alias, &option, problem));
         }
         if self.backplane.is_some() && self.backplane_max_staleness <= self.backplane_heartbeat {
             return Err(CacheError::config(

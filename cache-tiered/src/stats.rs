@@ -18,7 +18,9 @@ pub struct TieredStats {
     /// own are skipped), and from other aliases of this process that name the same
     /// `backplane_channel` (told at once; their backplane messages are skipped as its own).
     pub invalidations_received: u64,
-    /// Invalidations that could not be published (the backplane was unreachable).
+    /// Invalidations that could not be published: the backplane didn't answer, or its circuit
+    /// was open and the publish was skipped. The next publish that gets through tells every other
+    /// process to empty its near tier.
     pub publish_failures: u64,
     /// Times the backplane subscription was made (the first time included).
     pub backplane_connects: u64,

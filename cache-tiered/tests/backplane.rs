@@ -88,15 +88,41 @@ async fn a_health_check_probes_the_far_alias_and_the_backplane() {
     assert!(!tiered.servers[1].is_up());
 }
 
+/// A writer and a reader in one process that don't share an instance (as two processes): the
+/// writer names the channel the reader's alias uses by default, and its publisher's cool-down is
+/// ten seconds, so the test can act while the circuit is open.
+fn writer_and_reader(backplane: &RedisServer, far: &str) -> (Caches, Caches) {
+    let mut backends = Backends::new();
+    backends.register(cache_locmem::registration());
+    backends.register(cache_tiered::registration());
+    let url = backplane.url();
+    let shared = format!("[caches.shared]\nbackend = \"locmem\"\nlocation = \"{far}\"\n");
+    let writer = format!(
+        "[caches.default]\nbackend = \"tiered\"\n\
+         options = {{ far = \"shared\", backplane = \"{url}\", backplane_channel = \"cache-tiered:reader\", backplane_heartbeat = 0.1, backplane_max_staleness = 0.5, backplane_circuit_cooldown = 10 }}\n{shared}"
+    );
+    let reader = format!(
+        "[caches.default]\nbackend = \"locmem\"\n\
+         [caches.reader]\nbackend = \"tiered\"\n\
+         options = {{ far = \"shared\", backplane = \"{url}\", backplane_heartbeat = 0.1, backplane_max_staleness = 0.5 }}\n{shared}"
+    );
+    let build =
+        |toml: &str| Caches::build(&CachesConfig::from_str(toml, ConfigFormat::Toml).unwrap(), &backends).unwrap();
+    (build(&writer), build(&reader))
+}
+
 /// Writes await their publish, so a hung backplane would cost each one the publish's whole wait
 /// (`backplane_max_staleness`, 0.5 s here). Five unanswered publishes open the publisher's
-/// circuit: the writes after them skip the publish at once, counted, and the first write after the
-/// cool-down probes, closing it when the backplane answers again.
+/// circuit, and the writes after them skip the publish at once, counted. A reader that was
+/// vouching again meanwhile would keep what the skipped publishes named, so the first publish
+/// that gets through after the cool-down tells every other process to empty its near tier.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_hung_backplane_opens_the_publish_circuit_and_writes_stop_waiting_on_it() {
+async fn a_hung_backplane_opens_the_publish_circuit_and_what_it_skipped_is_made_good() {
     let server = RedisServer::start().await.unwrap();
-    let tiered = TieredCache::new(caches(&server, "backplane-hung").default_cache()).unwrap();
-    let (cache, backend) = (tiered.cache(), tiered.backend());
+    let (writer_caches, reader_caches) = writer_and_reader(&server, "backplane-hung");
+    let writer = TieredCache::new(writer_caches.default_cache()).unwrap();
+    let reader = TieredCache::new(reader_caches.get("reader").unwrap()).unwrap();
+    let (cache, backend) = (writer.cache(), writer.backend());
     cache.set("k", 0).await.unwrap();
     assert_eq!(backend.stats().invalidations_sent, 1);
 
@@ -110,18 +136,40 @@ async fn a_hung_backplane_opens_the_publish_circuit_and_writes_stop_waiting_on_i
     assert_eq!(backend.stats().publish_failures, 20);
     let circuit = backend.backplane_circuit_stats().unwrap();
     assert_eq!(circuit.opened(), 1, "{circuit:?}");
-    // Five waited for their answer; the other fifteen failed at once (a cool-down is a second,
-    // and they took microseconds).
+    // Five waited for their answer; the other fifteen failed at once.
     assert_eq!(circuit.rejected(), 15, "{circuit:?}");
 
+    // The backplane is back and the reader vouches again, reads `k` and keeps it near; the
+    // writer's circuit is still open, so its next write isn't published.
     hung.resume();
+    assert_eq!(reader.cache().get::<i64>("k").await.unwrap(), Some(20));
+    until("the reader vouches again", || reader.backend().is_vouched()).await;
+    assert_eq!(reader.cache().get::<i64>("k").await.unwrap(), Some(20));
+    let far_reads = reader.backend().stats().far_reads;
+    assert_eq!(reader.cache().get::<i64>("k").await.unwrap(), Some(20));
+    assert_eq!(reader.backend().stats().far_reads, far_reads, "served near");
+    cache.set("k", 21).await.unwrap();
+    assert_eq!(backend.backplane_circuit_stats().unwrap().rejected(), 16);
+    assert_eq!(reader.cache().get::<i64>("k").await.unwrap(), Some(20), "not told yet");
+
+    // After the cool-down a write to another key probes, gets through, and makes good what was
+    // skipped: the reader's near tier is emptied.
     let resumed = Instant::now();
     while backend.stats().invalidations_sent == 1 {
-        assert!(resumed.elapsed() < Duration::from_secs(20), "never published again");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        cache.set("k", 21).await.unwrap();
+        assert!(resumed.elapsed() < Duration::from_secs(30), "never published again");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        cache.set("other", 1).await.unwrap();
     }
     assert_eq!(backend.backplane_circuit_stats().unwrap().closed(), 1);
+    let started = Instant::now();
+    while reader.cache().get::<i64>("k").await.unwrap() != Some(21) {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the reader kept the skipped write's old value"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    drop((writer_caches, reader_caches));
     server.stop();
 }
 

@@ -123,6 +123,25 @@ fn options_are_checked_with_the_fix() {
         .contains("options.backplane_max_staleness: must be longer than backplane_heartbeat")
     );
     assert!(error(&with("near_timeout = 0")).contains("options.near_timeout: expected a number of seconds above 0"));
+    assert!(
+        error(&with("backplane_circuit_failures = -1")).contains("options.backplane_circuit_failures: expected "),
+        "{}",
+        error(&with("backplane_circuit_failures = -1"))
+    );
+    assert!(
+        error(&with("backplane_circuit_cooldown = 0")).contains("options.backplane_circuit_cooldown: expected "),
+        "{}",
+        error(&with("backplane_circuit_cooldown = 0"))
+    );
+    let caches = build(&with(
+        "backplane_circuit_failures = 0, backplane_circuit_cooldown = 2.5",
+    ))
+    .unwrap();
+    let tiered = TieredCache::new(caches.default_cache()).unwrap();
+    assert_eq!(
+        tiered.backend().options().backplane_circuit,
+        cache_core::CircuitSettings::new(0, std::time::Duration::from_millis(2500))
+    );
     let located =
         format!("[caches.default]\nbackend = \"tiered\"\nlocation = \"x\"\noptions = {{ far = \"shared\" }}\n{far}");
     assert!(error(&located).contains("location: a tiered alias has no location of its own"));
@@ -173,6 +192,17 @@ fn the_builder_refuses_what_the_configuration_refuses() {
         error
             .to_string()
             .contains("options.backplane_heartbeat: must be longer than zero"),
+        "{error}"
+    );
+    // The rule every breaker follows, under this alias' names for its options.
+    let error = TieredBackend::builder(far.clone())
+        .backplane_circuit(cache_core::CircuitSettings::new(5, std::time::Duration::ZERO))
+        .build()
+        .unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("options.backplane_circuit_cooldown: expected a duration above 0"),
         "{error}"
     );
     let error = TieredBackend::builder(far).backplane("nope://").build().unwrap_err();

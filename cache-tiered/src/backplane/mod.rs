@@ -7,8 +7,10 @@ pub(crate) mod message;
 mod publisher;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use cache_core::CircuitSettings;
 use parking_lot::Mutex;
 use tokio::task::AbortHandle;
 
@@ -25,6 +27,9 @@ pub(crate) struct Backplane {
     max_staleness: Duration,
     publisher: Publisher,
     listener: Mutex<Option<AbortHandle>>,
+    /// Publishes lost so far (failed or skipped), and how many of them a later `All` made good.
+    lost: AtomicU64,
+    made_good: AtomicU64,
 }
 
 impl Backplane {
@@ -33,16 +38,19 @@ impl Backplane {
         channel: String,
         heartbeat: Duration,
         max_staleness: Duration,
+        circuit: CircuitSettings,
     ) -> redis::RedisResult<Self> {
         let client = redis::Client::open(url)?;
         let server = format!("{} (backplane)", client.get_connection_info().addr());
         Ok(Backplane {
-            publisher: Publisher::new(client.clone(), channel.clone(), max_staleness, server),
+            publisher: Publisher::new(client.clone(), channel.clone(), max_staleness, server, circuit),
             client,
             channel,
             heartbeat,
             max_staleness,
             listener: Mutex::new(None),
+            lost: AtomicU64::new(0),
+            made_good: AtomicU64::new(0),
         })
     }
 
@@ -91,14 +99,27 @@ impl Backplane {
 
     /// Tells every other process to evict; waits until Redis has handed the message to every
     /// subscriber's connection. Returns whether it was published.
+    ///
+    /// After a publish was lost (failed, or skipped while the circuit was open), the next one
+    /// that gets through empties every other near tier instead: the readers may have been
+    /// subscribed and vouching all along, and would otherwise keep what the lost ones named until
+    /// `near_timeout`.
     pub(crate) async fn publish(&self, shared: &Shared, invalidation: &Invalidation) -> bool {
-        let sent = self
-            .publisher
-            .publish(message::encode(shared.instance, invalidation))
-            .await;
+        let lost = self.lost.load(Ordering::Acquire);
+        let owed = lost != self.made_good.load(Ordering::Acquire);
+        let message = if owed { &Invalidation::All } else { invalidation };
+        let sent = self.publisher.publish(message::encode(shared.instance, message)).await;
         match &sent {
-            Ok(()) => crate::stats::bump(&shared.counters.invalidations_sent),
+            Ok(()) => {
+                crate::stats::bump(&shared.counters.invalidations_sent);
+                if owed {
+                    // Covers the losses counted before it was sent; a later one owes another.
+                    self.made_good.fetch_max(lost, Ordering::AcqRel);
+                    tracing::info!(alias = %shared.alias, "cache-tiered: the backplane took a publish again; invalidations were lost meanwhile, so every other process was told to empty its near tier");
+                }
+            }
             Err(error) => {
+                self.lost.fetch_add(1, Ordering::AcqRel);
                 crate::stats::bump(&shared.counters.publish_failures);
                 // While the circuit is open every write lands here; the breaker said so once.
                 if !error.is_circuit_open() {

@@ -16,20 +16,26 @@ pub(super) struct Publisher {
     /// How long a connect or a reply may take before the publish counts as failed.
     wait: Duration,
     connection: Mutex<Option<MultiplexedConnection>>,
-    /// After five publishes in a row went unanswered (timed out, refused, connection lost),
-    /// publishes fail at once for a second, then one probes: a hung backplane costs one `wait` a
-    /// second instead of one per write. The project's defaults for every server.
+    /// After `failures` publishes in a row went unanswered (timed out, refused, connection lost),
+    /// publishes fail at once for the cool-down, then one probes: a hung backplane costs one
+    /// `wait` per cool-down instead of one per write.
     circuit: CircuitBreaker,
 }
 
 impl Publisher {
-    pub(super) fn new(client: redis::Client, channel: String, wait: Duration, server: String) -> Self {
+    pub(super) fn new(
+        client: redis::Client,
+        channel: String,
+        wait: Duration,
+        server: String,
+        circuit: CircuitSettings,
+    ) -> Self {
         Publisher {
             client,
             channel,
             wait,
             connection: Mutex::new(None),
-            circuit: CircuitBreaker::new(server, CircuitSettings::default()),
+            circuit: CircuitBreaker::new(server, circuit),
         }
     }
 
@@ -85,14 +91,17 @@ impl Publisher {
     /// one that answered with an error (which doesn't).
     fn backend_error(&self, error: redis::RedisError) -> BackendError {
         let detail = error.to_string();
-        let error = if error.is_timeout() {
-            BackendError::timeout(Wait::Response, detail)
-        } else if error.is_connection_refusal() {
-            BackendError::unavailable(Unavailability::Refused, detail)
-        } else if error.is_io_error() || error.is_connection_dropped() || error.is_unrecoverable_error() {
-            BackendError::unavailable(Unavailability::Closed, detail)
-        } else {
-            BackendError::refused_by_server(detail)
+        let error = match error.kind() {
+            redis::ErrorKind::Io if error.is_timeout() => BackendError::timeout(Wait::Response, detail),
+            redis::ErrorKind::Io if error.is_connection_refusal() => {
+                BackendError::unavailable(Unavailability::Refused, detail)
+            }
+            redis::ErrorKind::Io => BackendError::unavailable(Unavailability::Closed, detail),
+            // A reply that isn't RESP: the server (or what answers in its place) is broken.
+            redis::ErrorKind::Parse => BackendError::protocol(detail),
+            // An error reply (a wrong password, `NOPERM`, `LOADING`): the server is there and
+            // answering, so it doesn't count against it.
+            _ => BackendError::refused_by_server(detail),
         };
         error.on_server(self.circuit.server().to_owned())
     }
