@@ -8,7 +8,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use cache_core::{
     BackendConfig, BackendError, BackendResult, CacheBackend, CacheError, Capabilities, Clock, Expiry, Location,
-    Result, async_trait,
+    Remaining, Result, async_trait,
 };
 
 use crate::builder::FileBuilder;
@@ -185,6 +185,20 @@ impl CacheBackend for FileBackend {
     }
 
     // The batch forms make one trip to the blocking pool for all their keys.
+
+    // The header holds the expiry, so a tier kept in front (`cache-tiered`) can learn what an
+    // entry has left in the same read.
+    async fn get_with_remaining(&self, key: &str) -> BackendResult<Option<(Bytes, Remaining)>> {
+        let name = FileName::of(key);
+        self.blocking(move |directory| directory.get_with_remaining(&name))
+            .await
+    }
+
+    async fn get_many_with_remaining(&self, keys: &[&str]) -> BackendResult<Vec<Option<(Bytes, Remaining)>>> {
+        let names: Vec<FileName> = keys.iter().map(|key| FileName::of(key)).collect();
+        self.blocking(move |directory| names.iter().map(|name| directory.get_with_remaining(name)).collect())
+            .await
+    }
 
     async fn get_many(&self, keys: &[&str]) -> BackendResult<Vec<Option<Bytes>>> {
         let names: Vec<FileName> = keys.iter().map(|key| FileName::of(key)).collect();

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::Bytes;
-use cache_core::{BackendError, BackendResult, Expiry};
+use cache_core::{BackendError, BackendResult, Expiry, Remaining};
 
 use crate::cull;
 use crate::file_format::{self, HEADER_LEN, Header};
@@ -75,8 +75,13 @@ impl Directory {
     // ---- operations ----
 
     pub(crate) fn get(&self, name: &FileName) -> BackendResult<Option<Bytes>> {
+        Ok(self.get_with_remaining(name)?.map(|(value, _)| value))
+    }
+
+    /// `get` with what the entry has left, from the expiry in its header.
+    pub(crate) fn get_with_remaining(&self, name: &FileName) -> BackendResult<Option<(Bytes, Remaining)>> {
         match self.read_whole(name)? {
-            Found::Live(_, value) => Ok(Some(value)),
+            Found::Live(header, value) => Ok(Some((value, self.clock.remaining(header.expires_at)))),
             Found::Missing => Ok(None),
             Found::Stale => {
                 self.remove_if_stale(name)?;

@@ -1,9 +1,9 @@
 //! "Now" as the files record it: nanoseconds since the Unix epoch, which every process reading
 //! the directory agrees on (a monotonic clock's origin is private to a boot or a process).
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use cache_core::{Clock, Expiry};
+use cache_core::{Clock, Expiry, Remaining};
 
 /// The expiry stored for an entry that never expires.
 pub(crate) const NEVER: u64 = u64::MAX;
@@ -50,6 +50,18 @@ impl WallClock {
         }
     }
 
+    /// What an entry stamped `expires_at`, found live, has left (for a tier kept in front).
+    pub(crate) fn remaining(&self, expires_at: u64) -> Remaining {
+        if expires_at == NEVER {
+            return Remaining::Never;
+        }
+        match expires_at.checked_sub(self.now()) {
+            Some(left) if left > 0 => Remaining::For(Duration::from_nanos(left)),
+            // Expired between the check and now: as good as gone.
+            _ => Remaining::For(Duration::from_nanos(1)),
+        }
+    }
+
     /// Whether an entry stamped `expires_at` has expired: at its expiry instant it is gone, as
     /// locmem's is.
     pub(crate) fn has_expired(&self, expires_at: u64) -> bool {
@@ -74,6 +86,17 @@ mod tests {
         clock.advance(Duration::from_millis(1));
         assert!(wall.has_expired(at));
         assert!(!wall.has_expired(wall.expires_at(Expiry::Never)));
+    }
+
+    #[test]
+    fn what_an_entry_has_left_is_read_from_its_expiry() {
+        let clock = Clock::manual();
+        let wall = WallClock::new(clock.clone());
+        let at = wall.expires_at(Expiry::After(Duration::from_secs(30)));
+        assert_eq!(wall.remaining(at), Remaining::For(Duration::from_secs(30)));
+        clock.advance(Duration::from_secs(10));
+        assert_eq!(wall.remaining(at), Remaining::For(Duration::from_secs(20)));
+        assert_eq!(wall.remaining(wall.expires_at(Expiry::Never)), Remaining::Never);
     }
 
     #[test]

@@ -40,6 +40,32 @@ impl Fixture {
 
 /// Django's `incr` is a `get` then a `set` with the default timeout: an entry set for 1000 s has
 /// 300 s left after an `incr`. Here the entry keeps its expiry.
+/// Django's backends have no such call; a tier kept in front (`cache-tiered`) asks what an entry
+/// has left so its near copy never outlives the file. It comes from the file's own header.
+#[tokio::test]
+async fn a_read_reports_what_the_entry_has_left() -> Result<()> {
+    use cache_core::{CacheBackend, Remaining};
+    let f = fixture();
+    f.cache.set("short", 1).timeout(Timeout::Seconds(30.0)).await?;
+    f.cache.set("forever", 2).timeout(Timeout::Never).await?;
+    f.clock.advance(Duration::from_secs(10));
+    let keys = ["short", "forever", "missing"].map(|key| f.cache.make_key(key, None));
+    let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+    let expected = [
+        Some((bytes::Bytes::from_static(b"1"), Remaining::For(Duration::from_secs(20)))),
+        Some((bytes::Bytes::from_static(b"2"), Remaining::Never)),
+        None,
+    ];
+    for (key, expected) in keys.iter().zip(&expected) {
+        assert_eq!(&f.backend.get_with_remaining(key).await.unwrap(), expected, "{key}");
+    }
+    assert_eq!(f.backend.get_many_with_remaining(&keys).await.unwrap(), expected);
+    // Expired: gone, as for `get`.
+    f.clock.advance(Duration::from_secs(20));
+    assert_eq!(f.backend.get_with_remaining(keys[0]).await.unwrap(), None);
+    Ok(())
+}
+
 #[tokio::test]
 async fn incr_keeps_the_expiry() -> Result<()> {
     let f = fixture();
