@@ -38,10 +38,8 @@ impl Fixture {
     }
 }
 
-/// Django's `incr` is a `get` then a `set` with the default timeout: an entry set for 1000 s has
-/// 300 s left after an `incr`. Here the entry keeps its expiry.
 /// Django's backends have no such call; a tier kept in front (`cache-tiered`) asks what an entry
-/// has left so its near copy never outlives the file. It comes from the file's own header.
+/// has left so its near copy never outlives the file's expiry. It comes from the file's header.
 #[tokio::test]
 async fn a_read_reports_what_the_entry_has_left() -> Result<()> {
     use cache_core::{CacheBackend, Remaining};
@@ -66,6 +64,8 @@ async fn a_read_reports_what_the_entry_has_left() -> Result<()> {
     Ok(())
 }
 
+/// Django's `incr` is a `get` then a `set` with the default timeout: an entry set for 1000 s has
+/// 300 s left after an `incr`. Here the entry keeps its expiry.
 #[tokio::test]
 async fn incr_keeps_the_expiry() -> Result<()> {
     let f = fixture();

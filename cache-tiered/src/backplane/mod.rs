@@ -4,10 +4,10 @@
 
 mod listener;
 pub(crate) mod message;
+mod owed;
 mod publisher;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use cache_core::CircuitSettings;
@@ -16,6 +16,7 @@ use tokio::task::AbortHandle;
 
 use crate::state::Shared;
 use message::Invalidation;
+use owed::{Owed, Unsent};
 use publisher::Publisher;
 
 /// One alias' backplane: where it publishes, and the listener task it starts on first use.
@@ -27,9 +28,8 @@ pub(crate) struct Backplane {
     max_staleness: Duration,
     publisher: Publisher,
     listener: Mutex<Option<AbortHandle>>,
-    /// Publishes lost so far (failed or skipped), and how many of them a later `All` made good.
-    lost: AtomicU64,
-    made_good: AtomicU64,
+    /// What lost publishes named, for the next one that gets through.
+    owed: Owed,
 }
 
 impl Backplane {
@@ -49,8 +49,7 @@ impl Backplane {
             heartbeat,
             max_staleness,
             listener: Mutex::new(None),
-            lost: AtomicU64::new(0),
-            made_good: AtomicU64::new(0),
+            owed: Owed::default(),
         })
     }
 
@@ -100,30 +99,30 @@ impl Backplane {
     /// Tells every other process to evict; waits until Redis has handed the message to every
     /// subscriber's connection. Returns whether it was published.
     ///
-    /// After a publish was lost (failed, or skipped while the circuit was open), the next one
-    /// that gets through empties every other near tier instead: the readers may have been
-    /// subscribed and vouching all along, and would otherwise keep what the lost ones named until
-    /// `near_timeout`.
+    /// What earlier publishes lost is carried along (see `owed.rs`); what this one loses, by
+    /// failing or by its caller giving up on it, is owed to the next.
     pub(crate) async fn publish(&self, shared: &Shared, invalidation: &Invalidation) -> bool {
-        let lost = self.lost.load(Ordering::Acquire);
-        let owed = lost != self.made_good.load(Ordering::Acquire);
-        let message = if owed { &Invalidation::All } else { invalidation };
+        let settling = self.owed.settle_with(invalidation);
+        let message = settling.as_ref().unwrap_or(invalidation);
+        let unsent = Unsent {
+            owed: &self.owed,
+            message: Some(message),
+        };
         let sent = self.publisher.publish(message::encode(shared.instance, message)).await;
         match &sent {
             Ok(()) => {
+                unsent.sent();
                 crate::stats::bump(&shared.counters.invalidations_sent);
-                if owed {
-                    // Covers the losses counted before it was sent; a later one owes another.
-                    self.made_good.fetch_max(lost, Ordering::AcqRel);
-                    tracing::info!(alias = %shared.alias, "cache-tiered: the backplane took a publish again; invalidations were lost meanwhile, so every other process was told to empty its near tier");
+                if settling.is_some() {
+                    tracing::info!(alias = %shared.alias, "cache-tiered: the backplane took a publish again, with the invalidations lost meanwhile");
                 }
             }
             Err(error) => {
-                self.lost.fetch_add(1, Ordering::AcqRel);
+                drop(unsent);
                 crate::stats::bump(&shared.counters.publish_failures);
                 // While the circuit is open every write lands here; the breaker said so once.
                 if !error.is_circuit_open() {
-                    tracing::warn!(alias = %shared.alias, %error, "cache-tiered: an invalidation could not be published; other processes serve their near copy until it expires or their backplane lapses");
+                    tracing::warn!(alias = %shared.alias, %error, "cache-tiered: an invalidation could not be published; the next publish that gets through carries it, and until then other processes may serve their near copy");
                 }
             }
         }
