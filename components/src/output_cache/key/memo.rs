@@ -15,7 +15,7 @@
 use std::cell::RefCell;
 use std::hash::BuildHasher;
 
-/// Slots in a thread's table; a power of two, so a hash picks one with a mask.
+/// Slots in a thread's table; a power of two, so a slot is the top bits of a hash.
 const SLOTS: usize = 64;
 
 /// The longest input remembered, the same as the sink's one-shot buffer.
