@@ -19,8 +19,9 @@ pub struct TieredStats {
     /// `backplane_channel` (told at once; their backplane messages are skipped as its own).
     pub invalidations_received: u64,
     /// Invalidations that could not be published: the backplane didn't answer, or its circuit
-    /// was open and the publish was skipped. The next publish that gets through carries the keys
-    /// they named.
+    /// was open and the publish was skipped. The alias' next publish that gets through carries the
+    /// keys they named (or, past 64 KiB of them or after a lost `clear()`, tells the other
+    /// processes to empty their near tier).
     pub publish_failures: u64,
     /// Times the backplane subscription was made (the first time included).
     pub backplane_connects: u64,

@@ -52,6 +52,10 @@ impl Owed {
 
     /// Owes `invalidation` to the next publish.
     pub(super) fn owe(&self, invalidation: &Invalidation) {
+        // A failed `delete_many(&[])` named nothing: nothing to owe.
+        if matches!(invalidation, Invalidation::Keys(keys) if keys.is_empty()) {
+            return;
+        }
         let mut debt = self.debt.lock();
         *debt = match (std::mem::take(&mut *debt), invalidation) {
             (Debt::Everything, _) | (_, Invalidation::All) => Debt::Everything,
@@ -140,6 +144,13 @@ mod tests {
             owed.owe(&keys(&["a"]));
         }
         assert_eq!(sorted(owed.settle_with(&keys(&["c"]))), keys(&["a", "c"]));
+    }
+
+    #[test]
+    fn an_empty_key_list_owes_nothing() {
+        let owed = Owed::default();
+        owed.owe(&keys(&[]));
+        assert_eq!(owed.settle_with(&keys(&["a"])), None);
     }
 
     #[test]
