@@ -142,8 +142,8 @@ async fn a_hung_backplane_opens_the_publish_circuit_and_what_it_skipped_is_carri
     assert_eq!(circuit.rejected(), 15, "{circuit:?}");
 
     // The backplane is back; the reader's first reads start its subscription, and once it vouches
-    // it keeps `k` and `kept` near. The
-    // writer's circuit is still open (a ten-second cool-down), so its next write isn't published.
+    // it keeps `k` and `kept` near. The writer's circuit is still open (a ten-second cool-down),
+    // so its next write isn't published.
     hung.resume();
     let resumed = Instant::now();
     while !reader.backend().is_vouched() {
