@@ -75,28 +75,31 @@ impl Directory {
     // ---- operations ----
 
     pub(crate) fn get(&self, name: &FileName) -> BackendResult<Option<Bytes>> {
-        Ok(self.get_with_remaining(name)?.map(|(value, _)| value))
+        let found = self.read_whole(name)?;
+        Ok(self.live(name, found)?.map(|(_, value)| value))
     }
 
     /// `get` with what the entry has left, from the expiry in its header.
     pub(crate) fn get_with_remaining(&self, name: &FileName) -> BackendResult<Option<(Bytes, Remaining)>> {
-        match self.read_whole(name)? {
-            Found::Live(header, value) => Ok(Some((value, self.clock.remaining(header.expires_at)))),
+        let found = self.read_whole(name)?;
+        let live = self.live(name, found)?;
+        Ok(live.map(|(header, value)| (value, self.clock.remaining(header.expires_at))))
+    }
+
+    pub(crate) fn has_key(&self, name: &FileName) -> BackendResult<bool> {
+        let found = self.read_header(name)?;
+        Ok(self.live(name, found)?.is_some())
+    }
+
+    /// What a read found, as a reader sees it: a live entry, or nothing (a stale file is removed
+    /// on the way, unless it was replaced meanwhile).
+    fn live<T>(&self, name: &FileName, found: Found<T>) -> BackendResult<Option<(Header, T)>> {
+        match found {
+            Found::Live(header, value) => Ok(Some((header, value))),
             Found::Missing => Ok(None),
             Found::Stale => {
                 self.remove_if_stale(name)?;
                 Ok(None)
-            }
-        }
-    }
-
-    pub(crate) fn has_key(&self, name: &FileName) -> BackendResult<bool> {
-        match self.read_header(name)? {
-            Found::Live(..) => Ok(true),
-            Found::Missing => Ok(false),
-            Found::Stale => {
-                self.remove_if_stale(name)?;
-                Ok(false)
             }
         }
     }
