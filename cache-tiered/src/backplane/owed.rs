@@ -59,32 +59,24 @@ impl Owed {
         let mut debt = self.debt.lock();
         *debt = match (std::mem::take(&mut *debt), invalidation) {
             (Debt::Everything, _) | (_, Invalidation::All) => Debt::Everything,
-            (Debt::Nothing, Invalidation::Keys(more)) => Debt::Keys {
-                keys: HashSet::new(),
-                bytes: 0,
-            }
-            .with(more),
-            (Debt::Keys { keys, bytes }, Invalidation::Keys(more)) => Debt::Keys { keys, bytes }.with(more),
+            (Debt::Nothing, Invalidation::Keys(more)) => owe_keys(HashSet::new(), 0, more),
+            (Debt::Keys { keys, bytes }, Invalidation::Keys(more)) => owe_keys(keys, bytes, more),
         };
     }
 }
 
-impl Debt {
-    fn with(self, more: &[String]) -> Debt {
-        let Debt::Keys { mut keys, mut bytes } = self else {
-            return self;
-        };
-        for key in more {
-            if !keys.contains(key) {
-                bytes += key.len();
-                if bytes > MAX_OWED_BYTES {
-                    return Debt::Everything;
-                }
-                keys.insert(key.clone());
+/// `keys` (of `bytes` in all) and `more`, each once; everything past [`MAX_OWED_BYTES`].
+fn owe_keys(mut keys: HashSet<String>, mut bytes: usize, more: &[String]) -> Debt {
+    for key in more {
+        if !keys.contains(key) {
+            bytes += key.len();
+            if bytes > MAX_OWED_BYTES {
+                return Debt::Everything;
             }
+            keys.insert(key.clone());
         }
-        Debt::Keys { keys, bytes }
     }
+    Debt::Keys { keys, bytes }
 }
 
 /// A message on its way: owed again when dropped before [`Unsent::sent`] (the publish failed,

@@ -37,15 +37,17 @@ thread_local! {
 
 /// Keyed BLAKE3 of `input` under `key`: remembered when this thread computed it lately.
 pub(crate) fn keyed_hash(key: &[u8; 32], input: &[u8]) -> [u8; 32] {
+    let hash = || *blake3::keyed_hash(key, input).as_bytes();
     if input.is_empty() || input.len() > MAX_INPUT {
-        return *blake3::keyed_hash(key, input).as_bytes();
+        return hash();
     }
-    // `try_with`: a thread being torn down (a render in a thread-local's destructor) just hashes.
+    // `try_with`: a thread being torn down (a render in a thread-local's destructor) just hashes;
+    // `try_borrow_mut`: so does a digest computed inside another's (never, today).
     MEMO.try_with(|memo| match memo.try_borrow_mut() {
         Ok(mut memo) => remembered(&mut memo, key, input),
-        Err(_) => *blake3::keyed_hash(key, input).as_bytes(),
+        Err(_) => hash(),
     })
-    .unwrap_or_else(|_| *blake3::keyed_hash(key, input).as_bytes())
+    .unwrap_or_else(|_| hash())
 }
 
 fn remembered(memo: &mut Vec<Slot>, key: &[u8; 32], input: &[u8]) -> [u8; 32] {
