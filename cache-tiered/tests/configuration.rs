@@ -2,7 +2,7 @@
 //! mistake is reported with the fix.
 
 use cache_core::{Backends, Caches, CachesConfig, ConfigFormat};
-use cache_tiered::{TieredBackend, TieredCache};
+use cache_tiered::{TieredBackend, TieredBuilder, TieredCache};
 
 fn backends() -> Backends {
     let mut backends = Backends::new();
@@ -172,44 +172,28 @@ fn tiered_cache_needs_a_tiered_alias() {
 
 #[test]
 fn the_builder_refuses_what_the_configuration_refuses() {
+    use std::time::Duration;
     let far = std::sync::Arc::new(cache_locmem::LocMemBackend::builder().build());
-    let error = TieredBackend::builder(far.clone())
-        .near_timeout(std::time::Duration::ZERO)
-        .build()
-        .unwrap_err();
-    assert!(
-        error
-            .to_string()
-            .contains("options.near_timeout: must be longer than zero"),
-        "{error}"
+    let refused = |configure: fn(TieredBuilder) -> TieredBuilder, expected: &str| {
+        let error = configure(TieredBackend::builder(far.clone())).build().unwrap_err();
+        assert!(error.to_string().contains(expected), "{error}");
+    };
+    refused(
+        |builder| builder.near_timeout(Duration::ZERO),
+        "options.near_timeout: must be longer than zero",
     );
     // A zero heartbeat would panic the listener's `tokio::time::interval`.
-    let error = TieredBackend::builder(far.clone())
-        .backplane_heartbeat(std::time::Duration::ZERO)
-        .build()
-        .unwrap_err();
-    assert!(
-        error
-            .to_string()
-            .contains("options.backplane_heartbeat: must be longer than zero"),
-        "{error}"
+    refused(
+        |builder| builder.backplane_heartbeat(Duration::ZERO),
+        "options.backplane_heartbeat: must be longer than zero",
     );
     // The rule every breaker follows, under this alias' names for its options.
-    let error = TieredBackend::builder(far.clone())
-        .backplane_circuit(cache_core::CircuitSettings::new(5, std::time::Duration::ZERO))
-        .build()
-        .unwrap_err();
-    assert!(
-        error
-            .to_string()
-            .contains("options.backplane_circuit_cooldown: expected a duration above 0"),
-        "{error}"
+    refused(
+        |builder| builder.backplane_circuit(cache_core::CircuitSettings::new(5, Duration::ZERO)),
+        "options.backplane_circuit_cooldown: expected a duration above 0",
     );
-    let error = TieredBackend::builder(far).backplane("nope://").build().unwrap_err();
-    assert!(
-        error
-            .to_string()
-            .contains("options.backplane: the backplane URL can't be used"),
-        "{error}"
+    refused(
+        |builder| builder.backplane("nope://"),
+        "options.backplane: the backplane URL can't be used",
     );
 }
