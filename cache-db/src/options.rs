@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use cache_core::option_values::{MAX_TIMEOUT, OptionField};
+use cache_core::option_values::{HasCircuit, MAX_TIMEOUT, OptionField};
 use cache_core::{CircuitSettings, CullOptions, Options, Result};
 
 use crate::database::Database;
@@ -85,15 +85,15 @@ const FIELDS: &[OptionField<DbOptions>] = &[
         options.timeout = value.seconds()?;
         Ok(())
     }),
-    OptionField::new(&["circuit_failures"], |options, value| {
-        options.circuit = options.circuit.with_failures(value.circuit_failures()?);
-        Ok(())
-    }),
-    OptionField::new(&["circuit_cooldown"], |options, value| {
-        options.circuit = options.circuit.with_cool_down(value.seconds()?);
-        Ok(())
-    }),
+    OptionField::circuit_failures(&["circuit_failures"]),
+    OptionField::circuit_cooldown(&["circuit_cooldown"]),
 ];
+
+impl HasCircuit for DbOptions {
+    fn circuit_settings(&mut self) -> &mut CircuitSettings {
+        &mut self.circuit
+    }
+}
 
 impl DbOptions {
     /// Reads the options of an alias. Unknown options are refused, naming the ones accepted.

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use cache_core::option_values::{MAX_TIMEOUT, OptionField};
+use cache_core::option_values::{HasCircuit, MAX_TIMEOUT, OptionField};
 use cache_core::{CacheError, CircuitSettings, Options, Result};
 use serde_json::Value;
 
@@ -101,14 +101,8 @@ const FIELDS: &[OptionField<MemcachedOptions>] = &[
         options.no_delay = value.flag()?;
         Ok(())
     }),
-    OptionField::new(&["circuit_failures"], |options, value| {
-        options.circuit = options.circuit.with_failures(value.circuit_failures()?);
-        Ok(())
-    }),
-    OptionField::new(&["circuit_cooldown"], |options, value| {
-        options.circuit = options.circuit.with_cool_down(value.seconds()?);
-        Ok(())
-    }),
+    OptionField::circuit_failures(&["circuit_failures"]),
+    OptionField::circuit_cooldown(&["circuit_cooldown"]),
     // pymemcache's options that Django users set, and pylibmc's.
     OptionField::new(&["use_pooling"], |options, value| {
         // Without pooling pymemcache keeps one connection per server.
@@ -150,6 +144,12 @@ const FIELDS: &[OptionField<MemcachedOptions>] = &[
          network or a unix socket)",
     ),
 ];
+
+impl HasCircuit for MemcachedOptions {
+    fn circuit_settings(&mut self) -> &mut CircuitSettings {
+        &mut self.circuit
+    }
+}
 
 /// What replaces pymemcache's and pylibmc's dead-server handling.
 const CIRCUIT: &str = "each server has a circuit breaker instead: write `circuit_failures` (consecutive \

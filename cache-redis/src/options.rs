@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use cache_core::option_values::OptionField;
+use cache_core::option_values::{HasCircuit, OptionField};
 use cache_core::{CacheError, CircuitSettings, Options, Result};
 
 /// What `clear()` removes.
@@ -155,14 +155,8 @@ const FIELDS: &[OptionField<RedisOptions>] = &[
         options.tls_ca_file = Some(PathBuf::from(value.text("the path of a PEM file")?));
         Ok(())
     }),
-    OptionField::new(&["circuit_failures"], |options, value| {
-        options.circuit = options.circuit.with_failures(value.circuit_failures()?);
-        Ok(())
-    }),
-    OptionField::new(&["circuit_cooldown"], |options, value| {
-        options.circuit = options.circuit.with_cool_down(value.seconds()?);
-        Ok(())
-    }),
+    OptionField::circuit_failures(&["circuit_failures"]),
+    OptionField::circuit_cooldown(&["circuit_cooldown"]),
     // django-redis' and Django's own options.
     OptionField::new(&["password"], |options, value| {
         options.password = Some(Password(value.text("the password, a non-empty string")?.to_owned()));
@@ -221,6 +215,12 @@ const FIELDS: &[OptionField<RedisOptions>] = &[
     ),
     OptionField::refused(&["sentinels", "sentinel_kwargs"], SENTINEL),
 ];
+
+impl HasCircuit for RedisOptions {
+    fn circuit_settings(&mut self) -> &mut CircuitSettings {
+        &mut self.circuit
+    }
+}
 
 /// django-redis' default client: what this backend is.
 const DEFAULT_CLIENT: &str = "django_redis.client.DefaultClient";

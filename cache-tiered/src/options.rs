@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use cache_core::option_values::{OptionField, OptionValue};
+use cache_core::option_values::{HasCircuit, OptionField, OptionValue};
 use cache_core::{CacheError, CircuitSettings, Options, Result};
 
 /// How a tiered alias behaves. Read from an alias' `options` by the registry, or set in code through
@@ -108,14 +108,8 @@ const FIELDS: &[OptionField<TieredOptions>] = &[
         options.backplane_max_staleness = value.seconds()?;
         Ok(())
     }),
-    OptionField::new(&["backplane_circuit_failures"], |options, value| {
-        options.backplane_circuit = options.backplane_circuit.with_failures(value.circuit_failures()?);
-        Ok(())
-    }),
-    OptionField::new(&["backplane_circuit_cooldown"], |options, value| {
-        options.backplane_circuit = options.backplane_circuit.with_cool_down(value.seconds()?);
-        Ok(())
-    }),
+    OptionField::circuit_failures(&["backplane_circuit_failures"]),
+    OptionField::circuit_cooldown(&["backplane_circuit_cooldown"]),
     OptionField::new(&["fail_safe_max"], |options, value| {
         options.fail_safe_max = seconds_or_off(value)?;
         Ok(())
@@ -125,6 +119,12 @@ const FIELDS: &[OptionField<TieredOptions>] = &[
         Ok(())
     }),
 ];
+
+impl HasCircuit for TieredOptions {
+    fn circuit_settings(&mut self) -> &mut CircuitSettings {
+        &mut self.backplane_circuit
+    }
+}
 
 impl TieredOptions {
     /// Reads the options of `alias`, refusing unknown ones and a missing `far`.

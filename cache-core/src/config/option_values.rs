@@ -13,6 +13,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::Options;
+use crate::circuit_breaker::CircuitSettings;
 use crate::error::{CacheError, Result};
 
 /// The longest timeout accepted: a day. Anything longer is a typo (milliseconds written as seconds).
@@ -23,6 +24,13 @@ pub const MAX_CIRCUIT_FAILURES: u32 = 10_000;
 
 /// What `circuit_failures` takes, as its errors word it.
 pub const CIRCUIT_FAILURES: &str = "a whole number of consecutive failures from 0 (never open the circuit) to 10000";
+
+/// A backend's options that hold a circuit breaker's settings, for
+/// [`OptionField::circuit_failures`] and [`OptionField::circuit_cooldown`].
+pub trait HasCircuit {
+    /// The settings those options write.
+    fn circuit_settings(&mut self) -> &mut CircuitSettings;
+}
 
 /// One option a backend accepts: the names it is written under and how its value is read.
 #[non_exhaustive]
@@ -45,6 +53,32 @@ impl<T> OptionField<T> {
             read,
             refusal: None,
         }
+    }
+
+    /// A circuit breaker's `circuit_failures` (written as `names`): how many consecutive failures
+    /// open it, 0 for never, stored in the options' [`CircuitSettings`].
+    pub const fn circuit_failures(names: &'static [&'static str]) -> Self
+    where
+        T: HasCircuit,
+    {
+        OptionField::new(names, |options, value| {
+            let circuit = options.circuit_settings();
+            *circuit = circuit.with_failures(value.circuit_failures()?);
+            Ok(())
+        })
+    }
+
+    /// A circuit breaker's `circuit_cooldown` (written as `names`): how long it stays open, in
+    /// seconds, stored in the options' [`CircuitSettings`].
+    pub const fn circuit_cooldown(names: &'static [&'static str]) -> Self
+    where
+        T: HasCircuit,
+    {
+        OptionField::new(names, |options, value| {
+            let circuit = options.circuit_settings();
+            *circuit = circuit.with_cool_down(value.seconds()?);
+            Ok(())
+        })
     }
 
     /// An option other clients take (`names`, as they spell it) that has no meaning here: giving it
