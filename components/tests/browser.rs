@@ -1,7 +1,7 @@
 //! The example site in headless Chromium, driven through chromedriver (WebDriver over HTTP): the
 //! page renders and its component JS runs, a fragment's JS runs once per instance, its CSS
 //! variables apply (computed style), its JS/CSS came from the media endpoint, and a reload uses the
-//! output cache.
+//! output cache, and a page whose data-djc script arrives in two parts still runs its calls.
 //!
 //! Needs `chromium` and `chromium-driver` (Debian), which `scripts/test.sh` installs; without
 //! `chromedriver` on the PATH the test fails and says so.
@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use cache_components::Renderer;
 use cache_core::{Backends, Caches, CachesConfig};
+use futures::StreamExt;
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader, Read, Write};
 
@@ -105,7 +106,10 @@ impl Driver {
         if std::path::Path::new("/usr/bin/chromium").exists() {
             options["binary"] = json!("/usr/bin/chromium");
         }
-        let capabilities = json!({"capabilities": {"alwaysMatch": {"goog:chromeOptions": options}}});
+        let capabilities = json!({"capabilities": {"alwaysMatch": {
+            "goog:chromeOptions": options,
+            "goog:loggingPrefs": {"browser": "ALL"}
+        }}});
         let session = tokio::task::block_in_place(|| http(port, "POST", "/session", Some(&capabilities)));
         driver.session = session["value"]["sessionId"]
             .as_str()
@@ -134,7 +138,15 @@ impl Driver {
             .await
     }
 
-    /// Evaluates `expression` until it is truthy; panics after 10 s.
+    /// The browser console's messages since the last call (chromedriver's log endpoint).
+    fn browser_log(&self) -> Value {
+        let path = format!("/session/{}/se/log", self.session);
+        tokio::task::block_in_place(|| http(self.port, "POST", &path, Some(&json!({"type": "browser"}))))["value"]
+            .clone()
+    }
+
+    /// Evaluates `expression` until it is truthy; panics after 10 s, with the page and the
+    /// browser's console log.
     async fn wait_for(&self, expression: &str) -> Value {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
@@ -142,10 +154,40 @@ impl Driver {
             if !matches!(value, Value::Null | Value::Bool(false)) && value != json!(0) {
                 return value;
             }
-            assert!(Instant::now() < deadline, "timed out waiting for {expression}");
+            if Instant::now() >= deadline {
+                let page = self.eval("return document.documentElement.outerHTML;").await;
+                panic!(
+                    "timed out waiting for {expression}\npage: {page}\nbrowser log: {}",
+                    self.browser_log()
+                );
+            }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
+}
+
+/// The example site's page, sent in two parts with a pause between them, split inside its
+/// `data-djc` script: the browser puts that script in the document before its whole text has
+/// arrived, as it can on any slow connection or busy machine.
+async fn streamed(renderer: Renderer) -> axum::response::Response {
+    let page = renderer
+        .render::<site::Page>(&cache_components::NoProps {})
+        .strategy(cache_components::Strategy::Document)
+        .await
+        .unwrap()
+        .html;
+    let split = page.find("data-djc>").expect("the page has a data-djc script") + "data-djc>".len() + 10;
+    let (head, tail) = (page[..split].to_owned(), page[split..].to_owned());
+    let parts = futures::stream::iter([(head, Duration::ZERO), (tail, Duration::from_millis(500))]).then(
+        |(part, pause)| async move {
+            tokio::time::sleep(pause).await;
+            Ok::<_, std::convert::Infallible>(part)
+        },
+    );
+    axum::response::Response::builder()
+        .header("content-type", "text/html; charset=utf-8")
+        .body(axum::body::Body::from_stream(parts))
+        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -162,7 +204,8 @@ async fn the_example_site_works_in_headless_chromium() {
     renderer.store_media().await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, site::app(renderer)).await });
+    let app = site::app(renderer.clone()).route("/streamed", axum::routing::get(move || streamed(renderer.clone())));
+    tokio::spawn(async move { axum::serve(listener, app).await });
 
     // The page renders; each greeting's JS ran once.
     driver.goto(&format!("{base}/")).await;
@@ -242,4 +285,13 @@ async fn the_example_site_works_in_headless_chromium() {
         json!("1")
     );
     assert_eq!(driver.wait_for("window.greetings").await, json!(2));
+
+    // A page whose data-djc script arrives in two parts: the calls still run, once each, and the
+    // script isn't reported as malformed.
+    driver.goto(&format!("{base}/streamed")).await;
+    assert_eq!(driver.wait_for("window.greetings").await, json!(2));
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(driver.eval("return window.greetings;").await, json!(2));
+    let log = driver.browser_log();
+    assert!(!log.to_string().contains("malformed"), "{log}");
 }

@@ -80,17 +80,30 @@
     });
   }
 
+  // While the page is still being parsed, the observer can see a data-djc script before the
+  // parser has put all of its text in (a slow or streamed page): that text doesn't parse yet, and
+  // the script is read again when more of it arrives or at DOMContentLoaded. Only a script that
+  // still doesn't parse once it is complete is malformed.
+  function mayBeIncomplete(script) {
+    return document.readyState === "loading" && script.ownerDocument === document && script.isConnected;
+  }
+
   function scan(root) {
     const scripts = root.matches && root.matches("script[data-djc]") ? [root] : [];
     if (root.querySelectorAll) scripts.push(...root.querySelectorAll("script[data-djc]"));
     for (const script of scripts) {
       if (seen.has(script)) continue;
-      seen.add(script);
+      let payload;
       try {
-        process(JSON.parse(script.textContent));
+        payload = JSON.parse(script.textContent);
       } catch (error) {
+        if (mayBeIncomplete(script)) continue;
+        seen.add(script);
         console.error("components: a malformed data-djc script", error);
+        continue;
       }
+      seen.add(script);
+      process(payload);
     }
   }
 
@@ -118,7 +131,11 @@
 
   scan(document);
   new MutationObserver((records) => {
-    for (const record of records) record.addedNodes.forEach((node) => node.nodeType === 1 && scan(node));
+    for (const record of records) {
+      record.addedNodes.forEach((node) => node.nodeType === 1 && scan(node));
+      // Text added to a script the parser is still filling.
+      if (record.target.nodeType === 1 && record.target.matches("script[data-djc]")) scan(record.target);
+    }
   }).observe(document, { childList: true, subtree: true });
   document.addEventListener("DOMContentLoaded", () => scan(document));
 })();
