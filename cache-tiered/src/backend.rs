@@ -10,6 +10,7 @@ use cache_core::{
     ServerRole, Timestamp, async_trait,
 };
 
+use crate::abandoned::{Named, WriteUnderway};
 use crate::backplane::Backplane;
 use crate::backplane::message::Invalidation;
 use crate::builder::TieredBuilder;
@@ -34,7 +35,7 @@ pub(crate) struct Inner {
     pub(crate) far: Arc<dyn CacheBackend>,
     pub(crate) options: TieredOptions,
     pub(crate) fail_safe: FailSafe,
-    backplane: Option<Backplane>,
+    pub(crate) backplane: Option<Backplane>,
     /// The other tiered aliases of this process that name the same channel.
     local_peers: Option<Arc<LocalPeers>>,
     /// Background refreshes in flight (`TieredCache::get_or_set`), one per key.
@@ -256,6 +257,26 @@ impl TieredBackend {
         }
     }
 
+    /// Publishes `invalidation` from a task of its own, for a write whose caller stopped waiting
+    /// (see `abandoned.rs`); without a runtime to run one, tells this process' other aliases on
+    /// the channel now and owes it to the backplane's next publish.
+    pub(crate) fn publish_detached(&self, invalidation: Invalidation) {
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                let backend = self.clone();
+                runtime.spawn(async move { backend.publish(invalidation).await });
+            }
+            Err(_) => {
+                if let Some(peers) = &self.inner.local_peers {
+                    peers.tell(self.shared(), &invalidation);
+                }
+                if let Some(backplane) = &self.inner.backplane {
+                    backplane.owe(&invalidation);
+                }
+            }
+        }
+    }
+
     async fn publish_key(&self, key: &str) {
         self.publish(Invalidation::Keys(vec![key.to_owned()])).await;
     }
@@ -282,7 +303,9 @@ impl TieredBackend {
     pub(crate) async fn write(&self, key: &str, value: Bytes, expiry: Expiry) -> BackendResult<()> {
         self.ensure_listening();
         let ticket = self.ticket(key);
+        let underway = WriteUnderway::new(self, Named::Key(key));
         let written = self.inner.far.set(key, value.clone(), expiry).await;
+        underway.returned();
         self.forget_on_error(key, written).await?;
         self.fill_written(key, &value, ticket, left_after(expiry));
         self.publish_key(key).await;
@@ -355,7 +378,9 @@ impl CacheBackend for TieredBackend {
     async fn add(&self, key: &str, value: Bytes, expiry: Expiry) -> BackendResult<bool> {
         self.ensure_listening();
         let ticket = self.ticket(key);
+        let underway = WriteUnderway::new(self, Named::Key(key));
         let added = self.inner.far.add(key, value.clone(), expiry).await;
+        underway.returned();
         let added = self.forget_on_error(key, added).await?;
         if added {
             self.fill_written(key, &value, ticket, left_after(expiry));
@@ -366,7 +391,9 @@ impl CacheBackend for TieredBackend {
 
     async fn touch(&self, key: &str, expiry: Expiry) -> BackendResult<bool> {
         self.ensure_listening();
+        let underway = WriteUnderway::new(self, Named::Key(key));
         let touched = self.inner.far.touch(key, expiry).await;
+        underway.returned();
         let touched = self.forget_on_error(key, touched).await?;
         // The far lifetime changed: near copies, here and elsewhere, are read again.
         self.shared().evict(key);
@@ -376,7 +403,10 @@ impl CacheBackend for TieredBackend {
 
     async fn delete(&self, key: &str) -> BackendResult<bool> {
         self.ensure_listening();
-        let deleted = self.forget_on_error(key, self.inner.far.delete(key).await).await?;
+        let underway = WriteUnderway::new(self, Named::Key(key));
+        let deleted = self.inner.far.delete(key).await;
+        underway.returned();
+        let deleted = self.forget_on_error(key, deleted).await?;
         self.shared().evict(key);
         self.publish_key(key).await;
         Ok(deleted)
@@ -384,7 +414,10 @@ impl CacheBackend for TieredBackend {
 
     async fn incr(&self, key: &str, delta: i64) -> BackendResult<i64> {
         self.ensure_listening();
-        let value = self.forget_on_error(key, self.inner.far.incr(key, delta).await).await?;
+        let underway = WriteUnderway::new(self, Named::Key(key));
+        let value = self.inner.far.incr(key, delta).await;
+        underway.returned();
+        let value = self.forget_on_error(key, value).await?;
         self.shared().evict(key);
         self.publish_key(key).await;
         Ok(value)
@@ -434,7 +467,9 @@ impl CacheBackend for TieredBackend {
     async fn set_many(&self, items: &[(&str, Bytes)], expiry: Expiry) -> BackendResult<Vec<String>> {
         self.ensure_listening();
         let tickets: Vec<FillTicket> = items.iter().map(|(key, _)| self.ticket(key)).collect();
+        let underway = WriteUnderway::new(self, Named::Items(items));
         let failed = self.inner.far.set_many(items, expiry).await;
+        underway.returned();
         let failed = match failed {
             Ok(failed) => failed,
             Err(error) => {
@@ -468,7 +503,9 @@ impl CacheBackend for TieredBackend {
 
     async fn delete_many(&self, keys: &[&str]) -> BackendResult<()> {
         self.ensure_listening();
+        let underway = WriteUnderway::new(self, Named::Keys(keys));
         let deleted = self.inner.far.delete_many(keys).await;
+        underway.returned();
         for key in keys {
             self.shared().evict(key);
         }
@@ -499,7 +536,9 @@ impl CacheBackend for TieredBackend {
 
     async fn clear(&self) -> BackendResult<()> {
         self.ensure_listening();
+        let underway = WriteUnderway::new(self, Named::All);
         let cleared = self.inner.far.clear().await;
+        underway.returned();
         self.shared().evict_all();
         // A failed clear may have landed all the same when the failure is retryable (as
         // `forget_on_error`).

@@ -2,6 +2,7 @@
 // Every dependency must be used: a declared but unused one costs build time for nothing.
 #![cfg_attr(not(test), deny(unused_crate_dependencies))]
 
+mod abandoned;
 mod backend;
 mod backplane;
 mod builder;

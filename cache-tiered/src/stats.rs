@@ -23,6 +23,10 @@ pub struct TieredStats {
     /// keys they named (or, past 64 KiB of them or after a lost `clear()`, tells the other
     /// processes to empty their near tier).
     pub publish_failures: u64,
+    /// Writes whose caller stopped waiting before the far tier answered (a request timeout, a
+    /// `select!`): the write may land all the same, so its keys were evicted near and published
+    /// from a task of their own.
+    pub abandoned_writes: u64,
     /// Times the backplane subscription was made (the first time included).
     pub backplane_connects: u64,
     /// Times it was lost (closed, or a heartbeat unanswered).
@@ -36,6 +40,7 @@ pub(crate) struct Counters {
     pub(crate) invalidations_sent: AtomicU64,
     pub(crate) invalidations_received: AtomicU64,
     pub(crate) publish_failures: AtomicU64,
+    pub(crate) abandoned_writes: AtomicU64,
     pub(crate) backplane_connects: AtomicU64,
     pub(crate) backplane_losses: AtomicU64,
 }
@@ -53,6 +58,7 @@ impl Counters {
             invalidations_sent: read(&self.invalidations_sent),
             invalidations_received: read(&self.invalidations_received),
             publish_failures: read(&self.publish_failures),
+            abandoned_writes: read(&self.abandoned_writes),
             backplane_connects: read(&self.backplane_connects),
             backplane_losses: read(&self.backplane_losses),
         }

@@ -230,3 +230,71 @@ async fn aliases_on_one_channel_receive_each_write_once() {
     drop(caches);
     server.stop();
 }
+
+/// A write whose caller stops waiting while the far server hangs (a request timeout dropping the
+/// handler, say) lands when the server resumes, though no code of the write runs after the far
+/// call. The write's keys are evicted near and published from a task of their own, so a reader
+/// in another instance doesn't keep its old near copy until `near_timeout` (60 s here).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_whose_caller_gave_up_still_tells_the_other_processes() {
+    let (backplane, far) = (RedisServer::start().await.unwrap(), RedisServer::start().await.unwrap());
+    let mut backends = Backends::new();
+    backends.register(cache_locmem::registration());
+    backends.register(cache_redis::registration());
+    backends.register(cache_tiered::registration());
+    // The far calls wait up to 30 s, so only the caller gives up.
+    let shared = format!(
+        "[caches.default]\nbackend = \"locmem\"\n\
+         [caches.shared]\nbackend = \"redis\"\nlocation = \"{}\"\noptions = {{ response_timeout = 30 }}\n",
+        far.url()
+    );
+    let tiered = |alias: &str| {
+        format!(
+            "[caches.{alias}]\nbackend = \"tiered\"\n\
+             options = {{ far = \"shared\", backplane = \"{}\", backplane_heartbeat = 0.1, backplane_max_staleness = 2, near_timeout = 60 }}\n",
+            backplane.url()
+        )
+    };
+    let build =
+        |toml: String| Caches::build(&CachesConfig::from_str(&toml, ConfigFormat::Toml).unwrap(), &backends).unwrap();
+    // Each alias on its default channel, `cache-tiered:abandoning`: two instances, as two processes.
+    let (writer_caches, reader_caches) = (
+        build(format!("{}{shared}", tiered("abandoning"))),
+        build(format!("{}{shared}", tiered("abandoning"))),
+    );
+    let writer = TieredCache::new(writer_caches.get("abandoning").unwrap()).unwrap();
+    let reader = TieredCache::new(reader_caches.get("abandoning").unwrap()).unwrap();
+    writer.cache().set("k", 1).await.unwrap();
+    assert_eq!(reader.cache().get::<i64>("k").await.unwrap(), Some(1));
+    until("both vouched", || {
+        writer.backend().is_vouched() && reader.backend().is_vouched()
+    })
+    .await;
+    assert_eq!(reader.cache().get::<i64>("k").await.unwrap(), Some(1));
+    let far_reads = reader.backend().stats().far_reads;
+    assert_eq!(reader.cache().get::<i64>("k").await.unwrap(), Some(1));
+    assert_eq!(reader.backend().stats().far_reads, far_reads, "served near");
+
+    let received = reader.backend().stats().invalidations_received;
+    let hung = far.hang();
+    let gave_up = tokio::time::timeout(Duration::from_millis(300), writer.cache().set("k", 2)).await;
+    assert!(gave_up.is_err(), "the far server is stopped: {gave_up:?}");
+    assert_eq!(writer.backend().stats().abandoned_writes, 1);
+    until("the reader is told", || {
+        reader.backend().stats().invalidations_received > received
+    })
+    .await;
+    hung.resume();
+    // The abandoned SET reaches the far server once it runs again.
+    let direct = writer_caches.get("shared").unwrap();
+    let resumed = Instant::now();
+    while direct.get::<i64>("k").await.unwrap() != Some(2) {
+        assert!(resumed.elapsed() < Duration::from_secs(10), "the SET never landed");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(reader.cache().get::<i64>("k").await.unwrap(), Some(2));
+    assert_eq!(writer.cache().get::<i64>("k").await.unwrap(), Some(2));
+    drop((writer_caches, reader_caches));
+    far.stop();
+    backplane.stop();
+}

@@ -129,6 +129,18 @@ impl Backplane {
         sent.is_ok()
     }
 
+    /// Owes `invalidation` to the next publish, for a write whose caller stopped waiting where
+    /// no runtime can publish it now.
+    pub(crate) fn owe(&self, invalidation: &Invalidation) {
+        self.owed.owe(invalidation);
+    }
+
+    /// What is owed, no longer owed (a test's view of the debt).
+    #[cfg(test)]
+    pub(crate) fn take_owed(&self) -> Option<Invalidation> {
+        self.owed.settle_with(&Invalidation::Keys(Vec::new()))
+    }
+
     pub(crate) async fn ping(&self) -> redis::RedisResult<()> {
         self.publisher.ping().await
     }
