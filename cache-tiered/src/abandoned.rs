@@ -6,8 +6,9 @@
 //! runs. Other processes would then serve their near copy until `near_timeout`, and so would this
 //! one. So every write arms a [`WriteUnderway`] before the far call and disarms it when the call
 //! returns; dropped armed, it does what the write's end would have done with a far error that
-//! may have landed: evicts the keys near, at once, and publishes them from a task of its own
-//! (owed to the next publish when there is no runtime to run one).
+//! may have landed: evicts the keys near and tells this process' other aliases on the channel, at
+//! once, and publishes them from a task of its own, twice: at once, and again when a read of the
+//! far tier behind the write answers (see `TieredBackend::abandoned`).
 
 use bytes::Bytes;
 
@@ -70,7 +71,7 @@ impl Drop for WriteUnderway<'_> {
             Invalidation::Keys(keys) => keys.iter().for_each(|key| shared.evict(key)),
             Invalidation::All => shared.evict_all(),
         }
-        self.backend.publish_detached(invalidation);
+        self.backend.abandoned(invalidation);
     }
 }
 

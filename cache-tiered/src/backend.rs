@@ -257,24 +257,41 @@ impl TieredBackend {
         }
     }
 
-    /// Publishes `invalidation` from a task of its own, for a write whose caller stopped waiting
-    /// (see `abandoned.rs`); without a runtime to run one, tells this process' other aliases on
-    /// the channel now and owes it to the backplane's next publish.
-    pub(crate) fn publish_detached(&self, invalidation: Invalidation) {
-        match tokio::runtime::Handle::try_current() {
-            Ok(runtime) => {
-                let backend = self.clone();
-                runtime.spawn(async move { backend.publish(invalidation).await });
-            }
-            Err(_) => {
-                if let Some(peers) = &self.inner.local_peers {
-                    peers.tell(self.shared(), &invalidation);
-                }
-                if let Some(backplane) = &self.inner.backplane {
-                    backplane.owe(&invalidation);
-                }
-            }
+    /// What a write whose caller stopped waiting still owes the other tiers (see `abandoned.rs`):
+    /// its keys, evicted near already, go to this process' other aliases on the channel at once
+    /// and are owed to the backplane; a task of their own publishes them, then evicts and
+    /// publishes them again once the far server has taken the write. Without a runtime, or when
+    /// the task never runs (the runtime is shutting down), the alias' next publish carries them.
+    pub(crate) fn abandoned(&self, invalidation: Invalidation) {
+        if let Some(peers) = &self.inner.local_peers {
+            peers.tell(self.shared(), &invalidation);
         }
+        if let Some(backplane) = &self.inner.backplane {
+            backplane.owe(&invalidation);
+        }
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            let backend = self.clone();
+            runtime.spawn(async move { backend.settle_abandoned(invalidation).await });
+        }
+    }
+
+    async fn settle_abandoned(&self, invalidation: Invalidation) {
+        if let Some(backplane) = &self.inner.backplane {
+            backplane.publish_owed(self.shared()).await;
+        }
+        // The write may still be on its way to a slow far server, and a read in this process or
+        // another one may fill the old value meanwhile. A read of the far tier behind the write
+        // answers once the server has taken it (a connection's commands run in order); what was
+        // filled before then is evicted again. A `clear()` has no key to read behind.
+        let Invalidation::Keys(keys) = &invalidation else {
+            return;
+        };
+        let Some(first) = keys.first() else {
+            return;
+        };
+        let _ = self.inner.far.has_key(first).await;
+        keys.iter().for_each(|key| self.shared().evict(key));
+        self.publish(invalidation).await;
     }
 
     async fn publish_key(&self, key: &str) {
@@ -287,9 +304,7 @@ impl TieredBackend {
     async fn forget_on_error<T>(&self, key: &str, result: BackendResult<T>) -> BackendResult<T> {
         if let Err(error) = &result {
             self.shared().evict(key);
-            // A garbled reply (`Protocol`) isn't retryable, but it came after the server had the
-            // command, which it may well have applied.
-            if error.is_retryable() || matches!(error.kind(), ErrorKind::Protocol) {
+            if may_have_landed(error) {
                 self.publish_key(key).await;
             }
         }
@@ -311,6 +326,13 @@ impl TieredBackend {
         self.publish_key(key).await;
         Ok(())
     }
+}
+
+/// Whether a write that failed with `error` may have changed the far tier all the same: a timeout
+/// or a lost connection (retryable), or a garbled reply (`Protocol`: not retryable, but it came
+/// after the server had the command, which it may well have applied).
+fn may_have_landed(error: &BackendError) -> bool {
+    error.is_retryable() || matches!(error.kind(), ErrorKind::Protocol)
 }
 
 /// What a far entry just written with `expiry` has left.
@@ -477,7 +499,7 @@ impl CacheBackend for TieredBackend {
                     self.shared().evict(key);
                 }
                 // As `forget_on_error`: the writes may have landed all the same.
-                if error.is_retryable() {
+                if may_have_landed(&error) {
                     self.publish(Invalidation::Keys(
                         items.iter().map(|(key, _)| (*key).to_owned()).collect(),
                     ))
@@ -509,9 +531,8 @@ impl CacheBackend for TieredBackend {
         for key in keys {
             self.shared().evict(key);
         }
-        // A failed delete may have landed all the same when the failure is retryable (as
-        // `forget_on_error`).
-        if deleted.as_ref().is_ok() || deleted.as_ref().is_err_and(BackendError::is_retryable) {
+        // A failed delete may have landed all the same (as `forget_on_error`).
+        if deleted.as_ref().is_ok() || deleted.as_ref().is_err_and(may_have_landed) {
             self.publish(Invalidation::Keys(keys.iter().map(|key| (*key).to_owned()).collect()))
                 .await;
         }
@@ -540,9 +561,8 @@ impl CacheBackend for TieredBackend {
         let cleared = self.inner.far.clear().await;
         underway.returned();
         self.shared().evict_all();
-        // A failed clear may have landed all the same when the failure is retryable (as
-        // `forget_on_error`).
-        if cleared.as_ref().is_ok() || cleared.as_ref().is_err_and(BackendError::is_retryable) {
+        // A failed clear may have landed all the same (as `forget_on_error`).
+        if cleared.as_ref().is_ok() || cleared.as_ref().is_err_and(may_have_landed) {
             self.publish(Invalidation::All).await;
         }
         cleared

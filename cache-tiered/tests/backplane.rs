@@ -231,70 +231,149 @@ async fn aliases_on_one_channel_receive_each_write_once() {
     server.stop();
 }
 
+/// Two instances of a tiered alias over one far Redis, as two processes: a writer and a reader,
+/// each on the alias' default channel. Far calls wait up to 30 s, so only a caller gives up, and
+/// near copies are kept for 60 s, so only an invalidation removes one within a test.
+struct Abandoning {
+    backplane: RedisServer,
+    far: RedisServer,
+    caches: (Caches, Caches),
+    writer: TieredCache,
+    reader: TieredCache,
+}
+
+impl Abandoning {
+    async fn start() -> Abandoning {
+        let (backplane, far) = (RedisServer::start().await.unwrap(), RedisServer::start().await.unwrap());
+        let mut backends = Backends::new();
+        backends.register(cache_locmem::registration());
+        backends.register(cache_redis::registration());
+        backends.register(cache_tiered::registration());
+        let toml = format!(
+            "[caches.default]\nbackend = \"locmem\"\n\
+             [caches.shared]\nbackend = \"redis\"\nlocation = \"{}\"\noptions = {{ response_timeout = 30 }}\n\
+             [caches.abandoning]\nbackend = \"tiered\"\n\
+             options = {{ far = \"shared\", backplane = \"{}\", backplane_heartbeat = 0.1, backplane_max_staleness = 2, near_timeout = 60 }}\n",
+            far.url(),
+            backplane.url()
+        );
+        let build = || Caches::build(&CachesConfig::from_str(&toml, ConfigFormat::Toml).unwrap(), &backends).unwrap();
+        let caches = (build(), build());
+        let writer = TieredCache::new(caches.0.get("abandoning").unwrap()).unwrap();
+        let reader = TieredCache::new(caches.1.get("abandoning").unwrap()).unwrap();
+        writer.cache().set("k", 1).await.unwrap();
+        assert_eq!(reader.cache().get::<i64>("k").await.unwrap(), Some(1));
+        until("both vouched", || {
+            writer.backend().is_vouched() && reader.backend().is_vouched()
+        })
+        .await;
+        // Filled again now that the backplane vouches for it.
+        assert_eq!(reader.cache().get::<i64>("k").await.unwrap(), Some(1));
+        let setup = Abandoning {
+            backplane,
+            far,
+            caches,
+            writer,
+            reader,
+        };
+        assert_eq!(setup.reader_reads_near().await, Some(1));
+        setup
+    }
+
+    /// `k` as the reader reads it, checking that no far read was needed.
+    async fn reader_reads_near(&self) -> Option<i64> {
+        let far_reads = self.reader.backend().stats().far_reads;
+        let value = self.reader.cache().get::<i64>("k").await.unwrap();
+        assert_eq!(self.reader.backend().stats().far_reads, far_reads, "served near");
+        value
+    }
+
+    /// The writer sets `k` to 2 and gives up after 300 ms, before the far server answers.
+    async fn give_up_on_a_write(&self) {
+        let gave_up = tokio::time::timeout(Duration::from_millis(300), self.writer.cache().set("k", 2)).await;
+        assert!(gave_up.is_err(), "the far server can't have answered: {gave_up:?}");
+        assert_eq!(self.writer.backend().stats().abandoned_writes, 1);
+    }
+
+    /// Waits for the abandoned write to reach the far server.
+    async fn until_landed(&self) {
+        let direct = self.caches.0.get("shared").unwrap();
+        let started = Instant::now();
+        while direct.get::<i64>("k").await.unwrap() != Some(2) {
+            assert!(started.elapsed() < Duration::from_secs(10), "the SET never landed");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    fn stop(self) {
+        drop((self.writer, self.reader, self.caches));
+        self.far.stop();
+        self.backplane.stop();
+    }
+}
+
 /// A write whose caller stops waiting while the far server hangs (a request timeout dropping the
 /// handler, say) lands when the server resumes, though no code of the write runs after the far
-/// call. The write's keys are evicted near and published from a task of their own, so a reader
-/// in another instance doesn't keep its old near copy until `near_timeout` (60 s here).
+/// call. Its keys are evicted near and published from a task of their own, so the reader doesn't
+/// keep its old near copy until `near_timeout`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_write_whose_caller_gave_up_still_tells_the_other_processes() {
-    let (backplane, far) = (RedisServer::start().await.unwrap(), RedisServer::start().await.unwrap());
-    let mut backends = Backends::new();
-    backends.register(cache_locmem::registration());
-    backends.register(cache_redis::registration());
-    backends.register(cache_tiered::registration());
-    // The far calls wait up to 30 s, so only the caller gives up.
-    let shared = format!(
-        "[caches.default]\nbackend = \"locmem\"\n\
-         [caches.shared]\nbackend = \"redis\"\nlocation = \"{}\"\noptions = {{ response_timeout = 30 }}\n",
-        far.url()
-    );
-    let tiered = |alias: &str| {
-        format!(
-            "[caches.{alias}]\nbackend = \"tiered\"\n\
-             options = {{ far = \"shared\", backplane = \"{}\", backplane_heartbeat = 0.1, backplane_max_staleness = 2, near_timeout = 60 }}\n",
-            backplane.url()
-        )
-    };
-    let build =
-        |toml: String| Caches::build(&CachesConfig::from_str(&toml, ConfigFormat::Toml).unwrap(), &backends).unwrap();
-    // Each alias on its default channel, `cache-tiered:abandoning`: two instances, as two processes.
-    let (writer_caches, reader_caches) = (
-        build(format!("{}{shared}", tiered("abandoning"))),
-        build(format!("{}{shared}", tiered("abandoning"))),
-    );
-    let writer = TieredCache::new(writer_caches.get("abandoning").unwrap()).unwrap();
-    let reader = TieredCache::new(reader_caches.get("abandoning").unwrap()).unwrap();
-    writer.cache().set("k", 1).await.unwrap();
-    assert_eq!(reader.cache().get::<i64>("k").await.unwrap(), Some(1));
-    until("both vouched", || {
-        writer.backend().is_vouched() && reader.backend().is_vouched()
-    })
-    .await;
-    assert_eq!(reader.cache().get::<i64>("k").await.unwrap(), Some(1));
-    let far_reads = reader.backend().stats().far_reads;
-    assert_eq!(reader.cache().get::<i64>("k").await.unwrap(), Some(1));
-    assert_eq!(reader.backend().stats().far_reads, far_reads, "served near");
-
-    let received = reader.backend().stats().invalidations_received;
-    let hung = far.hang();
-    let gave_up = tokio::time::timeout(Duration::from_millis(300), writer.cache().set("k", 2)).await;
-    assert!(gave_up.is_err(), "the far server is stopped: {gave_up:?}");
-    assert_eq!(writer.backend().stats().abandoned_writes, 1);
+    let setup = Abandoning::start().await;
+    let received = setup.reader.backend().stats().invalidations_received;
+    let hung = setup.far.hang();
+    setup.give_up_on_a_write().await;
     until("the reader is told", || {
-        reader.backend().stats().invalidations_received > received
+        setup.reader.backend().stats().invalidations_received > received
     })
     .await;
     hung.resume();
-    // The abandoned SET reaches the far server once it runs again.
-    let direct = writer_caches.get("shared").unwrap();
-    let resumed = Instant::now();
-    while direct.get::<i64>("k").await.unwrap() != Some(2) {
-        assert!(resumed.elapsed() < Duration::from_secs(10), "the SET never landed");
+    setup.until_landed().await;
+    assert_eq!(setup.reader.cache().get::<i64>("k").await.unwrap(), Some(2));
+    assert_eq!(setup.writer.cache().get::<i64>("k").await.unwrap(), Some(2));
+    setup.stop();
+}
+
+/// The far server holds the abandoned write back (`CLIENT PAUSE … WRITE`) but still answers reads:
+/// the reader, told at once, reads the old value again and keeps it near. Once the write lands,
+/// the writer's second publish (sent when a read behind the write answers) evicts that copy.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_copy_read_before_an_abandoned_write_landed_is_evicted_once_it_lands() {
+    let setup = Abandoning::start().await;
+    let received = setup.reader.backend().stats().invalidations_received;
+    let admin = redis::Client::open(setup.far.url()).unwrap();
+    let mut admin = admin.get_multiplexed_async_connection().await.unwrap();
+    let () = redis::cmd("CLIENT")
+        .arg("PAUSE")
+        .arg(20000)
+        .arg("WRITE")
+        .query_async(&mut admin)
+        .await
+        .unwrap();
+    setup.give_up_on_a_write().await;
+    until("the reader is told", || {
+        setup.reader.backend().stats().invalidations_received > received
+    })
+    .await;
+    assert_eq!(
+        setup.reader.cache().get::<i64>("k").await.unwrap(),
+        Some(1),
+        "not landed yet"
+    );
+    assert_eq!(setup.reader_reads_near().await, Some(1));
+    let () = redis::cmd("CLIENT")
+        .arg("UNPAUSE")
+        .query_async(&mut admin)
+        .await
+        .unwrap();
+    setup.until_landed().await;
+    let started = Instant::now();
+    while setup.reader.cache().get::<i64>("k").await.unwrap() != Some(2) {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the reader kept the copy it read before the write landed"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    assert_eq!(reader.cache().get::<i64>("k").await.unwrap(), Some(2));
-    assert_eq!(writer.cache().get::<i64>("k").await.unwrap(), Some(2));
-    drop((writer_caches, reader_caches));
-    far.stop();
-    backplane.stop();
+    assert_eq!(setup.writer.cache().get::<i64>("k").await.unwrap(), Some(2));
+    setup.stop();
 }

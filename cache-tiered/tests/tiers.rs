@@ -175,10 +175,7 @@ impl cache_core::CacheBackend for Garbling {
     }
     async fn set(&self, key: &str, value: cache_core::Bytes, _: cache_core::Expiry) -> cache_core::BackendResult<()> {
         self.entries.lock().unwrap().insert(key.to_owned(), value);
-        if self.garble.load(std::sync::atomic::Ordering::SeqCst) {
-            return Err(cache_core::BackendError::protocol("a reply that isn't RESP"));
-        }
-        Ok(())
+        self.reply(())
     }
     async fn add(
         &self,
@@ -192,20 +189,32 @@ impl cache_core::CacheBackend for Garbling {
         Ok(self.entries.lock().unwrap().contains_key(key))
     }
     async fn delete(&self, key: &str) -> cache_core::BackendResult<bool> {
-        Ok(self.entries.lock().unwrap().remove(key).is_some())
+        let removed = self.entries.lock().unwrap().remove(key).is_some();
+        self.reply(removed)
     }
     async fn incr(&self, _: &str, _: i64) -> cache_core::BackendResult<i64> {
         Err(cache_core::BackendError::key_not_found())
     }
     async fn clear(&self) -> cache_core::BackendResult<()> {
         self.entries.lock().unwrap().clear();
-        Ok(())
+        self.reply(())
+    }
+}
+
+impl Garbling {
+    /// `applied`, or a garbled reply when told to garble.
+    fn reply<T>(&self, applied: T) -> cache_core::BackendResult<T> {
+        if self.garble.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(cache_core::BackendError::protocol("a reply that isn't RESP"));
+        }
+        Ok(applied)
     }
 }
 
 /// A write answered with a garbled reply may have landed (the server had the command): the other
 /// aliases on the channel are told, as after a timeout, instead of serving their old copy for
-/// `near_timeout`.
+/// `near_timeout`. So are batch writes and `clear()` (the default `set_many` and `delete_many`
+/// call `set` and `delete`, whose replies are garbled).
 #[tokio::test]
 async fn a_write_answered_with_a_garbled_reply_is_still_published() {
     let far = std::sync::Arc::new(Garbling::default());
@@ -228,4 +237,18 @@ async fn a_write_answered_with_a_garbled_reply_is_still_published() {
         Some("second"),
         "the other alias read the far store again"
     );
+    assert!(one.set_many([("k", "third")]).await.is_err());
+    assert_eq!(
+        two.get::<String>("k").await.unwrap().as_deref(),
+        Some("third"),
+        "set_many"
+    );
+    assert!(one.delete_many(&["k"]).await.is_err());
+    assert_eq!(two.get::<String>("k").await.unwrap(), None, "delete_many");
+    far.garble.store(false, std::sync::atomic::Ordering::SeqCst);
+    one.set("k", "fourth").await.unwrap();
+    assert_eq!(two.get::<String>("k").await.unwrap().as_deref(), Some("fourth"));
+    far.garble.store(true, std::sync::atomic::Ordering::SeqCst);
+    assert!(one.clear().await.is_err());
+    assert_eq!(two.get::<String>("k").await.unwrap(), None, "clear");
 }

@@ -103,6 +103,10 @@ impl Backplane {
     /// failing or by its caller giving up on it, is owed to the next.
     pub(crate) async fn publish(&self, shared: &Shared, invalidation: &Invalidation) -> bool {
         let settling = self.owed.settle_with(invalidation);
+        // Nothing named and nothing owed (`delete_many(&[])`, or owed keys another publish carried).
+        if settling.is_none() && matches!(invalidation, Invalidation::Keys(keys) if keys.is_empty()) {
+            return true;
+        }
         let message = settling.as_ref().unwrap_or(invalidation);
         let unsent = Unsent {
             owed: &self.owed,
@@ -129,10 +133,15 @@ impl Backplane {
         sent.is_ok()
     }
 
-    /// Owes `invalidation` to the next publish, for a write whose caller stopped waiting where
-    /// no runtime can publish it now.
+    /// Owes `invalidation` to the next publish (a write whose caller stopped waiting; see
+    /// `abandoned.rs`).
     pub(crate) fn owe(&self, invalidation: &Invalidation) {
         self.owed.owe(invalidation);
+    }
+
+    /// Publishes what is owed, unless another publish has carried it already.
+    pub(crate) async fn publish_owed(&self, shared: &Shared) -> bool {
+        self.publish(shared, &Invalidation::Keys(Vec::new())).await
     }
 
     /// What is owed, no longer owed (a test's view of the debt).
