@@ -166,9 +166,11 @@ impl Driver {
     }
 }
 
-/// The example site's page, sent in two parts with a pause between them, split inside its
-/// `data-djc` script: the browser puts that script in the document before its whole text has
-/// arrived, as it can on any slow connection or busy machine.
+/// The example site's page, sent in three parts with pauses between them: the first ends inside
+/// its `data-djc` script, so the browser puts that script in the document before its whole text
+/// has arrived (as it can on any slow connection or busy machine); the second ends after the
+/// components' JS, with a script noting how many greetings ran by then, while the page is still
+/// loading; the third is the rest.
 async fn streamed(renderer: Renderer) -> axum::response::Response {
     let page = renderer
         .render::<site::Page>(&cache_components::NoProps {})
@@ -176,14 +178,32 @@ async fn streamed(renderer: Renderer) -> axum::response::Response {
         .await
         .unwrap()
         .html;
-    let split = page.find("data-djc>").expect("the page has a data-djc script") + "data-djc>".len() + 10;
-    let (head, tail) = (page[..split].to_owned(), page[split..].to_owned());
-    let parts = futures::stream::iter([(head, Duration::ZERO), (tail, Duration::from_millis(500))]).then(
-        |(part, pause)| async move {
-            tokio::time::sleep(pause).await;
-            Ok::<_, std::convert::Infallible>(part)
-        },
-    );
+    let inside = page.find("data-djc>").expect("the page has a data-djc script") + "data-djc>".len() + 10;
+    let end = page.rfind("</body>").expect("the page has a body");
+    let body = page.find("<body>").expect("the page has a body") + "<body>".len();
+    // Ahead of it, a data-djc script of the wrong shape, which must not stop the real one.
+    let parts = [
+        (
+            format!(
+                "{}<script type=\"application/json\" data-djc>null</script>{}",
+                &page[..body],
+                &page[body..inside]
+            ),
+            Duration::ZERO,
+        ),
+        (
+            format!(
+                "{}<script>window.greetingsWhileLoading = window.greetings || 0;</script>",
+                &page[inside..end]
+            ),
+            Duration::from_millis(500),
+        ),
+        (page[end..].to_owned(), Duration::from_millis(1000)),
+    ];
+    let parts = futures::stream::iter(parts).then(|(part, pause)| async move {
+        tokio::time::sleep(pause).await;
+        Ok::<_, std::convert::Infallible>(part)
+    });
     axum::response::Response::builder()
         .header("content-type", "text/html; charset=utf-8")
         .body(axum::body::Body::from_stream(parts))
@@ -286,12 +306,23 @@ async fn the_example_site_works_in_headless_chromium() {
     );
     assert_eq!(driver.wait_for("window.greetings").await, json!(2));
 
-    // A page whose data-djc script arrives in two parts: the calls still run, once each, and the
-    // script isn't reported as malformed.
+    // A page whose data-djc script arrives in two parts: the calls run once the script is whole,
+    // while the page is still loading, once each, and the script isn't reported as malformed. The
+    // `null` payload ahead of it is reported, and stops nothing.
     driver.goto(&format!("{base}/streamed")).await;
     assert_eq!(driver.wait_for("window.greetings").await, json!(2));
+    assert_eq!(
+        driver.eval("return window.greetingsWhileLoading;").await,
+        json!(2),
+        "the calls waited for the whole page"
+    );
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(driver.eval("return window.greetings;").await, json!(2));
     let log = driver.browser_log();
+    assert!(log.is_array(), "chromedriver's log: {log}");
     assert!(!log.to_string().contains("malformed"), "{log}");
+    assert!(
+        log.to_string().contains("a data-djc script of the wrong shape"),
+        "{log}"
+    );
 }

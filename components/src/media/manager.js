@@ -82,10 +82,23 @@
 
   // While the page is still being parsed, the observer can see a data-djc script before the
   // parser has put all of its text in (a slow or streamed page): that text doesn't parse yet, and
-  // the script is read again when more of it arrives or at DOMContentLoaded. Only a script that
-  // still doesn't parse once it is complete is malformed.
+  // the script is read again each time its text grows (the parser adds a text node, then appends
+  // to it) and at DOMContentLoaded. Only a script that still doesn't parse once it is complete is
+  // malformed.
   function mayBeIncomplete(script) {
     return document.readyState === "loading" && script.ownerDocument === document && script.isConnected;
+  }
+
+  const filling = new WeakSet(); // incomplete scripts watched for more text
+
+  function whenFilled(script) {
+    if (filling.has(script)) return;
+    filling.add(script);
+    const watcher = new MutationObserver(() => {
+      scan(script);
+      if (seen.has(script) || document.readyState !== "loading") watcher.disconnect();
+    });
+    watcher.observe(script, { childList: true, characterData: true, subtree: true });
   }
 
   function scan(root) {
@@ -97,13 +110,21 @@
       try {
         payload = JSON.parse(script.textContent);
       } catch (error) {
-        if (mayBeIncomplete(script)) continue;
+        if (mayBeIncomplete(script)) {
+          whenFilled(script);
+          continue;
+        }
         seen.add(script);
         console.error("components: a malformed data-djc script", error);
         continue;
       }
       seen.add(script);
-      process(payload);
+      // A payload of the wrong shape is reported, and the scripts after it are still read.
+      try {
+        process(payload);
+      } catch (error) {
+        console.error("components: a data-djc script of the wrong shape", error);
+      }
     }
   }
 
@@ -131,11 +152,7 @@
 
   scan(document);
   new MutationObserver((records) => {
-    for (const record of records) {
-      record.addedNodes.forEach((node) => node.nodeType === 1 && scan(node));
-      // Text added to a script the parser is still filling.
-      if (record.target.nodeType === 1 && record.target.matches("script[data-djc]")) scan(record.target);
-    }
+    for (const record of records) record.addedNodes.forEach((node) => node.nodeType === 1 && scan(node));
   }).observe(document, { childList: true, subtree: true });
   document.addEventListener("DOMContentLoaded", () => scan(document));
 })();
