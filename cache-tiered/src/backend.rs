@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
 use cache_core::single_flight::SingleFlight;
@@ -262,6 +263,8 @@ impl TieredBackend {
     /// and are owed to the backplane; a task of their own publishes them, then evicts and
     /// publishes them again once the far server has taken the write. Without a runtime, or when
     /// the task never runs (the runtime is shutting down), the alias' next publish carries them.
+    /// The task holds the backend (and so its backplane listener) until it ends: at most
+    /// `near_timeout` while the far tier keeps failing.
     pub(crate) fn abandoned(&self, invalidation: Invalidation) {
         if let Some(peers) = &self.inner.local_peers {
             peers.tell(self.shared(), &invalidation);
@@ -276,22 +279,44 @@ impl TieredBackend {
     }
 
     async fn settle_abandoned(&self, invalidation: Invalidation) {
-        if let Some(backplane) = &self.inner.backplane {
-            backplane.publish_owed(self.shared()).await;
-        }
-        // The write may still be on its way to a slow far server, and a read in this process or
-        // another one may fill the old value meanwhile. A read of the far tier behind the write
-        // answers once the server has taken it (a connection's commands run in order); what was
-        // filled before then is evicted again. A `clear()` has no key to read behind.
         let Invalidation::Keys(keys) = &invalidation else {
+            // A `clear()`: there is no key to read behind it, so one publish.
+            self.publish_far(&invalidation).await;
             return;
         };
-        let Some(first) = keys.first() else {
+        // The write may still be on its way to a slow far server, and a read in this process or
+        // another may fill the old value meanwhile. A read of the keys sent now, behind the write,
+        // answers once the server has taken it: a connection's commands run in order, and
+        // cache-redis reads lifetimes from the server it writes to, not a replica. The first
+        // publish goes out meanwhile; what was filled before the read answered is evicted and
+        // published again after it.
+        let names: Vec<&str> = keys.iter().map(String::as_str).collect();
+        let (_, mut read) = tokio::join!(
+            self.publish_far(&invalidation),
+            self.inner.far.get_many_with_remaining(&names)
+        );
+        // A failed read proves nothing (the write may land later): read again, backing off,
+        // until one answers or `near_timeout` has passed, by when anything filled before the
+        // write has expired near anyway.
+        let deadline = tokio::time::Instant::now() + self.inner.options.near_timeout;
+        let mut pause = Duration::from_millis(100);
+        while read.is_err() && tokio::time::Instant::now() + pause < deadline {
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(MAX_SETTLE_PAUSE);
+            read = self.inner.far.get_many_with_remaining(&names).await;
+        }
+        if read.is_err() {
             return;
-        };
-        let _ = self.inner.far.has_key(first).await;
+        }
         keys.iter().for_each(|key| self.shared().evict(key));
         self.publish(invalidation).await;
+    }
+
+    /// Publishes through the backplane only (this process' other aliases were told already).
+    async fn publish_far(&self, invalidation: &Invalidation) {
+        if let Some(backplane) = &self.inner.backplane {
+            backplane.publish(self.shared(), invalidation).await;
+        }
     }
 
     async fn publish_key(&self, key: &str) {
@@ -327,6 +352,10 @@ impl TieredBackend {
         Ok(())
     }
 }
+
+/// The longest pause between reads of the far tier behind an abandoned write that failed: many
+/// writes abandoned during an outage each keep reading, but rarely.
+const MAX_SETTLE_PAUSE: Duration = Duration::from_secs(5);
 
 /// Whether a write that failed with `error` may have changed the far tier all the same: a timeout
 /// or a lost connection (retryable), or a garbled reply (`Protocol`: not retryable, but it came

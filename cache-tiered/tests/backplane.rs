@@ -330,6 +330,21 @@ async fn a_write_whose_caller_gave_up_still_tells_the_other_processes() {
     setup.until_landed().await;
     assert_eq!(setup.reader.cache().get::<i64>("k").await.unwrap(), Some(2));
     assert_eq!(setup.writer.cache().get::<i64>("k").await.unwrap(), Some(2));
+
+    // A `clear()` given up on the same way empties the reader's near tier.
+    assert_eq!(setup.reader.cache().get::<i64>("k").await.unwrap(), Some(2));
+    assert!(setup.reader.backend().near_len() > 0);
+    let received = setup.reader.backend().stats().invalidations_received;
+    let hung = setup.far.hang();
+    let gave_up = tokio::time::timeout(Duration::from_millis(300), setup.writer.cache().clear()).await;
+    assert!(gave_up.is_err(), "the far server can't have answered: {gave_up:?}");
+    assert_eq!(setup.writer.backend().stats().abandoned_writes, 2);
+    until("the reader is told", || {
+        setup.reader.backend().stats().invalidations_received > received
+    })
+    .await;
+    assert_eq!(setup.reader.backend().near_len(), 0);
+    hung.resume();
     setup.stop();
 }
 

@@ -139,11 +139,6 @@ impl Backplane {
         self.owed.owe(invalidation);
     }
 
-    /// Publishes what is owed, unless another publish has carried it already.
-    pub(crate) async fn publish_owed(&self, shared: &Shared) -> bool {
-        self.publish(shared, &Invalidation::Keys(Vec::new())).await
-    }
-
     /// What is owed, no longer owed (a test's view of the debt).
     #[cfg(test)]
     pub(crate) fn take_owed(&self) -> Option<Invalidation> {

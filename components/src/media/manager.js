@@ -89,16 +89,21 @@
     return document.readyState === "loading" && script.ownerDocument === document && script.isConnected;
   }
 
-  const filling = new WeakSet(); // incomplete scripts watched for more text
+  const filling = new Map(); // incomplete script -> the observer watching it for more text
 
   function whenFilled(script) {
     if (filling.has(script)) return;
-    filling.add(script);
     const watcher = new MutationObserver(() => {
       scan(script);
-      if (seen.has(script) || document.readyState !== "loading") watcher.disconnect();
+      if (seen.has(script)) stopWatching(script);
     });
+    filling.set(script, watcher);
     watcher.observe(script, { childList: true, characterData: true, subtree: true });
+  }
+
+  function stopWatching(script) {
+    filling.get(script)?.disconnect();
+    filling.delete(script);
   }
 
   function scan(root) {
@@ -154,5 +159,9 @@
   new MutationObserver((records) => {
     for (const record of records) record.addedNodes.forEach((node) => node.nodeType === 1 && scan(node));
   }).observe(document, { childList: true, subtree: true });
-  document.addEventListener("DOMContentLoaded", () => scan(document));
+  document.addEventListener("DOMContentLoaded", () => {
+    scan(document);
+    // Every script is whole now: read above, or reported as malformed.
+    Array.from(filling.keys()).forEach(stopWatching);
+  });
 })();
