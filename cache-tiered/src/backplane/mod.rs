@@ -103,7 +103,7 @@ impl Backplane {
     /// failing or by its caller giving up on it, is owed to the next.
     pub(crate) async fn publish(&self, shared: &Shared, invalidation: &Invalidation) -> bool {
         let settling = self.owed.settle_with(invalidation);
-        // Nothing named and nothing owed (`delete_many(&[])`, or owed keys another publish carried).
+        // Nothing named and nothing owed (`delete_many(&[])`, or an abandoned write of no keys).
         if settling.is_none() && matches!(invalidation, Invalidation::Keys(keys) if keys.is_empty()) {
             return true;
         }
