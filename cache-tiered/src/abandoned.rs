@@ -16,8 +16,8 @@ use crate::backend::TieredBackend;
 use crate::backplane::message::Invalidation;
 use crate::stats::bump;
 
-/// What a write changes, borrowed from its arguments: made into an [`Invalidation`] only when the
-/// write is abandoned, so a write that returns allocates nothing for it.
+/// What a write changes, borrowed from its arguments, made into the [`Invalidation`] that tells
+/// others only when one is sent: a guard whose write returns allocates nothing.
 pub(crate) enum Named<'a> {
     Key(&'a str),
     Keys(&'a [&'a str]),
@@ -26,7 +26,7 @@ pub(crate) enum Named<'a> {
 }
 
 impl Named<'_> {
-    fn invalidation(&self) -> Invalidation {
+    pub(crate) fn invalidation(&self) -> Invalidation {
         match self {
             Named::Key(key) => Invalidation::Keys(vec![(*key).to_owned()]),
             Named::Keys(keys) => Invalidation::Keys(keys.iter().map(|key| (*key).to_owned()).collect()),
@@ -67,10 +67,7 @@ impl Drop for WriteUnderway<'_> {
         bump(&shared.counters.abandoned_writes);
         let invalidation = named.invalidation();
         // Also stops a read of the far tier under way from filling what it read before the write.
-        match &invalidation {
-            Invalidation::Keys(keys) => keys.iter().for_each(|key| shared.evict(key)),
-            Invalidation::All => shared.evict_all(),
-        }
+        shared.forget(&invalidation);
         self.backend.abandoned(invalidation);
     }
 }

@@ -308,7 +308,7 @@ impl TieredBackend {
         if read.is_err() {
             return;
         }
-        keys.iter().for_each(|key| self.shared().evict(key));
+        self.shared().forget(&invalidation);
         self.publish(invalidation).await;
     }
 
@@ -320,7 +320,7 @@ impl TieredBackend {
     }
 
     async fn publish_key(&self, key: &str) {
-        self.publish(Invalidation::Keys(vec![key.to_owned()])).await;
+        self.publish(Named::Key(key).invalidation()).await;
     }
 
     /// After a failed write the far value is unknown: the near copy goes, and when the write may
@@ -529,10 +529,7 @@ impl CacheBackend for TieredBackend {
                 }
                 // As `forget_on_error`: the writes may have landed all the same.
                 if may_have_landed(&error) {
-                    self.publish(Invalidation::Keys(
-                        items.iter().map(|(key, _)| (*key).to_owned()).collect(),
-                    ))
-                    .await;
+                    self.publish(Named::Items(items).invalidation()).await;
                 }
                 return Err(error);
             }
@@ -562,8 +559,7 @@ impl CacheBackend for TieredBackend {
         }
         // A failed delete may have landed all the same (as `forget_on_error`).
         if deleted.as_ref().is_ok() || deleted.as_ref().is_err_and(may_have_landed) {
-            self.publish(Invalidation::Keys(keys.iter().map(|key| (*key).to_owned()).collect()))
-                .await;
+            self.publish(Named::Keys(keys).invalidation()).await;
         }
         deleted
     }

@@ -67,10 +67,7 @@ impl LocalPeers {
             if std::ptr::eq(Arc::as_ptr(&peer), sender) {
                 continue;
             }
-            match invalidation {
-                Invalidation::Keys(keys) => keys.iter().for_each(|key| peer.evict(key)),
-                Invalidation::All => peer.evict_all(),
-            }
+            peer.forget(invalidation);
             bump(&peer.counters.invalidations_received);
         }
     }

@@ -2,6 +2,7 @@
 
 use std::sync::OnceLock;
 
+use crate::backplane::message::Invalidation;
 use crate::coherence::Coherence;
 use crate::near::NearStore;
 use crate::stats::{Counters, bump};
@@ -34,6 +35,14 @@ impl Shared {
     pub(crate) fn evict_all(&self) {
         self.coherence.invalidating_all();
         self.near.clear();
+    }
+
+    /// Evicts what `invalidation` names: its keys, or everything.
+    pub(crate) fn forget(&self, invalidation: &Invalidation) {
+        match invalidation {
+            Invalidation::Keys(keys) => keys.iter().for_each(|key| self.evict(key)),
+            Invalidation::All => self.evict_all(),
+        }
     }
 
     /// Counts a value served stale, in the stats and in the `cache_stale_total` metric.

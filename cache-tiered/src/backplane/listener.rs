@@ -13,7 +13,7 @@ use std::time::Duration;
 use futures::{FutureExt, StreamExt};
 use redis::aio::{PubSubSink, PubSubStream};
 
-use super::message::{self, Invalidation};
+use super::message;
 use crate::state::Shared;
 use crate::stats::bump;
 
@@ -109,14 +109,8 @@ impl Listener {
         };
         match message::decode(payload) {
             Some((sender, _)) if sender == shared.instance => {}
-            Some((_, Invalidation::Keys(keys))) => {
-                for key in &keys {
-                    shared.evict(key);
-                }
-                bump(&shared.counters.invalidations_received);
-            }
-            Some((_, Invalidation::All)) => {
-                shared.evict_all();
+            Some((_, invalidation)) => {
+                shared.forget(&invalidation);
                 bump(&shared.counters.invalidations_received);
             }
             None => {
